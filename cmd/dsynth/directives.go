@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+)
+
+// directive is one dsynth directive: its one-line help and what runs it.
+type directive struct {
+	args string // argument synopsis for the usage text
+	help string
+	run  func(ctx context.Context, r *runner, args []string) error
+}
+
+// notYet is the body of a directive that go-dsynth does not build yet: it
+// fails loudly instead of pretending.
+func notYet(name string) func(context.Context, *runner, []string) error {
+	return func(context.Context, *runner, []string) error {
+		return fmt.Errorf("directive %q is not available yet in go-dsynth", name)
+	}
+}
+
+// directiveTable lists every directive. Each area of go-dsynth wires its
+// directives in a file of its own in this package.
+func directiveTable() map[string]directive {
+	t := map[string]directive{
+		"help":    {help: "print this usage text", run: runHelp},
+		"version": {help: "print the version", run: runVersion},
+		"init":    {help: "write a working default configuration", run: runInit},
+		"graph":   {args: "[--format list|dot|json] ports…", help: "print the build closure of ports", run: notYet("graph")},
+
+		"status":             {args: "[ports…]", help: "dry run: list what a build would build and why", run: notYet("status")},
+		"status-everything":  {help: "dry run over the whole tree", run: notYet("status-everything")},
+		"build":              {args: "[ports…]", help: "build ports, then offer to rebuild the repository", run: notYet("build")},
+		"just-build":         {args: "[ports…]", help: "build ports only", run: notYet("just-build")},
+		"install":            {args: "[ports…]", help: "build, then rebuild the repository", run: notYet("install")},
+		"force":              {args: "ports…", help: "delete the ports' packages, then build", run: notYet("force")},
+		"test":               {args: "ports…", help: "build with DEVELOPER, check-plist, install and deinstall", run: notYet("test")},
+		"debug":              {args: "ports…", help: "build, keeping each listed port's slot frozen", run: notYet("debug")},
+		"everything":         {help: "build the whole ports tree", run: notYet("everything")},
+		"upgrade-system":     {help: "build the installed set and rebuild the repository", run: notYet("upgrade-system")},
+		"prepare-system":     {help: "as upgrade-system, deleting obsolete packages", run: notYet("prepare-system")},
+		"rebuild-repository": {help: "rebuild the package repository", run: notYet("rebuild-repository")},
+		"purge-distfiles":    {help: "delete distfiles no port references", run: notYet("purge-distfiles")},
+		"reset-db":           {help: "forget every port's rebuild inputs", run: notYet("reset-db")},
+		"fetch-only":         {args: "[ports…|everything]", help: "fetch and checksum distfiles only", run: notYet("fetch-only")},
+		"list-system":        {help: "write the installed origins to ./build.txt", run: notYet("list-system")},
+		"add":                {args: "ports…", help: "queue ports into a running build", run: notYet("add")},
+		"monitor":            {args: "[file]", help: "show a running build's screen", run: notYet("monitor")},
+		"cleanup":            {help: "remove every slot left behind", run: notYet("cleanup")},
+		"configure":          {help: "interactive configuration (not implemented in dsynth either)", run: notYet("configure")},
+		"logs":               {args: "port", help: "print a port's build log", run: notYet("logs")},
+		"db":                 {args: "stats|export|clean|compact|import-legacy FILE", help: "build database operations", run: notYet("db")},
+		"exec":               {args: "[--] command…", help: "run a command in a fresh build slot", run: notYet("exec")},
+		"shell":              {help: "open a shell in a fresh build slot", run: notYet("shell")},
+	}
+	return t
+}
+
+func runHelp(_ context.Context, r *runner, _ []string) error {
+	printUsage(r.stdout)
+	return nil
+}
+
+func runVersion(_ context.Context, r *runner, _ []string) error {
+	fmt.Fprintln(r.stdout, version)
+	return nil
+}
+
+// printUsage writes the usage text: flags, then every directive.
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `usage: dsynth [-dhvxyDPNS] [-C dir] [-m GB] [-M scale] [-p profile] [-s N] directive [ports… | file]
+
+flags:
+  -d          debug (scheduler trace to 07_debug.log; -dd to stdout)
+  -h          this help          -v   version
+  -m GB       memory target for installed dependencies
+  -M f        scale the dynamic worker limits (0.01-99)
+  -p profile  select a profile (overrides DSYNTH_PROFILE and profile_selected)
+  -s N        initial worker limit (slow start; 0 = all)
+  -x          keep packages deleted "due to dependencies"; -xx also on port changes
+  -y          answer yes to every question
+  -D          DEVELOPER mode        -P   add the check-plist phase
+  -N          do not nice builds    -S   no curses display (-SS: no colour)
+  -C dir      configuration directory (default /etc/dsynth, then /usr/local/etc/dsynth)
+
+directives:
+`)
+	t := directiveTable()
+	names := make([]string, 0, len(t))
+	for n := range t {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		d := t[n]
+		fmt.Fprintf(w, "  %-20s %-22s %s\n", n, d.args, d.help)
+	}
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// options are dsynth's flags (getopt "dhm:p:vxys:DPM:NS") plus go-dsynth's
+// -C (configuration directory).
+type options struct {
+	debug       int     // -d, counted
+	help        bool    // -h
+	memTargetGB float64 // -m GB (0 = default)
+	profile     string  // -p
+	version     bool    // -v
+	slowStart   int     // -s N (-1 = default)
+	keepPkgs    int     // -x, counted: 1 keeps "due to dependencies", 2 also CRC changes
+	yes         bool    // -y
+	developer   bool    // -D
+	checkPlist  bool    // -P
+	scale       float64 // -M f (1 = default)
+	noNice      bool    // -N
+	noCurses    int     // -S, counted
+	configDir   string  // -C dir
+}
+
+// parseFlags parses dsynth's flags in getopt style (clustered short flags,
+// values attached or separate) up to the directive; everything after the
+// first non-flag argument belongs to the directive.
+func parseFlags(args []string) (options, []string, error) {
+	o := options{slowStart: -1, scale: 1}
+	i := 0
+	for ; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			i++
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			break
+		}
+		for j := 1; j < len(a); j++ {
+			c := a[j]
+			needsValue := strings.IndexByte("mpsMC", c) >= 0
+			var val string
+			if needsValue {
+				if j+1 < len(a) {
+					val = a[j+1:]
+				} else if i+1 < len(args) {
+					i++
+					val = args[i]
+				} else {
+					return o, nil, fmt.Errorf("option -%c needs a value", c)
+				}
+			}
+			switch c {
+			case 'd':
+				o.debug++
+			case 'h':
+				o.help = true
+			case 'v':
+				o.version = true
+			case 'x':
+				o.keepPkgs++
+			case 'y':
+				o.yes = true
+			case 'D':
+				o.developer = true
+			case 'P':
+				o.checkPlist = true
+			case 'N':
+				o.noNice = true
+			case 'S':
+				o.noCurses++
+			case 'p':
+				o.profile = val
+			case 'C':
+				o.configDir = val
+			case 'm':
+				f, err := strconv.ParseFloat(val, 64)
+				if err != nil || f <= 0 {
+					return o, nil, fmt.Errorf("-m %q: want a positive number of gigabytes", val)
+				}
+				o.memTargetGB = f
+			case 's':
+				n, err := strconv.Atoi(val)
+				if err != nil || n < 0 {
+					return o, nil, fmt.Errorf("-s %q: want a worker count ≥ 0", val)
+				}
+				o.slowStart = n
+			case 'M':
+				f, err := strconv.ParseFloat(val, 64)
+				if err != nil || f < 0.01 || f > 99 {
+					return o, nil, fmt.Errorf("-M %q: want a scale factor from 0.01 to 99", val)
+				}
+				o.scale = f
+			default:
+				return o, nil, fmt.Errorf("unknown option -%c", c)
+			}
+			if needsValue {
+				break
+			}
+		}
+	}
+	return o, args[i:], nil
+}

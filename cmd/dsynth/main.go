@@ -1,0 +1,119 @@
+// Command dsynth is go-dsynth's command line: dsynth's flags and directives,
+// wired to the library packages. It holds no logic of its own.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/go-dsynth/go-dsynth/config"
+)
+
+// version is dsynth's version string; go-dsynth reports its own beside it.
+const version = "dsynth 1.0.2 (go-dsynth 0.1.0)"
+
+// exitUsage is the exit status for an unknown directive or flag.
+const exitUsage = 2
+
+// usageError marks an error whose fix is reading the usage text.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// runner carries what every directive needs: the parsed flags, the output
+// streams and the lazily loaded configuration.
+type runner struct {
+	opts   options
+	stdout io.Writer
+	stderr io.Writer
+	cfg    *config.Config
+}
+
+// config loads the configuration once, honouring -C, -p and DSYNTH_PROFILE.
+func (r *runner) config() (*config.Config, error) {
+	if r.cfg != nil {
+		return r.cfg, nil
+	}
+	profile := r.opts.profile
+	if profile == "" {
+		profile = os.Getenv("DSYNTH_PROFILE")
+	}
+	cfg, err := config.Load(config.LoadOptions{Dir: r.opts.configDir, Profile: profile})
+	if err != nil {
+		return nil, err
+	}
+	r.cfg = cfg
+	return cfg, nil
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if code, ok := reexecHook(ctx, args); ok {
+		return code
+	}
+	opts, rest, err := parseFlags(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "dsynth: %v\n", err)
+		printUsage(stderr)
+		return exitUsage
+	}
+	r := &runner{opts: opts, stdout: stdout, stderr: stderr}
+	if opts.help {
+		printUsage(stdout)
+		return 0
+	}
+	if opts.version {
+		fmt.Fprintln(stdout, version)
+		return 0
+	}
+	if len(rest) == 0 {
+		fmt.Fprintln(stderr, "dsynth: no directive given")
+		printUsage(stderr)
+		return exitUsage
+	}
+	name, dargs := rest[0], rest[1:]
+	d, ok := directiveTable()[name]
+	if !ok {
+		fmt.Fprintf(stderr, "dsynth: unknown directive %q\n", name)
+		printUsage(stderr)
+		return exitUsage
+	}
+	if err := d.run(ctx, r, dargs); err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "dsynth %s: %v\n", name, err)
+			return exitUsage
+		}
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.msg != "" {
+				fmt.Fprintf(stderr, "dsynth %s: %s\n", name, ee.msg)
+			}
+			return ee.code
+		}
+		fmt.Fprintf(stderr, "dsynth %s: %v\n", name, err)
+		return 1
+	}
+	return 0
+}
+
+// exitError asks run to exit with a given status (for example the exit status
+// of a command run by `dsynth exec`).
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d: %s", e.code, e.msg) }

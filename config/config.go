@@ -1,0 +1,102 @@
+// Package config reads dsynth's configuration: dsynth.ini with its
+// [Global Configuration] section and one section per profile, the profile's
+// <Profile>-make.conf, and the hook scripts in the configuration directory.
+// It applies dsynth's exact parsing rules and defaults and reports every
+// problem with the file, the line and the key.
+//
+// go-dsynth adds a few extension keys (documented in the README) that dsynth
+// does not know; everything dsynth knows means what it means in dsynth.
+package config
+
+import "time"
+
+// Config is a loaded, validated configuration: the selected profile plus
+// where it came from.
+type Config struct {
+	// Dir is the configuration directory that held dsynth.ini; hooks and the
+	// profile make.conf are looked up there.
+	Dir string
+	// File is the path of dsynth.ini.
+	File string
+	// ProfileName is the selected profile (from -p, DSYNTH_PROFILE or
+	// profile_selected, in that order of precedence).
+	ProfileName string
+	// Profile holds the selected profile's settings, defaults applied.
+	Profile Profile
+	// MakeConf holds the VAR=VALUE lines of <Profile>-make.conf in file
+	// order (empty when the file does not exist).
+	MakeConf []MakeVar
+	// MakeConfFile is the path of <Profile>-make.conf (it may not exist).
+	MakeConfFile string
+	// Hooks maps a hook name (HookRunStart, …) to the executable path found in
+	// Dir; hooks that are absent or not executable are not in the map.
+	Hooks map[string]string
+}
+
+// MakeVar is one VAR=VALUE line of a profile make.conf.
+type MakeVar struct {
+	Name, Value string
+}
+
+// Profile is one profile section of dsynth.ini, with dsynth's defaults
+// applied and go-dsynth's extension keys.
+type Profile struct {
+	OperatingSystem    string // Operating_system
+	PackagesDir        string // Directory_packages
+	RepositoryDir      string // Directory_repository
+	PortsDir           string // Directory_portsdir
+	OptionsDir         string // Directory_options
+	DistfilesDir       string // Directory_distfiles
+	BuildBase          string // Directory_buildbase
+	LogsDir            string // Directory_logs
+	CcacheDir          string // Directory_ccache ("" when disabled)
+	SystemDir          string // Directory_system
+	PackageSuffix      string // Package_suffix, with the dot: ".txz"
+	MetaVersion        int    // Meta_version
+	NumberOfBuilders   int    // Number_of_builders
+	MaxJobsPerBuilder  int    // Max_jobs_per_builder
+	TmpfsWorkdir       bool   // Tmpfs_workdir
+	TmpfsLocalbase     bool   // Tmpfs_localbase
+	DisplayWithNcurses bool   // Display_with_ncurses
+	LeveragePrebuilt   bool   // leverage_prebuilt
+	CheckPlist         bool   // Check_plist
+	NumaSetsize        int    // Numa_setsize
+
+	// go-dsynth extensions (not in dsynth).
+
+	// MakeCommand is the BSD make binary (Make_command; default "make" on BSD,
+	// "bmake" elsewhere).
+	MakeCommand string
+	// TargetOS, TargetRelease, TargetArch and TargetOSVersion describe the
+	// system the ports are built for when scanning from a host of another OS
+	// (Target_release "13.2", Target_arch "amd64", Target_osversion 1302001).
+	TargetRelease   string
+	TargetArch      string
+	TargetOSVersion int
+	// ScanJobs is the number of parallel make processes while scanning
+	// (Scan_jobs; default one per CPU).
+	ScanJobs int
+	// PkgCommand is the host's package tool for list-system & co (Pkg_command).
+	PkgCommand string
+	// Environment selects the build environment backend (Environment:
+	// "auto", "linux", "dragonfly", "freebsd", "mock").
+	Environment string
+	// PhaseTimeoutScale multiplies dsynth's watchdog minutes (Watchdog_scale).
+	PhaseTimeoutScale float64
+	// BuildTimeout caps one port's whole build (Build_timeout, e.g. "4h"; 0 =
+	// no cap beyond the phase watchdogs).
+	BuildTimeout time.Duration
+}
+
+// Hook names, as dsynth looks them up in the configuration directory.
+const (
+	HookRunStart   = "hook_run_start"
+	HookRunEnd     = "hook_run_end"
+	HookPkgSuccess = "hook_pkg_success"
+	HookPkgFailure = "hook_pkg_failure"
+	HookPkgIgnored = "hook_pkg_ignored"
+	HookPkgSkipped = "hook_pkg_skipped"
+)
+
+// HookNames lists every hook dsynth knows.
+var HookNames = [...]string{HookRunStart, HookRunEnd, HookPkgSuccess, HookPkgFailure, HookPkgIgnored, HookPkgSkipped}

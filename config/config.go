@@ -4,8 +4,15 @@
 // It applies dsynth's exact parsing rules and defaults and reports every
 // problem with the file, the line and the key.
 //
-// go-dsynth adds a few extension keys (documented in the README) that dsynth
-// does not know; everything dsynth knows means what it means in dsynth.
+// go-dsynth adds a few extension keys that dsynth does not know; everything
+// dsynth knows means what it means in dsynth. docs/CONFIG.md is the
+// reference for every key, its default, and where go-dsynth differs.
+//
+// Load finds and parses the configuration without touching the data
+// directories; CheckDirs then checks them, for the directives that build.
+// WriteDefault writes the working default configuration of `dsynth init`.
+// ParseINI, DecodeProfile and ParseMakeConf are the pure layers beneath
+// Load. Every problem in a file is a *ParseError naming file, line and key.
 package config
 
 import "time"
@@ -31,6 +38,9 @@ type Config struct {
 	// Hooks maps a hook name (HookRunStart, …) to the executable path found in
 	// Dir; hooks that are absent or not executable are not in the map.
 	Hooks map[string]string
+	// Warnings are problems that do not stop a run: text dropped by the
+	// first-word rule, hook_* files that are not executable or unknown.
+	Warnings []string
 }
 
 // MakeVar is one VAR=VALUE line of a profile make.conf.

@@ -1,0 +1,9 @@
+//go:build freebsd
+
+package config
+
+// hostOperatingSystem is the default Operating_system: the host's own.
+const hostOperatingSystem = OSFreeBSD
+
+// hostMakeCommand is the default Make_command: the base system's BSD make.
+const hostMakeCommand = "make"

@@ -1,0 +1,350 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Operating systems a profile may target.
+const (
+	OSDragonFly = "DragonFly"
+	OSFreeBSD   = "FreeBSD"
+)
+
+// Limits dsynth enforces (MAXWORKERS and MAXJOBS in dsynth.h).
+const (
+	MaxBuilders = 1024
+	MaxJobs     = 8192
+	// MaxScanJobs bounds Scan_jobs (a go-dsynth extension).
+	MaxScanJobs = 4096
+)
+
+// Environment backends accepted by the Environment key.
+var environments = [...]string{"auto", "linux", "dragonfly", "freebsd", "mock"}
+
+// profileKeys lists every key a profile section accepts.
+var profileKeys = [...]string{
+	"Operating_system", "Directory_packages", "Directory_repository",
+	"Directory_portsdir", "Directory_options", "Directory_distfiles",
+	"Directory_buildbase", "Directory_logs", "Directory_ccache",
+	"Directory_system", "Package_suffix", "Meta_version",
+	"Number_of_builders", "Max_jobs_per_builder", "Tmpfs_workdir",
+	"Tmpfs_localbase", "Display_with_ncurses", "leverage_prebuilt",
+	"Check_plist", "Numa_setsize",
+	// go-dsynth extensions.
+	"Make_command", "Target_release", "Target_arch", "Target_osversion",
+	"Scan_jobs", "Pkg_command", "Environment", "Watchdog_scale",
+	"Build_timeout",
+}
+
+// ProfileKeys returns every key a profile section accepts: dsynth's keys
+// first, then go-dsynth's extensions.
+func ProfileKeys() []string {
+	return append([]string(nil), profileKeys[:]...)
+}
+
+// Host describes the machine the defaults are computed for.
+type Host struct {
+	// NumCPU is the number of CPUs (ncpu in dsynth's rules).
+	NumCPU int
+	// PhysMem is the physical memory in bytes; 0 when unknown (the builder
+	// count is then not capped by memory).
+	PhysMem uint64
+}
+
+// DetectHost returns the running machine's CPU count and memory.
+func DetectHost() Host {
+	return Host{NumCPU: numCPU(), PhysMem: physMem()}
+}
+
+// target defaults per operating system (see docs/CONFIG.md).
+type targetDefaults struct {
+	release   string
+	arch      string
+	osversion int
+	portsDir  string
+	suffix    string
+}
+
+func defaultsFor(osName string) targetDefaults {
+	if osName == OSDragonFly {
+		// DragonFly: OSVERSION is always 9999999 in dsynth; the version
+		// that matters is __DragonFly_version (DFLYVERSION).
+		return targetDefaults{release: "6.4", arch: "x86_64", osversion: 600400, portsDir: "/usr/dports", suffix: ".txz"}
+	}
+	return targetDefaults{release: "13.2", arch: "amd64", osversion: 1302001, portsDir: "/usr/ports", suffix: ".pkg"}
+}
+
+// DecodeProfile builds a Profile from a section's entries with dsynth's
+// validation, then applies the defaults for unset keys. Later entries
+// override earlier ones. Errors are *ParseError naming file, line and key.
+func DecodeProfile(file string, entries []Entry, host Host) (Profile, error) {
+	if host.NumCPU < 1 {
+		host.NumCPU = 1
+	}
+	d := decoder{file: file, host: host, set: make(map[string]bool)}
+	for _, e := range entries {
+		if err := d.apply(e); err != nil {
+			return Profile{}, err
+		}
+	}
+	d.defaults()
+	return d.p, nil
+}
+
+type decoder struct {
+	file string
+	host Host
+	p    Profile
+	set  map[string]bool
+}
+
+func (d *decoder) errf(e Entry, format string, args ...any) error {
+	return &ParseError{File: d.file, Line: e.Line, Key: e.Key, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (d *decoder) apply(e Entry) error {
+	p := &d.p
+	v := e.Value
+	var err error
+	switch e.Key {
+	case "Operating_system":
+		if v != OSDragonFly && v != OSFreeBSD {
+			return d.errf(e, "%q is not supported: use %s or %s", v, OSDragonFly, OSFreeBSD)
+		}
+		p.OperatingSystem = v
+	case "Directory_packages":
+		p.PackagesDir, err = d.dir(e)
+	case "Directory_repository":
+		p.RepositoryDir, err = d.dir(e)
+	case "Directory_portsdir":
+		p.PortsDir, err = d.dir(e)
+	case "Directory_options":
+		p.OptionsDir, err = d.dir(e)
+	case "Directory_distfiles":
+		p.DistfilesDir, err = d.dir(e)
+	case "Directory_buildbase":
+		p.BuildBase, err = d.dir(e)
+	case "Directory_logs":
+		p.LogsDir, err = d.dir(e)
+	case "Directory_system":
+		p.SystemDir, err = d.dir(e)
+	case "Directory_ccache":
+		if v == "disabled" {
+			p.CcacheDir = ""
+		} else {
+			p.CcacheDir, err = d.dir(e)
+		}
+	case "Package_suffix":
+		switch v {
+		case ".tgz", ".tar", ".txz", ".tzst", ".tbz", ".pkg":
+			p.PackageSuffix = v
+		default:
+			return d.errf(e, "unknown package suffix %q: use .tgz .tar .txz .tbz .tzst or .pkg", v)
+		}
+	case "Meta_version":
+		p.MetaVersion, err = d.intIn(e, 1, math.MaxInt32)
+	case "Number_of_builders":
+		p.NumberOfBuilders, err = d.intIn(e, 0, MaxBuilders)
+		if err == nil && p.NumberOfBuilders == 0 {
+			p.NumberOfBuilders = d.host.NumCPU/2 + 1
+		}
+	case "Max_jobs_per_builder":
+		p.MaxJobsPerBuilder, err = d.intIn(e, 0, MaxJobs)
+		if err == nil && p.MaxJobsPerBuilder == 0 {
+			p.MaxJobsPerBuilder = d.host.NumCPU
+		}
+	case "Tmpfs_workdir", "Tmpfs_localbase":
+		var b bool
+		if b, err = d.bool(e); err == nil && !b {
+			return d.errf(e, "must be set to true, 'false' is not supported")
+		}
+		p.TmpfsWorkdir, p.TmpfsLocalbase = true, true
+	case "Display_with_ncurses":
+		p.DisplayWithNcurses, err = d.bool(e)
+	case "leverage_prebuilt":
+		var b bool
+		if b, err = d.bool(e); err == nil && b {
+			return d.errf(e, "not supported and must be set to false")
+		}
+		p.LeveragePrebuilt = false
+	case "Check_plist":
+		p.CheckPlist, err = d.bool(e)
+	case "Numa_setsize":
+		p.NumaSetsize, err = d.intIn(e, 0, MaxBuilders)
+
+	case "Make_command":
+		p.MakeCommand = v
+	case "Pkg_command":
+		p.PkgCommand = v
+	case "Target_release":
+		if !isRelease(v) {
+			return d.errf(e, "%q is not a release: want X.Y, e.g. 13.2", v)
+		}
+		p.TargetRelease = v
+	case "Target_arch":
+		p.TargetArch = v
+	case "Target_osversion":
+		p.TargetOSVersion, err = d.intIn(e, 1, math.MaxInt32)
+	case "Scan_jobs":
+		p.ScanJobs, err = d.intIn(e, 0, MaxScanJobs)
+		if err == nil && p.ScanJobs == 0 {
+			p.ScanJobs = d.host.NumCPU
+		}
+	case "Environment":
+		ok := false
+		for _, env := range environments {
+			ok = ok || v == env
+		}
+		if !ok {
+			return d.errf(e, "unknown environment %q: use %s", v, strings.Join(environments[:], ", "))
+		}
+		p.Environment = v
+	case "Watchdog_scale":
+		f, perr := strconv.ParseFloat(v, 64)
+		if perr != nil || math.IsNaN(f) || f <= 0 || f > 100 {
+			return d.errf(e, "%q is not a scale factor: want a number above 0, at most 100", v)
+		}
+		p.PhaseTimeoutScale = f
+	case "Build_timeout":
+		t, perr := time.ParseDuration(v)
+		if perr != nil || t < 0 {
+			return d.errf(e, "%q is not a duration: want e.g. 90m or 4h (0 for none)", v)
+		}
+		p.BuildTimeout = t
+	default:
+		return d.errf(e, "unknown directive in profile section%s", suggest(e.Key))
+	}
+	if err != nil {
+		return err
+	}
+	d.set[e.Key] = true
+	return nil
+}
+
+// suggest names a known key that differs from key only in case.
+func suggest(key string) string {
+	for _, k := range profileKeys {
+		if strings.EqualFold(k, key) {
+			return " (keys are case-sensitive: did you mean " + k + "?)"
+		}
+	}
+	return ""
+}
+
+// dir validates a directory value: it must be absolute. It is cleaned.
+func (d *decoder) dir(e Entry) (string, error) {
+	if !filepath.IsAbs(e.Value) {
+		return "", d.errf(e, "%q is not an absolute path", e.Value)
+	}
+	return filepath.Clean(e.Value), nil
+}
+
+// bool parses dsynth's booleans: 0, 1, true, false (case-insensitive).
+func (d *decoder) bool(e Entry) (bool, error) {
+	switch {
+	case e.Value == "1" || strings.EqualFold(e.Value, "true"):
+		return true, nil
+	case e.Value == "0" || strings.EqualFold(e.Value, "false"):
+		return false, nil
+	}
+	return false, d.errf(e, "bad boolean %q: must be 0, 1, false or true", e.Value)
+}
+
+// intIn parses an integer as C's strtol(…, 0) does (decimal, 0x hex, 0
+// octal), but strictly: trailing garbage is an error, not ignored.
+func (d *decoder) intIn(e Entry, lo, hi int) (int, error) {
+	n, err := strconv.ParseInt(e.Value, 0, 64)
+	if err != nil || strings.Contains(e.Value, "_") {
+		return 0, d.errf(e, "%q is not an integer", e.Value)
+	}
+	if n < int64(lo) || n > int64(hi) {
+		return 0, d.errf(e, "%d is out of range: must range %d..%d", n, lo, hi)
+	}
+	return int(n), nil
+}
+
+// isRelease reports whether s looks like "X.Y" with decimal X and Y.
+func isRelease(s string) bool {
+	x, y, ok := strings.Cut(s, ".")
+	return ok && isDigits(x) && isDigits(y)
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// defaults fills every key the section did not set.
+func (d *decoder) defaults() {
+	p := &d.p
+	if !d.set["Operating_system"] {
+		p.OperatingSystem = hostOperatingSystem
+	}
+	t := defaultsFor(p.OperatingSystem)
+	str := func(key string, field *string, def string) {
+		if !d.set[key] {
+			*field = def
+		}
+	}
+	str("Directory_packages", &p.PackagesDir, "/build/synth/live_packages")
+	str("Directory_repository", &p.RepositoryDir, filepath.Join(p.PackagesDir, "All"))
+	str("Directory_portsdir", &p.PortsDir, t.portsDir)
+	str("Directory_options", &p.OptionsDir, "/build/synth/options")
+	str("Directory_distfiles", &p.DistfilesDir, "/build/synth/distfiles")
+	str("Directory_buildbase", &p.BuildBase, "/build/synth/build")
+	str("Directory_logs", &p.LogsDir, "/build/synth/logs")
+	str("Directory_system", &p.SystemDir, "/")
+	str("Package_suffix", &p.PackageSuffix, t.suffix)
+	str("Make_command", &p.MakeCommand, hostMakeCommand)
+	str("Pkg_command", &p.PkgCommand, "pkg")
+	str("Target_release", &p.TargetRelease, t.release)
+	str("Target_arch", &p.TargetArch, t.arch)
+	str("Environment", &p.Environment, "auto")
+	if !d.set["Meta_version"] {
+		p.MetaVersion = 2
+	}
+	if !d.set["Number_of_builders"] {
+		p.NumberOfBuilders = defaultBuilders(d.host)
+	}
+	if !d.set["Max_jobs_per_builder"] {
+		p.MaxJobsPerBuilder = 8
+	}
+	p.TmpfsWorkdir, p.TmpfsLocalbase = true, true
+	if !d.set["Display_with_ncurses"] {
+		p.DisplayWithNcurses = true
+	}
+	if !d.set["Target_osversion"] {
+		p.TargetOSVersion = t.osversion
+	}
+	if !d.set["Scan_jobs"] {
+		p.ScanJobs = d.host.NumCPU
+	}
+	if !d.set["Watchdog_scale"] {
+		p.PhaseTimeoutScale = 1
+	}
+}
+
+// defaultBuilders is dsynth's default builder count: ncpu/2, at most the
+// physical memory in GB (rounded), at least 1.
+func defaultBuilders(h Host) int {
+	n := h.NumCPU / 2
+	if h.PhysMem > 0 {
+		const gb = 1 << 30
+		if memGB := (h.PhysMem + gb/2) / gb; uint64(n) > memGB {
+			n = int(memGB)
+		}
+	}
+	return max(n, 1)
+}

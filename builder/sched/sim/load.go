@@ -1,0 +1,333 @@
+package sim
+
+// LOCAL LOADER. This file turns the shared JSON-lines scan
+// (freebsd-depgraph-2023q3.jsonl.xz) into a scheduler graph. It was written
+// while ports.Graph was still in progress; it should be merged with it. It
+// keeps what ports.Graph does not: dsynth's own link structure (links to a
+// dummy node, one link per token) to reproduce dsynth's idep/depi weights.
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+
+	"github.com/go-dsynth/go-dsynth/builder/sched"
+	"github.com/go-dsynth/go-dsynth/ports"
+)
+
+// Ports is a scanned tree as the scheduler sees it: buildable ports with
+// dense IDs, their dependencies, dsynth's weights and the scan facts the
+// duration estimator reads.
+type Ports struct {
+	// Origins names each node ("cat/port@flavor" for every flavor, the
+	// default included; "cat/port" for unflavored ports).
+	Origins []string
+	// Nodes are the dependencies per node (bare-origin dependencies
+	// resolved to the default flavor), with zero estimates.
+	Nodes []sched.Node
+	// Dsynth holds dsynth's idep/depi counters computed on dsynth's own
+	// graph (dummy nodes, one link per token).
+	Dsynth []sched.DsynthWeights
+	// Facts are the estimator's inputs.
+	Facts []sched.EstimateInput
+	// Scanned is the number of records read; Dummies the flavored ports
+	// (dsynth's dummy nodes); Ignored the ports with IGNORE; Excluded the
+	// nodes dropped because they are ignored or depend on an ignored one.
+	Scanned, Dummies, Ignored, Excluded int
+	// Problems lists dependency tokens that could not be parsed or
+	// resolved (none in the shared data).
+	Problems []string
+}
+
+// LoadFile reads a JSON-lines scan, decompressing it with xz -dc when the
+// name ends in .xz.
+func LoadFile(path string) (*Ports, error) {
+	if !strings.HasSuffix(path, ".xz") {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("sim: %w", err)
+		}
+		defer f.Close()
+		return Load(f)
+	}
+	cmd := exec.Command("xz", "-dc", path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("sim: xz: %w", err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("sim: start xz -dc %s: %w", path, err)
+	}
+	p, lerr := Load(out)
+	if lerr != nil {
+		_, _ = io.Copy(io.Discard, out)
+	}
+	if err := cmd.Wait(); err != nil {
+		return nil, fmt.Errorf("sim: xz -dc %s: %w: %s", path, err, strings.TrimSpace(stderr.String()))
+	}
+	return p, lerr
+}
+
+// record is one JSON line: "origin" plus the 17 variables (empty ones
+// omitted).
+type record map[string]string
+
+func (r record) info() (*ports.Info, error) {
+	o, err := ports.ParseOrigin(r["origin"])
+	if err != nil {
+		return nil, err
+	}
+	in := &ports.Info{
+		Origin: o, Status: ports.StatusOK,
+		PkgVersion: r["PKGVERSION"], PkgFile: r["PKGFILE"], AllFiles: r["ALLFILES"],
+		DistSubdir: r["DIST_SUBDIR"], MakeJobsNumber: r["MAKE_JOBS_NUMBER"], Ignore: r["IGNORE"],
+		SelectedOptions: r["SELECTED_OPTIONS"], DeselectedOptions: r["DESELECTED_OPTIONS"],
+		UseLinux: r["USE_LINUX"], Flavors: r["FLAVORS"], Uses: r["USES"],
+	}
+	for _, k := range ports.DepKinds {
+		in.Depends[k-1] = r[k.String()+"_DEPENDS"]
+	}
+	return in, nil
+}
+
+// dnode is a node of dsynth's own graph.
+type dnode struct {
+	origin string
+	info   *ports.Info
+	dummy  bool
+	links  []int32 // idepon, one per token (dummy: one per flavor)
+	kinds  []ports.DepKind
+}
+
+// Load reads a JSON-lines scan from r.
+func Load(r io.Reader) (*Ports, error) {
+	var infos []*ports.Info
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for line := 1; sc.Scan(); line++ {
+		var rec record
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			return nil, fmt.Errorf("sim: line %d: %w", line, err)
+		}
+		in, err := rec.info()
+		if err != nil {
+			return nil, fmt.Errorf("sim: line %d: %w", line, err)
+		}
+		infos = append(infos, in)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("sim: read scan: %w", err)
+	}
+	return build(infos)
+}
+
+func build(infos []*ports.Info) (*Ports, error) {
+	p := &Ports{Scanned: len(infos)}
+	byOrigin := map[string]*ports.Info{}
+	for _, in := range infos {
+		byOrigin[in.Origin.String()] = in
+	}
+	// dsynth's nodes: every bare scan (a dummy when it has FLAVORS) and
+	// every flavor of a dummy, in origin order (dsynth's scan order).
+	var dn []dnode
+	id := map[string]int32{}
+	add := func(n dnode) int32 {
+		id[n.origin] = int32(len(dn))
+		dn = append(dn, n)
+		return int32(len(dn) - 1)
+	}
+	bare := slices.DeleteFunc(slices.Clone(infos), func(in *ports.Info) bool { return in.Origin.Flavor != "" })
+	slices.SortFunc(bare, func(a, b *ports.Info) int { return strings.Compare(a.Origin.Dir, b.Origin.Dir) })
+	for _, in := range bare {
+		if !in.IsDummy() {
+			add(dnode{origin: in.Origin.Dir, info: in})
+			continue
+		}
+		p.Dummies++
+		d := add(dnode{origin: in.Origin.Dir, info: in, dummy: true})
+		for k, f := range in.FlavorList() {
+			fo := in.Origin.Dir + "@" + f
+			fin := byOrigin[fo]
+			if k == 0 { // the bare scan stands for the default flavor
+				c := *in
+				c.Origin.Flavor = f
+				fin = &c
+			}
+			if fin == nil {
+				p.Problems = append(p.Problems, fmt.Sprintf("%s: flavor %s not scanned", in.Origin, f))
+				continue
+			}
+			fid := add(dnode{origin: fo, info: fin})
+			dn[d].links = append(dn[d].links, fid)
+			dn[d].kinds = append(dn[d].kinds, ports.DepFlavor)
+		}
+	}
+	// Links, one per token, to the dummy for a bare flavored origin.
+	for i := range dn {
+		n := &dn[i]
+		if n.dummy {
+			continue
+		}
+		for _, k := range ports.DepKinds {
+			deps, errs := ports.ParseDepends(k, n.info.DependsOf(k), "")
+			for _, e := range errs {
+				p.Problems = append(p.Problems, fmt.Sprintf("%s: %v", n.origin, e))
+			}
+			for _, d := range deps {
+				t, ok := id[d.Origin.String()]
+				if !ok {
+					p.Problems = append(p.Problems, fmt.Sprintf("%s: %s_DEPENDS on unknown %s", n.origin, k, d.Origin))
+					continue
+				}
+				n.links = append(n.links, t)
+				n.kinds = append(n.kinds, k)
+			}
+		}
+	}
+	weights, err := dsynthWeights(dn)
+	if err != nil {
+		return nil, err
+	}
+	// The scheduled graph: real nodes only; a link to a dummy means its
+	// first flavor. IGNOREd nodes and their dependents are left out.
+	resolve := func(t int32) int32 {
+		if dn[t].dummy && len(dn[t].links) > 0 {
+			return dn[t].links[0]
+		}
+		return t
+	}
+	excluded := make([]bool, len(dn))
+	order, err := dsynthTopo(dn)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range order { // dependencies first
+		n := &dn[i]
+		if n.dummy {
+			continue
+		}
+		if n.info.Ignore != "" {
+			p.Ignored++
+			excluded[i] = true
+			continue
+		}
+		for _, t := range n.links {
+			if excluded[resolve(t)] {
+				excluded[i] = true
+				break
+			}
+		}
+	}
+	newID := make([]int32, len(dn))
+	for i := range dn {
+		newID[i] = -1
+		if dn[i].dummy {
+			continue
+		}
+		if excluded[i] {
+			p.Excluded++
+			continue
+		}
+		newID[i] = int32(len(p.Origins))
+		p.Origins = append(p.Origins, dn[i].origin)
+	}
+	p.Nodes = make([]sched.Node, len(p.Origins))
+	p.Dsynth = make([]sched.DsynthWeights, len(p.Origins))
+	p.Facts = make([]sched.EstimateInput, len(p.Origins))
+	for i := range dn {
+		ni := newID[i]
+		if ni < 0 {
+			continue
+		}
+		n := &dn[i]
+		var kindSets [3]map[int32]bool // build-ish, lib, run
+		for k := range kindSets {
+			kindSets[k] = map[int32]bool{}
+		}
+		for j, t := range n.links {
+			rt := newID[resolve(t)]
+			p.Nodes[ni].Deps = append(p.Nodes[ni].Deps, int(rt))
+			switch n.kinds[j] {
+			case ports.DepLib:
+				kindSets[1][rt] = true
+			case ports.DepRun:
+				kindSets[2][rt] = true
+			default:
+				kindSets[0][rt] = true
+			}
+		}
+		p.Dsynth[ni] = weights[i]
+		p.Facts[ni] = sched.EstimateInput{
+			Origin:    n.origin,
+			Uses:      n.info.Uses,
+			Distfiles: len(strings.Fields(n.info.AllFiles)),
+			BuildDeps: len(kindSets[0]), LibDeps: len(kindSets[1]), RunDeps: len(kindSets[2]),
+			Meta: n.info.IsMeta(),
+		}
+	}
+	return p, nil
+}
+
+// dsynthTopo orders dsynth's graph dependencies first, failing on a loop.
+func dsynthTopo(dn []dnode) ([]int32, error) {
+	nodes := make([]sched.Node, len(dn))
+	for i := range dn {
+		for _, t := range dn[i].links {
+			nodes[i].Deps = append(nodes[i].Deps, int(t))
+		}
+	}
+	g, err := sched.NewGraph(nodes)
+	if err != nil {
+		if ce := (*sched.CycleError)(nil); errors.As(err, &ce) {
+			names := make([]string, len(ce.Cycle))
+			for k, c := range ce.Cycle {
+				names[k] = dn[c].origin
+			}
+			return nil, fmt.Errorf("sim: pkg dependency loop %s: %w", strings.Join(names, " -> "), err)
+		}
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	topo := g.Topo()
+	out := make([]int32, len(topo))
+	for k, v := range topo {
+		out[k] = int32(v)
+	}
+	return out, nil
+}
+
+// dsynthWeights computes idep_count (as held at dispatch time), depi_count
+// and depi_depth on dsynth's graph.
+func dsynthWeights(dn []dnode) ([]sched.DsynthWeights, error) {
+	order, err := dsynthTopo(dn)
+	if err != nil {
+		return nil, err
+	}
+	w := make([]sched.DsynthWeights, len(dn))
+	rev := make([][]int32, len(dn))
+	for i := range dn {
+		for _, t := range dn[i].links {
+			w[t].DepiCount++
+			rev[t] = append(rev[t], int32(i))
+			if dn[t].dummy {
+				w[i].IdepCount += 2 // the dummy and its first flavor
+			} else {
+				w[i].IdepCount++
+			}
+		}
+	}
+	for k := len(order) - 1; k >= 0; k-- {
+		i := order[k]
+		for _, r := range rev[i] {
+			w[i].DepiDepth = max(w[i].DepiDepth, w[r].DepiDepth+1)
+		}
+	}
+	return w, nil
+}

@@ -3,7 +3,7 @@ module github.com/go-dsynth/go-dsynth
 go 1.26.0
 
 require (
-	github.com/google/uuid v1.6.0 // indirect
-	go.etcd.io/bbolt v1.5.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
+	github.com/google/uuid v1.6.0
+	go.etcd.io/bbolt v1.5.0
+	golang.org/x/sys v0.50.0
 )

@@ -1,0 +1,72 @@
+// Package builddb is go-dsynth's build database: a transactional history of
+// every build attempt, kept in a single bbolt file (by default
+// <BuildBase>/dsynth.db).
+//
+// # Model
+//
+// dsynth remembers one CRC per port and nothing else. builddb remembers every
+// attempt. A [BuildRecord] describes one attempt of one port: its identity
+// ([BuildID]: a time-ordered UUID, origin, version, flavor, the port's
+// fingerprint and dsynth CRC, the ports tree commit, the system version, the
+// worker and the options hash), its outcome (status, last phase, error), its
+// timing, the package it produced and the exact dependency versions it was
+// built against. A [Run] describes one dsynth invocation: when it started and
+// ended, whether it was aborted and how many ports ended in each state. Every
+// record names the run it belongs to.
+//
+// Beside the records the database keeps, per origin, the [Inputs] a port was
+// last successfully built from (fingerprint, CRC, options, dependency
+// versions). The pure function [Decide] compares them with the current state
+// of the tree and answers whether the package must be rebuilt and why,
+// honouring dsynth's -x and -xx.
+//
+// # Layout
+//
+// The file holds these top-level buckets:
+//
+//	meta      schema version and creation time
+//	builds    build UUID              → record (binary, checksummed)
+//	packages  origin                  → UUID of the latest successful build
+//	inputs    origin                  → rebuild inputs (the CRC/fingerprint index)
+//	history   start time ‖ UUID       → summary (origin, status, worker, times)
+//	ports     origin ‖ 0 ‖ start ‖ UUID → nothing (a port's history)
+//	workers   worker ‖ start ‖ UUID   → status
+//	runs      run UUID                → run record
+//	runbuilds run UUID ‖ start ‖ UUID → nothing (a run's records)
+//
+// Every secondary index is updated in the same bbolt transaction as the
+// record it points to, so a reader never sees one without the other. The
+// history index carries a small summary of each record so that statistics
+// and filtered listings never decode full records. [DB.Verify] checks that
+// every index agrees with the builds bucket.
+//
+// Records are stored in a compact binary encoding that starts with a tag and
+// ends with a CRC-32C of its bytes; a record that fails the check is
+// reported as damage, never returned. The same envelope lets [Recover] find
+// records in a damaged file by scanning its pages directly.
+//
+// # Schema versions
+//
+// The meta bucket holds the schema version. Opening a file written by an
+// older go-dsynth for writing runs the forward migrations in one
+// transaction; a file with a newer, unknown version is refused
+// ([ErrUnknownSchema]) and never written to.
+//
+// # Concurrency
+//
+// One dsynth run at a time may write to a build base: [LockBuildBase] takes
+// dsynth's <BuildBase>/.lock with a non-blocking flock and reports the
+// holder's pid when it is taken ([ErrLocked]). bbolt itself allows one
+// process at a time to have the file open for writing and blocks readers
+// meanwhile, so a long-running writer opens the database with
+// [Options.Transient]: the file is opened for each transaction only, and
+// readers in other processes (status, the API) open it read-only with a
+// timeout in between. Nothing ever waits without a bound: every open uses
+// [Options.Timeout].
+//
+// # Legacy data
+//
+// [ReadLegacyCRC] reads dsynth's ports_crc.db (a Berkeley DB 1.85 hash file
+// written through ndbm) without cgo, and [DB.ImportLegacy] stores its CRCs
+// as rebuild inputs in one transaction.
+package builddb

@@ -1,0 +1,2 @@
+# Included by <bsd.port.post.mk>.
+.include "${PORTSDIR}/Mk/bsd.port.mk"

@@ -1,0 +1,2 @@
+# Included by <bsd.port.pre.mk>.
+.include "${PORTSDIR}/Mk/bsd.port.options.mk"

@@ -1,0 +1,104 @@
+package ports
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseOrigin(t *testing.T) {
+	good := map[string]Origin{
+		"editors/vim":              {Dir: "editors/vim"},
+		"devel/py-setuptools@py39": {Dir: "devel/py-setuptools", Flavor: "py39"},
+	}
+	for in, want := range good {
+		got, err := ParseOrigin(in)
+		if err != nil || got != want {
+			t.Errorf("ParseOrigin(%q) = %v, %v; want %v", in, got, err, want)
+		}
+		if got.String() != in {
+			t.Errorf("round trip %q -> %q", in, got.String())
+		}
+	}
+	for _, bad := range []string{"", "vim", "a/b/c", "../etc", "devel/..", "./x", "/etc/passwd", "devel/vim@", "a/b@c@d", "a/b c", "a\\b/c", ".git/x", "devel/.hidden", "a/b@x/y"} {
+		if _, err := ParseOrigin(bad); !errors.Is(err, ErrBadOrigin) {
+			t.Errorf("ParseOrigin(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParseDepends(t *testing.T) {
+	deps, errs := ParseDepends(DepBuild, "gmake:devel/gmake  lib>0:${PORTSDIR}/x/y\t/nonexistent:a/b:patch  p:/usr/ports/devel/foo@py39:configure nocolon", "/usr/ports")
+	var got []string
+	for _, d := range deps {
+		got = append(got, d.Origin.String()+"|"+d.Target)
+	}
+	want := "devel/gmake| ${PORTSDIR}/x/y| devel/foo@py39|configure"
+	_ = want
+	if len(errs) != 2 {
+		t.Errorf("want 2 errors (unexpanded ${PORTSDIR} and no colon), got %v", errs)
+	}
+	if strings.Join(got, " ") != "devel/gmake| devel/foo@py39|configure" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestParseScanOutput(t *testing.T) {
+	lines := make([]string, scanLines)
+	lines[0], lines[1], lines[15] = "1.0", "x-1.0.pkg", "a b"
+	lines[17] = "/mk/sys.mk Makefile ../Makefile.inc Makefile"
+	out := []byte(strings.Join(lines, "\n") + "\n")
+	in, mk := ParseScanOutput(MustOrigin("c/x"), "/p/c/x", out, true)
+	if in.Status != StatusOK || in.PkgVersion != "1.0" || in.Flavors != "a b" {
+		t.Errorf("bad parse: %+v", in)
+	}
+	if strings.Join(mk, " ") != "/mk/sys.mk /p/c/x/Makefile /p/c/Makefile.inc" {
+		t.Errorf("makefiles %q", mk)
+	}
+	cases := []struct {
+		out    string
+		ok     bool
+		status Status
+	}{
+		{"", true, StatusNotFound},
+		{"", false, StatusCorrupt},
+		{"a\nb\n", true, StatusCorrupt},
+		{string(out), false, StatusCorrupt},
+		{strings.TrimSuffix(string(out), "\n"), true, StatusCorrupt},
+	}
+	for i, c := range cases {
+		in, _ := ParseScanOutput(MustOrigin("c/x"), "/p/c/x", []byte(c.out), c.ok)
+		if in.Status != c.status {
+			t.Errorf("case %d: status %v, want %v", i, in.Status, c.status)
+		}
+	}
+}
+
+func FuzzParseDepends(f *testing.F) {
+	for _, s := range []string{"gmake:devel/gmake", "a:b/c@d:e", "/nonexistent:x/y", "x:/usr/ports/a/b", "::", "a:../../etc", "a:b/c@"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		deps, _ := ParseDepends(DepRun, s, "/usr/ports")
+		for _, d := range deps {
+			o, err := ParseOrigin(d.Origin.String())
+			if err != nil || o != d.Origin {
+				t.Fatalf("dependency origin %q does not round-trip: %v", d.Origin, err)
+			}
+			if strings.Contains(d.Origin.Dir, "..") && (strings.HasPrefix(d.Origin.Dir, "../") || strings.HasSuffix(d.Origin.Dir, "/..")) {
+				t.Fatalf("path traversal accepted: %q", d.Origin)
+			}
+		}
+	})
+}
+
+func FuzzParseScanOutput(f *testing.F) {
+	f.Add([]byte("1\n2\n"), true)
+	f.Add([]byte(strings.Repeat("x\n", scanLines)), true)
+	f.Fuzz(func(t *testing.T, out []byte, ok bool) {
+		in, _ := ParseScanOutput(MustOrigin("c/x"), "/p/c/x", out, ok)
+		if in.Status == StatusOK && (!ok || strings.Count(string(out), "\n") != scanLines) {
+			t.Fatalf("accepted bad output as OK")
+		}
+	})
+}

@@ -77,9 +77,11 @@ type Profile struct {
 	// MakeCommand is the BSD make binary (Make_command; default "make" on BSD,
 	// "bmake" elsewhere).
 	MakeCommand string
-	// TargetOS, TargetRelease, TargetArch and TargetOSVersion describe the
-	// system the ports are built for when scanning from a host of another OS
-	// (Target_release "13.2", Target_arch "amd64", Target_osversion 1302001).
+	// TargetRelease, TargetArch and TargetOSVersion describe the system the
+	// ports are built for (OperatingSystem) when scanning from a host of
+	// another OS: Target_release ("13.2"; "6.4" for DragonFly), Target_arch
+	// ("amd64"; "x86_64") and Target_osversion (FreeBSD's OSVERSION 1302001;
+	// for DragonFly __DragonFly_version 600400, OSVERSION being 9999999).
 	TargetRelease   string
 	TargetArch      string
 	TargetOSVersion int

@@ -29,7 +29,7 @@ func directiveTable() map[string]directive {
 		"help":    {help: "print this usage text", run: runHelp},
 		"version": {help: "print the version", run: runVersion},
 		"init":    {help: "write a working default configuration", run: runInit},
-		"graph":   {args: "[--format list|dot|json] ports…", help: "print the build closure of ports", run: notYet("graph")},
+		"graph":   {args: "[--format list|dot|json] ports…", help: "print the build closure of ports", run: runGraph},
 
 		"status":             {args: "[ports…]", help: "dry run: list what a build would build and why", run: notYet("status")},
 		"status-everything":  {help: "dry run over the whole tree", run: notYet("status-everything")},

@@ -1,0 +1,81 @@
+package builddb
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+// TestIndexesAgreeProperty applies random sequences of inserts, updates,
+// deletes, batches and cleans, and checks after every step that every index
+// agrees with the builds bucket.
+func TestIndexesAgreeProperty(t *testing.T) {
+	for seed := range uint64(8) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 99))
+			db := openTemp(t)
+			var live []*BuildRecord
+			runs := []uuid.UUID{uuid.Nil, uuid.New(), uuid.New()}
+			statuses := []Status{StatusSuccess, StatusFailed, StatusRunning, StatusIgnored, StatusSkipped}
+			random := func() *BuildRecord {
+				return rec(fmt.Sprintf("c%d/p%d", rng.IntN(3), rng.IntN(4)), rng.IntN(500), statuses[rng.IntN(5)], rng.IntN(4), rng.IntN(60), runs[rng.IntN(3)])
+			}
+			for step := range 150 {
+				switch op := rng.IntN(10); {
+				case op < 4 || len(live) == 0:
+					r := random()
+					if err := db.Put(r); err != nil {
+						t.Fatal(err)
+					}
+					live = append(live, r)
+				case op < 6: // update: same UUID, new fields (origin and time may change)
+					i := rng.IntN(len(live))
+					r := random()
+					r.ID.UUID = live[i].ID.UUID
+					if err := db.Put(r); err != nil {
+						t.Fatal(err)
+					}
+					live[i] = r
+				case op < 8:
+					i := rng.IntN(len(live))
+					if err := db.Delete(live[i].ID.UUID); err != nil {
+						t.Fatal(err)
+					}
+					live = append(live[:i], live[i+1:]...)
+				case op < 9:
+					var batch []*BuildRecord
+					for range 1 + rng.IntN(5) {
+						batch = append(batch, random())
+					}
+					if rng.IntN(2) == 0 && len(live) > 0 { // with an update inside
+						u := random()
+						u.ID.UUID = live[0].ID.UUID
+						batch = append(batch, u)
+						live = live[1:]
+					}
+					if err := db.PutBatch(batch); err != nil {
+						t.Fatal(err)
+					}
+					live = append(live, batch...)
+				default:
+					gone := fmt.Sprintf("c%d/p%d", rng.IntN(3), rng.IntN(4))
+					if _, err := db.Clean(CleanOptions{Exists: func(o string) bool { return o != gone }, Before: t0.Add(60 * 1e9 * 100)}); err != nil {
+						t.Fatal(err)
+					}
+					// Reload the live set from the database.
+					live = live[:0]
+					p, _ := db.Find(Filter{Limit: 100000})
+					live = append(live, p.Records...)
+				}
+				if err := db.Verify(); err != nil {
+					t.Fatalf("step %d: %v", step, err)
+				}
+				if n, _ := db.Count(); n != len(live) {
+					t.Fatalf("step %d: %d records, model has %d", step, n, len(live))
+				}
+			}
+		})
+	}
+}

@@ -426,7 +426,9 @@ cmd_repo() {
 	site=$TMPD/packagesite.yaml
 	: > "$site"
 	n=0
-	for f in $( (cd "$dir" && find . -name '*.pkg' -type f ! -name '.*') | sed 's,^\./,,' | sort); do
+	# every package file below DIR, but not the catalogue's own archives
+	for f in $( (cd "$dir" && find . -name '*.pkg' -type f ! -name '.*') | sed 's,^\./,,' |
+	    grep -v -x -e packagesite.pkg -e meta.pkg -e data.pkg -e digests.pkg | sort); do
 		m=$TMPD/repo.m
 		if ! tar -xzOf "$dir/$f" +MANIFEST > "$m" 2>/dev/null || ! grep -q '^name: ' "$m"; then
 			warn "repo: skipping $f: not a valid package"; continue

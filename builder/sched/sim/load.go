@@ -1,10 +1,11 @@
 package sim
 
-// LOCAL LOADER. This file turns the shared JSON-lines scan
-// (freebsd-depgraph-2023q3.jsonl.xz) into a scheduler graph. It was written
-// while ports.Graph was still in progress; it should be merged with it. It
-// keeps what ports.Graph does not: dsynth's own link structure (links to a
-// dummy node, one link per token) to reproduce dsynth's idep/depi weights.
+// LOCAL LOADER, to merge into package ports. This file reads the shared
+// JSON-lines scan (freebsd-depgraph-2023q3.jsonl.xz) into ports.Info
+// records (ports has no reader for that format yet), takes the scheduled
+// graph from ports.NewGraph, and keeps what ports.Graph does not: dsynth's
+// own link structure (links to a dummy node, one link per token, no
+// de-duplication) to reproduce dsynth's idep/depi weights.
 
 import (
 	"bufio"
@@ -196,66 +197,64 @@ func build(infos []*ports.Info) (*Ports, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The scheduled graph: real nodes only; a link to a dummy means its
-	// first flavor. IGNOREd nodes and their dependents are left out.
-	resolve := func(t int32) int32 {
-		if dn[t].dummy && len(dn[t].links) > 0 {
-			return dn[t].links[0]
-		}
-		return t
+	// The scheduled graph comes from ports.Graph (flavor resolution, one
+	// edge per distinct dependency); IDs follow dsynth's scan order above,
+	// which dsynth's sorts fall back on for ties. IGNOREd nodes and their
+	// dependents are left out.
+	pg, probs := ports.NewGraph(infos, "")
+	for _, pr := range probs {
+		p.Problems = append(p.Problems, pr.Error())
 	}
-	excluded := make([]bool, len(dn))
-	order, err := dsynthTopo(dn)
-	if err != nil {
-		return nil, err
-	}
-	for _, i := range order { // dependencies first
-		n := &dn[i]
-		if n.dummy {
-			continue
+	excluded := make(map[ports.NodeID]bool, len(pg.Nodes))
+	var isExcluded func(n *ports.Node) bool
+	isExcluded = func(n *ports.Node) bool {
+		if v, ok := excluded[n.ID]; ok {
+			return v
 		}
-		if n.info.Ignore != "" {
-			p.Ignored++
-			excluded[i] = true
-			continue
-		}
-		for _, t := range n.links {
-			if excluded[resolve(t)] {
-				excluded[i] = true
+		v := n.Status() != ports.StatusOK || n.Ignored() != ""
+		for _, e := range n.Deps {
+			if v {
 				break
 			}
+			v = isExcluded(pg.Nodes[e.To])
 		}
+		excluded[n.ID] = v
+		return v
 	}
-	newID := make([]int32, len(dn))
+	newID := make(map[ports.NodeID]int32, len(dn))
+	var kept []int32 // dn index per new ID
 	for i := range dn {
-		newID[i] = -1
 		if dn[i].dummy {
 			continue
 		}
-		if excluded[i] {
+		n, ok := pg.Lookup(dn[i].origin)
+		if !ok {
+			return nil, fmt.Errorf("sim: %s missing from ports.Graph", dn[i].origin)
+		}
+		if n.Ignored() != "" {
+			p.Ignored++
+		}
+		if isExcluded(n) {
 			p.Excluded++
 			continue
 		}
-		newID[i] = int32(len(p.Origins))
+		newID[n.ID] = int32(len(p.Origins))
 		p.Origins = append(p.Origins, dn[i].origin)
+		kept = append(kept, int32(i))
 	}
 	p.Nodes = make([]sched.Node, len(p.Origins))
 	p.Dsynth = make([]sched.DsynthWeights, len(p.Origins))
 	p.Facts = make([]sched.EstimateInput, len(p.Origins))
-	for i := range dn {
-		ni := newID[i]
-		if ni < 0 {
-			continue
-		}
-		n := &dn[i]
+	for ni, i := range kept {
+		n, _ := pg.Lookup(dn[i].origin)
 		var kindSets [3]map[int32]bool // build-ish, lib, run
 		for k := range kindSets {
 			kindSets[k] = map[int32]bool{}
 		}
-		for j, t := range n.links {
-			rt := newID[resolve(t)]
+		for _, e := range n.Deps {
+			rt := newID[e.To]
 			p.Nodes[ni].Deps = append(p.Nodes[ni].Deps, int(rt))
-			switch n.kinds[j] {
+			switch e.Kind {
 			case ports.DepLib:
 				kindSets[1][rt] = true
 			case ports.DepRun:
@@ -266,11 +265,11 @@ func build(infos []*ports.Info) (*Ports, error) {
 		}
 		p.Dsynth[ni] = weights[i]
 		p.Facts[ni] = sched.EstimateInput{
-			Origin:    n.origin,
-			Uses:      n.info.Uses,
-			Distfiles: len(strings.Fields(n.info.AllFiles)),
+			Origin:    dn[i].origin,
+			Uses:      n.Info.Uses,
+			Distfiles: len(strings.Fields(n.Info.AllFiles)),
 			BuildDeps: len(kindSets[0]), LibDeps: len(kindSets[1]), RunDeps: len(kindSets[2]),
-			Meta: n.info.IsMeta(),
+			Meta: n.Info.IsMeta(),
 		}
 	}
 	return p, nil

@@ -1,0 +1,206 @@
+// Package events is go-dsynth's one typed event stream: everything a build
+// run does (the run, each port's queueing, start, phases, output line counts
+// and outcome, the worker limit, system load, free-form log lines) is
+// published as a value of one of the types below, and every observer — the
+// build database recorder, dsynth's logs and report, the terminal display,
+// the API, metrics, hooks — subscribes to the same Bus. No observer reaches
+// into the engine.
+package events
+
+import (
+	"sync"
+	"time"
+)
+
+// Event is implemented by every event type.
+type Event interface {
+	// At returns when the event happened.
+	At() time.Time
+}
+
+// Time is embedded in every event.
+type Time struct {
+	T time.Time
+}
+
+// At returns when the event happened.
+func (t Time) At() time.Time { return t.T }
+
+// Outcome is how a port ended in a run.
+type Outcome string
+
+// Outcomes, named as dsynth's history json names them where it has a name.
+const (
+	Built        Outcome = "built"
+	Failed       Outcome = "failed"
+	Ignored      Outcome = "ignored"
+	Skipped      Outcome = "skipped"
+	Meta         Outcome = "meta"          // a dummy (flavor stand-in) completed
+	AlreadyBuilt Outcome = "already-built" // up to date; nothing to do
+	Fetched      Outcome = "fetched"       // fetch-only succeeded
+)
+
+// RunStarted opens a run.
+type RunStarted struct {
+	Time
+	RunID     string
+	Profile   string
+	Directive string
+	// Queued is the number of ports in the build set before already-built
+	// packages are pruned (dsynth's PORTS_QUEUED and "Initial queue size").
+	Queued     int
+	MaxWorkers int
+}
+
+// PortQueued announces a port that the run will build (after pruning).
+type PortQueued struct {
+	Time
+	Origin string
+	// Reason says why it must be built ("no package", "port changed", …).
+	Reason string
+}
+
+// PortStarted: a slot took a port.
+type PortStarted struct {
+	Time
+	Slot   int
+	Origin string
+	// dsynth's START line figures: recursive dependency count, direct
+	// dependents, depth of dependents, estimated installed dependency size.
+	IDep, DepI, DepIDepth int
+	DepSizeGB             float64
+}
+
+// PhaseStarted: a port entered a build phase.
+type PhaseStarted struct {
+	Time
+	Slot   int
+	Origin string
+	Phase  string
+}
+
+// PortLines reports the number of output lines a building port has
+// produced so far (published at most every second or so per slot).
+type PortLines struct {
+	Time
+	Slot   int
+	Origin string
+	Lines  int
+}
+
+// PortFinished closes a port's part of the run, whatever the outcome.
+type PortFinished struct {
+	Time
+	Slot    int // -1 when no slot was involved (ignored, skipped, meta, already built)
+	Origin  string
+	Outcome Outcome
+	// Phase is the failing phase (Failed) and Reason the explanation
+	// (IGNORE text, the failed dependency chain, the failure's last words).
+	Phase  string
+	Reason string
+	// SkippedDependents counts the transitive dependents this outcome skips
+	// (dsynth's "[ N]").
+	SkippedDependents int
+	Duration          time.Duration
+	PkgFile           string
+	Lines             int
+}
+
+// WorkerLimit reports a change of the dynamic worker limit, with dsynth's
+// log line.
+type WorkerLimit struct {
+	Time
+	From, To int
+	Line     string
+}
+
+// SystemLoad is a periodic sample of the machine and the run.
+type SystemLoad struct {
+	Time
+	Load1       float64
+	SwapPercent float64 // -1 when there is no swap
+	Running     int
+	Limit       int // the dynamic worker limit
+	MaxWorkers  int
+}
+
+// SlotState reports a slot changing state outside of a port's life
+// (idle, frozen for debug, failed and withdrawn).
+type SlotState struct {
+	Time
+	Slot  int
+	State string // "Idle", "FROZEN", "FAILED"
+}
+
+// Log is a free-form line for dsynth's 00_last_results.log (scan stderr,
+// DELETE-PACKAGE, template checks, hook failures, …). Slot -1 prints as
+// [XXX].
+type Log struct {
+	Time
+	Slot int
+	Text string
+}
+
+// RunFinished closes a run.
+type RunFinished struct {
+	Time
+	RunID    string
+	Aborted  bool
+	Duration time.Duration
+	Counts   Counts
+}
+
+// Counts totals a run's outcomes.
+type Counts struct {
+	Queued, Built, Failed, Ignored, Skipped, Meta, AlreadyBuilt, Missing int
+}
+
+// Subscriber observes events. Handle is called from the publisher's
+// goroutine, one event at a time and in order; a slow observer should wrap
+// itself with Buffered.
+type Subscriber interface {
+	Handle(Event)
+}
+
+// Func adapts a function to Subscriber.
+type Func func(Event)
+
+// Handle calls f(e).
+func (f Func) Handle(e Event) { f(e) }
+
+// Bus delivers every published event to every subscriber, in order. The zero
+// value is ready to use; it is safe for concurrent use.
+type Bus struct {
+	mu   sync.Mutex
+	subs []*sub
+}
+
+type sub struct{ s Subscriber }
+
+// Subscribe adds s and returns a function that removes it.
+func (b *Bus) Subscribe(s Subscriber) (unsubscribe func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	x := &sub{s}
+	b.subs = append(b.subs, x)
+	return func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for i, y := range b.subs {
+			if y == x {
+				b.subs = append(b.subs[:i:i], b.subs[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+// Publish delivers e to every subscriber before returning. Publishing is
+// serialized, so every subscriber sees the same order.
+func (b *Bus) Publish(e Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, x := range b.subs {
+		x.s.Handle(e)
+	}
+}

@@ -28,6 +28,9 @@ done
 shift $((OPTIND - 1))
 if [ $# -ge 1 ]; then T=$1; mkdir -p "$T"; else T=$(mktemp -d "${TMPDIR:-/tmp}/testports.XXXXXX"); fi
 T=$(cd "$T" && pwd)
+# start clean when the work directory is reused
+rm -rf "$T/scan" "$T/root" "$T/packages" "$T/distfiles" "$T/logs" "$T/options" \
+	"$T/construction" "$T/tools" "$T/lonely" "$T/empty"
 [ -n "$KEEP" ] || trap 'rm -rf "$T"' EXIT
 MAKE=${MAKE:-bmake}
 command -v "$MAKE" >/dev/null 2>&1 || { echo "selftest: $MAKE not found" >&2; exit 1; }
@@ -209,6 +212,13 @@ build() {
 	[ "${src##*/}" = "$pf" ] || { fail "$o: WRKDIR_PKGFILE $src is not $pf"; return 1; }
 	cp "$src" "$REPO/All/$pf.new" && mv "$REPO/All/$pf.new" "$REPO/All/$pf" ||
 		{ fail "$o: copying the package"; return 1; }
+	if [ "$o" = ports-mgmt/pkg ]; then
+		# keep the tool aside for the checks (it lives in $LB/sbin/pkg)
+		PKGPKG=$pf
+		mkdir -p "$T/tools"
+		tar -xzOf "$REPO/All/$pf" "${LB#/}/sbin/pkg" > "$T/tools/pkg" &&
+			chmod 755 "$T/tools/pkg" || { fail "extracting pkg from $pf"; return 1; }
+	fi
 	# the package is valid: gzip tar, +MANIFEST first, query agrees
 	first=$(tar -tzf "$REPO/All/$pf" | head -n 1)
 	nv=$("$T/tools/pkg" query -F "$REPO/All/$pf" %n-%v)
@@ -220,10 +230,7 @@ build() {
 }
 
 # ports-mgmt/pkg first; its tool is also kept aside for the checks below
-build ports-mgmt/pkg || { echo "selftest: cannot go on without pkg"; exit 1; }
-PKGPKG=$(line ports-mgmt/pkg 2)
-mkdir -p "$T/tools"
-tar -xzOf "$REPO/All/$PKGPKG" "${LB#/}/sbin/pkg" > "$T/tools/pkg" && chmod 755 "$T/tools/pkg"
+build ports-mgmt/pkg && [ -x "$T/tools/pkg" ] || { echo "selftest: cannot go on without pkg"; exit 1; }
 [ "$("$T/tools/pkg" -v)" = 1.21.0 ] && pass "pkg -v" || fail "pkg -v"
 
 for o in devel/libkit devel/liblist devel/libargs devel/libhash devel/mkgen \

@@ -64,9 +64,16 @@ func uuidFromTail(k []byte) uuid.UUID {
 	return u
 }
 
+// appendFill is the page fill of the buckets whose keys grow with time.
+const appendFill = 0.95
+
 // putRecord stores r and updates every index in tx.
 func putRecord(tx *bolt.Tx, r *BuildRecord) error {
 	builds := tx.Bucket(bBuilds)
+	// UUIDs and start times grow with time: these buckets are appended to,
+	// so full pages waste nothing.
+	builds.FillPercent = appendFill
+	tx.Bucket(bHistory).FillPercent = appendFill
 	if old := builds.Get(r.ID.UUID[:]); old != nil {
 		prev, err := decodeRecord(old)
 		if err != nil {

@@ -44,7 +44,7 @@ func directiveTable() map[string]directive {
 		"prepare-system":     {help: "as upgrade-system, deleting obsolete packages", run: notYet("prepare-system")},
 		"rebuild-repository": {help: "rebuild the package repository", run: notYet("rebuild-repository")},
 		"purge-distfiles":    {help: "delete distfiles no port references", run: notYet("purge-distfiles")},
-		"reset-db":           {help: "forget every port's rebuild inputs", run: notYet("reset-db")},
+		"reset-db":           {help: "forget every port's rebuild inputs", run: runResetDB},
 		"fetch-only":         {args: "[ports…|everything]", help: "fetch and checksum distfiles only", run: notYet("fetch-only")},
 		"list-system":        {help: "write the installed origins to ./build.txt", run: notYet("list-system")},
 		"add":                {args: "ports…", help: "queue ports into a running build", run: notYet("add")},
@@ -52,7 +52,7 @@ func directiveTable() map[string]directive {
 		"cleanup":            {help: "remove every slot left behind", run: notYet("cleanup")},
 		"configure":          {help: "interactive configuration (not implemented in dsynth either)", run: notYet("configure")},
 		"logs":               {args: "port", help: "print a port's build log", run: notYet("logs")},
-		"db":                 {args: "stats|export|clean|compact|import-legacy FILE", help: "build database operations", run: notYet("db")},
+		"db":                 {args: "stats|export|clean|compact|import-legacy FILE|recover", help: "build database operations", run: runDB},
 		"exec":               {args: "[--] command…", help: "run a command in a fresh build slot", run: notYet("exec")},
 		"shell":              {help: "open a shell in a fresh build slot", run: notYet("shell")},
 	}

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-dsynth/go-dsynth/builddb"
+)
+
+// dbTimeout bounds every wait for another process's transaction.
+const dbTimeout = 10 * time.Second
+
+// buildBase returns the configured build base.
+func (r *runner) buildBase() (string, error) {
+	cfg, err := r.config()
+	if err != nil {
+		return "", err
+	}
+	if cfg.Profile.BuildBase == "" {
+		return "", errors.New("the profile sets no Directory_buildbase")
+	}
+	return cfg.Profile.BuildBase, nil
+}
+
+// runDB is `dsynth db stats|export|clean|compact|import-legacy FILE|recover`.
+func runDB(_ context.Context, r *runner, args []string) error {
+	if len(args) == 0 {
+		return &usageError{msg: "db needs a subcommand: stats, export, clean [-older-than 90d], compact, import-legacy FILE, recover"}
+	}
+	base, err := r.buildBase()
+	if err != nil {
+		return err
+	}
+	path := builddb.Path(base)
+	sub, rest := args[0], args[1:]
+	switch sub {
+	case "stats":
+		if len(rest) > 0 {
+			return &usageError{msg: "db stats takes no arguments"}
+		}
+		return dbStats(r, path)
+	case "export":
+		if len(rest) > 0 {
+			return &usageError{msg: "db export takes no arguments"}
+		}
+		return dbExport(r, path)
+	case "clean":
+		return dbClean(r, base, path, rest)
+	case "compact":
+		if len(rest) > 0 {
+			return &usageError{msg: "db compact takes no arguments"}
+		}
+		return withLock(base, func() error {
+			before, after, err := builddb.Compact(path, dbTimeout)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(r.stdout, "compacted %s: %d -> %d bytes\n", path, before, after)
+			return nil
+		})
+	case "import-legacy":
+		if len(rest) != 1 {
+			return &usageError{msg: "db import-legacy needs exactly one FILE (dsynth's ports_crc.db)"}
+		}
+		return dbImportLegacy(r, base, path, rest[0])
+	case "recover":
+		if len(rest) > 0 {
+			return &usageError{msg: "db recover takes no arguments"}
+		}
+		return dbRecover(r, base, path)
+	}
+	return &usageError{msg: fmt.Sprintf("unknown db subcommand %q (stats, export, clean, compact, import-legacy, recover)", sub)}
+}
+
+// withLock runs fn holding the build base lock, like a dsynth run.
+func withLock(base string, fn func() error) error {
+	lock, err := builddb.LockBuildBase(base)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	return fn()
+}
+
+func openReader(path string) (*builddb.DB, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no build database at %s yet (it is created by the first build)", path)
+	}
+	return builddb.Open(path, builddb.Options{ReadOnly: true, Timeout: dbTimeout})
+}
+
+func dbStats(r *runner, path string) error {
+	db, err := openReader(path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	s, err := db.Stats(time.Time{}, time.Time{})
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(r.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
+
+func dbExport(r *runner, path string) error {
+	db, err := openReader(path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := db.Export(r.stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(r.stderr, "exported %d records\n", n)
+	return nil
+}
+
+// parseAge reads "90d", "12h" or any Go duration.
+func parseAge(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("bad age %q", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("bad age %q", s)
+	}
+	return d, nil
+}
+
+func dbClean(r *runner, base, path string, args []string) error {
+	var opts builddb.CleanOptions
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-older-than" || a == "--older-than":
+			if i+1 == len(args) {
+				return &usageError{msg: "-older-than needs an age (90d, 720h)"}
+			}
+			i++
+			d, err := parseAge(args[i])
+			if err != nil {
+				return &usageError{msg: err.Error()}
+			}
+			opts.Before = time.Now().Add(-d)
+		default:
+			return &usageError{msg: fmt.Sprintf("db clean: unknown argument %q", a)}
+		}
+	}
+	cfg, err := r.config()
+	if err != nil {
+		return err
+	}
+	ports := cfg.Profile.PortsDir
+	if st, err := os.Stat(filepath.Join(ports, "Mk")); err != nil || !st.IsDir() {
+		return fmt.Errorf("db clean: %s does not look like a ports tree (no Mk/); refusing to treat every port as gone", ports)
+	}
+	opts.Exists = func(origin string) bool {
+		dir, _, _ := strings.Cut(origin, "@")
+		st, err := os.Stat(filepath.Join(ports, dir, "Makefile"))
+		return err == nil && !st.IsDir()
+	}
+	return withLock(base, func() error {
+		db, err := builddb.Open(path, builddb.Options{Timeout: dbTimeout})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		res, err := db.Clean(opts)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(r.stdout, "removed %d records and %d rebuild inputs\n", res.Records, res.Inputs)
+		return nil
+	})
+}
+
+func dbImportLegacy(r *runner, base, path, file string) error {
+	entries, err := builddb.ReadLegacyCRC(file)
+	if err != nil {
+		return err
+	}
+	return withLock(base, func() error {
+		db, err := builddb.Open(path, builddb.Options{Timeout: dbTimeout})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		n, err := db.ImportLegacy(entries, false)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(r.stdout, "imported %d entries from %s (%d read)\n", n, file, len(entries))
+		return nil
+	})
+}
+
+func dbRecover(r *runner, base, path string) error {
+	return withLock(base, func() error {
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("db recover: %w", err)
+		}
+		fresh := path + ".recovered"
+		os.Remove(fresh)
+		rep, err := builddb.Recover(path, fresh)
+		if err != nil {
+			os.Remove(fresh)
+			return err
+		}
+		kept := fmt.Sprintf("%s.damaged-%s", path, time.Now().Format("20060102-150405"))
+		if err := os.Rename(path, kept); err != nil {
+			return fmt.Errorf("db recover: %w", err)
+		}
+		if err := os.Rename(fresh, path); err != nil {
+			return fmt.Errorf("db recover: %w", err)
+		}
+		fmt.Fprintf(r.stdout, "recovered %d records, %d runs and %d rebuild inputs into %s; the damaged file is kept as %s\n",
+			rep.Records, rep.Runs, rep.Inputs, path, kept)
+		if rep.Damaged > 0 {
+			fmt.Fprintf(r.stdout, "%d damaged values could not be saved\n", rep.Damaged)
+		}
+		return nil
+	})
+}
+
+// runResetDB is dsynth's reset-db: it removes <BuildBase>/ports_crc.db, as
+// dsynth does, and forgets the rebuild inputs in go-dsynth's database (the
+// build history stays).
+func runResetDB(_ context.Context, r *runner, args []string) error {
+	if len(args) > 0 {
+		return &usageError{msg: "reset-db takes no arguments"}
+	}
+	base, err := r.buildBase()
+	if err != nil {
+		return err
+	}
+	return withLock(base, func() error {
+		legacy := filepath.Join(base, builddb.LegacyFileName)
+		switch err := os.Remove(legacy); {
+		case err == nil:
+			fmt.Fprintf(r.stdout, "removed %s\n", legacy)
+		case !errors.Is(err, os.ErrNotExist):
+			return fmt.Errorf("reset-db: %w", err)
+		}
+		path := builddb.Path(base)
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		db, err := builddb.Open(path, builddb.Options{Timeout: dbTimeout})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		n, err := db.Reset()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(r.stdout, "forgot the rebuild inputs of %d ports in %s\n", n, path)
+		return nil
+	})
+}

@@ -10,6 +10,14 @@
 #   run-depends stage check-plist package install deinstall
 # plus clean, makesum, describe, all (= build) and test (no-op).
 #
+# Site variables (dsynth's worker make.conf, or the command line):
+#   PORTSDIR DISTDIR WRKDIRPREFIX PACKAGES LOCALBASE PREFIX PKG_DBDIR
+#   PORT_DBDIR MAKE_JOBS_NUMBER NO_DEPENDS USE_PACKAGE_DEPENDS_ONLY
+#   DEVELOPER (stage also runs the check-plist test)
+#   PACKAGE_BUILDING (a port with NO_PACKAGE is then IGNOREd)
+#   BATCH (accepted; nothing in this tree is interactive)
+#   FETCH_DIR (where "fetch" copies distfiles from; ${PORTSDIR}/distfiles-src)
+#
 # Each phase runs the phases before it that have not run yet (cookies in
 # ${WRKDIR}).  A port may define pre-<phase>, do-<phase> and post-<phase>
 # targets for fetch, extract, patch, configure, build, install (stage) and
@@ -213,6 +221,8 @@ IGNORE=		${_FLAVOR_ERROR}
 IGNORE=		uses unknown USES: ${_USES_ERROR}
 .elif empty(PORTNAME) || empty(PORTVERSION)
 IGNORE=		has no PORTNAME or PORTVERSION
+.elif defined(NO_PACKAGE) && defined(PACKAGE_BUILDING)
+IGNORE=		may not be packaged: ${NO_PACKAGE}
 .endif
 
 .if defined(IGNORE) && !empty(IGNORE)
@@ -375,6 +385,10 @@ stage:
 .else
 stage: build run-depends _stage-start pre-install do-install post-install \
 	_stage-plist
+.  if defined(DEVELOPER)
+	@${SH} ${_SCRIPTS}/check-plist.sh "${STAGEDIR}" "${PREFIX}" \
+		"${_TMPPLIST}"
+.  endif
 	@touch ${_COOKIE_STAGE}
 _stage-start:
 	@${ECHO_MSG} "===>  Staging for ${PKGNAME}"

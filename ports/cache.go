@@ -12,7 +12,7 @@ import (
 
 // cacheFormat changes whenever the cache file's layout or the meaning of a
 // scan changes; a file of another format is ignored (and rewritten).
-const cacheFormat = 2
+const cacheFormat = 3
 
 // cacheEntry is one remembered scan and what it depended on.
 type cacheEntry struct {

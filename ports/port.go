@@ -54,6 +54,9 @@ type Info struct {
 	// Stderr holds what make printed on stderr (kept for CORRUPT ports and
 	// logged for all).
 	Stderr string
+	// Fingerprint is the hex content fingerprint of the port directory at
+	// scan time (see Hasher.Dir); empty when it could not be computed.
+	Fingerprint string
 }
 
 // FlavorList returns the port's FLAVORS, the default first.

@@ -161,3 +161,52 @@ func diff(a, b []string) []string {
 	}
 	return out
 }
+
+// TestWholeTreeScansClean scans every port and flavor of the lean tree and
+// wants no CORRUPT port. The cache lives in the test cache directory, so a
+// second local run is quick (CORRUPT answers are never cached, so they are
+// always re-checked).
+func TestWholeTreeScansClean(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the whole-tree scan takes minutes")
+	}
+	e := setupReal(t, testenv.LeanTree)
+	dir, err := testenv.CacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := OpenCache(filepath.Join(dir, "lean-scan.cache"))
+	if err != nil {
+		t.Log(err)
+	}
+	res, err := e.scanner(c).ScanAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stats.Origins < 34000 {
+		t.Errorf("scanned %d origins, want the whole tree (≥ 34,000 with flavors)", res.Stats.Origins)
+	}
+	corrupt := 0
+	for _, in := range res.Infos {
+		if in.Status != StatusOK {
+			corrupt++
+			if corrupt < 20 {
+				t.Errorf("%s: %s: %s", in.Origin, in.Status, in.Stderr)
+			}
+		}
+	}
+	g, problems := NewGraph(res.Infos, e.tree)
+	for i, p := range problems {
+		if i < 20 {
+			t.Errorf("graph problem: %v", p)
+		}
+	}
+	ids := make([]NodeID, len(g.Nodes))
+	for i := range ids {
+		ids[i] = NodeID(i)
+	}
+	if _, err := g.Order(ids); err != nil {
+		t.Errorf("whole-tree order: %v", err)
+	}
+	t.Logf("%d origins, %d make runs, %d cached, %d nodes", res.Stats.Origins, res.Stats.MakeRun, res.Stats.Cached, len(g.Nodes))
+}

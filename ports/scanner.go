@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -355,6 +356,9 @@ func (s *Scanner) scanOne(ctx context.Context, makePath string, o Origin, h *Has
 		err = cmd.Wait()
 	}
 	info, makefiles := ParseScanOutput(o, portDir, stdout.Bytes(), err == nil)
+	if herr == nil {
+		info.Fingerprint = hex.EncodeToString(dirHash[:])
+	}
 	if err != nil && stdout.Len() == 0 && stderr.Len() == 0 {
 		stderr.WriteString(err.Error())
 	}

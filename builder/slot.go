@@ -1,0 +1,319 @@
+package builder
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-dsynth/go-dsynth/builder/events"
+	"github.com/go-dsynth/go-dsynth/environment"
+	"github.com/go-dsynth/go-dsynth/ports"
+	"golang.org/x/sys/unix"
+)
+
+// errWatchdog marks a phase killed by its idle-output watchdog.
+var errWatchdog = errors.New("watchdog timeout")
+
+// shimTarget is where the make shims are mounted in a slot.
+const shimTarget = "/dsynth/mk"
+
+// slotRun is one port's build in one slot.
+type slotRun struct {
+	b      *Builder
+	slot   int
+	origin ports.Origin
+	env    environment.Environment
+	log    PortLog
+	tap    *outputTap
+	penv   []string
+}
+
+// buildPort builds one port in a fresh slot and reports how it went.
+func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.NodeID) (res portResult) {
+	start := b.now()
+	n := b.plan.Graph.Nodes[id]
+	it := b.plan.Items[id]
+	res = portResult{node: schedIdx, slot: slot}
+	defer func() { res.duration = b.now().Sub(start) }()
+
+	b.bus.Publish(events.PortStarted{Time: b.t(), Slot: slot, Origin: it.Origin, IDep: len(b.plan.Graph.Closure(id)) - 1, DepI: len(n.RDeps)})
+
+	if it.DeletePackage && n.Info.PkgFile != "" {
+		path := filepath.Join(b.o.RepositoryDir, n.Info.PkgFile)
+		if err := os.Remove(path); err == nil {
+			b.log(-1, "%s DELETE-PACKAGE %s (%s)", it.Origin, path, it.Reason)
+		}
+	}
+	plog, err := b.o.OpenLog(it.Origin)
+	if err != nil {
+		res.phase, res.reason = "log", err.Error()
+		return res
+	}
+	defer plog.Close()
+	r := &slotRun{b: b, slot: slot, origin: n.Origin, log: plog}
+	r.tap = newOutputTap(plog, b.now, 8)
+	defer func() { res.lines = plog.Lines() }()
+
+	// Line counts for the displays, about once a second.
+	stopLines := make(chan struct{})
+	var linesWG sync.WaitGroup
+	linesWG.Add(1)
+	go func() {
+		defer linesWG.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		last := -1
+		for {
+			select {
+			case <-stopLines:
+				return
+			case <-t.C:
+				if l := plog.Lines(); l != last {
+					last = l
+					b.bus.Publish(events.PortLines{Time: b.t(), Slot: slot, Origin: it.Origin, Lines: l})
+				}
+			}
+		}
+	}()
+	defer func() { close(stopLines); linesWG.Wait() }()
+
+	settings := b.o.Settings
+	settings.Slot = slot
+	plan, err := environment.BuildPlan(settings)
+	if err == nil && b.o.MakeShims != "" {
+		plan.Mounts = append(plan.Mounts, environment.Mount{Type: environment.MountBind, Source: b.o.MakeShims, Target: shimTarget, ReadOnly: true})
+	}
+	if err == nil {
+		r.env = b.o.NewEnv(slot)
+		err = r.env.Setup(ctx, plan)
+	}
+	if err != nil {
+		if r.env != nil {
+			r.env.Teardown()
+		}
+		res.aborted = ctx.Err() != nil
+		res.phase, res.reason = "slot", fmt.Sprintf("slot setup: %v", err)
+		fmt.Fprintf(plog, "slot setup failed: %v\n", err)
+		return res
+	}
+	defer func() {
+		if err := r.env.Teardown(); err != nil {
+			b.log(slot, "%s teardown: %v", it.Origin, err)
+		}
+	}()
+	if !b.o.NoNice {
+		if p, ok := r.env.(interface{ InitPid() int }); ok && p.InitPid() > 0 {
+			_ = unix.Setpriority(unix.PRIO_PROCESS, p.InitPid(), 10)
+		}
+	}
+	shims := ""
+	if b.o.MakeShims != "" {
+		shims = shimTarget
+	}
+	r.penv = b.o.Worker.PhaseEnv(n.Origin.Flavor, shims)
+
+	// The generated make.conf.
+	if err := r.writeFile(ctx, "/etc/make.conf", b.o.Worker.MakeConf()); err != nil {
+		res.aborted = ctx.Err() != nil
+		res.phase, res.reason = "make.conf", err.Error()
+		return res
+	}
+	// Dependencies, from the repository.
+	if deps := InstallSet(b.plan.Graph, id); len(deps) > 0 && n.Origin.Dir != ports.PkgOrigin {
+		var files []string
+		for _, d := range deps {
+			if dn := b.plan.Graph.Nodes[d]; dn.Info != nil && dn.Info.PkgFile != "" {
+				files = append(files, dn.Info.PkgFile)
+			}
+		}
+		if err := r.writeFile(ctx, "/tmp/dsynth_install_pkgs", InstallScript(files)); err != nil {
+			res.aborted = ctx.Err() != nil
+			res.phase, res.reason = "setup", err.Error()
+			return res
+		}
+		if ok, reason, err := r.phase(ctx, SetupPhase, []string{"/bin/sh", "/tmp/dsynth_install_pkgs"}); !ok {
+			res.aborted = errors.Is(err, context.Canceled) && ctx.Err() != nil
+			res.phase, res.reason = SetupPhase.Name, reason
+			return res
+		}
+	}
+	dir := "/xports/" + n.Origin.Dir
+	for _, ph := range Phases(n.Origin.Dir, b.o.Phases) {
+		args := []string{b.o.Make, "-C", dir}
+		if ph.NoDepends {
+			args = append(args, "NO_DEPENDS=1")
+		}
+		args = append(args, ph.Name)
+		ok, reason, err := r.phase(ctx, ph, args)
+		if !ok {
+			res.aborted = ctx.Err() != nil && !errors.Is(err, errWatchdog)
+			res.phase, res.reason = ph.Name, reason
+			return res
+		}
+	}
+	if b.o.Phases.FetchOnly {
+		res.ok = true
+		return res
+	}
+	plog.Total(b.now().Sub(start))
+	pkg, err := r.copyPackage(ctx, n)
+	if err != nil {
+		res.aborted = ctx.Err() != nil
+		res.phase, res.reason = "package", err.Error()
+		fmt.Fprintf(plog, "copying the package failed: %v\n", err)
+		return res
+	}
+	res.ok, res.pkgFile = true, pkg
+	return res
+}
+
+// phase runs one phase with its banner, watchdog and result line.
+func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, reason string, err error) {
+	b := r.b
+	b.bus.Publish(events.PhaseStarted{Time: b.t(), Slot: r.slot, Origin: r.origin.String(), Phase: ph.Name})
+	r.log.Phase(ph.Name)
+	start := b.now()
+	limit := WatchdogLimit(ph.Watchdog, load15(), numCPU(), b.o.WatchdogScale)
+	pctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	r.tap.reset()
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(watchdogTick(limit))
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if r.tap.idleSince() >= limit {
+					cancel(errWatchdog)
+					return
+				}
+			}
+		}
+	}()
+	result, err := r.env.Execute(pctx, environment.Command{Args: args, Env: r.penv, Stdout: r.tap, Stderr: r.tap})
+	close(stop)
+	elapsed := b.now().Sub(start)
+	if cause := context.Cause(pctx); errors.Is(cause, errWatchdog) {
+		mins := int(limit / time.Minute)
+		r.log.Watchdog(r.origin.String(), ph.Name, mins, 0)
+		b.log(r.slot, "%s WATCHDOG TIMEOUT in %s after %v", r.origin, ph.Name, limit.Round(time.Second))
+		r.log.PhaseResult(false, elapsed, 0)
+		return false, fmt.Sprintf("watchdog timeout after %v without output", limit.Round(time.Second)), errWatchdog
+	}
+	if err != nil {
+		r.log.PhaseResult(false, elapsed, 0)
+		return false, err.Error(), err
+	}
+	if result.ExitCode != 0 {
+		r.log.PhaseResult(false, elapsed, 0)
+		b.log(r.slot, "%s Build phase '%s' failed exit %d", r.origin, ph.Name, result.ExitCode)
+		reason := fmt.Sprintf("exit %d", result.ExitCode)
+		if tail := r.tap.lastLines(); tail != "" {
+			reason += ": " + tail
+		}
+		return false, reason, nil
+	}
+	r.log.PhaseResult(true, elapsed, 0)
+	return true, "", nil
+}
+
+func watchdogTick(limit time.Duration) time.Duration {
+	t := limit / 20
+	switch {
+	case t < 50*time.Millisecond:
+		return 50 * time.Millisecond
+	case t > 5*time.Second:
+		return 5 * time.Second
+	}
+	return t
+}
+
+// writeFile writes a file inside the slot (slots live in their own mount
+// namespace, so the host cannot write there directly).
+func (r *slotRun) writeFile(ctx context.Context, path, content string) error {
+	var errb bytes.Buffer
+	res, err := r.env.Execute(ctx, environment.Command{
+		Args:   []string{"/bin/sh", "-c", `cat > "$1"`, "sh", path},
+		Env:    r.penv,
+		Stdin:  strings.NewReader(content),
+		Stderr: &errb,
+	})
+	if err != nil {
+		return fmt.Errorf("writing %s in the slot: %w", path, err)
+	}
+	if res.ExitCode != 0 {
+		return fmt.Errorf("writing %s in the slot: exit %d: %s", path, res.ExitCode, strings.TrimSpace(errb.String()))
+	}
+	return nil
+}
+
+// copyPackage copies the package the port produced into the repository:
+// inside the slot to <pkgfile>.new under /packages, then renamed into place
+// on the host, so a reader never sees a partial package.
+func (r *slotRun) copyPackage(ctx context.Context, n *ports.Node) (string, error) {
+	b := r.b
+	var out, errb bytes.Buffer
+	res, err := r.env.Execute(ctx, environment.Command{
+		Args: []string{b.o.Make, "-C", "/xports/" + n.Origin.Dir, "-V", "WRKDIR_PKGFILE"},
+		Env:  r.penv, Stdout: &out, Stderr: &errb,
+	})
+	if err != nil || res.ExitCode != 0 {
+		return "", fmt.Errorf("asking make for WRKDIR_PKGFILE: %v %s", err, strings.TrimSpace(errb.String()))
+	}
+	src := strings.TrimSpace(out.String())
+	if src == "" {
+		src = "/construction/" + n.Origin.Dir + "/pkg/" + n.Info.PkgFile
+	}
+	rel, err := filepath.Rel(b.o.Settings.PackagesDir, b.o.RepositoryDir)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return "", fmt.Errorf("repository %s is not under the packages directory %s", b.o.RepositoryDir, b.o.Settings.PackagesDir)
+	}
+	name := n.Info.PkgFile
+	if name == "" {
+		name = filepath.Base(src)
+	}
+	tmpIn := filepath.Join("/packages", rel, name+".new")
+	errb.Reset()
+	res, err = r.env.Execute(ctx, environment.Command{Args: []string{"cp", src, tmpIn}, Env: r.penv, Stderr: &errb})
+	if err != nil || res.ExitCode != 0 {
+		return "", fmt.Errorf("cp %s: %v %s", src, err, strings.TrimSpace(errb.String()))
+	}
+	tmp := filepath.Join(b.o.RepositoryDir, name+".new")
+	if err := syncFile(tmp); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, filepath.Join(b.o.RepositoryDir, name)); err != nil {
+		return "", fmt.Errorf("package: %w", err)
+	}
+	return name, nil
+}
+
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("package: %w", err)
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// extractPackage unpacks a package archive into dir, leaving out the
+// package's own metadata (+MANIFEST & co), as dsynth installs pkg into its
+// template.
+func extractPackage(pkgFile, dir string) error {
+	out, err := exec.Command("tar", "-xpf", pkgFile, "-C", dir, "--exclude", "+*").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("tar: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}

@@ -104,6 +104,10 @@ type PortFinished struct {
 	Duration          time.Duration
 	PkgFile           string
 	Lines             int
+	// Dummy marks a dsynth dummy node (the unflavored stand-in for a
+	// flavored port). With AlreadyBuilt, dsynth logs META-ALREADY-BUILT
+	// instead of Already-Built.
+	Dummy bool
 }
 
 // WorkerLimit reports a change of the dynamic worker limit, with dsynth's
@@ -139,7 +143,23 @@ type Log struct {
 	Time
 	Slot int
 	Text string
+	// File also sends the line to one of dsynth's other logs (it always
+	// goes to 00_last_results.log); zero means 00 only.
+	File LogFile
+	// Bare writes Text without the [NNN]/[XXX] prefix (scan and hook
+	// stderr, template checks), as dsynth does for those lines.
+	Bare bool
 }
+
+// LogFile names one of dsynth's numbered logs in Directory_logs.
+type LogFile int
+
+// The logs a Log event can also be sent to (00 always gets the line).
+const (
+	LogAbnormal LogFile = 5 // 05_abnormal_command_output.log
+	LogObsolete LogFile = 6 // 06_obsolete_packages.log
+	LogDebug    LogFile = 7 // 07_debug.log
+)
 
 // RunFinished closes a run.
 type RunFinished struct {

@@ -1,0 +1,38 @@
+// Package report writes dsynth's logs and web report, byte for byte in
+// dsynth's formats, from the engine's event stream (builder/events).
+//
+// Three writers make up the package:
+//
+//   - Logs subscribes to the event bus and writes the eight numbered logs in
+//     Directory_logs (00_last_results.log … 07_debug.log): START, SUCCESS,
+//     FAILURE, ignored and skipped lines, meta-node completions, worker-limit
+//     adjustments, free-form Log lines and the final summary block.
+//   - PortLog is the per-port build log (<category>___<port>[@flavor].log).
+//     The builder writes it directly, because it carries the raw, high-volume
+//     output of every phase; the package only supplies dsynth's banners,
+//     phase results, total time and watchdog notices around it.
+//   - Web subscribes to the bus and maintains Directory_logs/Report: the
+//     page (index.html, progress.css, progress.js, favicon.png, written by
+//     this project), summary.json (replaced atomically, at most every 10 s
+//     while a run is active, plus a final write) and the NN_history.json
+//     files (one entry per completion, appended in place, rotating past
+//     50,000 bytes).
+//
+// Every line and JSON document is produced by a pure function (StartLine,
+// FailureLine, Align, FinalBlock, SummaryJSON, HistoryEntry, …) so formats
+// are tested byte for byte without files; the writers only add file I/O.
+//
+// # Formats
+//
+// In dsynth's log formats "##" right-aligns the rest of the line so that it
+// ends in column 79 (column 80 counting the newline); see Align. A slot is
+// printed as [NNN] (%03d) and a line without a slot as [XXX]. A port whose
+// outcome makes others unbuildable carries " N", the number of transitive
+// dependents it skips, right after its origin; it is omitted when zero.
+//
+// Known dsynth quirks reproduced on purpose: a port that a worker reports as
+// ignored goes to 04_skipped_list.log ("IGNORD"), not 03; the history "info"
+// of a failure is "<phase>:" followed by the skip suffix as it appears in
+// the log (" N", or nothing), while an ignored port's is
+// "<reason>:|:<N or 0>"; history IDs of completions without a slot are "-1".
+package report

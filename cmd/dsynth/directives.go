@@ -48,7 +48,7 @@ func directiveTable() map[string]directive {
 		"fetch-only":         {args: "[ports…|everything]", help: "fetch and checksum distfiles only", run: notYet("fetch-only")},
 		"list-system":        {help: "write the installed origins to ./build.txt", run: notYet("list-system")},
 		"add":                {args: "ports…", help: "queue ports into a running build", run: notYet("add")},
-		"monitor":            {args: "[file]", help: "show a running build's screen", run: notYet("monitor")},
+		"monitor":            {args: "[file]", help: "show a running build's screen", run: runMonitor},
 		"cleanup":            {help: "remove every slot left behind", run: notYet("cleanup")},
 		"configure":          {help: "interactive configuration (not implemented in dsynth either)", run: notYet("configure")},
 		"logs":               {args: "port", help: "print a port's build log", run: notYet("logs")},

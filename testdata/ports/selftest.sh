@@ -252,6 +252,13 @@ cp "$TREE/distfiles-src/hello-1.0.tar.gz" "$DIST/hello-1.0.tar.gz" && echo junk 
 build misc/hello checksum
 rm -f "$DIST/hello-1.0.tar.gz"
 build misc/hello
+# dsynth's "test" mode also runs install and deinstall after package
+if wmake misc/hello install > "$T/logs/hello-install.log" 2>&1 && [ -x "$LB/bin/hello" ] &&
+    wmake misc/hello deinstall >> "$T/logs/hello-install.log" 2>&1 && [ ! -e "$LB/bin/hello" ]; then
+	pass "misc/hello install and deinstall"
+else
+	fail "misc/hello install/deinstall: $(tail -3 "$T/logs/hello-install.log")"
+fi
 # the hanging port: its build phase is still running after 3 seconds
 rm -rf "$T/construction"
 ( wmake misc/hang build > "$T/logs/misc_hang.log" 2>&1 ) &

@@ -166,7 +166,8 @@ func (w *Web) slot(i int) *slotState {
 }
 
 func (w *Web) begin(e events.RunStarted) {
-	*w = Web{dir: w.dir, opts: w.opts, err: w.err}
+	w.lastWrite, w.tally, w.load, w.ticked = time.Time{}, tally{}, 0, false
+	w.histNum, w.histSize, w.entry = 0, 0, 0
 	w.active = true
 	w.profile = e.Profile
 	w.start = e.At()

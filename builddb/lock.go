@@ -27,6 +27,7 @@ type LockError struct {
 	PID int
 }
 
+// Error names the holder and the build base, in dsynth's words.
 func (e *LockError) Error() string {
 	holder := "an unknown process"
 	if e.PID > 0 {

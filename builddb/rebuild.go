@@ -147,6 +147,7 @@ type Reason struct {
 	Detail string     `json:"detail"`
 }
 
+// String returns "kind: detail".
 func (r Reason) String() string { return string(r.Kind) + ": " + r.Detail }
 
 // Decision is the answer of Decide.

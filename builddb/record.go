@@ -98,11 +98,14 @@ func NewBuildID(portDir, version, flavor string) BuildID {
 
 // BuildRecord is everything known about one build attempt.
 type BuildRecord struct {
+	// ID identifies the attempt.
 	ID BuildID `json:"id"`
 	// RunID is the run (dsynth invocation) the attempt belongs to; zero
 	// when recorded outside a run.
 	RunID uuid.UUID `json:"run_id"`
 
+	// Status is the outcome; StartTime, EndTime and Duration the timing
+	// (Duration is derived from the times when left zero).
 	Status    Status        `json:"status"`
 	StartTime time.Time     `json:"start_time"`
 	EndTime   time.Time     `json:"end_time"`
@@ -161,7 +164,9 @@ func (r *BuildRecord) normalize() error {
 	return nil
 }
 
-// Counts are the per-state totals of a run, dsynth's final summary.
+// Counts are the per-state totals of a run, dsynth's final summary: Queued
+// is the initial queue size; Built, Failed, Ignored, Skipped, Missing and
+// Meta the final totals.
 type Counts struct {
 	Queued  int `json:"queued"`
 	Built   int `json:"built"`
@@ -174,6 +179,8 @@ type Counts struct {
 
 // Run is one dsynth invocation.
 type Run struct {
+	// ID is the run's UUID; Start and End its times (End is zero while
+	// it runs); Aborted says it was interrupted.
 	ID      uuid.UUID `json:"id"`
 	Start   time.Time `json:"start"`
 	End     time.Time `json:"end,omitzero"`

@@ -68,7 +68,8 @@ func (db *DB) Run(id uuid.UUID) (*Run, error) {
 	return r, err
 }
 
-// Runs returns the run records, newest first; limit ≤ 0 means all.
+// Runs returns the run records in reverse UUID order, which for NewRun's
+// time-ordered UUIDs is newest first; limit ≤ 0 means all.
 func (db *DB) Runs(limit int) ([]*Run, error) {
 	var out []*Run
 	err := db.view(func(tx *bolt.Tx) error {

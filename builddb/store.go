@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
@@ -207,6 +208,9 @@ func (db *DB) PutBatch(rs []*BuildRecord) error {
 		}
 	}
 	return db.update(func(tx *bolt.Tx) error {
+		if len(rs) > 1 && allNew(tx, rs) {
+			return putNewRecords(tx, rs)
+		}
 		for _, r := range rs {
 			if err := putRecord(tx, r); err != nil {
 				return err
@@ -214,6 +218,66 @@ func (db *DB) PutBatch(rs []*BuildRecord) error {
 		}
 		return nil
 	})
+}
+
+// allNew reports whether no record of rs is stored yet and no UUID repeats.
+func allNew(tx *bolt.Tx, rs []*BuildRecord) bool {
+	b := tx.Bucket(bBuilds)
+	seen := make(map[uuid.UUID]bool, len(rs))
+	for _, r := range rs {
+		if seen[r.ID.UUID] || b.Get(r.ID.UUID[:]) != nil {
+			return false
+		}
+		seen[r.ID.UUID] = true
+	}
+	return true
+}
+
+// putNewRecords is putRecord for a batch of new records: each index's
+// entries are put in key order, which keeps bbolt's dirty pages few, and
+// the latest success per origin is settled in memory first.
+func putNewRecords(tx *bolt.Tx, rs []*BuildRecord) error {
+	type kv struct{ k, v []byte }
+	puts := map[string][]kv{}
+	latest := map[string]*BuildRecord{}
+	for _, r := range rs {
+		puts["builds"] = append(puts["builds"], kv{r.ID.UUID[:], encodeRecord(r)})
+		puts["history"] = append(puts["history"], kv{historyKey(r), encodeSummary(r)})
+		puts["ports"] = append(puts["ports"], kv{portKey(r), portValue(r)})
+		puts["workers"] = append(puts["workers"], kv{workerKey(r), []byte{statusCode(r.Status)}})
+		if r.RunID != uuid.Nil {
+			puts["runbuilds"] = append(puts["runbuilds"], kv{runBuildKey(r), []byte{}})
+		}
+		if r.Status == StatusSuccess {
+			o := r.Origin()
+			if cur := latest[o]; cur == nil || bytes.Compare(packageValue(r), packageValue(cur)) > 0 {
+				latest[o] = r
+			}
+		}
+	}
+	pk := tx.Bucket(bPackages)
+	for o, r := range latest {
+		pv := packageValue(r)
+		if cur := pk.Get([]byte(o)); cur != nil && bytes.Compare(cur, pv) > 0 {
+			continue
+		}
+		in := InputsFromRecord(r)
+		puts["packages"] = append(puts["packages"], kv{[]byte(o), pv})
+		puts["inputs"] = append(puts["inputs"], kv{[]byte(o), encodeInputs(&in)})
+	}
+	for name, list := range puts {
+		b := tx.Bucket([]byte(name))
+		if name == "builds" || name == "history" {
+			b.FillPercent = appendFill
+		}
+		slices.SortFunc(list, func(a, b kv) int { return bytes.Compare(a.k, b.k) })
+		for _, x := range list {
+			if err := b.Put(x.k, x.v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Delete removes a record and its index entries.

@@ -1,0 +1,60 @@
+package display
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-dsynth/go-dsynth/builder/events"
+)
+
+// plainRun is the sample run, finished.
+func plainRun() []events.Event {
+	return append(sampleRun(), events.RunFinished{Time: at(3723), RunID: "r1", Duration: 3723 * time.Second})
+}
+
+func TestPlainGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		colour bool
+	}{{"plain.golden", false}, {"plain_colour.golden", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			p := NewPlain(&buf, tc.colour)
+			var bus events.Bus
+			bus.Subscribe(p)
+			for _, e := range plainRun() {
+				bus.Publish(e)
+			}
+			if err := p.Err(); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			golden(t, tc.name, out)
+			for _, quiet := range []string{"Already-Built", "Load="} {
+				if strings.Contains(out, quiet) {
+					t.Errorf("plain output shows %q", quiet)
+				}
+			}
+			hasColour := strings.Contains(out, ansiGreen+"[003] SUCCESS security/openssl") &&
+				strings.Contains(out, ansiRed+"[003] FAILURE x11/libX11")
+			if hasColour != tc.colour {
+				t.Errorf("colour = %v, want %v", hasColour, tc.colour)
+			}
+		})
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestPlainWriteError(t *testing.T) {
+	p := NewPlain(failWriter{}, false)
+	p.Handle(events.Log{Slot: -1, Text: "x"})
+	if err := p.Err(); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("Err = %v", err)
+	}
+}

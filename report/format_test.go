@@ -76,9 +76,9 @@ func TestAlign(t *testing.T) {
 		{"no mark", "no mark"},
 		{"a##b", "a" + sp(77) + "b"},
 		{"##", sp(79)},
-		{strings.Repeat("x", 78) + "##y", strings.Repeat("x", 78) + "y"},  // exactly fits: 0 spaces
-		{strings.Repeat("x", 79) + "##y", strings.Repeat("x", 79) + "y"},  // one too many: mark dropped
-		{"a##b##c", "a" + sp(74) + "b##c"},                                // only the first mark counts
+		{strings.Repeat("x", 78) + "##y", strings.Repeat("x", 78) + "y"},       // exactly fits: 0 spaces
+		{strings.Repeat("x", 79) + "##y", strings.Repeat("x", 79) + "y"},       // one too many: mark dropped
+		{"a##b##c", "a" + sp(74) + "b##c"},                                     // only the first mark counts
 		{"[XXX] Load=1.00  ( 8) ##x", "[XXX] Load=1.00  ( 8) " + sp(56) + "x"}, // spaces before the mark are kept
 	}
 	for _, tc := range tests {

@@ -215,8 +215,8 @@ func WriterAlive(path string) bool { return lockHeld(lockPath(path)) }
 // Monitor shows the screen of the run whose snapshot file is path on the
 // terminal tty, re-reading the file every second, until the run ends, its
 // writer goes away or ctx ends (Ctrl-C); it then restores the terminal.
-// When the run is already over, Monitor prints its last screen once, as
-// plain lines. A tty that is not a terminal gets the same single screen
+// When the run is already over (or its writer is gone), Monitor prints the
+// last screen once, as plain lines. A tty that is not a terminal gets the same single screen
 // (80×24).
 func Monitor(ctx context.Context, path string, tty *os.File) error {
 	return monitor(ctx, path, tty, time.Second)
@@ -229,7 +229,7 @@ func monitor(ctx context.Context, path string, tty *os.File, every time.Duration
 	}
 	scr := NewScreen(tty, ScreenOptions{Interval: every})
 	scr.live, scr.summary = false, false
-	if !st.Active || !WriterAlive(path) {
+	if st.Finished || !WriterAlive(path) {
 		return printOnce(tty, scr, st)
 	}
 	scr.show(st)

@@ -60,6 +60,7 @@ type Screen struct {
 	summary bool
 
 	mu       sync.Mutex
+	ctx      context.Context // Start's; its end gives the terminal back
 	st       State
 	runTime  time.Duration // RunFinished's duration
 	fallback *Plain        // set once the screen was given up early
@@ -103,6 +104,11 @@ func NewScreen(tty *os.File, opts ScreenOptions) *Screen {
 // Handle applies one event to the screen's model and asks for a redraw.
 func (s *Screen) Handle(e events.Event) {
 	s.mu.Lock()
+	if s.onScreen && s.ctx.Err() != nil {
+		// The context ended and the drawing loop has not noticed yet: give
+		// the terminal back now, so this event already prints plainly.
+		s.giveUpLocked()
+	}
 	if s.fallback != nil {
 		fb := s.fallback
 		s.mu.Unlock()
@@ -157,6 +163,7 @@ func (s *Screen) Start(ctx context.Context) error {
 		return fmt.Errorf("display: taking over the terminal: %w", err)
 	}
 	s.onScreen = true
+	s.ctx = ctx
 	s.mu.Unlock()
 	go s.loop(ctx)
 	return nil
@@ -294,6 +301,14 @@ func (s *Screen) leave() {
 func (s *Screen) giveUp() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.giveUpLocked()
+}
+
+// giveUpLocked is giveUp with s.mu held.
+func (s *Screen) giveUpLocked() {
+	if !s.onScreen {
+		return // already given back
+	}
 	s.leave()
 	if s.st.Finished {
 		if s.summary {

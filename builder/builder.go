@@ -40,6 +40,8 @@ type Options struct {
 	Phases PhaseOptions
 	// WatchdogScale multiplies the phase watchdogs (1 = dsynth's minutes).
 	WatchdogScale float64
+	// WatchdogFloor is the shortest a scaled watchdog may be (0: none).
+	WatchdogFloor time.Duration
 
 	// Worker describes the generated make.conf and phase environment.
 	Worker WorkerConf
@@ -197,11 +199,9 @@ func (b *Builder) Run(ctx context.Context) (events.Counts, error) {
 			b.bus.Publish(events.PortQueued{Time: b.t(), Origin: it.Origin, Reason: it.Reason})
 		}
 	}
-	if pkgIdx < 0 {
-		if err := b.prepareTemplate(); err != nil {
-			finish(false)
-			return counts, err
-		}
+	if err := b.prepareTemplate(); err != nil {
+		finish(false)
+		return counts, err
 	}
 
 	s := sched.New(sg, b.o.Policy, b.o.MaxWorkers)
@@ -402,6 +402,9 @@ func (b *Builder) prepareTemplate() error {
 		return nil
 	}
 	pkgFile := filepath.Join(b.o.RepositoryDir, n.Info.PkgFile)
+	if _, err := os.Stat(pkgFile); err != nil {
+		return nil // not built yet: installed once it is
+	}
 	marker := filepath.Join(b.o.TemplateDir, ".pkg-tool")
 	if old, err := os.ReadFile(marker); err == nil && string(old) == n.Info.PkgFile {
 		return nil

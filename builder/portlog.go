@@ -20,7 +20,7 @@ type PortLog interface {
 	// Watchdog records a watchdog kill.
 	Watchdog(origin, phase string, minutes int, pid int) error
 	// Lines returns the number of output lines written so far.
-	Lines() int
+	Lines() int64
 	// Close flushes and closes the log.
 	Close() error
 }

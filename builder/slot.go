@@ -59,7 +59,7 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 	defer plog.Close()
 	r := &slotRun{b: b, slot: slot, origin: n.Origin, log: plog}
 	r.tap = newOutputTap(plog, b.now, 8)
-	defer func() { res.lines = plog.Lines() }()
+	defer func() { res.lines = int(plog.Lines()) }()
 
 	// Line counts for the displays, about once a second.
 	stopLines := make(chan struct{})
@@ -69,7 +69,7 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 		defer linesWG.Done()
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
-		last := -1
+		last := int64(-1)
 		for {
 			select {
 			case <-stopLines:
@@ -77,7 +77,7 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 			case <-t.C:
 				if l := plog.Lines(); l != last {
 					last = l
-					b.bus.Publish(events.PortLines{Time: b.t(), Slot: slot, Origin: it.Origin, Lines: l})
+					b.bus.Publish(events.PortLines{Time: b.t(), Slot: slot, Origin: it.Origin, Lines: int(l)})
 				}
 			}
 		}
@@ -180,7 +180,7 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 	b.bus.Publish(events.PhaseStarted{Time: b.t(), Slot: r.slot, Origin: r.origin.String(), Phase: ph.Name})
 	r.log.Phase(ph.Name)
 	start := b.now()
-	limit := WatchdogLimit(ph.Watchdog, load15(), numCPU(), b.o.WatchdogScale)
+	limit := max(WatchdogLimit(ph.Watchdog, load15(), numCPU(), b.o.WatchdogScale), b.o.WatchdogFloor)
 	pctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	r.tap.reset()

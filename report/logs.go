@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,7 +13,7 @@ import (
 	"github.com/go-dsynth/go-dsynth/builder/events"
 )
 
-// The numbered logs, as indexes into LogNames.
+// The numbered logs (see LogName).
 const (
 	LogResults  = 0 // 00_last_results.log: every line
 	LogSuccess  = 1 // 01_success_list.log
@@ -26,8 +25,17 @@ const (
 	LogDebug    = 7 // 07_debug.log
 )
 
-// LogNames are dsynth's eight log files in Directory_logs, in order.
-var LogNames = [8]string{
+// LogName returns the file name of dsynth's log number which (LogResults
+// … LogDebug), or "" when there is no such log.
+func LogName(which int) string {
+	if which < 0 || which >= len(logNames) {
+		return ""
+	}
+	return logNames[which]
+}
+
+// logNames are dsynth's eight log files in Directory_logs, in order.
+var logNames = [8]string{
 	"00_last_results.log",
 	"01_success_list.log",
 	"02_failure_list.log",
@@ -115,7 +123,7 @@ func (l *Logs) openLocked(trunc bool) error {
 	if trunc {
 		flags |= os.O_TRUNC
 	}
-	for i, name := range LogNames {
+	for i, name := range logNames {
 		f, err := os.OpenFile(filepath.Join(l.dir, name), flags, 0o644)
 		if err != nil {
 			l.closeLocked()
@@ -136,7 +144,7 @@ func (l *Logs) closeLocked() error {
 			continue
 		}
 		if cerr := f.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("report: close %s: %w", LogNames[i], cerr)
+			err = fmt.Errorf("report: close %s: %w", logNames[i], cerr)
 		}
 		l.files[i], l.bufs[i] = nil, nil
 	}
@@ -150,7 +158,7 @@ func (l *Logs) flushLocked() error {
 			continue
 		}
 		if ferr := b.Flush(); ferr != nil && err == nil {
-			err = fmt.Errorf("report: write %s: %w", LogNames[i], ferr)
+			err = fmt.Errorf("report: write %s: %w", logNames[i], ferr)
 		}
 	}
 	l.keep(err)
@@ -201,6 +209,8 @@ func (l *Logs) handleLocked(e events.Event) {
 		line := e.Line
 		if line == "" {
 			line = WorkerLimitLine(e.From, e.To)
+		} else if !strings.HasPrefix(line, "[") {
+			line = "[XXX] " + line
 		}
 		l.write(LogResults, Align(line), echoNone)
 	case events.Log:
@@ -210,7 +220,7 @@ func (l *Logs) handleLocked(e events.Event) {
 		}
 		line = Align(strings.TrimSuffix(line, "\n"))
 		f := int(e.File)
-		if f <= LogResults || f >= len(LogNames) {
+		if f <= LogResults || f >= len(logNames) {
 			f = LogResults
 		}
 		l.write(f, line, echoPlain)
@@ -307,7 +317,7 @@ func (l *Logs) put(which int, text string) {
 		return
 	}
 	if _, err := b.WriteString(text); err != nil {
-		l.keep(fmt.Errorf("report: write %s: %w", LogNames[which], err))
+		l.keep(fmt.Errorf("report: write %s: %w", logNames[which], err))
 	}
 }
 
@@ -335,6 +345,3 @@ func (l *Logs) Close() error {
 	l.reset = false
 	return l.err
 }
-
-// ErrClosed is returned by PortLog methods after Close.
-var ErrClosed = errors.New("report: port log closed")

@@ -39,7 +39,7 @@ func at(c *fakeClock) events.Time { return events.Time{T: c.Now()} }
 
 func readLog(t *testing.T, dir string, which int) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, LogNames[which]))
+	b, err := os.ReadFile(filepath.Join(dir, LogName(which)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func sampleRun(c *fakeClock, s events.Subscriber) {
 func TestLogsWritesDsynthFiles(t *testing.T) {
 	dir := t.TempDir()
 	// A previous run's leftovers must go.
-	for _, n := range LogNames {
+	for _, n := range logNames {
 		if err := os.WriteFile(filepath.Join(dir, n), []byte("old run\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +126,7 @@ func TestLogsWritesDsynthFiles(t *testing.T) {
 	}
 	for which, w := range want {
 		if got := readLog(t, dir, which); got != w {
-			t.Errorf("%s:\n got %q\nwant %q", LogNames[which], got, w)
+			t.Errorf("%s:\n got %q\nwant %q", LogName(which), got, w)
 		}
 	}
 
@@ -147,7 +147,7 @@ func TestLogsWritesDsynthFiles(t *testing.T) {
 
 func TestLogsResetKeepsScanLines(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, LogNames[0]), []byte("old\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, LogName(0)), []byte("old\n"), 0o644)
 	c := newFakeClock()
 	l := NewLogs(dir, LogsOptions{Clock: c.Now})
 	if err := l.Reset(); err != nil {

@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,9 @@ import (
 	"sync"
 	"time"
 )
+
+// ErrClosed is returned by PortLog methods after Close.
+var ErrClosed = errors.New("report: port log closed")
 
 // PortLog is one port's build log, LogsPath/<category>___<port>[@flavor].log,
 // written by the builder while the port builds. A build calls, in order:

@@ -244,6 +244,11 @@ func (w *Web) finished(e events.PortFinished) {
 	case events.Ignored:
 		w.tally.ignored++
 		item.Result = ResultIgnored
+		if e.Slot >= 0 {
+			// dsynth records a port a worker found ignored as skipped,
+			// with the bare reason.
+			item.Result = ResultSkipped
+		}
 	case events.Skipped:
 		w.tally.skipped++
 		item.Result = ResultSkipped

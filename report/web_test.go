@@ -427,3 +427,22 @@ func TestSummaryConcurrentReader(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A port a worker slot finds ignored counts as ignored but, as in dsynth,
+// its history entry says skipped, with the slot and the bare reason.
+func TestWebWorkerIgnored(t *testing.T) {
+	c := newFakeClock()
+	w := NewWeb(t.TempDir(), WebOptions{Clock: c.Now})
+	w.Handle(events.RunStarted{Time: at(c), Queued: 1, MaxWorkers: 2})
+	w.Handle(events.PortStarted{Time: at(c), Slot: 1, Origin: "a/b"})
+	c.Add(4 * time.Second)
+	w.Handle(events.PortFinished{Time: at(c), Slot: 1, Origin: "a/b", Outcome: events.Ignored, Reason: "is forbidden ", SkippedDependents: 3, Duration: 4 * time.Second})
+	w.Handle(events.RunFinished{Time: at(c)})
+	if s := readSummary(t, w.Dir()); s.Stats.Ignored != 1 || s.Stats.Skipped != 0 || s.Stats.Remains != 0 {
+		t.Fatalf("stats %+v", s.Stats)
+	}
+	want := HistoryItem{1, "00:00:04", "01", "skipped", "a/b", "is forbidden ", "00:00:04"}
+	if h := readHistory(t, w.Dir(), 1); len(h) != 1 || h[0] != want {
+		t.Fatalf("history %+v, want %+v", h, want)
+	}
+}

@@ -237,3 +237,36 @@ func TestPortLog(t *testing.T) {
 		t.Fatalf("path %s", path)
 	}
 }
+
+// The output copier and the phase driver may be different goroutines.
+func TestPortLogConcurrentWriters(t *testing.T) {
+	l, err := CreatePortLog(t.TempDir(), "a/b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				l.Write([]byte("output line\n"))
+			}
+		}()
+	}
+	for i := 0; i < 50; i++ {
+		l.Phase("build")
+		l.PhaseResult(true, time.Second, 0)
+	}
+	wg.Wait()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if l.Lines() != 2000 {
+		t.Fatalf("Lines() = %d, want 2000", l.Lines())
+	}
+	b, _ := os.ReadFile(l.Path())
+	if got := strings.Count(string(b), "output line\n"); got != 2000 {
+		t.Fatalf("file holds %d output lines, want 2000", got)
+	}
+}

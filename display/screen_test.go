@@ -266,3 +266,36 @@ func TestScreenResizeAndInterrupt(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenChoosesTheDisplay(t *testing.T) {
+	_, tty, _ := openPty(t, 80, 24)
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cases := []struct {
+		out      *os.File
+		s        int
+		screen   bool
+		coloured bool
+	}{
+		{tty, 0, true, false},
+		{tty, 1, false, true},
+		{tty, 2, false, false},
+		{f, 0, false, false},
+	}
+	for i, c := range cases {
+		d := Open(c.out, c.s)
+		switch d := d.(type) {
+		case *Screen:
+			if !c.screen {
+				t.Errorf("case %d: got the screen", i)
+			}
+		case *Plain:
+			if c.screen || d.colour != c.coloured {
+				t.Errorf("case %d: plain, colour %v", i, d.colour)
+			}
+		}
+	}
+}

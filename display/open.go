@@ -1,0 +1,38 @@
+package display
+
+import (
+	"context"
+	"os"
+
+	"golang.org/x/term"
+
+	"github.com/go-dsynth/go-dsynth/builder/events"
+)
+
+// Display is the part of a build's front end the command line drives: a
+// Screen or a Plain. Subscribe it to the bus, Start it with the signal
+// context before the run and Stop it after.
+type Display interface {
+	events.Subscriber
+	// Start begins showing the run.
+	Start(ctx context.Context) error
+	// Stop ends the display and gives the terminal back.
+	Stop() error
+}
+
+// Open returns dsynth's display for out and the count of -S flags: the
+// full screen when out is a terminal and -S was not given, plain lines
+// otherwise. Plain lines are coloured on a terminal unless -SS was given.
+func Open(out *os.File, noCurses int) Display {
+	tty := term.IsTerminal(int(out.Fd()))
+	if tty && noCurses == 0 {
+		return NewScreen(out, ScreenOptions{})
+	}
+	return NewPlain(out, tty && noCurses < 2)
+}
+
+// Start does nothing: plain lines need no set-up.
+func (p *Plain) Start(context.Context) error { return nil }
+
+// Stop returns the first write error, if any.
+func (p *Plain) Stop() error { return p.Err() }

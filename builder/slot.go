@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/builder/events"
 	"github.com/go-dsynth/go-dsynth/environment"
+	"github.com/go-dsynth/go-dsynth/internal/sysload"
 	"github.com/go-dsynth/go-dsynth/ports"
 	"golang.org/x/sys/unix"
 )
@@ -180,7 +182,7 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 	b.bus.Publish(events.PhaseStarted{Time: b.t(), Slot: r.slot, Origin: r.origin.String(), Phase: ph.Name})
 	r.log.Phase(ph.Name)
 	start := b.now()
-	limit := max(WatchdogLimit(ph.Watchdog, load15(), numCPU(), b.o.WatchdogScale), b.o.WatchdogFloor)
+	limit := max(WatchdogLimit(ph.Watchdog, sysload.Read().Load15, runtime.NumCPU(), b.o.WatchdogScale), b.o.WatchdogFloor)
 	pctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	r.tap.reset()

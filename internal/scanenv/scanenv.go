@@ -43,6 +43,9 @@ type Setup struct {
 	Scanner *ports.Scanner
 	Mode    Mode
 	Target  ports.Target
+	// Emulation is the emulated environment (nil in native mode); builds
+	// reuse its make shims and base make.conf in their slots.
+	Emulation *ports.Emulation
 }
 
 // Target returns the system the profile builds for.
@@ -102,6 +105,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Setup, error) 
 		}
 		s.Env = emu.Env
 		setup.Mode = ModeEmulated
+		setup.Emulation = emu
 	}
 	if !opts.NoCache {
 		c, err := ports.OpenCache(filepath.Join(p.BuildBase, "scan.cache"))

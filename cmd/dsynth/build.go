@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/go-dsynth/go-dsynth/builder"
+	"github.com/go-dsynth/go-dsynth/internal/bulk"
+	"github.com/go-dsynth/go-dsynth/ports"
+)
+
+// bulkOptions turns the flags into a bulk run's options.
+func (r *runner) bulkOptions(directive string, args []string) bulk.Options {
+	o := r.opts
+	newEnv, layout := hostEnvironment()
+	return bulk.Options{
+		Directive: directive, Args: args,
+		Keep: o.keepPkgs, Yes: o.yes, Developer: o.developer, CheckPlist: o.checkPlist, NoNice: o.noNice,
+		SlowStart: o.slowStart, Scale: o.scale, MemTargetGB: o.memTargetGB,
+		Plain: o.noCurses > 0 || !isTerminal(r.stdout), Stdout: r.stdout, Stderr: r.stderr,
+		NewEnv: newEnv, Layout: layout,
+	}
+}
+
+// roots parses the directive's port arguments.
+func roots(args []string) ([]ports.Origin, error) {
+	if len(args) == 0 {
+		return nil, &usageError{"no ports given (dsynth's installed-package set is not supported yet: name the ports)"}
+	}
+	return ports.ParseArgs(args)
+}
+
+// runStatus is `dsynth status ports…`: the dry run.
+func runStatus(ctx context.Context, r *runner, args []string) error {
+	origins, err := roots(args)
+	if err != nil {
+		return err
+	}
+	cfg, err := r.config()
+	if err != nil {
+		return err
+	}
+	_, err = bulk.Status(ctx, cfg, origins, r.bulkOptions("status", args))
+	return err
+}
+
+// buildDirective runs one of the building directives.
+func buildDirective(name string) func(context.Context, *runner, []string) error {
+	return func(ctx context.Context, r *runner, args []string) error {
+		origins, err := roots(args)
+		if err != nil {
+			return err
+		}
+		cfg, err := r.config()
+		if err != nil {
+			return err
+		}
+		res, err := bulk.Build(ctx, cfg, origins, r.bulkOptions(name, args))
+		if errors.Is(err, builder.ErrAborted) {
+			return &exitError{code: 130, msg: "interrupted: running builds were stopped; the next run continues where this one stopped"}
+		}
+		if err != nil {
+			return err
+		}
+		c := res.Counts
+		fmt.Fprintf(r.stdout, "dsynth %s: %d built, %d failed, %d ignored, %d skipped, %d already built\n", name, c.Built, c.Failed, c.Ignored, c.Skipped, c.AlreadyBuilt)
+		switch name {
+		case "install":
+			err = rebuildRepository(ctx, r)
+		case "build":
+			if r.opts.yes || bulk.RepositoryPrompt(os.Stdin, r.stdout) {
+				err = rebuildRepository(ctx, r)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if c.Failed > 0 {
+			return &exitError{code: 1, msg: fmt.Sprintf("%d port(s) failed; see %s", c.Failed, cfg.Profile.LogsDir)}
+		}
+		return nil
+	}
+}

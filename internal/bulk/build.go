@@ -1,0 +1,152 @@
+package bulk
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/go-dsynth/go-dsynth/builddb"
+	"github.com/go-dsynth/go-dsynth/builder"
+	"github.com/go-dsynth/go-dsynth/builder/events"
+	"github.com/go-dsynth/go-dsynth/builder/sched"
+	"github.com/go-dsynth/go-dsynth/config"
+	"github.com/go-dsynth/go-dsynth/environment"
+	"github.com/go-dsynth/go-dsynth/internal/sysload"
+	"github.com/go-dsynth/go-dsynth/ports"
+	"github.com/go-dsynth/go-dsynth/report"
+)
+
+// Build runs a building directive (build, just-build, install, force,
+// test, fetch-only …) over roots: lock the build base, scan, delete what the
+// directive deletes, plan, build with every observer, and return the counts.
+// The repository step is the caller's (it may ask a question).
+func Build(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Options) (*Result, error) {
+	p := &cfg.Profile
+	if err := cfg.CheckDirs(); err != nil {
+		return nil, err
+	}
+	if o.NewEnv == nil {
+		return nil, fmt.Errorf("no build environment backend for this host")
+	}
+	lock, err := builddb.LockBuildBase(p.BuildBase)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+
+	sc, err := Scan(ctx, cfg, roots, o.Stderr, !o.NoNice)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openDB(cfg, false)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+
+	bus := &events.Bus{}
+	logs := report.NewLogs(p.LogsDir, report.LogsOptions{Echo: echo(o), Color: o.Plain})
+	if err := logs.Reset(); err != nil {
+		return nil, err
+	}
+	defer logs.Close()
+	bus.Subscribe(logs)
+	web := report.NewWeb(p.LogsDir, report.WebOptions{})
+	defer web.Close()
+	bus.Subscribe(web)
+	for _, ob := range o.Observers {
+		bus.Subscribe(ob)
+	}
+	switch o.Directive {
+	case "force", "test", "debug":
+		DeletePackages(sc.Graph, sc.Roots, p.RepositoryDir, logFunc(bus))
+	}
+	plan, err := makePlan(cfg, sc, db, o.Keep)
+	if err != nil {
+		return nil, err
+	}
+	run := builddb.NewRun(o.Directive, o.Args, cfg.ProfileName)
+	rec := builder.NewRecorder(db, run, plan, p.RepositoryDir, p.LogsDir, sc.Setup.Target.OS+" "+sc.Setup.Target.Release)
+	bus.Subscribe(rec)
+	durations, err := db.AverageDurations()
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "warning: build history unreadable, estimating durations: %v\n", err)
+	}
+	bo := builderOptions(cfg, sc, o)
+	bo.RunID = run.ID.String()
+	bo.Bus = bus
+	bo.Durations = durations
+	counts, err := builder.New(plan, bo).Run(ctx)
+	if rerr := rec.Err(); rerr != nil {
+		fmt.Fprintf(o.Stderr, "warning: build database: %v\n", rerr)
+	}
+	return &Result{Plan: plan, Counts: counts}, err
+}
+
+// echo is where plain (-S) line output goes: nil (no echo) with the display.
+func echo(o Options) io.Writer {
+	if o.Plain {
+		return o.Stdout
+	}
+	return nil
+}
+
+// sampler reads the machine for the dynamic worker limit.
+func sampler() func() sched.LimitSample {
+	return func() sched.LimitSample {
+		s := sysload.Read()
+		return sched.LimitSample{Load: s.Load1, SwapUsed: s.SwapUsed, SwapTotal: s.SwapTotal}
+	}
+}
+
+// builderOptions translates the profile and flags into the engine's options.
+func builderOptions(cfg *config.Config, sc *Scanned, o Options) builder.Options {
+	p := &cfg.Profile
+	t := sc.Setup.Target
+	var profileVars []string
+	for _, v := range cfg.MakeConf {
+		profileVars = append(profileVars, v.Name+"="+v.Value)
+	}
+	wc := builder.WorkerConf{ProfileVars: profileVars, OS: t.OS, Release: t.Release, Arch: t.Arch, DFlyVersion: t.OSVersion,
+		PkgSuffix: p.PackageSuffix, MaxJobs: p.MaxJobsPerBuilder, Developer: o.Developer || o.Directive == "test", Ccache: p.CcacheDir != ""}
+	shims := ""
+	if emu := sc.Setup.Emulation; emu != nil {
+		if b, err := os.ReadFile(emu.MakeConf); err == nil {
+			wc.BaseConf = string(b)
+		}
+		shims = filepath.Join(emu.Dir, "mk")
+	}
+	mem := int64(o.MemTargetGB * (1 << 30))
+	workers := p.NumberOfBuilders
+	if workers < 1 {
+		workers = runtime.NumCPU()/2 + 1
+	}
+	scale := p.PhaseTimeoutScale
+	if scale <= 0 {
+		scale = 1
+	}
+	return builder.Options{
+		Profile:       cfg.ProfileName,
+		Directive:     o.Directive,
+		MaxWorkers:    workers,
+		SlowStart:     o.SlowStart,
+		Scale:         o.Scale,
+		MemoryTarget:  mem,
+		NoNice:        o.NoNice,
+		Phases:        builder.PhaseOptions{CheckPlist: o.CheckPlist || p.CheckPlist || o.Directive == "test", Install: o.Directive == "test", FetchOnly: o.Directive == "fetch-only", Developer: o.Developer},
+		WatchdogScale: scale,
+		Worker:        wc,
+		Settings: environment.Settings{BuildBase: p.BuildBase, PortsDir: p.PortsDir, OptionsDir: p.OptionsDir, PackagesDir: p.PackagesDir,
+			DistfilesDir: p.DistfilesDir, CcacheDir: p.CcacheDir, Ccache: p.CcacheDir != "", SystemDir: p.SystemDir, Layout: o.Layout},
+		MakeShims:     shims,
+		Make:          p.MakeCommand,
+		RepositoryDir: p.RepositoryDir,
+		TemplateDir:   filepath.Join(p.BuildBase, "Template"),
+		NewEnv:        o.NewEnv,
+		OpenLog:       portLogOpener(p.LogsDir),
+		Sampler:       sampler(),
+	}
+}

@@ -1,0 +1,29 @@
+//go:build freebsd || dragonfly
+
+package sysload
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Read returns the load averages from vm.loadavg. Swap use is not read on
+// BSD yet (SwapTotal stays 0, which the worker limit treats as no swap).
+func Read() Sample {
+	var s Sample
+	b, err := unix.SysctlRaw("vm.loadavg")
+	if err != nil || len(b) < 24 {
+		return s
+	}
+	type loadavg struct {
+		ldavg  [3]uint32
+		fscale uint64
+	}
+	l := (*loadavg)(unsafe.Pointer(&b[0]))
+	if l.fscale != 0 {
+		s.Load1 = float64(l.ldavg[0]) / float64(l.fscale)
+		s.Load15 = float64(l.ldavg[2]) / float64(l.fscale)
+	}
+	return s
+}

@@ -5,6 +5,7 @@ package builder
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -73,7 +74,7 @@ func newSite(t *testing.T) *site {
 
 // run scans roots, plans and builds, and returns the outcome of every port
 // and the plan.
-func (s *site) run(ctx context.Context, roots []string, keep int) (map[string]events.PortFinished, *Plan, error) {
+func (s *site) run(ctx context.Context, roots []string, keep int, observers ...events.Subscriber) (map[string]events.PortFinished, *Plan, error) {
 	s.t.Helper()
 	sc := &ports.Scanner{PortsDir: s.tree, Make: "bmake", Env: s.emu.Env, Arch: "amd64", Jobs: 2}
 	var os_ []ports.Origin
@@ -108,6 +109,9 @@ func (s *site) run(ctx context.Context, roots []string, keep int) (map[string]ev
 			mu.Unlock()
 		}
 	}))
+	for _, o := range observers {
+		bus.Subscribe(o)
+	}
 	run := builddb.NewRun("build", roots, "test")
 	rec := NewRecorder(s.db, run, plan, s.repo, s.logs, "FreeBSD 13.2")
 	bus.Subscribe(rec)
@@ -340,5 +344,44 @@ func (s *site) installAll(t *testing.T, got map[string]events.PortFinished) {
 	}
 	if len(left) > 0 {
 		t.Errorf("pkg could not install %v", left)
+	}
+}
+
+// TestInterruptAndContinue cancels a run while a port builds (as SIGINT
+// does): the running build is killed and its slot torn down, the run is
+// recorded as aborted, and the next run continues where it stopped.
+func TestInterruptAndContinue(t *testing.T) {
+	s := newSite(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopper := events.Func(func(e events.Event) {
+		if p, ok := e.(events.PhaseStarted); ok && p.Origin == "misc/hang" && p.Phase == "build" {
+			go func() { time.Sleep(500 * time.Millisecond); cancel() }()
+		}
+	})
+	got, _, err := s.run(ctx, []string{"misc/hang", "misc/hello"}, 0, stopper)
+	if !errors.Is(err, ErrAborted) {
+		t.Fatalf("want ErrAborted, got %v", err)
+	}
+	if f, ok := got["misc/hang"]; ok {
+		t.Errorf("an interrupted port must not be reported as finished: %+v", f)
+	}
+	if out, _ := exec.Command("pgrep", "-f", "sleep 100000").Output(); len(out) > 0 {
+		t.Errorf("the hanging build survived the interrupt: pids %s", out)
+	}
+	runs, err := s.db.Runs(1)
+	if err != nil || len(runs) != 1 || !runs[0].Aborted {
+		t.Fatalf("want one aborted run recorded, got %+v %v", runs, err)
+	}
+	// The next run continues: pkg is not rebuilt, hello completes.
+	got, _, err = s.run(context.Background(), []string{"misc/hello"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["ports-mgmt/pkg"].Outcome != events.AlreadyBuilt {
+		t.Errorf("pkg was rebuilt after the interrupt: %+v", got["ports-mgmt/pkg"])
+	}
+	if o := got["misc/hello"].Outcome; o != events.Built && o != events.AlreadyBuilt {
+		t.Errorf("misc/hello: %v", o)
 	}
 }

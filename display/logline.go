@@ -27,10 +27,14 @@ func eventLines(e events.Event) []logLine {
 	case events.PortFinished:
 		return finishLines(e)
 	case events.WorkerLimit:
-		if e.Line == "" {
-			return nil
+		line := strings.TrimRight(e.Line, "\n")
+		switch {
+		case line == "":
+			line = fmt.Sprintf("[XXX] Adjust Workers %d->%d", e.From, e.To)
+		case !strings.HasPrefix(line, "["):
+			line = "[XXX] " + line
 		}
-		return []logLine{{text: strings.TrimRight(e.Line, "\n"), quiet: true}}
+		return []logLine{{text: line, quiet: true}}
 	case events.Log:
 		var out []logLine
 		for _, l := range FormatLog(e) {
@@ -69,7 +73,11 @@ func finishLines(e events.PortFinished) []logLine {
 	case events.Meta:
 		l.text = fmt.Sprintf("%s %s meta-node complete", tag, e.Origin)
 	case events.AlreadyBuilt:
-		l = logLine{text: fmt.Sprintf("%s %s Already-Built", tag, e.Origin), quiet: true}
+		word := "Already-Built"
+		if e.Dummy {
+			word = "META-ALREADY-BUILT"
+		}
+		l = logLine{text: fmt.Sprintf("%s %s %s", tag, e.Origin, word), quiet: true}
 	default:
 		return nil
 	}
@@ -77,16 +85,20 @@ func finishLines(e events.PortFinished) []logLine {
 }
 
 // FormatLog formats a free-form Log event as results-log lines: each line
-// of its text behind the slot tag ([NNN], or [XXX] for slot -1).
+// of its text behind the slot tag ([NNN], or [XXX] for slot -1), or alone
+// for a Bare event; dsynth's "##" marker is applied.
 func FormatLog(e events.Log) []string {
 	text := strings.TrimRight(e.Text, "\n")
 	if text == "" {
 		return nil
 	}
-	tag := slotTag(e.Slot)
+	prefix := slotTag(e.Slot) + " "
+	if e.Bare {
+		prefix = ""
+	}
 	var out []string
 	for _, l := range strings.Split(text, "\n") {
-		out = append(out, tag+" "+l)
+		out = append(out, alignRight(prefix+l))
 	}
 	return out
 }

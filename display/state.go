@@ -192,6 +192,9 @@ func (s *State) Apply(e events.Event) {
 			s.Meta, s.Missing = c.Meta, c.Missing
 		}
 	}
+	if _, ok := e.(events.WorkerLimit); ok {
+		return // dsynth's screen hides the limit adjustments
+	}
 	for _, l := range eventLines(e) {
 		s.addLog(l.text)
 	}
@@ -213,7 +216,8 @@ func (s *State) finish(e events.PortFinished) {
 	case events.Meta:
 		s.Meta++
 	case events.AlreadyBuilt:
-		if s.Total > 0 {
+		// dsynth does not count dummy nodes in its total.
+		if !e.Dummy && s.Total > 0 {
 			s.Total--
 		}
 	}

@@ -27,6 +27,10 @@ func TestStateCounts(t *testing.T) {
 	if s.Slots[1].Status != SlotRunning || s.Slots[1].Origin != "lang/perl5.36" {
 		t.Errorf("slot 1 = %+v", s.Slots[1])
 	}
+	s.Apply(events.PortFinished{Time: at(3723), Slot: -1, Origin: "lang/python", Outcome: events.AlreadyBuilt, Dummy: true})
+	if s.Total != 123 {
+		t.Errorf("a dummy changed the total: %d", s.Total)
+	}
 	s.Apply(events.RunFinished{Time: at(4000), Duration: 4000 * time.Second,
 		Counts: events.Counts{Queued: 130, AlreadyBuilt: 2, Built: 100, Failed: 3, Ignored: 4, Skipped: 5, Meta: 6, Missing: 1}})
 	if s.Total != 128 || s.Built != 100 || s.Left() != 16 || s.Missing != 1 || !s.Finished || s.Active {
@@ -122,6 +126,8 @@ func TestFormats(t *testing.T) {
 		{events.PortFinished{Slot: -1, Origin: "a/b", Outcome: events.Meta}, "[XXX] a/b meta-node complete"},
 		{events.PortFinished{Slot: -1, Origin: "a/b", Outcome: events.AlreadyBuilt}, "[XXX] a/b Already-Built"},
 		{events.Log{Slot: 7, Text: "Build phase 'build' failed exit 2\n"}, "[007] Build phase 'build' failed exit 2"},
+		{events.Log{Slot: -1, Bare: true, Text: "Check Template: Good"}, "Check Template: Good"},
+		{events.PortFinished{Slot: -1, Origin: "lang/python", Outcome: events.AlreadyBuilt, Dummy: true}, "[XXX] lang/python META-ALREADY-BUILT"},
 	}
 	for _, c := range cases {
 		ls := eventLines(c.e)
@@ -136,5 +142,18 @@ func TestFormats(t *testing.T) {
 	}
 	if got := Clock(123*time.Hour + 61*time.Second); got != "123:01:01" {
 		t.Errorf("Clock = %q", got)
+	}
+}
+
+func TestWorkerLimitLinesHidden(t *testing.T) {
+	var s State
+	s.Apply(events.RunStarted{Time: at(0), MaxWorkers: 4})
+	s.Apply(events.WorkerLimit{Time: at(1), From: 4, To: 2})
+	s.Apply(events.WorkerLimit{Time: at(2), From: 2, To: 3, Line: "Load=1.00 Adjust Workers 2->3"})
+	if len(s.Log) != 0 || s.Limit != 3 {
+		t.Errorf("log %q limit %d", s.Log, s.Limit)
+	}
+	if ls := eventLines(events.WorkerLimit{From: 4, To: 2}); len(ls) != 1 || !ls[0].quiet || ls[0].text != "[XXX] Adjust Workers 4->2" {
+		t.Errorf("lines %+v", ls)
 	}
 }

@@ -120,7 +120,9 @@ type portResult struct {
 	reason   string
 	lines    int
 	duration time.Duration
-	pkgFile  string
+	// phaseTime is the time spent in make phases.
+	phaseTime time.Duration
+	pkgFile   string
 }
 
 // Run executes the plan: disposes of every port that needs no build, then
@@ -274,7 +276,7 @@ func (b *Builder) Run(ctx context.Context) (events.Counts, error) {
 			}
 			if r.ok {
 				counts.Built++
-				b.bus.Publish(events.PortFinished{Time: b.t(), Slot: r.slot, Origin: it.Origin, Outcome: events.Built, Duration: r.duration, PkgFile: r.pkgFile, Lines: r.lines})
+				b.bus.Publish(events.PortFinished{Time: b.t(), Slot: r.slot, Origin: it.Origin, Outcome: events.Built, Duration: r.duration, PhaseTime: r.phaseTime, PkgFile: r.pkgFile, Lines: r.lines})
 				b.dummyDone(dummies.done(id, true), &counts)
 				continue
 			}

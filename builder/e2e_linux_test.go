@@ -35,14 +35,17 @@ func TestMain(m *testing.M) {
 
 // site is a scratch build site around a copy of the project's ports tree.
 type site struct {
-	t                                        *testing.T
+	t                                        testing.TB
 	tree, packages, repo, distfiles, options string
 	base, logs, template, shims              string
 	emu                                      *ports.Emulation
 	db                                       *builddb.DB
 }
 
-func newSite(t *testing.T) *site {
+func newSite(t *testing.T) *site { return newSiteTB(t) }
+
+// newSiteTB is newSite for tests and benchmarks.
+func newSiteTB(t testing.TB) *site {
 	t.Helper()
 	testenv.NeedRoot(t)
 	testenv.NeedCommand(t, "bmake", "bmake")
@@ -153,7 +156,7 @@ func outcomes(m map[string]events.PortFinished, want events.Outcome) []string {
 	return out
 }
 
-func allPorts(t *testing.T, tree string) []string {
+func allPorts(t testing.TB, tree string) []string {
 	list, err := ports.ListPorts(tree)
 	if err != nil {
 		t.Fatal(err)

@@ -35,6 +35,8 @@ type slotRun struct {
 	log    PortLog
 	tap    *outputTap
 	penv   []string
+	// inPhases sums the time spent in make phases.
+	inPhases time.Duration
 }
 
 // buildPort builds one port in a fresh slot and reports how it went.
@@ -61,7 +63,7 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 	defer plog.Close()
 	r := &slotRun{b: b, slot: slot, origin: n.Origin, log: plog}
 	r.tap = newOutputTap(plog, b.now, 8)
-	defer func() { res.lines = int(plog.Lines()) }()
+	defer func() { res.lines, res.phaseTime = int(plog.Lines()), r.inPhases }()
 
 	// Line counts for the displays, about once a second.
 	stopLines := make(chan struct{})
@@ -205,6 +207,9 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 	result, err := r.env.Execute(pctx, environment.Command{Args: args, Env: r.penv, Stdout: r.tap, Stderr: r.tap})
 	close(stop)
 	elapsed := b.now().Sub(start)
+	if ph.Name != SetupPhase.Name {
+		r.inPhases += elapsed
+	}
 	if cause := context.Cause(pctx); errors.Is(cause, errWatchdog) {
 		mins := int(limit / time.Minute)
 		r.log.Watchdog(r.origin.String(), ph.Name, mins, 0)

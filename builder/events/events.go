@@ -104,6 +104,10 @@ type PortFinished struct {
 	Duration          time.Duration
 	PkgFile           string
 	Lines             int
+	// PhaseTime is the part of Duration spent running the port's make
+	// phases; the rest is the builder's own overhead (slot set-up and
+	// teardown, make.conf, dependency installation, package copy).
+	PhaseTime time.Duration
 	// Dummy marks a dsynth dummy node (the unflavored stand-in for a
 	// flavored port). With AlreadyBuilt, dsynth logs META-ALREADY-BUILT
 	// instead of Already-Built.

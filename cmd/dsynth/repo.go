@@ -2,10 +2,23 @@ package main
 
 import (
 	"context"
-	"errors"
+
+	"github.com/go-dsynth/go-dsynth/internal/bulk"
 )
 
-// rebuildRepository is the repository step (issue 5 builds it).
+// rebuildRepository is the repository step after build and install.
 func rebuildRepository(ctx context.Context, r *runner) error {
-	return errors.New("rebuild-repository is not available yet in go-dsynth")
+	cfg, err := r.config()
+	if err != nil {
+		return err
+	}
+	return bulk.RebuildRepository(ctx, cfg, r.stdout)
+}
+
+// runRebuildRepository is `dsynth rebuild-repository`.
+func runRebuildRepository(ctx context.Context, r *runner, args []string) error {
+	if len(args) > 0 {
+		return &usageError{"rebuild-repository takes no arguments"}
+	}
+	return rebuildRepository(ctx, r)
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/go-dsynth/go-dsynth/builder"
+	"github.com/go-dsynth/go-dsynth/display"
 	"github.com/go-dsynth/go-dsynth/internal/bulk"
 	"github.com/go-dsynth/go-dsynth/ports"
 )
@@ -19,7 +20,7 @@ func (r *runner) bulkOptions(directive string, args []string) bulk.Options {
 		Directive: directive, Args: args,
 		Keep: o.keepPkgs, Yes: o.yes, Developer: o.developer, CheckPlist: o.checkPlist, NoNice: o.noNice,
 		SlowStart: o.slowStart, Scale: o.scale, MemTargetGB: o.memTargetGB,
-		Plain: o.noCurses > 0 || !isTerminal(r.stdout), Stdout: r.stdout, Stderr: r.stderr,
+		Echo: true, Color: o.noCurses < 2, Stdout: r.stdout, Stderr: r.stderr,
 		NewEnv: newEnv, Layout: layout,
 	}
 }
@@ -57,7 +58,13 @@ func buildDirective(name string) func(context.Context, *runner, []string) error 
 		if err != nil {
 			return err
 		}
-		res, err := bulk.Build(ctx, cfg, origins, r.bulkOptions(name, args))
+		bo := r.bulkOptions(name, args)
+		stop, err := r.frontEnd(ctx, cfg.Profile.LogsDir, &bo)
+		if err != nil {
+			return err
+		}
+		res, err := bulk.Build(ctx, cfg, origins, bo)
+		stop()
 		if errors.Is(err, builder.ErrAborted) {
 			return &exitError{code: 130, msg: "interrupted: running builds were stopped; the next run continues where this one stopped"}
 		}
@@ -82,4 +89,27 @@ func buildDirective(name string) func(context.Context, *runner, []string) error 
 		}
 		return nil
 	}
+}
+
+// frontEnd attaches what the user sees to a build: dsynth's screen (or its
+// plain lines) when stdout is a file, the plain lines of the logs writer
+// otherwise, and always the monitor file. The returned function stops them.
+func (r *runner) frontEnd(ctx context.Context, logsDir string, bo *bulk.Options) (func(), error) {
+	mon := display.NewMonitorWriter(logsDir)
+	if err := mon.Start(ctx); err != nil {
+		return nil, err
+	}
+	bo.Observers = append(bo.Observers, mon)
+	f, ok := r.stdout.(*os.File)
+	if !ok {
+		return func() { mon.Stop() }, nil
+	}
+	d := display.Open(f, r.opts.noCurses)
+	if err := d.Start(ctx); err != nil {
+		mon.Stop()
+		return nil, err
+	}
+	bo.Echo = false
+	bo.Observers = append(bo.Observers, d)
+	return func() { d.Stop(); mon.Stop() }, nil
 }

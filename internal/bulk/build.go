@@ -48,7 +48,7 @@ func Build(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Opti
 	defer db.Close()
 
 	bus := &events.Bus{}
-	logs := report.NewLogs(p.LogsDir, report.LogsOptions{Echo: echo(o), Color: o.Plain})
+	logs := report.NewLogs(p.LogsDir, report.LogsOptions{Echo: echo(o), Color: o.Color})
 	if err := logs.Reset(); err != nil {
 		return nil, err
 	}
@@ -86,9 +86,9 @@ func Build(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Opti
 	return &Result{Plan: plan, Counts: counts}, err
 }
 
-// echo is where plain (-S) line output goes: nil (no echo) with the display.
+// echo is where plain (-S) line output goes: nil (no echo) with a display.
 func echo(o Options) io.Writer {
-	if o.Plain {
+	if o.Echo {
 		return o.Stdout
 	}
 	return nil

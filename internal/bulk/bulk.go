@@ -43,8 +43,11 @@ type Options struct {
 	SlowStart   int
 	Scale       float64
 	MemTargetGB float64
-	// Plain is -S (or a non-TTY): line output.
-	Plain  bool
+	// Echo prints dsynth's plain line output (-S) to Stdout through the
+	// logs writer; Color colours its SUCCESS and FAILURE lines. Leave it
+	// off when a display.Display is among the Observers.
+	Echo   bool
+	Color  bool
 	Stdout io.Writer
 	Stderr io.Writer
 	// NewEnv makes a build slot (the host's environment backend).

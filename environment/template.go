@@ -48,7 +48,7 @@ func BuildTemplate(dst, systemDir string) error {
 		return fmt.Errorf("environment: template: %w", err)
 	}
 	for _, d := range []string{"tmp", "var/tmp"} {
-		if err := mkdirMode(filepath.Join(dst, d), 0o1777); err != nil {
+		if err := mkdirMode(filepath.Join(dst, d), fs.ModeSticky|0o777); err != nil {
 			return err
 		}
 	}

@@ -32,13 +32,14 @@ func Init() int {
 	// that forks every command, so the goroutine stays locked for good.
 	runtime.LockOSThread()
 	unix.CloseOnExec(initFD)
-	var plan environment.Plan
-	if _, err := recvFrame(initFD, &plan); err != nil {
+	closeInheritedOnExec()
+	var cfg initConfig
+	if _, err := recvFrame(initFD, &cfg); err != nil {
 		fmt.Fprintf(os.Stderr, "dsynth sandbox init: %v\n", err)
 		return 1
 	}
-	overlay, err := buildRoot(plan)
-	if err == nil {
+	overlay, err := buildRoot(cfg.Plan)
+	if err == nil && !cfg.KeepCaps {
 		err = dropPrivileges()
 	}
 	if err != nil {
@@ -428,4 +429,20 @@ func loopbackUp() error {
 		return fmt.Errorf("loopback: set flags: %w", err)
 	}
 	return nil
+}
+
+// closeInheritedOnExec marks every descriptor above 2 close-on-exec, so
+// that descriptors the controller's own parent leaked into it never reach
+// a build.
+func closeInheritedOnExec() {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		var fd int
+		if _, err := fmt.Sscan(e.Name(), &fd); err == nil && fd > 2 {
+			unix.CloseOnExec(fd)
+		}
+	}
 }

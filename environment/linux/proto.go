@@ -1,6 +1,18 @@
 package linux
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/go-dsynth/go-dsynth/environment"
+)
+
+// initConfig is the first message the init receives.
+type initConfig struct {
+	Plan environment.Plan `json:"plan"`
+	// KeepCaps skips the capability drop; only tests set it, to show that
+	// the detached old root holds even against a process that may chroot.
+	KeepCaps bool `json:"keepcaps,omitempty"`
+}
 
 // request is one command sent from the controller to the sandbox init; the
 // command's stdin, stdout and stderr descriptors travel with it.

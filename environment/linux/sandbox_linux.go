@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -28,6 +29,9 @@ type Options struct {
 	// NoUserNamespace forbids the rootless mode: without root, Setup then
 	// fails with ErrPrivilege instead of using a user namespace.
 	NoUserNamespace bool
+
+	// keepCaps skips the capability drop (tests only).
+	keepCaps bool
 }
 
 // Slot states.
@@ -55,6 +59,7 @@ type Sandbox struct {
 	createdState bool
 	cgroup       *cgroup
 	overlay      bool
+	initPid      atomic.Int64 // host pid of a live init, 0 when none
 }
 
 var _ environment.Environment = (*Sandbox)(nil)
@@ -82,12 +87,7 @@ func (s *Sandbox) TemplateOverlaid() bool {
 
 // InitPid returns the host pid of the slot's init, 0 when none runs.
 func (s *Sandbox) InitPid() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd == nil || s.cmd.Process == nil || s.state != stateReady {
-		return 0
-	}
-	return s.cmd.Process.Pid
+	return int(s.initPid.Load())
 }
 
 // CheckPrivileges reports, wrapping environment.ErrPrivilege, why this
@@ -166,7 +166,7 @@ func (s *Sandbox) Setup(ctx context.Context, plan environment.Plan) (err error) 
 	if err := environment.WriteState(plan.BuildBase, st); err != nil {
 		return err
 	}
-	if err := sendFrame(s.sock, plan, nil); err != nil {
+	if err := sendFrame(s.sock, initConfig{Plan: plan, KeepCaps: s.opts.keepCaps}, nil); err != nil {
 		return fmt.Errorf("environment/linux: slot %s: send plan: %w", plan.Name, err)
 	}
 	rep, err := s.await(ctx)
@@ -225,10 +225,12 @@ func (s *Sandbox) startInit() error {
 		return err
 	}
 	s.cmd = cmd
-	s.done = make(chan struct{})
+	s.initPid.Store(int64(cmd.Process.Pid))
+	done := make(chan struct{})
+	s.done = done
 	go func() {
 		_ = cmd.Wait()
-		close(s.done)
+		close(done)
 	}()
 	return nil
 }
@@ -272,6 +274,7 @@ func (s *Sandbox) kill() {
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGKILL)
 	<-s.done
+	s.initPid.Store(0)
 	s.state = stateDead
 }
 
@@ -366,6 +369,12 @@ func (st *stdio) setup(c environment.Command) error {
 		}()
 	}
 	for i, out := range []io.Writer{c.Stdout, c.Stderr} {
+		if i == 1 && c.Stderr != nil && sameWriter(c.Stdout, c.Stderr) {
+			// One pipe for both, as os/exec does, so that a writer
+			// that is not safe for concurrent use gets one copier.
+			st.files[2] = st.files[1]
+			break
+		}
 		switch o := out.(type) {
 		case nil:
 			f, err := devnull()
@@ -391,6 +400,17 @@ func (st *stdio) setup(c environment.Command) error {
 		}
 	}
 	return nil
+}
+
+// sameWriter reports whether a and b are the same writer, without
+// panicking on uncomparable dynamic types.
+func sameWriter(a, b io.Writer) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
 }
 
 func (st *stdio) fds() []int {

@@ -210,3 +210,43 @@ func TestWholeTreeScansClean(t *testing.T) {
 	}
 	t.Logf("%d origins, %d make runs, %d cached, %d nodes", res.Stats.Origins, res.Stats.MakeRun, res.Stats.Cached, len(g.Nodes))
 }
+
+// TestEmulatedScanForksNothing puts spies named like the tools the framework
+// would call while parsing (cc, c++, uname, sysctl, …) first on PATH and
+// scans compiler-using ports: with the ports_env.sh answers in make.conf and
+// UNAME_* set, none of them may run.
+func TestEmulatedScanForksNothing(t *testing.T) {
+	e := setupReal(t, testenv.SliceTree)
+	spies := t.TempDir()
+	calls := filepath.Join(spies, "calls")
+	for _, tool := range []string{"cc", "c++", "clang", "gcc", "uname", "sysctl", "ld", "cpp"} {
+		script := "#!/bin/sh\necho " + tool + " \"$@\" >> " + calls + "\nexec /usr/bin/" + tool + " \"$@\"\n"
+		if err := os.WriteFile(filepath.Join(spies, tool), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := make([]string, 0, len(e.emu.Env))
+	for _, v := range e.emu.Env {
+		if p, ok := strings.CutPrefix(v, "PATH="); ok {
+			v = "PATH=" + spies + ":" + p
+		}
+		env = append(env, v)
+	}
+	s := &Scanner{PortsDir: e.tree, Make: "bmake", Env: env, Arch: "amd64"}
+	var infos []*Info
+	for _, o := range []string{"www/firefox", "editors/vim", "devel/gettext-tools", "lang/perl5.36", "x11/kde5"} {
+		res, err := s.run(context.Background(), []request{{origin: MustOrigin(o)}}, false, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		infos = append(infos, res.Infos...)
+	}
+	for _, in := range infos {
+		if in.Status != StatusOK {
+			t.Errorf("%s: %s %s", in.Origin, in.Status, in.Stderr)
+		}
+	}
+	if b, err := os.ReadFile(calls); err == nil && len(b) > 0 {
+		t.Errorf("the scan forked tools besides make:\n%s", b)
+	}
+}

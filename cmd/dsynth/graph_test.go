@@ -105,3 +105,22 @@ func TestPortListFileBadLines(t *testing.T) {
 		t.Errorf("line 4 is good (only the first token counts): %s", errb.String())
 	}
 }
+
+func TestGraphMissingPortsDir(t *testing.T) {
+	cfg := graphConfig(t)
+	ini := filepath.Join(cfg, "dsynth.ini")
+	b, _ := os.ReadFile(ini)
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "Directory_portsdir") {
+			l = "Directory_portsdir= /nonexistent/ports"
+		}
+		lines = append(lines, l)
+	}
+	os.WriteFile(ini, []byte(strings.Join(lines, "\n")), 0o644)
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"-C", cfg, "graph", "devel/lib"}, &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "/nonexistent/ports") || !strings.Contains(errb.String(), "ports directory missing") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/go-dsynth/go-dsynth/builder/sched"
 	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/environment"
+	"github.com/go-dsynth/go-dsynth/hooks"
 	"github.com/go-dsynth/go-dsynth/internal/sysload"
 	"github.com/go-dsynth/go-dsynth/ports"
 	"github.com/go-dsynth/go-dsynth/report"
@@ -59,6 +60,17 @@ func Build(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Opti
 	bus.Subscribe(web)
 	for _, ob := range o.Observers {
 		bus.Subscribe(ob)
+	}
+	if len(cfg.Hooks) > 0 {
+		hr := hooks.New(cfg, hooks.Options{Publish: bus.Publish, PkgFile: func(origin string) string {
+			if n, ok := sc.Graph.Lookup(origin); ok && n.Info != nil {
+				return n.Info.PkgFile
+			}
+			return ""
+		}})
+		hb := events.NewBuffered(hr)
+		bus.Subscribe(hb)
+		defer func() { hb.Close(); hr.Wait() }()
 	}
 	switch o.Directive {
 	case "force", "test", "debug":

@@ -1,0 +1,100 @@
+package hooks
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-dsynth/go-dsynth/builder/events"
+	"github.com/go-dsynth/go-dsynth/config"
+)
+
+// writeHook writes an executable hook script that appends one line (its
+// name and the variables given) to out.
+func writeHook(t *testing.T, dir, name, out, vars string, fail bool) string {
+	t.Helper()
+	// The names of the variables in the process's own environment (not
+	// the shell's defaults) follow the values.
+	body := "#!/bin/sh\nkeys=$(tr '\\0' '\\n' < /proc/$$/environ | cut -d= -f1 | sort | tr '\\n' ',')\n" +
+		"printf '%s %s %s\\n' " + name + " \"" + vars + "\" \"$keys\" >> " + out + "\n"
+	if fail {
+		body += "echo 'something went wrong' >&2\nexit 3\n"
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestHooksRunWithDsynthEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.txt")
+	cfg := &config.Config{ProfileName: "LiveSystem", Hooks: map[string]string{}}
+	cfg.Profile.PackagesDir = "/build/packages"
+	cfg.Profile.LogsDir = "/build/logs"
+	cfg.Hooks[config.HookRunStart] = writeHook(t, dir, "hook_run_start", out, "$PROFILE $PORTS_QUEUED $DIR_PACKAGES", false)
+	cfg.Hooks[config.HookPkgSuccess] = writeHook(t, dir, "hook_pkg_success", out, "$RESULT $ORIGIN $FLAVOR $PKGNAME", false)
+	cfg.Hooks[config.HookPkgFailure] = writeHook(t, dir, "hook_pkg_failure", out, "$RESULT $ORIGIN $FLAVOR $PKGNAME", true)
+	cfg.Hooks[config.HookPkgSkipped] = writeHook(t, dir, "hook_pkg_skipped", out, "$RESULT $ORIGIN", false)
+	cfg.Hooks[config.HookRunEnd] = writeHook(t, dir, "hook_run_end", out, "$PORTS_BUILT $PORTS_FAILED $PORTS_IGNORED $PORTS_SKIPPED $DIR_LOGS", false)
+
+	var bus events.Bus
+	var mu sync.Mutex
+	var logs []string
+	bus.Subscribe(events.Func(func(e events.Event) {
+		if l, ok := e.(events.Log); ok {
+			mu.Lock()
+			logs = append(logs, l.Text)
+			mu.Unlock()
+		}
+	}))
+	r := New(cfg, Options{Publish: bus.Publish, PkgFile: func(o string) string { return "file-of-" + o }})
+	buf := events.NewBuffered(r)
+	bus.Subscribe(buf)
+	now := events.Time{T: time.Now()}
+	bus.Publish(events.RunStarted{Time: now, Queued: 7})
+	bus.Publish(events.PortFinished{Time: now, Origin: "editors/vim", Outcome: events.Built, PkgFile: "vim-9.0.pkg"})
+	bus.Publish(events.PortFinished{Time: now, Origin: "devel/py-x@py39", Outcome: events.Failed})
+	bus.Publish(events.PortFinished{Time: now, Origin: "devel/y", Outcome: events.Skipped})
+	bus.Publish(events.PortFinished{Time: now, Origin: "devel/z", Outcome: events.Ignored}) // no hook: nothing runs
+	bus.Publish(events.RunFinished{Time: now, Counts: events.Counts{Built: 1, Failed: 1, Skipped: 1, Ignored: 1}})
+	buf.Close()
+	r.Wait()
+
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("want 5 hook runs, got %d:\n%s", len(lines), b)
+	}
+	common := "DIR_BUILDBASE,DIR_DISTFILES,DIR_LOGS,DIR_OPTIONS,DIR_PACKAGES,DIR_PORTS,DIR_REPOSITORY,"
+	if lines[0] != "hook_run_start LiveSystem 7 /build/packages "+common+"PORTS_QUEUED,PROFILE," {
+		t.Errorf("run_start: %q", lines[0])
+	}
+	if lines[4] != "hook_run_end 1 1 1 1 /build/logs "+common+"PORTS_BUILT,PORTS_FAILED,PORTS_IGNORED,PORTS_SKIPPED,PROFILE," {
+		t.Errorf("run_end must come last, after every package hook: %q", lines[4])
+	}
+	mid := append([]string(nil), lines[1:4]...)
+	sort.Strings(mid)
+	want := []string{
+		"hook_pkg_failure failure devel/py-x py39 file-of-devel/py-x@py39 " + common + "FLAVOR,ORIGIN,PKGNAME,PROFILE,RESULT,",
+		"hook_pkg_skipped skipped devel/y " + common + "FLAVOR,ORIGIN,PKGNAME,PROFILE,RESULT,",
+		"hook_pkg_success success editors/vim editors/vim vim-9.0.pkg " + common + "FLAVOR,ORIGIN,PKGNAME,PROFILE,RESULT,",
+	}
+	if strings.Join(mid, "\n") != strings.Join(want, "\n") {
+		t.Errorf("package hooks:\n%s\nwant\n%s", strings.Join(mid, "\n"), strings.Join(want, "\n"))
+	}
+	mu.Lock()
+	joined := strings.Join(logs, "\n")
+	mu.Unlock()
+	if !strings.Contains(joined, "hook_pkg_failure: something went wrong") || !strings.Contains(joined, "devel/py-x@py39 SCRIPT hook_pkg_failure") {
+		t.Errorf("the failing hook's stderr and failure should be logged:\n%s", joined)
+	}
+}

@@ -43,7 +43,7 @@ func directiveTable() map[string]directive {
 		"upgrade-system":     {help: "build the installed set and rebuild the repository", run: notYet("upgrade-system")},
 		"prepare-system":     {help: "as upgrade-system, deleting obsolete packages", run: notYet("prepare-system")},
 		"rebuild-repository": {help: "rebuild the package repository", run: runRebuildRepository},
-		"purge-distfiles":    {help: "delete distfiles no port references", run: notYet("purge-distfiles")},
+		"purge-distfiles":    {help: "delete distfiles no port references", run: runPurgeDistfiles},
 		"reset-db":           {help: "forget every port's rebuild inputs", run: runResetDB},
 		"fetch-only":         {args: "[ports…|everything]", help: "fetch and checksum distfiles only", run: notYet("fetch-only")},
 		"list-system":        {help: "write the installed origins to ./build.txt", run: notYet("list-system")},

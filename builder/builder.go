@@ -276,7 +276,11 @@ func (b *Builder) Run(ctx context.Context) (events.Counts, error) {
 			}
 			if r.ok {
 				counts.Built++
-				b.bus.Publish(events.PortFinished{Time: b.t(), Slot: r.slot, Origin: it.Origin, Outcome: events.Built, Duration: r.duration, PhaseTime: r.phaseTime, PkgFile: r.pkgFile, Lines: r.lines})
+				outcome := events.Built
+				if b.o.Phases.FetchOnly {
+					outcome = events.Fetched
+				}
+				b.bus.Publish(events.PortFinished{Time: b.t(), Slot: r.slot, Origin: it.Origin, Outcome: outcome, Duration: r.duration, PhaseTime: r.phaseTime, PkgFile: r.pkgFile, Lines: r.lines})
 				b.dummyDone(dummies.done(id, true), &counts)
 				continue
 			}

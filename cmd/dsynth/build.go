@@ -47,10 +47,41 @@ func runStatus(ctx context.Context, r *runner, args []string) error {
 	return err
 }
 
+// originsFor returns the ports a directive works on: the arguments, the
+// whole tree (everything, status-everything, fetch-only everything) or the
+// installed set (upgrade-system, prepare-system).
+func originsFor(ctx context.Context, r *runner, name string, args []string) ([]ports.Origin, error) {
+	cfg, err := r.config()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case name == "everything" || name == "status-everything" || (name == "fetch-only" && len(args) == 1 && args[0] == "everything"):
+		if len(args) > 0 && name != "fetch-only" {
+			return nil, &usageError{name + " takes no ports"}
+		}
+		return bulk.AllPorts(cfg)
+	case name == "upgrade-system" || name == "prepare-system":
+		return bulk.InstalledOrigins(ctx, cfg)
+	}
+	return roots(args)
+}
+
+// runStatusEverything is the dry run over the whole tree.
+func runStatusEverything(ctx context.Context, r *runner, args []string) error {
+	origins, err := originsFor(ctx, r, "status-everything", args)
+	if err != nil {
+		return err
+	}
+	cfg, _ := r.config()
+	_, err = bulk.Status(ctx, cfg, origins, r.bulkOptions("status-everything", args))
+	return err
+}
+
 // buildDirective runs one of the building directives.
 func buildDirective(name string) func(context.Context, *runner, []string) error {
 	return func(ctx context.Context, r *runner, args []string) error {
-		origins, err := roots(args)
+		origins, err := originsFor(ctx, r, name, args)
 		if err != nil {
 			return err
 		}
@@ -74,12 +105,15 @@ func buildDirective(name string) func(context.Context, *runner, []string) error 
 		c := res.Counts
 		fmt.Fprintf(r.stdout, "dsynth %s: %d built, %d failed, %d ignored, %d skipped, %d already built\n", name, c.Built, c.Failed, c.Ignored, c.Skipped, c.AlreadyBuilt)
 		switch name {
-		case "install":
+		case "install", "upgrade-system", "prepare-system":
 			err = rebuildRepository(ctx, r)
-		case "build":
+		case "build", "everything":
 			if r.opts.yes || bulk.RepositoryPrompt(os.Stdin, r.stdout) {
 				err = rebuildRepository(ctx, r)
 			}
+		}
+		if err == nil && name == "upgrade-system" {
+			fmt.Fprintln(r.stdout, "NOTE: you have to pkg upgrade manually")
 		}
 		if err != nil {
 			return err

@@ -2,9 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 
 	"github.com/go-dsynth/go-dsynth/internal/bulk"
+	"github.com/go-dsynth/go-dsynth/ports"
+	"github.com/go-dsynth/go-dsynth/report"
 )
 
 // runPurgeDistfiles is `dsynth purge-distfiles`.
@@ -18,4 +23,46 @@ func runPurgeDistfiles(ctx context.Context, r *runner, args []string) error {
 	}
 	_, err = bulk.PurgeDistfiles(ctx, cfg, r.opts.yes, os.Stdin, r.stdout)
 	return err
+}
+
+// runListSystem is `dsynth list-system`: the installed origins to ./build.txt.
+func runListSystem(ctx context.Context, r *runner, args []string) error {
+	cfg, err := r.config()
+	if err != nil {
+		return err
+	}
+	n, err := bulk.ListSystem(ctx, cfg, "build.txt")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(r.stdout, "Wrote %d origins to build.txt\n", n)
+	return nil
+}
+
+// runLogs is `dsynth logs port`: print the port's build log.
+func runLogs(_ context.Context, r *runner, args []string) error {
+	if len(args) != 1 {
+		return &usageError{"logs takes one port"}
+	}
+	o, err := ports.ParseOrigin(args[0])
+	if err != nil {
+		return err
+	}
+	cfg, err := r.config()
+	if err != nil {
+		return err
+	}
+	path := report.PortLogPath(cfg.Profile.LogsDir, o.String())
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("no build log for %s: %w", o, err)
+	}
+	defer f.Close()
+	_, err = io.Copy(r.stdout, f)
+	return err
+}
+
+// runConfigure is dsynth's configure, which dsynth does not implement.
+func runConfigure(context.Context, *runner, []string) error {
+	return errors.New("configure: Not Implemented (as in dsynth; edit dsynth.ini, see docs/CONFIG.md)")
 }

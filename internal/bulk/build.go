@@ -38,7 +38,7 @@ func Build(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Opti
 	}
 	defer lock.Unlock()
 
-	sc, err := Scan(ctx, cfg, roots, o.Stderr, !o.NoNice)
+	sc, err := scan(ctx, cfg, roots, o.Stderr, !o.NoNice, o.Directive == "everything")
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func Build(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Opti
 	case "force", "test", "debug":
 		DeletePackages(sc.Graph, sc.Roots, p.RepositoryDir, logFunc(bus))
 	}
-	plan, err := makePlan(cfg, sc, db, o.Keep)
+	plan, err := makePlan(cfg, sc, db, o.Keep, o.Directive == "fetch-only")
 	if err != nil {
 		return nil, err
 	}

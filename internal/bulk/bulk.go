@@ -71,6 +71,12 @@ type Scanned struct {
 // direct dependency failed to scan, stops the run. Problems that only
 // affect other ports are reported to warn.
 func Scan(ctx context.Context, cfg *config.Config, roots []ports.Origin, warn io.Writer, nice bool) (*Scanned, error) {
+	return scan(ctx, cfg, roots, warn, nice, false)
+}
+
+// scan is Scan; lenient (everything) turns probe failures of roots into
+// warnings: those ports are simply not built.
+func scan(ctx context.Context, cfg *config.Config, roots []ports.Origin, warn io.Writer, nice, lenient bool) (*Scanned, error) {
 	if len(roots) == 0 {
 		return nil, errors.New("no ports given")
 	}
@@ -105,8 +111,11 @@ func Scan(ctx context.Context, cfg *config.Config, roots []ports.Origin, warn io
 		}
 		ids = append(ids, n.ID)
 	}
-	if len(bad) > 0 {
+	if len(bad) > 0 && !lenient {
 		return nil, fmt.Errorf("%d %w:\n%w", len(bad), ErrProbe, errors.Join(bad...))
+	}
+	for _, e := range bad {
+		fmt.Fprintf(warn, "warning: %v\n", e)
 	}
 	set := g.BuildSet(ids...)
 	if _, err := g.Order(set); err != nil {
@@ -135,7 +144,7 @@ func Status(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Opt
 	if db != nil {
 		defer db.Close()
 	}
-	plan, err := makePlan(cfg, sc, db, o.Keep)
+	plan, err := makePlan(cfg, sc, db, o.Keep, false)
 	if err != nil {
 		return nil, err
 	}
@@ -163,9 +172,18 @@ func openDB(cfg *config.Config, readOnly bool) (*builddb.DB, error) {
 	return builddb.Open(path, builddb.Options{Transient: true})
 }
 
-func makePlan(cfg *config.Config, sc *Scanned, db *builddb.DB, keep int) (*builder.Plan, error) {
+func makePlan(cfg *config.Config, sc *Scanned, db *builddb.DB, keep int, fetchOnly bool) (*builder.Plan, error) {
 	fs := builder.FactsSource{Graph: sc.Graph, PortsDir: cfg.Profile.PortsDir, RepositoryDir: cfg.Profile.RepositoryDir, DB: db}
-	return builder.MakePlan(sc.Graph, sc.Set, fs.Facts, builddb.PolicyFromX(keep))
+	facts := fs.Facts
+	if fetchOnly {
+		// fetch-only fetches for every port: existing packages do not count.
+		facts = func(n *ports.Node) builder.Facts {
+			f := fs.Facts(n)
+			f.PackageExists, f.Current.PackageExists = false, false
+			return f
+		}
+	}
+	return builder.MakePlan(sc.Graph, sc.Set, facts, builddb.PolicyFromX(keep))
 }
 
 // DeletePackages removes the packages of the given nodes, recursing through

@@ -105,3 +105,49 @@ func readPID(path string) int {
 	}
 	return pid
 }
+
+// ErrNoRun is returned by AddPorts when no dsynth run holds the build base.
+var ErrNoRun = errors.New("no dsynth build is running")
+
+// AddPorts is dsynth's `add`: it appends origins, one per line, to the lock
+// file of a build base whose lock a running build holds; that build picks
+// them up when it finishes its current set (BaseLock.TakeAdded).
+func AddPorts(dir string, origins []string) error {
+	path := filepath.Join(dir, LockFileName)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w on %s", ErrNoRun, dir)
+	}
+	if err != nil {
+		return fmt.Errorf("builddb: add: %w", err)
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err == nil {
+		unix.Flock(int(f.Fd()), unix.LOCK_UN)
+		return fmt.Errorf("%w on %s", ErrNoRun, dir)
+	}
+	var b strings.Builder
+	for _, o := range origins {
+		b.WriteString(o + "\n")
+	}
+	if _, err := f.WriteString(b.String()); err != nil {
+		return fmt.Errorf("builddb: add: %w", err)
+	}
+	return nil
+}
+
+// TakeAdded returns the origins `add` appended since the lock was taken or
+// last read, and empties the list.
+func (l *BaseLock) TakeAdded() ([]string, error) {
+	if l == nil || l.f == nil {
+		return nil, nil
+	}
+	b, err := os.ReadFile(filepath.Join(l.dir, LockFileName))
+	if err != nil {
+		return nil, fmt.Errorf("builddb: reading added ports: %w", err)
+	}
+	if err := l.f.Truncate(0); err != nil {
+		return nil, fmt.Errorf("builddb: reading added ports: %w", err)
+	}
+	return strings.Fields(string(b)), nil
+}

@@ -47,7 +47,7 @@ func directiveTable() map[string]directive {
 		"reset-db":           {help: "forget every port's rebuild inputs", run: runResetDB},
 		"fetch-only":         {args: "[ports…|everything]", help: "fetch and checksum distfiles only", run: buildDirective("fetch-only")},
 		"list-system":        {help: "write the installed origins to ./build.txt", run: runListSystem},
-		"add":                {args: "ports…", help: "queue ports into a running build", run: notYet("add")},
+		"add":                {args: "ports…", help: "queue ports into a running build", run: runAdd},
 		"monitor":            {args: "[file]", help: "show a running build's screen", run: runMonitor},
 		"cleanup":            {help: "remove every slot left behind", run: notYet("cleanup")},
 		"configure":          {help: "interactive configuration (not implemented in dsynth either)", run: runConfigure},

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/internal/bulk"
 	"github.com/go-dsynth/go-dsynth/ports"
 	"github.com/go-dsynth/go-dsynth/report"
@@ -65,4 +66,25 @@ func runLogs(_ context.Context, r *runner, args []string) error {
 // runConfigure is dsynth's configure, which dsynth does not implement.
 func runConfigure(context.Context, *runner, []string) error {
 	return errors.New("configure: Not Implemented (as in dsynth; edit dsynth.ini, see docs/CONFIG.md)")
+}
+
+// runAdd is `dsynth add ports…`: queue ports into the running build.
+func runAdd(_ context.Context, r *runner, args []string) error {
+	origins, err := roots(args)
+	if err != nil {
+		return err
+	}
+	cfg, err := r.config()
+	if err != nil {
+		return err
+	}
+	var list []string
+	for _, o := range origins {
+		list = append(list, o.String())
+	}
+	if err := builddb.AddPorts(cfg.Profile.BuildBase, list); err != nil {
+		return err
+	}
+	fmt.Fprintf(r.stdout, "Added %d port(s) to the running build\n", len(list))
+	return nil
 }

@@ -37,7 +37,49 @@ func Build(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Opti
 		return nil, err
 	}
 	defer lock.Unlock()
+	var total *Result
+	for {
+		res, err := buildOnce(ctx, cfg, roots, o)
+		if total == nil {
+			total = res
+		} else if res != nil {
+			total.Plan = res.Plan
+			addCounts(&total.Counts, res.Counts)
+		}
+		if err != nil {
+			return total, err
+		}
+		// Ports queued by `dsynth add` while this set was building.
+		added, err := lock.TakeAdded()
+		if err != nil || len(added) == 0 {
+			return total, err
+		}
+		more, err := ports.ParseArgs(added)
+		if err != nil {
+			fmt.Fprintf(o.Stderr, "warning: ports added to the run: %v\n", err)
+		}
+		if len(more) == 0 {
+			return total, nil
+		}
+		fmt.Fprintf(o.Stderr, "Building %d port(s) added to the run\n", len(more))
+		roots = more
+	}
+}
 
+func addCounts(a *events.Counts, b events.Counts) {
+	a.Queued += b.Queued
+	a.Built += b.Built
+	a.Failed += b.Failed
+	a.Ignored += b.Ignored
+	a.Skipped += b.Skipped
+	a.Meta += b.Meta
+	a.AlreadyBuilt += b.AlreadyBuilt
+	a.Missing += b.Missing
+}
+
+// buildOnce is one pass of Build over a set of roots, under the lock.
+func buildOnce(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Options) (*Result, error) {
+	p := &cfg.Profile
 	sc, err := scan(ctx, cfg, roots, o.Stderr, !o.NoNice, o.Directive == "everything")
 	if err != nil {
 		return nil, err

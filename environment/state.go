@@ -125,3 +125,16 @@ func ReadStates(buildBase string) ([]SlotState, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
+
+// CleanupResult says what a backend's Cleanup did for one slot.
+type CleanupResult struct {
+	// Slot is the slot's name.
+	Slot string
+	// InUse is set when the slot's controller is still alive; such a slot
+	// is left alone.
+	InUse bool
+	// Killed counts processes (or jails) killed.
+	Killed int
+	// Unmounted counts host mounts removed under the slot root.
+	Unmounted int
+}

@@ -18,34 +18,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// CleanupResult says what Cleanup did for one slot.
-type CleanupResult struct {
-	// Slot is the slot's name.
-	Slot string
-	// InUse is set when the slot's controller is still alive; such a slot
-	// is left alone.
-	InUse bool
-	// Killed counts processes killed (the slot's init, whose death takes
-	// the whole pid namespace with it).
-	Killed int
-	// Unmounted counts host mounts removed under the slot root.
-	Unmounted int
-}
-
 // Cleanup removes every slot left behind under buildBase by a controller
 // that died (even by SIGKILL): it kills the slot's init if it still runs,
 // detaches any host mount under the slot root, removes the empty root and
 // the state file. Slots whose controller is alive are reported InUse and
 // left alone.
-func Cleanup(buildBase string) ([]CleanupResult, error) {
+func Cleanup(buildBase string) ([]environment.CleanupResult, error) {
 	states, err := environment.ReadStates(buildBase)
 	if err != nil {
 		return nil, err
 	}
-	var out []CleanupResult
+	var out []environment.CleanupResult
 	var errs []error
 	for _, st := range states {
-		r := CleanupResult{Slot: st.Name}
+		r := environment.CleanupResult{Slot: st.Name}
 		if st.Controller > 0 && st.ControllerStart != "" && procStart(st.Controller) == st.ControllerStart && !isZombie(st.Controller) {
 			r.InUse = true
 			out = append(out, r)

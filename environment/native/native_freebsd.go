@@ -1,0 +1,28 @@
+//go:build freebsd
+
+package native
+
+import (
+	"github.com/go-dsynth/go-dsynth/environment"
+	"github.com/go-dsynth/go-dsynth/environment/freebsd"
+)
+
+// Name names the host's backend.
+const Name = "freebsd"
+
+// Supported reports whether this OS has a backend.
+const Supported = true
+
+// Layout is the host's system directory layout.
+var Layout = environment.LayoutFreeBSD
+
+// New returns a fresh, unset slot of the host's backend.
+func New() environment.Environment { return freebsd.New() }
+
+// Init runs the backend's helper process; args follow environment.InitArg.
+func Init(args []string) int { return freebsd.Init(args) }
+
+// Cleanup removes the slots a crashed controller left under buildBase.
+func Cleanup(buildBase string) ([]environment.CleanupResult, error) {
+	return freebsd.Cleanup(buildBase)
+}

@@ -49,12 +49,12 @@ func directiveTable() map[string]directive {
 		"list-system":        {help: "write the installed origins to ./build.txt", run: runListSystem},
 		"add":                {args: "ports…", help: "queue ports into a running build", run: runAdd},
 		"monitor":            {args: "[file]", help: "show a running build's screen", run: runMonitor},
-		"cleanup":            {help: "remove every slot left behind", run: notYet("cleanup")},
+		"cleanup":            {help: "remove every slot left behind", run: runCleanup},
 		"configure":          {help: "interactive configuration (not implemented in dsynth either)", run: runConfigure},
 		"logs":               {args: "port", help: "print a port's build log", run: runLogs},
 		"db":                 {args: "stats|export|clean|compact|import-legacy FILE|recover", help: "build database operations", run: runDB},
-		"exec":               {args: "[--] command…", help: "run a command in a fresh build slot", run: notYet("exec")},
-		"shell":              {help: "open a shell in a fresh build slot", run: notYet("shell")},
+		"exec":               {args: "[--] command…", help: "run a command in a fresh build slot", run: runExec},
+		"shell":              {help: "open a shell in a fresh build slot", run: runShell},
 	}
 	return t
 }

@@ -322,7 +322,7 @@ func (s *Sandbox) Execute(ctx context.Context, c environment.Command) (environme
 	}
 	res.ExitCode, res.Signal = rep.Code, rep.Signal
 	if rep.NotFound {
-		return res, fmt.Errorf("environment/linux: slot %s: %s: %w", s.plan.Name, rep.Err, environment.ErrNotFound)
+		return res, fmt.Errorf("environment/linux: slot %s: %s: %w", s.plan.Name, c.Args[0], environment.ErrNotFound)
 	}
 	if rep.Err != "" {
 		return res, fmt.Errorf("environment/linux: slot %s: %s", s.plan.Name, rep.Err)

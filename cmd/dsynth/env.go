@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/go-dsynth/go-dsynth/config"
+	"github.com/go-dsynth/go-dsynth/environment"
+	"github.com/go-dsynth/go-dsynth/environment/native"
+)
+
+// Slots used by exec and shell: above any build's slots, so a debugging
+// session never collides with a running build.
+const (
+	firstDebugSlot = 90
+	lastDebugSlot  = 99
+)
+
+// slotEnv is the environment of a command run by exec or shell: dsynth's
+// worker environment.
+func slotEnv(term string) []string {
+	if term == "" {
+		term = "dumb"
+	}
+	return []string{
+		"TERM=" + term, "USER=root", "HOME=/root", "LANG=C", "SSL_NO_VERIFY_PEER=1",
+		"PATH=" + environment.DefaultPath,
+	}
+}
+
+// settingsFor maps the profile onto the environment package's settings.
+func settingsFor(p *config.Profile, slot int) environment.Settings {
+	return environment.Settings{
+		BuildBase:    p.BuildBase,
+		PortsDir:     p.PortsDir,
+		OptionsDir:   p.OptionsDir,
+		PackagesDir:  p.PackagesDir,
+		DistfilesDir: p.DistfilesDir,
+		CcacheDir:    p.CcacheDir,
+		Ccache:       p.CcacheDir != "",
+		SystemDir:    p.SystemDir,
+		Slot:         slot,
+		Layout:       native.Layout,
+	}
+}
+
+// runInSlot sets up a fresh slot of the selected profile, runs one command
+// there and tears the slot down.
+func runInSlot(ctx context.Context, r *runner, cmd environment.Command) (environment.Result, error) {
+	res := environment.Result{ExitCode: -1}
+	cfg, err := r.config()
+	if err != nil {
+		return res, err
+	}
+	p := &cfg.Profile
+	if p.BuildBase == "" {
+		return res, errors.New("the profile has no Directory_buildbase")
+	}
+	if err := environment.EnsureTemplate(filepath.Join(p.BuildBase, "Template"), p.SystemDir); err != nil {
+		return res, err
+	}
+	for slot := firstDebugSlot; slot <= lastDebugSlot; slot++ {
+		plan, err := environment.BuildPlan(settingsFor(p, slot))
+		if err != nil {
+			return res, err
+		}
+		env := native.New()
+		err = env.Setup(ctx, plan)
+		if errors.Is(err, environment.ErrSlotInUse) {
+			continue
+		}
+		if err != nil {
+			return res, err
+		}
+		res, err = env.Execute(ctx, cmd)
+		if terr := env.Teardown(); terr != nil && err == nil {
+			err = terr
+		}
+		return res, err
+	}
+	return res, fmt.Errorf("slots SL%02d to SL%02d are all in use (dsynth cleanup removes slots left by a crash)", firstDebugSlot, lastDebugSlot)
+}
+
+// runExec is `dsynth exec [--] command…`.
+func runExec(ctx context.Context, r *runner, args []string) error {
+	if len(args) > 0 && args[0] == "--" {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		return &usageError{msg: "exec needs a command"}
+	}
+	res, err := runInSlot(ctx, r, environment.Command{
+		Args: args, Env: slotEnv(""), Dir: "/",
+		Stdin: os.Stdin, Stdout: r.stdout, Stderr: r.stderr,
+	})
+	return slotExit(res, err)
+}
+
+// runShell is `dsynth shell`: an interactive shell in a fresh slot. The
+// shell's end (exit, ^D) tears the slot down; ^C does not end the session.
+func runShell(ctx context.Context, r *runner, args []string) error {
+	if len(args) != 0 {
+		return &usageError{msg: "shell takes no arguments"}
+	}
+	tty := false
+	if st, err := os.Stdin.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+		tty = true
+	}
+	res, err := runInSlot(context.WithoutCancel(ctx), r, environment.Command{
+		Args: []string{"/bin/sh", "-i"}, Env: append(slotEnv(os.Getenv("TERM")), "PS1=dsynth-slot# "), Dir: "/",
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, TTY: tty,
+	})
+	return slotExit(res, err)
+}
+
+// slotExit turns a command's outcome into the CLI's exit status.
+func slotExit(res environment.Result, err error) error {
+	if err != nil {
+		if errors.Is(err, environment.ErrNotFound) {
+			return &exitError{code: 127, msg: err.Error()}
+		}
+		return err
+	}
+	if res.ExitCode != 0 {
+		return &exitError{code: res.ExitCode}
+	}
+	return nil
+}
+
+// runCleanup is `dsynth cleanup`: remove every slot a crashed controller
+// left behind under the profile's build base.
+func runCleanup(_ context.Context, r *runner, args []string) error {
+	if len(args) != 0 {
+		return &usageError{msg: "cleanup takes no arguments"}
+	}
+	cfg, err := r.config()
+	if err != nil {
+		return err
+	}
+	results, err := native.Cleanup(cfg.Profile.BuildBase)
+	removed := 0
+	for _, c := range results {
+		if c.InUse {
+			fmt.Fprintf(r.stdout, "%s: in use by a running dsynth, left alone\n", c.Slot)
+			continue
+		}
+		removed++
+		fmt.Fprintf(r.stdout, "%s: removed (%d processes killed, %d mounts removed)\n", c.Slot, c.Killed, c.Unmounted)
+	}
+	if removed == 0 && err == nil {
+		fmt.Fprintln(r.stdout, "no slot to clean up")
+	}
+	return err
+}

@@ -74,6 +74,12 @@ type Options struct {
 	Sampler func() sched.LimitSample
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Freeze names the origins whose slot is kept after their build
+	// (debug); the slot is not reused for the rest of the run.
+	Freeze map[string]bool
+	// OnFrozen is called at the end of the run with the frozen slots,
+	// before they are torn down (for example to let a user inspect them).
+	OnFrozen func(ctx context.Context, slots []Frozen)
 }
 
 // Builder runs one build.
@@ -123,6 +129,16 @@ type portResult struct {
 	// phaseTime is the time spent in make phases.
 	phaseTime time.Duration
 	pkgFile   string
+	// frozen is set when the slot was kept for debugging.
+	frozen *Frozen
+}
+
+// Frozen is a slot kept after its port's build (the debug directive):
+// its environment is still set up, for inspection, until OnFrozen returns.
+type Frozen struct {
+	Origin string
+	Slot   int
+	Env    environment.Environment
 }
 
 // Run executes the plan: disposes of every port that needs no build, then
@@ -222,6 +238,15 @@ func (b *Builder) Run(ctx context.Context) (events.Counts, error) {
 	defer ticker.Stop()
 	aborted := false
 	done := ctx.Done()
+	var frozen []Frozen
+	defer func() {
+		if len(frozen) > 0 && b.o.OnFrozen != nil {
+			b.o.OnFrozen(ctx, frozen)
+		}
+		for _, f := range frozen {
+			f.Env.Teardown()
+		}
+	}()
 
 	dispatch := func() {
 		for running < lstate.Dynamic && !aborted {
@@ -257,7 +282,11 @@ func (b *Builder) Run(ctx context.Context) (events.Counts, error) {
 		select {
 		case r := <-results:
 			running--
-			busy[r.slot] = false
+			busy[r.slot] = r.frozen != nil // a frozen slot stays out of service…
+			if r.frozen != nil {
+				frozen = append(frozen, *r.frozen)
+				busy = append(busy, false) // …and a new one takes its place
+			}
 			id := nodes[r.node]
 			it := p.Items[id]
 			if r.aborted {

@@ -78,6 +78,11 @@ func newSiteTB(t testing.TB) *site {
 // run scans roots, plans and builds, and returns the outcome of every port
 // and the plan.
 func (s *site) run(ctx context.Context, roots []string, keep int, observers ...events.Subscriber) (map[string]events.PortFinished, *Plan, error) {
+	return s.runWith(ctx, roots, keep, nil, observers...)
+}
+
+// runWith is run with a hook to adjust the builder's options.
+func (s *site) runWith(ctx context.Context, roots []string, keep int, adjust func(*Options), observers ...events.Subscriber) (map[string]events.PortFinished, *Plan, error) {
 	s.t.Helper()
 	sc := &ports.Scanner{PortsDir: s.tree, Make: "bmake", Env: s.emu.Env, Arch: "amd64", Jobs: 2}
 	var os_ []ports.Origin
@@ -119,7 +124,7 @@ func (s *site) run(ctx context.Context, roots []string, keep int, observers ...e
 	rec := NewRecorder(s.db, run, plan, s.repo, s.logs, "FreeBSD 13.2")
 	bus.Subscribe(rec)
 	base, _ := os.ReadFile(s.emu.MakeConf)
-	b := New(plan, Options{
+	opts := Options{
 		RunID: run.ID.String(), Profile: "test", Directive: "build",
 		MaxWorkers: 2, SlowStart: 0, Make: "bmake",
 		WatchdogScale: 0.002, WatchdogFloor: 8 * time.Second,
@@ -137,7 +142,11 @@ func (s *site) run(ctx context.Context, roots []string, keep int, observers ...e
 			return l, nil
 		},
 		Bus: bus,
-	})
+	}
+	if adjust != nil {
+		adjust(&opts)
+	}
+	b := New(plan, opts)
 	_, err = b.Run(ctx)
 	if rerr := rec.Err(); rerr != nil {
 		s.t.Errorf("recorder: %v", rerr)
@@ -386,5 +395,36 @@ func TestInterruptAndContinue(t *testing.T) {
 	}
 	if o := got["misc/hello"].Outcome; o != events.Built && o != events.AlreadyBuilt {
 		t.Errorf("misc/hello: %v", o)
+	}
+}
+
+// TestDebugFreezesSlot: the debug directive keeps the listed port's slot
+// as its build left it until the run ends.
+func TestDebugFreezesSlot(t *testing.T) {
+	s := newSite(t)
+	var kept []Frozen
+	var inside string
+	_, _, err := s.runWith(context.Background(), []string{"misc/hello"}, 0, func(o *Options) {
+		o.Freeze = map[string]bool{"misc/hello": true}
+		o.OnFrozen = func(ctx context.Context, slots []Frozen) {
+			kept = slots
+			for _, f := range slots {
+				var out bytes.Buffer
+				f.Env.Execute(ctx, environment.Command{Args: []string{"/bin/sh", "-c", "ls /construction/xports/misc/hello/work/pkg/"}, Stdout: &out, Stderr: &out})
+				inside = out.String()
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != 1 || kept[0].Origin != "misc/hello" {
+		t.Fatalf("frozen slots: %+v", kept)
+	}
+	if !strings.Contains(inside, "hello-") {
+		t.Errorf("the frozen slot should still hold the build's work directory, got %q", inside)
+	}
+	if _, err := kept[0].Env.Execute(context.Background(), environment.Command{Args: []string{"true"}}); err == nil {
+		t.Errorf("the frozen slot must be torn down when the run ends")
 	}
 }

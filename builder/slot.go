@@ -108,6 +108,13 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 		return res
 	}
 	defer func() {
+		if b.o.Freeze[it.Origin] && !res.aborted {
+			// debug: keep the slot as the build left it.
+			res.frozen = &Frozen{Origin: it.Origin, Slot: slot, Env: r.env}
+			b.log(slot, "FROZEN(DEBUG) %s", it.Origin)
+			b.bus.Publish(events.SlotState{Time: b.t(), Slot: slot, State: "FROZEN"})
+			return
+		}
 		if err := r.env.Teardown(); err != nil {
 			b.log(slot, "%s teardown: %v", it.Origin, err)
 		}

@@ -22,6 +22,7 @@ func (r *runner) bulkOptions(directive string, args []string) bulk.Options {
 		SlowStart: o.slowStart, Scale: o.scale, MemTargetGB: o.memTargetGB,
 		Echo: true, Color: o.noCurses < 2, Stdout: r.stdout, Stderr: r.stderr,
 		NewEnv: newEnv, Layout: layout,
+		OnFrozen: r.showFrozen,
 	}
 }
 
@@ -146,4 +147,27 @@ func (r *runner) frontEnd(ctx context.Context, logsDir string, bo *bulk.Options)
 	bo.Echo = false
 	bo.Observers = append(bo.Observers, d)
 	return func() { d.Stop(); mon.Stop() }, nil
+}
+
+// showFrozen tells the user how to enter the slots the debug directive kept
+// and waits for Enter (or an interrupt) before they are torn down.
+func (r *runner) showFrozen(ctx context.Context, slots []builder.Frozen) {
+	for _, f := range slots {
+		fmt.Fprintf(r.stdout, "slot %02d is frozen after building %s", f.Slot, f.Origin)
+		if p, ok := f.Env.(interface{ InitPid() int }); ok && p.InitPid() > 0 {
+			fmt.Fprintf(r.stdout, ": enter it with  nsenter -t %d -m -u -i -n -p -r -w /bin/sh", p.InitPid())
+		}
+		fmt.Fprintln(r.stdout)
+	}
+	fmt.Fprint(r.stdout, "Press Enter to tear the frozen slots down. ")
+	done := make(chan struct{})
+	go func() {
+		var line string
+		fmt.Fscanln(os.Stdin, &line)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }

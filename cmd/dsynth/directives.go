@@ -38,7 +38,7 @@ func directiveTable() map[string]directive {
 		"install":            {args: "[ports…]", help: "build, then rebuild the repository", run: buildDirective("install")},
 		"force":              {args: "ports…", help: "delete the ports' packages, then build", run: buildDirective("force")},
 		"test":               {args: "ports…", help: "build with DEVELOPER, check-plist, install and deinstall", run: buildDirective("test")},
-		"debug":              {args: "ports…", help: "build, keeping each listed port's slot frozen", run: notYet("debug")},
+		"debug":              {args: "ports…", help: "build, keeping each listed port's slot frozen", run: buildDirective("debug")},
 		"everything":         {help: "build the whole ports tree", run: buildDirective("everything")},
 		"upgrade-system":     {help: "build the installed set and rebuild the repository", run: buildDirective("upgrade-system")},
 		"prepare-system":     {help: "as upgrade-system, deleting obsolete packages", run: buildDirective("prepare-system")},

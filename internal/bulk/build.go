@@ -133,6 +133,13 @@ func buildOnce(ctx context.Context, cfg *config.Config, roots []ports.Origin, o 
 	bo.RunID = run.ID.String()
 	bo.Bus = bus
 	bo.Durations = durations
+	if o.Directive == "debug" {
+		bo.Freeze = map[string]bool{}
+		for _, id := range sc.Roots {
+			bo.Freeze[sc.Graph.Nodes[id].Origin.String()] = true
+		}
+		bo.OnFrozen = o.OnFrozen
+	}
 	counts, err := builder.New(plan, bo).Run(ctx)
 	if rerr := rec.Err(); rerr != nil {
 		fmt.Fprintf(o.Stderr, "warning: build database: %v\n", rerr)

@@ -56,6 +56,8 @@ type Options struct {
 	Layout environment.Layout
 	// Observers are extra subscribers (the terminal display, …).
 	Observers []events.Subscriber
+	// OnFrozen is called with the slots the debug directive kept.
+	OnFrozen func(ctx context.Context, slots []builder.Frozen)
 }
 
 // Scanned is a scanned build set.

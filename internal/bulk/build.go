@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder"
@@ -199,6 +200,9 @@ func builderOptions(cfg *config.Config, sc *Scanned, o Options) builder.Options 
 		NoNice:        o.NoNice,
 		Phases:        builder.PhaseOptions{CheckPlist: o.CheckPlist || p.CheckPlist || o.Directive == "test", Install: o.Directive == "test", FetchOnly: o.Directive == "fetch-only", Developer: o.Developer},
 		WatchdogScale: scale,
+		// dsynth's shortest watchdog is 5 minutes; a small Watchdog_scale
+		// must not kill a phase that is merely quiet for a few seconds.
+		WatchdogFloor: 10 * time.Second,
 		Worker:        wc,
 		Settings: environment.Settings{BuildBase: p.BuildBase, PortsDir: p.PortsDir, OptionsDir: p.OptionsDir, PackagesDir: p.PackagesDir,
 			DistfilesDir: p.DistfilesDir, CcacheDir: p.CcacheDir, Ccache: p.CcacheDir != "", SystemDir: p.SystemDir, Layout: o.Layout},

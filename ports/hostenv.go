@@ -94,7 +94,8 @@ unix?=		We run FreeBSD, not UNIX.
 .SUFFIXES:	.out .a .o .c .cc .cpp .cxx .C .m .F .f .r .y .l .S .asm .s .sh .h
 AR?=		ar
 ARFLAGS?=	-crD
-RANLIB?=	ranlib -D
+RANLIB?=	ranlib
+RANLIBFLAGS?=	-D
 AS?=		as
 CC?=		cc
 CFLAGS?=	-O2 -pipe

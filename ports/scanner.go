@@ -101,8 +101,11 @@ func (s *Scanner) ScanAll(ctx context.Context) (*Result, error) {
 	return s.run(ctx, reqs, false, true)
 }
 
-// ListPorts lists every port directory of a tree: category/port directories
-// holding a Makefile, in categories that hold a Makefile.
+// ListPorts lists every port directory of a tree: category/port
+// directories holding a Makefile. A category is a top-level directory other
+// than the framework's (Mk, Templates, Tools, Keywords) and distfiles or
+// packages; in a category without a Makefile of its own (vendor categories)
+// a port must also have a pkg-descr, so source trees are not taken for ports.
 func ListPorts(portsDir string) ([]Origin, error) {
 	cats, err := os.ReadDir(portsDir)
 	if err != nil {
@@ -111,12 +114,15 @@ func ListPorts(portsDir string) ([]Origin, error) {
 	var out []Origin
 	for _, c := range cats {
 		name := c.Name()
-		if !c.IsDir() || strings.HasPrefix(name, ".") || name == "Mk" || name == "Templates" || name == "Tools" || name == "Keywords" || name == "distfiles" || name == "packages" {
+		if !c.IsDir() || strings.HasPrefix(name, ".") {
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(portsDir, name, "Makefile")); err != nil {
+		switch name {
+		case "Mk", "Templates", "Tools", "Keywords", "distfiles", "packages":
 			continue
 		}
+		_, err := os.Stat(filepath.Join(portsDir, name, "Makefile"))
+		hasCatMakefile := err == nil
 		ents, err := os.ReadDir(filepath.Join(portsDir, name))
 		if err != nil {
 			return nil, err
@@ -125,9 +131,16 @@ func ListPorts(portsDir string) ([]Origin, error) {
 			if !p.IsDir() || strings.HasPrefix(p.Name(), ".") {
 				continue
 			}
-			if _, err := os.Stat(filepath.Join(portsDir, name, p.Name(), "Makefile")); err == nil {
-				out = append(out, Origin{Dir: name + "/" + p.Name()})
+			dir := filepath.Join(portsDir, name, p.Name())
+			if _, err := os.Stat(filepath.Join(dir, "Makefile")); err != nil {
+				continue
 			}
+			if !hasCatMakefile {
+				if _, err := os.Stat(filepath.Join(dir, "pkg-descr")); err != nil {
+					continue
+				}
+			}
+			out = append(out, Origin{Dir: name + "/" + p.Name()})
 		}
 	}
 	return out, nil
@@ -308,6 +321,16 @@ func (s *Scanner) globalKey(h *Hasher, makePath string) (Hash, error) {
 	fmt.Fprintf(hw, "format=%d\x00make=%s\x00", cacheFormat, makePath)
 	for _, e := range s.env() {
 		fmt.Fprintf(hw, "env=%s\x00", e)
+		if v, ok := strings.CutPrefix(e, "MAKESYSPATH="); ok {
+			// The system makefiles (the emulation's shims) feed every answer.
+			for _, d := range filepath.SplitList(v) {
+				sum, err := h.Dir(d)
+				if err != nil && !errors.Is(err, os.ErrNotExist) {
+					return Hash{}, fmt.Errorf("fingerprint %s: %w", d, err)
+				}
+				hw.Write(sum[:])
+			}
+		}
 		if v, ok := strings.CutPrefix(e, "__MAKE_CONF="); ok {
 			sum, err := h.File(v)
 			if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/go-dsynth/go-dsynth/environment"
 	"github.com/go-dsynth/go-dsynth/internal/sysload"
 	"github.com/go-dsynth/go-dsynth/ports"
+	"github.com/go-dsynth/go-dsynth/report"
 	"golang.org/x/sys/unix"
 )
 
@@ -220,7 +221,7 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 	if cause := context.Cause(pctx); errors.Is(cause, errWatchdog) {
 		mins := int(limit / time.Minute)
 		r.log.Watchdog(r.origin.String(), ph.Name, mins, 0)
-		b.log(r.slot, "%s WATCHDOG TIMEOUT in %s after %v", r.origin, ph.Name, limit.Round(time.Second))
+		b.log(r.slot, "%s", report.WatchdogText(r.origin.String(), ph.Name, int(ph.Watchdog/time.Minute), int((limit+time.Minute-1)/time.Minute)))
 		r.log.PhaseResult(false, elapsed, 0)
 		return false, fmt.Sprintf("watchdog timeout after %v without output", limit.Round(time.Second)), errWatchdog
 	}

@@ -138,7 +138,8 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 		return res
 	}
 	// Dependencies, from the repository.
-	if deps := InstallSet(b.plan.Graph, id); len(deps) > 0 && n.Origin.Dir != ports.PkgOrigin {
+	// (fetch-only builds no packages, so there are none to install.)
+	if deps := InstallSet(b.plan.Graph, id); len(deps) > 0 && n.Origin.Dir != ports.PkgOrigin && !b.o.Phases.FetchOnly {
 		var files []string
 		for _, d := range deps {
 			if dn := b.plan.Graph.Nodes[d]; dn.Info != nil && dn.Info.PkgFile != "" {

@@ -88,6 +88,51 @@ type Builder struct {
 	plan *Plan
 	bus  *events.Bus
 	now  func() time.Time
+
+	depthMu sync.Mutex
+	depths  map[ports.NodeID]int
+}
+
+// depth is dsynth's depi_depth: the longest chain of dependents above a
+// node within the plan (0 when nothing depends on it).
+func (b *Builder) depth(id ports.NodeID) int {
+	b.depthMu.Lock()
+	defer b.depthMu.Unlock()
+	if b.depths == nil {
+		b.depths = map[ports.NodeID]int{}
+	}
+	var walk func(ports.NodeID) int
+	walk = func(n ports.NodeID) int {
+		if d, ok := b.depths[n]; ok {
+			return d
+		}
+		b.depths[n] = 0 // cycles cannot happen (the plan is ordered); guard anyway
+		best := 0
+		for _, e := range b.plan.Graph.Nodes[n].RDeps {
+			if _, in := b.plan.Items[e.To]; in {
+				best = max(best, walk(e.To)+1)
+			}
+		}
+		b.depths[n] = best
+		return best
+	}
+	return walk(id)
+}
+
+// depSize is dsynth's estimate of the installed size of a port's
+// dependencies, from their package files in the repository.
+func (b *Builder) depSize(id ports.NodeID) int64 {
+	var total int64
+	for _, d := range InstallSet(b.plan.Graph, id) {
+		n := b.plan.Graph.Nodes[d]
+		if n.Info == nil || n.Info.PkgFile == "" {
+			continue
+		}
+		if st, err := os.Stat(filepath.Join(b.o.RepositoryDir, n.Info.PkgFile)); err == nil {
+			total += sched.InstalledSize(n.Info.PkgFile, st.Size())
+		}
+	}
+	return total
 }
 
 // New returns a Builder for a plan.
@@ -239,6 +284,7 @@ func (b *Builder) Run(ctx context.Context) (events.Counts, error) {
 	aborted := false
 	done := ctx.Done()
 	var frozen []Frozen
+	slotDeps := map[int]int64{} // estimated installed dependency size per busy slot
 	defer func() {
 		if len(frozen) > 0 && b.o.OnFrozen != nil {
 			b.o.OnFrozen(ctx, frozen)
@@ -267,10 +313,12 @@ func (b *Builder) Run(ctx context.Context) (events.Counts, error) {
 			busy[slot] = true
 			running++
 			id := nodes[n]
+			size := b.depSize(id)
+			slotDeps[slot] = size
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results <- b.buildPort(runCtx, slot, n, id)
+				results <- b.buildPort(runCtx, slot, n, id, size)
 			}()
 		}
 	}
@@ -282,6 +330,7 @@ func (b *Builder) Run(ctx context.Context) (events.Counts, error) {
 		select {
 		case r := <-results:
 			running--
+			delete(slotDeps, r.slot)
 			busy[r.slot] = r.frozen != nil // a frozen slot stays out of service…
 			if r.frozen != nil {
 				frozen = append(frozen, *r.frozen)
@@ -326,6 +375,9 @@ func (b *Builder) Run(ctx context.Context) (events.Counts, error) {
 			if b.o.Sampler != nil {
 				smp := b.o.Sampler()
 				smp.Running = running
+				for _, sz := range slotDeps {
+					smp.DepSize += sz
+				}
 				lr := limiter.Step(lstate, smp, b.now())
 				if lr.Evaluated && lr.Changed {
 					b.bus.Publish(events.WorkerLimit{Time: b.t(), From: lr.Prev, To: lr.Selected, Line: lr.LogLine(smp.DepSize)})

@@ -41,14 +41,15 @@ type slotRun struct {
 }
 
 // buildPort builds one port in a fresh slot and reports how it went.
-func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.NodeID) (res portResult) {
+func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.NodeID, depSize int64) (res portResult) {
 	start := b.now()
 	n := b.plan.Graph.Nodes[id]
 	it := b.plan.Items[id]
 	res = portResult{node: schedIdx, slot: slot}
 	defer func() { res.duration = b.now().Sub(start) }()
 
-	b.bus.Publish(events.PortStarted{Time: b.t(), Slot: slot, Origin: it.Origin, IDep: len(b.plan.Graph.Closure(id)) - 1, DepI: len(n.RDeps)})
+	b.bus.Publish(events.PortStarted{Time: b.t(), Slot: slot, Origin: it.Origin, IDep: len(b.plan.Graph.Closure(id)) - 1,
+		DepI: len(n.RDeps), DepIDepth: b.depth(id), DepSizeGB: float64(depSize) / (1 << 30)})
 
 	if it.DeletePackage && n.Info.PkgFile != "" {
 		path := filepath.Join(b.o.RepositoryDir, n.Info.PkgFile)

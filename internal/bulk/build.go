@@ -182,6 +182,9 @@ func builderOptions(cfg *config.Config, sc *Scanned, o Options) builder.Options 
 		shims = filepath.Join(emu.Dir, "mk")
 	}
 	mem := int64(o.MemTargetGB * (1 << 30))
+	if mem <= 0 {
+		mem = int64(config.DetectHost().PhysMem / 3) // dsynth's default -m
+	}
 	workers := p.NumberOfBuilders
 	if workers < 1 {
 		workers = runtime.NumCPU()/2 + 1

@@ -10,6 +10,40 @@ type Phase struct {
 	// NoDepends sets NO_DEPENDS=1 for the phase (dsynth does it for build
 	// and package).
 	NoDepends bool
+	// Dump marks one of -D's informational phases: Query is the make
+	// variable it prints ("" for the command phases), and its failure does
+	// not fail the port.
+	Dump  bool
+	Query string
+}
+
+// dumpPhases are the phases -D adds before the build: the environment, the
+// options, the variables that shape the build, and the make.conf.
+func dumpPhases() []Phase {
+	m := 10 * time.Minute
+	ph := []Phase{{Name: "Environment", Watchdog: m, NoDepends: true, Dump: true}, {Name: "showconfig", Watchdog: m, NoDepends: true, Dump: true}}
+	for _, v := range []string{"CONFIGURE_ENV", "CONFIGURE_ARGS", "MAKE_ENV", "MAKE_ARGS", "PLIST_SUB", "SUB_LIST"} {
+		ph = append(ph, Phase{Name: v, Watchdog: m, NoDepends: true, Dump: true, Query: v})
+	}
+	return append(ph, Phase{Name: "/etc/make.conf", Watchdog: m, NoDepends: true, Dump: true})
+}
+
+// PhaseCommand returns the command of a phase for a port directory inside
+// the slot (/xports/cat/port) and a make command.
+func PhaseCommand(ph Phase, makeCmd, dir string) []string {
+	switch {
+	case ph.Name == "Environment":
+		return []string{"env"}
+	case ph.Name == "/etc/make.conf":
+		return []string{"cat", "/etc/make.conf"}
+	case ph.Query != "":
+		return []string{makeCmd, "-C", dir, "NO_DEPENDS=1", "-V", ph.Query}
+	}
+	args := []string{makeCmd, "-C", dir}
+	if ph.NoDepends {
+		args = append(args, "NO_DEPENDS=1")
+	}
+	return append(args, ph.Name)
 }
 
 // SetupPhase is the dependency installation dsynth runs before the make
@@ -32,31 +66,35 @@ func Phases(origin string, o PhaseOptions) []Phase {
 		return []Phase{{Name: "package", Watchdog: 60 * m, NoDepends: true}}
 	}
 	if o.FetchOnly {
-		return []Phase{{"check-sanity", 10 * m, false}, {"fetch-depends", 120 * m, false}, {"fetch", 120 * m, false}, {"checksum", 10 * m, false}}
+		return []Phase{{Name: "check-sanity", Watchdog: 10 * m}, {Name: "fetch-depends", Watchdog: 120 * m}, {Name: "fetch", Watchdog: 120 * m}, {Name: "checksum", Watchdog: 10 * m}}
 	}
-	ph := []Phase{
-		{"check-sanity", 10 * m, false},
-		{"pkg-depends", 10 * m, false},
-		{"fetch-depends", 120 * m, false},
-		{"fetch", 120 * m, false},
-		{"checksum", 10 * m, false},
-		{"extract-depends", 15 * m, false},
-		{"extract", 15 * m, false},
-		{"patch-depends", 10 * m, false},
-		{"patch", 10 * m, false},
-		{"build-depends", 60 * m, false},
-		{"lib-depends", 60 * m, false},
-		{"configure", 15 * m, false},
-		{"build", 180 * m, true},
-		{"run-depends", 60 * m, false},
-		{"stage", 60 * m, false},
+	var ph []Phase
+	if o.Developer {
+		ph = dumpPhases()
 	}
+	ph = append(ph, []Phase{
+		{Name: "check-sanity", Watchdog: 10 * m},
+		{Name: "pkg-depends", Watchdog: 10 * m},
+		{Name: "fetch-depends", Watchdog: 120 * m},
+		{Name: "fetch", Watchdog: 120 * m},
+		{Name: "checksum", Watchdog: 10 * m},
+		{Name: "extract-depends", Watchdog: 15 * m},
+		{Name: "extract", Watchdog: 15 * m},
+		{Name: "patch-depends", Watchdog: 10 * m},
+		{Name: "patch", Watchdog: 10 * m},
+		{Name: "build-depends", Watchdog: 60 * m},
+		{Name: "lib-depends", Watchdog: 60 * m},
+		{Name: "configure", Watchdog: 15 * m},
+		{Name: "build", Watchdog: 180 * m, NoDepends: true},
+		{Name: "run-depends", Watchdog: 60 * m},
+		{Name: "stage", Watchdog: 60 * m},
+	}...)
 	if o.CheckPlist {
-		ph = append(ph, Phase{"check-plist", 5 * m, false})
+		ph = append(ph, Phase{Name: "check-plist", Watchdog: 5 * m})
 	}
-	ph = append(ph, Phase{"package", 60 * m, true})
+	ph = append(ph, Phase{Name: "package", Watchdog: 60 * m, NoDepends: true})
 	if o.Install {
-		ph = append(ph, Phase{"install", 60 * m, false}, Phase{"deinstall", 60 * m, false})
+		ph = append(ph, Phase{Name: "install", Watchdog: 60 * m}, Phase{Name: "deinstall", Watchdog: 60 * m})
 	}
 	return ph
 }

@@ -160,12 +160,10 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 	}
 	dir := "/xports/" + n.Origin.Dir
 	for _, ph := range Phases(n.Origin.Dir, b.o.Phases) {
-		args := []string{b.o.Make, "-C", dir}
-		if ph.NoDepends {
-			args = append(args, "NO_DEPENDS=1")
+		ok, reason, err := r.phase(ctx, ph, PhaseCommand(ph, b.o.Make, dir))
+		if !ok && ph.Dump && ctx.Err() == nil && !errors.Is(err, errWatchdog) {
+			continue // an informational -D phase does not fail the port
 		}
-		args = append(args, ph.Name)
-		ok, reason, err := r.phase(ctx, ph, args)
 		if !ok {
 			res.aborted = ctx.Err() != nil && !errors.Is(err, errWatchdog)
 			res.phase, res.reason = ph.Name, reason
@@ -217,7 +215,7 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 	result, err := r.env.Execute(pctx, environment.Command{Args: args, Env: r.penv, Stdout: r.tap, Stderr: r.tap})
 	close(stop)
 	elapsed := b.now().Sub(start)
-	if ph.Name != SetupPhase.Name {
+	if ph.Name != SetupPhase.Name && !ph.Dump {
 		r.inPhases += elapsed
 	}
 	if cause := context.Cause(pctx); errors.Is(cause, errWatchdog) {

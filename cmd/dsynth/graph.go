@@ -2,12 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 
-	"github.com/go-dsynth/go-dsynth/internal/scanenv"
+	"github.com/go-dsynth/go-dsynth/internal/bulk"
 	"github.com/go-dsynth/go-dsynth/ports"
 )
 
@@ -41,10 +40,9 @@ func runGraph(ctx context.Context, r *runner, args []string) error {
 	return g.WriteList(r.stdout, order)
 }
 
-// scanClosure scans the named ports and their dependencies and returns the
-// graph and the build set in build order. Problems that do not stop a build
-// are printed as warnings; a root that does not exist or failed to scan, and
-// a dependency cycle, are errors.
+// scanClosure scans the named ports and their dependencies (bulk.Scan's
+// checks: missing and CORRUPT roots and cycles are errors) and returns the
+// graph and the build set in build order.
 func scanClosure(ctx context.Context, r *runner, args []string) (*ports.Graph, []ports.NodeID, error) {
 	roots, err := ports.ParseArgs(args)
 	if err != nil {
@@ -54,37 +52,13 @@ func scanClosure(ctx context.Context, r *runner, args []string) (*ports.Graph, [
 	if err != nil {
 		return nil, nil, err
 	}
-	setup, err := scanenv.New(ctx, cfg, scanenv.Options{Log: r.stderr, Nice: !r.opts.noNice})
+	sc, err := bulk.Scan(ctx, cfg, roots, r.stderr, !r.opts.noNice)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := setup.Scanner.Scan(ctx, roots)
+	order, err := sc.Graph.Order(sc.Set)
 	if err != nil {
 		return nil, nil, err
 	}
-	g, problems := ports.NewGraph(res.Infos, cfg.Profile.PortsDir)
-	for _, p := range problems {
-		fmt.Fprintf(r.stderr, "warning: %v\n", p)
-	}
-	var ids []ports.NodeID
-	var bad []error
-	for _, o := range roots {
-		n, ok := g.Lookup(o.String())
-		switch {
-		case !ok || n.Status() == ports.StatusNotFound:
-			bad = append(bad, fmt.Errorf("%s: no such port in %s", o, cfg.Profile.PortsDir))
-		case n.Status() == ports.StatusCorrupt:
-			bad = append(bad, fmt.Errorf("%s: make failed (CORRUPT): %s", o, n.Info.Stderr))
-		default:
-			ids = append(ids, n.ID)
-		}
-	}
-	if len(bad) > 0 {
-		return nil, nil, errors.Join(bad...)
-	}
-	order, err := g.Order(g.BuildSet(ids...))
-	if err != nil {
-		return nil, nil, err
-	}
-	return g, order, nil
+	return sc.Graph, order, nil
 }

@@ -195,7 +195,11 @@ func (b *Builder) Run(ctx context.Context) (events.Counts, error) {
 	p := b.plan
 	g := p.Graph
 	var counts events.Counts
-	counts.Queued = len(p.Order)
+	for _, id := range p.Order {
+		if p.Items[id].Disp != Dummy { // dsynth does not count dummies
+			counts.Queued++
+		}
+	}
 	b.bus.Publish(events.RunStarted{Time: b.t(), RunID: b.o.RunID, Profile: b.o.Profile, Directive: b.o.Directive, Queued: counts.Queued, MaxWorkers: b.o.MaxWorkers})
 
 	finish := func(aborted bool) {
@@ -242,22 +246,26 @@ func (b *Builder) Run(ctx context.Context) (events.Counts, error) {
 		switch it.Disp {
 		case UpToDate:
 			counts.AlreadyBuilt++
-			b.log(-1, "%s Already-Built", it.Origin)
 			b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: it.Origin, Outcome: events.AlreadyBuilt})
-			b.dummyDone(dummies.done(id, true), &counts)
+			b.dummyDone(dummies.done(id, true, false), &counts)
 		case Ignore:
 			counts.Ignored++
 			b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: it.Origin, Outcome: events.Ignored, Reason: it.Reason, SkippedDependents: b.staticDependents(id)})
-			b.dummyDone(dummies.done(id, false), &counts)
+			b.dummyDone(dummies.done(id, false, false), &counts)
 		case Skip:
 			counts.Skipped++
 			b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: it.Origin, Outcome: events.Skipped, Reason: it.Reason, SkippedDependents: b.staticDependents(id)})
-			b.dummyDone(dummies.done(id, false), &counts)
+			b.dummyDone(dummies.done(id, false, false), &counts)
 		case Broken:
-			counts.Missing++
-			b.log(-1, "%s %s", it.Origin, it.Reason)
-			b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: it.Origin, Outcome: events.Failed, Phase: "scan", Reason: it.Reason, SkippedDependents: b.staticDependents(id)})
-			b.dummyDone(dummies.done(id, false), &counts)
+			if g.Nodes[id].Status() == ports.StatusNotFound {
+				// dsynth's "missing": a port the tree does not have.
+				counts.Missing++
+				b.log(-1, "%s missing: %s", it.Origin, it.Reason)
+			} else {
+				counts.Failed++
+				b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: it.Origin, Outcome: events.Failed, Phase: "scan", Reason: it.Reason, SkippedDependents: b.staticDependents(id)})
+			}
+			b.dummyDone(dummies.done(id, false, false), &counts)
 		case Build:
 			b.bus.Publish(events.PortQueued{Time: b.t(), Origin: it.Origin, Reason: it.Reason})
 		}
@@ -359,17 +367,17 @@ func (b *Builder) Run(ctx context.Context) (events.Counts, error) {
 					outcome = events.Fetched
 				}
 				b.bus.Publish(events.PortFinished{Time: b.t(), Slot: r.slot, Origin: it.Origin, Outcome: outcome, Duration: r.duration, PhaseTime: r.phaseTime, PkgFile: r.pkgFile, Lines: r.lines})
-				b.dummyDone(dummies.done(id, true), &counts)
+				b.dummyDone(dummies.done(id, true, true), &counts)
 				continue
 			}
 			counts.Failed++
 			b.bus.Publish(events.PortFinished{Time: b.t(), Slot: r.slot, Origin: it.Origin, Outcome: events.Failed, Phase: r.phase, Reason: r.reason, SkippedDependents: len(res.Skipped), Duration: r.duration, Lines: r.lines})
-			b.dummyDone(dummies.done(id, false), &counts)
+			b.dummyDone(dummies.done(id, false, false), &counts)
 			for _, sk := range res.Skipped {
 				counts.Skipped++
 				sid := nodes[sk.Node]
 				b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: p.Items[sid].Origin, Outcome: events.Skipped, Reason: b.chainReason(nodes, sk.Chain)})
-				b.dummyDone(dummies.done(sid, false), &counts)
+				b.dummyDone(dummies.done(sid, false, false), &counts)
 			}
 		case <-ticker.C:
 			if b.o.Sampler != nil {
@@ -465,10 +473,14 @@ func (b *Builder) chainReason(nodes []ports.NodeID, chain []int) string {
 
 func (b *Builder) dummyDone(ds []dummyOutcome, counts *events.Counts) {
 	for _, d := range ds {
-		if d.ok {
+		switch {
+		case d.ok && !d.built:
+			// every flavor was already built: dsynth's META-ALREADY-BUILT
+			b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: d.origin, Outcome: events.AlreadyBuilt, Dummy: true})
+		case d.ok:
 			counts.Meta++
 			b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: d.origin, Outcome: events.Meta})
-		} else {
+		default:
 			counts.Skipped++
 			b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: d.origin, Outcome: events.Skipped, Reason: d.reason})
 		}
@@ -509,16 +521,18 @@ type dummyTracker struct {
 	pending map[ports.NodeID]int            // dummy -> flavors not done
 	of      map[ports.NodeID][]ports.NodeID // flavor -> dummies
 	failed  map[ports.NodeID]string
+	built   map[ports.NodeID]bool // a flavor was built in this run
 }
 
 type dummyOutcome struct {
 	origin string
 	ok     bool
+	built  bool
 	reason string
 }
 
 func newDummyTracker(p *Plan) *dummyTracker {
-	t := &dummyTracker{plan: p, pending: map[ports.NodeID]int{}, of: map[ports.NodeID][]ports.NodeID{}, failed: map[ports.NodeID]string{}}
+	t := &dummyTracker{plan: p, pending: map[ports.NodeID]int{}, of: map[ports.NodeID][]ports.NodeID{}, failed: map[ports.NodeID]string{}, built: map[ports.NodeID]bool{}}
 	for _, id := range p.Order {
 		if it := p.Items[id]; it.Disp == Dummy {
 			t.pending[id] = len(it.Deps)
@@ -530,7 +544,9 @@ func newDummyTracker(p *Plan) *dummyTracker {
 	return t
 }
 
-func (t *dummyTracker) done(id ports.NodeID, ok bool) []dummyOutcome {
+// done records that a flavor finished (ok: built or up to date; built: built
+// in this run) and returns the dummies that are now complete.
+func (t *dummyTracker) done(id ports.NodeID, ok, built bool) []dummyOutcome {
 	var out []dummyOutcome
 	ds := append([]ports.NodeID(nil), t.of[id]...)
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
@@ -538,9 +554,10 @@ func (t *dummyTracker) done(id ports.NodeID, ok bool) []dummyOutcome {
 		if !ok && t.failed[d] == "" {
 			t.failed[d] = t.plan.Items[id].Origin
 		}
+		t.built[d] = t.built[d] || built
 		t.pending[d]--
 		if t.pending[d] == 0 {
-			out = append(out, dummyOutcome{origin: t.plan.Items[d].Origin, ok: t.failed[d] == "", reason: t.failed[d]})
+			out = append(out, dummyOutcome{origin: t.plan.Items[d].Origin, ok: t.failed[d] == "", built: t.built[d], reason: t.failed[d]})
 		}
 	}
 	return out

@@ -1,8 +1,6 @@
 package ports
 
 import (
-	"bufio"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"os"
@@ -37,48 +35,68 @@ type cacheFile struct {
 // origin and valid while the fingerprint of everything that produced them is
 // unchanged. It is stored in one file, replaced atomically on Save.
 type Cache struct {
-	path string
-	mu   sync.Mutex
-	data cacheFile
-	used map[string]bool
+	path  string
+	mu    sync.Mutex
+	data  cacheFile
+	used  map[string]bool
+	dirty bool // an entry was added or replaced since opening
+
+	// loaded is closed once the file is decoded (OpenCache decodes in the
+	// background, so a scan can list the tree meanwhile); loadErr is the
+	// decoding problem, if any.
+	loaded  chan struct{}
+	loadErr error
 }
 
-// OpenCache loads the cache at path. A missing file gives an empty cache; a
-// file that cannot be decoded is reported and replaced by an empty cache on
-// the next Save (the cache holds nothing that a scan cannot recompute).
+// OpenCache opens the cache at path and starts decoding it in the
+// background; the first use waits for it. A missing file gives an empty
+// cache; a file that cannot be decoded is reported by Err and replaced by an
+// empty cache on the next save (the cache holds nothing a scan cannot
+// recompute). The returned error is only about opening the file.
 func OpenCache(path string) (*Cache, error) {
-	c := &Cache{path: path, used: map[string]bool{}}
+	c := &Cache{path: path, used: map[string]bool{}, loaded: make(chan struct{})}
 	c.data = cacheFile{Format: cacheFormat, Entries: map[string]*cacheEntry{}, Files: map[string]fileMemo{}}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
+		close(c.loaded)
 		return c, nil
 	}
 	if err != nil {
+		close(c.loaded)
 		return c, fmt.Errorf("scan cache %s: %w", path, err)
 	}
-	defer f.Close()
-	var d cacheFile
-	if err := gob.NewDecoder(bufio.NewReaderSize(f, 1<<20)).Decode(&d); err != nil {
-		return c, fmt.Errorf("scan cache %s is unreadable, starting empty: %w", path, err)
-	}
-	if d.Format != cacheFormat || d.Entries == nil {
-		return c, nil
-	}
-	if d.Files == nil {
-		d.Files = map[string]fileMemo{}
-	}
-	c.data = d
+	go func() {
+		defer close(c.loaded)
+		defer f.Close()
+		d, err := readCacheFile(f)
+		switch {
+		case errors.Is(err, errCacheFormat):
+		case err != nil:
+			c.loadErr = fmt.Errorf("scan cache %s is unreadable, starting empty: %w", path, err)
+		default:
+			c.data = *d
+		}
+	}()
 	return c, nil
+}
+
+// Err waits for the cache to be decoded and returns why it could not be,
+// if it could not.
+func (c *Cache) Err() error {
+	<-c.loaded
+	return c.loadErr
 }
 
 // Len returns the number of remembered scans.
 func (c *Cache) Len() int {
+	<-c.loaded
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.data.Entries)
 }
 
 func (c *Cache) get(origin string) *cacheEntry {
+	<-c.loaded
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.used[origin] = true
@@ -86,29 +104,34 @@ func (c *Cache) get(origin string) *cacheEntry {
 }
 
 func (c *Cache) put(origin string, e *cacheEntry) {
+	<-c.loaded
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.used[origin] = true
 	c.data.Entries[origin] = e
+	c.dirty = true
 }
 
 // save writes the cache atomically. With prune, entries not used since the
 // cache was opened are dropped (a whole-tree scan prunes; a closure scan
 // keeps other ports' entries).
-func (c *Cache) save(files map[string]fileMemo, prune bool) error {
+// Nothing is written when no answer and no file hash changed.
+func (c *Cache) save(h *Hasher, prune bool) error {
+	<-c.loaded
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if prune {
 		for k := range c.data.Entries {
 			if !c.used[k] {
 				delete(c.data.Entries, k)
+				c.dirty = true
 			}
 		}
-		c.data.Files = files
-	} else {
-		for p, m := range files {
-			c.data.Files[p] = m
-		}
+	}
+	files, changed := h.mergeMemo(prune)
+	c.data.Files = files
+	if !changed && !c.dirty {
+		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
 		return fmt.Errorf("scan cache: %w", err)
@@ -118,11 +141,7 @@ func (c *Cache) save(files map[string]fileMemo, prune bool) error {
 	if err != nil {
 		return fmt.Errorf("scan cache: %w", err)
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	err = gob.NewEncoder(w).Encode(&c.data)
-	if err == nil {
-		err = w.Flush()
-	}
+	err = writeCacheFile(f, &c.data)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -136,10 +155,12 @@ func (c *Cache) save(files map[string]fileMemo, prune bool) error {
 	if err := os.Rename(tmp, c.path); err != nil {
 		return fmt.Errorf("scan cache: %w", err)
 	}
+	c.dirty = false
 	return nil
 }
 
 func (c *Cache) memo() map[string]fileMemo {
+	<-c.loaded
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.data.Files

@@ -51,7 +51,7 @@ func NewHasher(memo map[string]fileMemo) *Hasher {
 	if memo == nil {
 		memo = map[string]fileMemo{}
 	}
-	return &Hasher{memo: memo, seen: map[string]bool{}, dirs: map[string]dirResult{}, files: map[string]Hash{}}
+	return &Hasher{memo: memo, seen: make(map[string]bool, len(memo)), dirs: make(map[string]dirResult, len(memo)/4), files: map[string]Hash{}}
 }
 
 // Reads returns how many files had to be read (not answered from memory).
@@ -206,16 +206,21 @@ func (h *Hasher) walk(dir string) (Hash, error) {
 	return sum, nil
 }
 
-// memoSnapshot returns the remembered hashes of files seen in this run (the
-// rest are dropped so the cache does not grow forever).
-func (h *Hasher) memoSnapshot() map[string]fileMemo {
+// mergeMemo hands the remembered hashes to the cache: files becomes the
+// Hasher's memo (the cache seeded it), with prune dropping the files not
+// looked at in this run so the cache does not grow forever. It reports
+// whether anything changed.
+func (h *Hasher) mergeMemo(prune bool) (map[string]fileMemo, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := make(map[string]fileMemo, len(h.seen))
-	for p := range h.seen {
-		if m, ok := h.memo[p]; ok {
-			out[p] = m
+	changed := h.reads > 0
+	if prune {
+		for p := range h.memo {
+			if !h.seen[p] {
+				delete(h.memo, p)
+				changed = true
+			}
 		}
 	}
-	return out
+	return h.memo, changed
 }

@@ -162,6 +162,10 @@ exec /usr/bin/mktemp $args
 // dir (created if needed) and returns it. The make.conf holds only the
 // target's base variables; call LoadPortsEnv to add the ports_env.sh answers.
 func PrepareEmulation(dir string, t Target) (*Emulation, error) {
+	dir, err := filepath.Abs(dir) // make runs in each port's directory
+	if err != nil {
+		return nil, fmt.Errorf("scan environment: %w", err)
+	}
 	mk := filepath.Join(dir, "mk")
 	bin := filepath.Join(dir, "bin")
 	for _, d := range []string{mk, bin} {

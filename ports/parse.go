@@ -17,34 +17,34 @@ const makefilesVar = ".MAKE.MAKEFILES"
 const scanLines = len(ScanVars) + 1
 
 // ParseScanOutput turns the stdout of one `make -V …` scan into an Info and
-// the list of makefiles make read (absolute, cleaned; relative names are
-// taken relative to portDir). exitOK says whether make exited with status 0.
+// the raw list of makefiles make read (bmake's .MAKE.MAKEFILES; see
+// Makefiles). exitOK says whether make exited with status 0.
 // It applies dsynth's rules: no output is NOTFOUND, a failed make or a wrong
 // line count is CORRUPT.
-func ParseScanOutput(o Origin, portDir string, stdout []byte, exitOK bool) (*Info, []string) {
+func ParseScanOutput(o Origin, stdout []byte, exitOK bool) (*Info, string) {
 	in := &Info{Origin: o}
 	if len(stdout) == 0 {
 		in.Status = StatusNotFound
 		if !exitOK {
 			in.Status = StatusCorrupt
 		}
-		return in, nil
+		return in, ""
 	}
 	text := string(stdout)
 	if !strings.HasSuffix(text, "\n") {
 		in.Status = StatusCorrupt
 		in.Stderr = "make output does not end in a newline"
-		return in, nil
+		return in, ""
 	}
 	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
 	if !exitOK {
 		in.Status = StatusCorrupt
-		return in, nil
+		return in, ""
 	}
 	if len(lines) != scanLines {
 		in.Status = StatusCorrupt
 		in.Stderr = fmt.Sprintf("make printed %d lines, want %d", len(lines), scanLines)
-		return in, nil
+		return in, ""
 	}
 	for i := range lines {
 		lines[i] = strings.TrimSpace(lines[i])
@@ -61,25 +61,46 @@ func ParseScanOutput(o Origin, portDir string, stdout []byte, exitOK bool) (*Inf
 	in.UseLinux = lines[14]
 	in.Flavors = lines[15]
 	in.Uses = lines[16]
-	return in, makefileList(lines[17], portDir)
+	return in, lines[17]
 }
 
-// makefileList cleans bmake's .MAKE.MAKEFILES value into unique absolute
-// paths.
-func makefileList(v, portDir string) []string {
-	seen := map[string]bool{}
+// Makefiles returns the makefiles of a raw .MAKE.MAKEFILES value that lie
+// outside the given directories, as unique absolute clean paths (relative
+// names are taken relative to portDir). Most of a port's makefiles are in
+// its own directory or in Mk/; they are skipped without allocating.
+func Makefiles(raw, portDir string, skipDirs ...string) []string {
+	var seen map[string]bool
 	var out []string
-	for _, f := range strings.Fields(v) {
-		if !filepath.IsAbs(f) {
+	for _, f := range strings.Fields(raw) {
+		abs := filepath.IsAbs(f)
+		if abs && !strings.Contains(f, "/..") && !strings.Contains(f, "/./") && underAny(f, skipDirs) {
+			continue
+		}
+		if !abs {
 			f = filepath.Join(portDir, f)
 		}
 		f = filepath.Clean(f)
+		if underAny(f, skipDirs) {
+			continue
+		}
+		if seen == nil {
+			seen = map[string]bool{}
+		}
 		if !seen[f] {
 			seen[f] = true
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+func underAny(path string, dirs []string) bool {
+	for _, d := range dirs {
+		if len(path) > len(d) && path[len(d)] == '/' && strings.HasPrefix(path, d) {
+			return true
+		}
+	}
+	return false
 }
 
 // scanArgs returns make's -V arguments in dsynth's order plus the makefile list.

@@ -48,12 +48,18 @@ func TestParseScanOutput(t *testing.T) {
 	lines[0], lines[1], lines[15] = "1.0", "x-1.0.pkg", "a b"
 	lines[17] = "/mk/sys.mk Makefile ../Makefile.inc Makefile"
 	out := []byte(strings.Join(lines, "\n") + "\n")
-	in, mk := ParseScanOutput(MustOrigin("c/x"), "/p/c/x", out, true)
+	in, raw := ParseScanOutput(MustOrigin("c/x"), out, true)
 	if in.Status != StatusOK || in.PkgVersion != "1.0" || in.Flavors != "a b" {
 		t.Errorf("bad parse: %+v", in)
 	}
-	if strings.Join(mk, " ") != "/mk/sys.mk /p/c/x/Makefile /p/c/Makefile.inc" {
+	if mk := Makefiles(raw, "/p/c/x"); strings.Join(mk, " ") != "/mk/sys.mk /p/c/x/Makefile /p/c/Makefile.inc" {
 		t.Errorf("makefiles %q", mk)
+	}
+	// Files inside the port and under skipped directories are left out,
+	// also when written with "..": only what resolves outside counts.
+	raw = "/p/Mk/bsd.port.mk Makefile /p/c/x/../x/files/a.mk /p/c/x/../../lang/y/Makefile.version /p/Mk2/z.mk"
+	if mk := Makefiles(raw, "/p/c/x", "/p/c/x", "/p/Mk"); strings.Join(mk, " ") != "/p/lang/y/Makefile.version /p/Mk2/z.mk" {
+		t.Errorf("externals %q", mk)
 	}
 	cases := []struct {
 		out    string
@@ -67,7 +73,7 @@ func TestParseScanOutput(t *testing.T) {
 		{strings.TrimSuffix(string(out), "\n"), true, StatusCorrupt},
 	}
 	for i, c := range cases {
-		in, _ := ParseScanOutput(MustOrigin("c/x"), "/p/c/x", []byte(c.out), c.ok)
+		in, _ := ParseScanOutput(MustOrigin("c/x"), []byte(c.out), c.ok)
 		if in.Status != c.status {
 			t.Errorf("case %d: status %v, want %v", i, in.Status, c.status)
 		}
@@ -96,7 +102,7 @@ func FuzzParseScanOutput(f *testing.F) {
 	f.Add([]byte("1\n2\n"), true)
 	f.Add([]byte(strings.Repeat("x\n", scanLines)), true)
 	f.Fuzz(func(t *testing.T, out []byte, ok bool) {
-		in, _ := ParseScanOutput(MustOrigin("c/x"), "/p/c/x", out, ok)
+		in, _ := ParseScanOutput(MustOrigin("c/x"), out, ok)
 		if in.Status == StatusOK && (!ok || strings.Count(string(out), "\n") != scanLines) {
 			t.Fatalf("accepted bad output as OK")
 		}

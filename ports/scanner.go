@@ -66,6 +66,9 @@ type ScanStats struct {
 type Result struct {
 	Infos []*Info
 	Stats ScanStats
+	// Warnings are problems that did not stop the scan (an unreadable
+	// cache file, which is then rebuilt).
+	Warnings []string
 }
 
 // request is one origin to scan; allFlavors asks for every flavor of a
@@ -111,7 +114,7 @@ func ListPorts(portsDir string) ([]Origin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoPortsDir, err)
 	}
-	var out []Origin
+	var names []string
 	for _, c := range cats {
 		name := c.Name()
 		if !c.IsDir() || strings.HasPrefix(name, ".") {
@@ -121,27 +124,56 @@ func ListPorts(portsDir string) ([]Origin, error) {
 		case "Mk", "Templates", "Tools", "Keywords", "distfiles", "packages":
 			continue
 		}
-		_, err := os.Stat(filepath.Join(portsDir, name, "Makefile"))
-		hasCatMakefile := err == nil
-		ents, err := os.ReadDir(filepath.Join(portsDir, name))
-		if err != nil {
-			return nil, err
+		names = append(names, name)
+	}
+	// Categories are listed in parallel: a whole tree is 31,000 stats.
+	per := make([][]Origin, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.NumCPU())
+	for i, name := range names {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			per[i], errs[i] = listCategory(portsDir, name)
+		}()
+	}
+	wg.Wait()
+	var out []Origin
+	for i := range names {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		for _, p := range ents {
-			if !p.IsDir() || strings.HasPrefix(p.Name(), ".") {
+		out = append(out, per[i]...)
+	}
+	return out, nil
+}
+
+// listCategory lists the ports of one category (see ListPorts).
+func listCategory(portsDir, name string) ([]Origin, error) {
+	_, err := os.Stat(filepath.Join(portsDir, name, "Makefile"))
+	hasCatMakefile := err == nil
+	ents, err := os.ReadDir(filepath.Join(portsDir, name))
+	if err != nil {
+		return nil, err
+	}
+	var out []Origin
+	for _, p := range ents {
+		if !p.IsDir() || strings.HasPrefix(p.Name(), ".") {
+			continue
+		}
+		dir := filepath.Join(portsDir, name, p.Name())
+		if _, err := os.Stat(filepath.Join(dir, "Makefile")); err != nil {
+			continue
+		}
+		if !hasCatMakefile {
+			if _, err := os.Stat(filepath.Join(dir, "pkg-descr")); err != nil {
 				continue
 			}
-			dir := filepath.Join(portsDir, name, p.Name())
-			if _, err := os.Stat(filepath.Join(dir, "Makefile")); err != nil {
-				continue
-			}
-			if !hasCatMakefile {
-				if _, err := os.Stat(filepath.Join(dir, "pkg-descr")); err != nil {
-					continue
-				}
-			}
-			out = append(out, Origin{Dir: name + "/" + p.Name()})
 		}
+		out = append(out, Origin{Dir: name + "/" + p.Name()})
 	}
 	return out, nil
 }
@@ -163,8 +195,12 @@ func (s *Scanner) run(ctx context.Context, reqs []request, follow, prune bool) (
 		return nil, fmt.Errorf("make command %q: %w", s.Make, err)
 	}
 	var memo map[string]fileMemo
+	var warnings []string
 	if s.Cache != nil {
 		memo = s.Cache.memo()
+		if err := s.Cache.Err(); err != nil {
+			warnings = append(warnings, err.Error())
+		}
 	}
 	h := NewHasher(memo)
 	global, err := s.globalKey(h, makePath)
@@ -195,7 +231,7 @@ func (s *Scanner) run(ctx context.Context, reqs []request, follow, prune bool) (
 		}()
 	}
 
-	res := &Result{}
+	res := &Result{Warnings: warnings}
 	dirs := map[string]*dirState{}
 	var pending []Origin
 	inflight := 0
@@ -263,7 +299,7 @@ func (s *Scanner) run(ctx context.Context, reqs []request, follow, prune bool) (
 	sort.Slice(res.Infos, func(i, j int) bool { return res.Infos[i].Origin.String() < res.Infos[j].Origin.String() })
 	res.Stats.Reads = h.Reads()
 	if s.Cache != nil {
-		if err := s.Cache.save(h.memoSnapshot(), prune); err != nil {
+		if err := s.Cache.save(h, prune); err != nil {
 			return res, err
 		}
 	}
@@ -378,7 +414,7 @@ func (s *Scanner) scanOne(ctx context.Context, makePath string, o Origin, h *Has
 		}
 		err = cmd.Wait()
 	}
-	info, makefiles := ParseScanOutput(o, portDir, stdout.Bytes(), err == nil)
+	info, makefiles := ParseScanOutput(o, stdout.Bytes(), err == nil)
 	if herr == nil {
 		info.Fingerprint = hex.EncodeToString(dirHash[:])
 	}
@@ -407,13 +443,9 @@ func (s *Scanner) scanOne(ctx context.Context, makePath string, o Origin, h *Has
 
 // externals fingerprints the makefiles a scan read from outside its port
 // directory and outside Mk/ (those two are fingerprinted as wholes).
-func (s *Scanner) externals(h *Hasher, portDir string, makefiles []string) ([]extDep, error) {
-	mk := filepath.Join(s.PortsDir, "Mk") + string(filepath.Separator)
+func (s *Scanner) externals(h *Hasher, portDir string, makefiles string) ([]extDep, error) {
 	var out []extDep
-	for _, f := range makefiles {
-		if strings.HasPrefix(f, portDir+string(filepath.Separator)) || strings.HasPrefix(f, mk) {
-			continue
-		}
+	for _, f := range Makefiles(makefiles, portDir, portDir, filepath.Join(s.PortsDir, "Mk")) {
 		sum, err := h.File(f)
 		if err != nil {
 			return nil, err

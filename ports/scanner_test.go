@@ -272,3 +272,62 @@ func TestScanNotFoundOrigin(t *testing.T) {
 		t.Fatalf("misc/nope should be a NOTFOUND node")
 	}
 }
+
+func TestCacheFileRoundTripAndDamage(t *testing.T) {
+	s, _ := synthTree(t)
+	path := filepath.Join(t.TempDir(), "scan.cache")
+	c, err := OpenCache(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Cache = c
+	first, err := s.ScanAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st1, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("cache not written: %v", err)
+	}
+	// Reopened, the cache answers every good port with the same Info.
+	c2, _ := OpenCache(path)
+	if c2.Len() == 0 || c2.Err() != nil {
+		t.Fatalf("reopened cache: %d entries, %v", c2.Len(), c2.Err())
+	}
+	s.Cache = c2
+	second, err := s.ScanAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := infoMap(first.Infos), infoMap(second.Infos)
+	for o, in := range a {
+		if in.Status == StatusOK && *b[o] != *in {
+			t.Errorf("%s differs after the round trip:\n%+v\n%+v", o, *in, *b[o])
+		}
+	}
+	// A warm run with nothing new does not rewrite the file.
+	if st2, _ := os.Stat(path); !st2.ModTime().Equal(st1.ModTime()) {
+		t.Errorf("an unchanged cache was rewritten")
+	}
+	// A damaged file is reported, the scan still works, and the cache is rebuilt.
+	os.WriteFile(path, []byte("DSYNSCAN\x03\xff\xff\xff\xff\x0fgarbage"), 0o644)
+	c3, err := OpenCache(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Cache = c3
+	res, err := s.ScanAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "unreadable") {
+		t.Errorf("warnings %v", res.Warnings)
+	}
+	if res.Stats.MakeRun != res.Stats.Origins {
+		t.Errorf("a damaged cache must answer nothing: %+v", res.Stats)
+	}
+	c4, _ := OpenCache(path)
+	if c4.Err() != nil || c4.Len() == 0 {
+		t.Errorf("the cache was not rebuilt: %v", c4.Err())
+	}
+}

@@ -90,6 +90,9 @@ func scan(ctx context.Context, cfg *config.Config, roots []ports.Origin, warn io
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(warn, "warning: %s\n", w)
+	}
 	g, problems := ports.NewGraph(res.Infos, cfg.Profile.PortsDir)
 	for _, p := range problems {
 		fmt.Fprintf(warn, "warning: %v\n", p)

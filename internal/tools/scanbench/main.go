@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -31,8 +32,23 @@ type result struct {
 }
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	if p := os.Getenv("SCANBENCH_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
+	err := run(os.Args[1:])
+	if p := os.Getenv("SCANBENCH_MEMPROFILE"); p != "" {
+		if f, ferr := os.Create(p); ferr == nil {
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "scanbench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

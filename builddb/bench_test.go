@@ -61,7 +61,7 @@ func bigDB(b *testing.B) string {
 		}
 		dir = filepath.Join(dir, "go-dsynth")
 		os.MkdirAll(dir, 0o755)
-		bigPath = filepath.Join(dir, fmt.Sprintf("builddb-bench-s%d-c%d-%d-f95.db", SchemaVersion, codecVersion, benchRecords))
+		bigPath = filepath.Join(dir, fmt.Sprintf("builddb-bench-s%d-c%d-r%d-%d-f95.db", SchemaVersion, codecVersion, recordVersion, benchRecords))
 		if db, err := Open(bigPath, Options{ReadOnly: true}); err == nil {
 			n, _ := db.Count()
 			db.Close()

@@ -2,9 +2,11 @@ package builddb
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"hash/crc32"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,6 +20,12 @@ const (
 	tagRun    = 'R'
 
 	codecVersion = 1
+
+	// recordVersion is the format of build records written now. Version
+	// 1 records (the codecVersion layout) are still read; version 2
+	// stores hex digests as bytes, the derived key and the times relative
+	// to the start, and no run UUID when there is none.
+	recordVersion = 2
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -26,13 +34,19 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // decoded.
 var errDecode = errors.New("malformed value")
 
-func seal(b []byte) []byte {
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+func seal(b []byte) []byte { return sealFrom(b, 0) }
+
+// sealFrom appends the CRC of b[start:], the value that starts at start.
+func sealFrom(b []byte, start int) []byte {
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b[start:], castagnoli))
 }
 
-// open checks the envelope of v and returns its payload.
-func unseal(v []byte, tag byte) ([]byte, error) {
-	if len(v) < 6 || v[0] != tag || v[1] != codecVersion {
+// unseal checks the envelope of v (format codecVersion) and returns its
+// payload.
+func unseal(v []byte, tag byte) ([]byte, error) { return unsealVersion(v, tag, codecVersion) }
+
+func unsealVersion(v []byte, tag, version byte) ([]byte, error) {
+	if len(v) < 6 || v[0] != tag || v[1] != version {
 		return nil, errDecode
 	}
 	body, sum := v[:len(v)-4], binary.BigEndian.Uint32(v[len(v)-4:])
@@ -68,7 +82,8 @@ func (e *encoder) tm(t time.Time) {
 	e.svar(t.UnixNano())
 }
 func (e *encoder) strmap(m map[string]string) {
-	keys := make([]string, 0, len(m))
+	var small [16]string
+	keys := small[:0]
 	for k := range m {
 		keys = append(keys, k)
 	}
@@ -78,6 +93,108 @@ func (e *encoder) strmap(m map[string]string) {
 		e.str(k)
 		e.str(m[k])
 	}
+}
+
+// Kinds of a compact string (hstr): the low two bits of its header, the
+// rest being the payload length.
+const (
+	strPlain   = 0 // the bytes
+	strHex     = 1 // lowercase hex, stored as the bytes it spells
+	strSHA256  = 2 // "sha256:" and lowercase hex, stored as those bytes
+	strDerived = 3 // the value the decoder derives (no payload)
+)
+
+const sha256Prefix = "sha256:"
+
+// isLowerHex reports whether s is a non-empty even-length lowercase hex
+// string.
+func isLowerHex(s string) bool {
+	if len(s) == 0 || len(s)%2 != 0 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// hstr stores s compactly when it is a hex digest.
+func (e *encoder) hstr(s string) {
+	kind, h := strPlain, s
+	switch {
+	case isLowerHex(s):
+		kind = strHex
+	case strings.HasPrefix(s, sha256Prefix) && isLowerHex(s[len(sha256Prefix):]):
+		kind, h = strSHA256, s[len(sha256Prefix):]
+	}
+	if kind == strPlain {
+		e.uvar(uint64(len(s))<<2 | strPlain)
+		e.b = append(e.b, s...)
+		return
+	}
+	e.uvar(uint64(len(h)/2)<<2 | uint64(kind))
+	for i := 0; i < len(h); i += 2 {
+		e.b = append(e.b, unhex(h[i])<<4|unhex(h[i+1]))
+	}
+}
+
+// unhex is the value of a lowercase hex digit.
+func unhex(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c - 'a' + 10
+}
+
+// keyStr stores a record's key, or nothing when it is the derived one.
+func (e *encoder) keyStr(key, derived string) {
+	if key == derived {
+		e.uvar(strDerived)
+		return
+	}
+	e.uvar(uint64(len(key))<<2 | strPlain)
+	e.b = append(e.b, key...)
+}
+
+// relTime stores t relative to base (0 for the zero time).
+func (e *encoder) relTime(t time.Time, base int64) {
+	if t.IsZero() {
+		e.b = append(e.b, 0)
+		return
+	}
+	e.b = append(e.b, 1)
+	e.svar(t.UnixNano() - base)
+}
+
+func (d *decoder) hstr(derived func() string) string {
+	h := d.uvar()
+	n := h >> 2
+	if n > uint64(len(d.b)) {
+		d.err = true
+		return ""
+	}
+	switch h & 3 {
+	case strPlain:
+		return string(d.bytes(int(n)))
+	case strHex:
+		return hex.EncodeToString(d.bytes(int(n)))
+	case strSHA256:
+		return sha256Prefix + hex.EncodeToString(d.bytes(int(n)))
+	}
+	if n != 0 || derived == nil {
+		d.err = true
+		return ""
+	}
+	return derived()
+}
+
+func (d *decoder) relTime(base int64) time.Time {
+	if d.byte1() == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, base+d.svar()).UTC()
 }
 
 func boolByte(v bool) byte {
@@ -197,41 +314,124 @@ func (d *decoder) uuid() uuid.UUID {
 }
 
 // encodeRecord returns the stored form of r.
-func encodeRecord(r *BuildRecord) []byte {
-	e := encoder{b: make([]byte, 0, 256)}
-	e.b = append(e.b, tagBuild, codecVersion)
+func encodeRecord(r *BuildRecord) []byte { return appendRecord(make([]byte, 0, recordSize(r)), r) }
+
+// recordSize is about the length of r's stored form.
+func recordSize(r *BuildRecord) int {
+	n := 128 + len(r.ID.PortDir) + len(r.ID.Version) + len(r.ID.Flavor) + len(r.ID.Fingerprint) +
+		len(r.ID.PortsCommit) + len(r.ID.SystemVer) + len(r.ID.Options) + len(r.ID.Key) +
+		len(r.PkgFile) + len(r.PkgChecksum) + len(r.LogFile) + len(r.Phase) + len(r.ErrorMsg)
+	for k, v := range r.DepVersions {
+		n += len(k) + len(v) + 4
+	}
+	for k, v := range r.EnvVars {
+		n += len(k) + len(v) + 4
+	}
+	for _, a := range r.MakeArgs {
+		n += len(a) + 2
+	}
+	return n
+}
+
+// appendRecord appends the stored form of r to b.
+func appendRecord(b []byte, r *BuildRecord) []byte {
+	start := len(b)
+	e := encoder{b: append(b, tagBuild, recordVersion)}
 	id := &r.ID
 	e.raw(id.UUID[:])
 	e.str(id.PortDir)
 	e.str(id.Version)
 	e.str(id.Flavor)
-	e.str(id.Fingerprint)
+	e.hstr(id.Fingerprint)
 	e.u32(id.PortsCRC)
-	e.str(id.PortsCommit)
+	e.hstr(id.PortsCommit)
 	e.str(id.SystemVer)
-	e.tm(id.BuildTime)
 	e.svar(int64(id.WorkerID))
-	e.str(id.Options)
-	e.str(id.Key)
-	e.raw(r.RunID[:])
-	e.b = append(e.b, statusCode(r.Status))
+	e.hstr(id.Options)
+	e.keyStr(id.Key, id.MakeKey())
+	// The status code, with the high bit set when a run UUID follows.
+	if r.RunID == uuid.Nil {
+		e.b = append(e.b, statusCode(r.Status))
+	} else {
+		e.b = append(e.b, statusCode(r.Status)|0x80)
+		e.raw(r.RunID[:])
+	}
 	e.tm(r.StartTime)
-	e.tm(r.EndTime)
-	e.svar(int64(r.Duration))
+	base := r.StartTime.UnixNano()
+	e.relTime(id.BuildTime, base)
+	e.relTime(r.EndTime, base)
+	// The duration, relative to end − start.
+	var span int64
+	if !r.EndTime.IsZero() {
+		span = r.EndTime.UnixNano() - base
+	}
+	e.svar(int64(r.Duration) - span)
 	e.str(r.PkgFile)
 	e.svar(r.PkgSize)
-	e.str(r.PkgChecksum)
+	e.hstr(r.PkgChecksum)
 	e.strmap(r.DepVersions)
 	e.str(r.LogFile)
 	e.str(r.Phase)
 	e.str(r.ErrorMsg)
 	e.strmap(r.EnvVars)
 	e.strs(r.MakeArgs)
-	return seal(e.b)
+	return sealFrom(e.b, start)
 }
 
-// decodeRecord parses a stored record.
+// decodeRecord parses a stored record (format 1 or 2).
 func decodeRecord(v []byte) (*BuildRecord, error) {
+	if len(v) > 1 && v[1] == codecVersion {
+		return decodeRecordV1(v)
+	}
+	body, err := unsealVersion(v, tagBuild, recordVersion)
+	if err != nil {
+		return nil, err
+	}
+	d := decoder{b: body}
+	r := &BuildRecord{}
+	id := &r.ID
+	id.UUID = d.uuid()
+	id.PortDir = d.str()
+	id.Version = d.str()
+	id.Flavor = d.str()
+	id.Fingerprint = d.hstr(nil)
+	id.PortsCRC = d.u32()
+	id.PortsCommit = d.hstr(nil)
+	id.SystemVer = d.str()
+	id.WorkerID = int(d.svar())
+	id.Options = d.hstr(nil)
+	id.Key = d.hstr(id.MakeKey)
+	code := d.byte1()
+	r.Status = statusFromCode(code &^ 0x80)
+	if code&0x80 != 0 {
+		r.RunID = d.uuid()
+	}
+	r.StartTime = d.tm()
+	base := r.StartTime.UnixNano()
+	id.BuildTime = d.relTime(base)
+	r.EndTime = d.relTime(base)
+	var span int64
+	if !r.EndTime.IsZero() {
+		span = r.EndTime.UnixNano() - base
+	}
+	r.Duration = time.Duration(d.svar() + span)
+	r.PkgFile = d.str()
+	r.PkgSize = d.svar()
+	r.PkgChecksum = d.hstr(nil)
+	r.DepVersions = d.strmap()
+	r.LogFile = d.str()
+	r.Phase = d.str()
+	r.ErrorMsg = d.str()
+	r.EnvVars = d.strmap()
+	r.MakeArgs = d.strs()
+	if d.err || len(d.b) != 0 || r.Status == "" {
+		return nil, errDecode
+	}
+	return r, nil
+}
+
+// decodeRecordV1 parses a record stored in format 1.
+func decodeRecordV1(v []byte) (*BuildRecord, error) {
 	body, err := unseal(v, tagBuild)
 	if err != nil {
 		return nil, err
@@ -281,9 +481,11 @@ type summary struct {
 	Origin   string
 }
 
-func encodeSummary(r *BuildRecord) []byte {
-	e := encoder{b: make([]byte, 0, 48)}
-	e.b = append(e.b, statusCode(r.Status))
+func encodeSummary(r *BuildRecord) []byte { return appendSummary(make([]byte, 0, 48), r) }
+
+// appendSummary appends r's history summary to b.
+func appendSummary(b []byte, r *BuildRecord) []byte {
+	e := encoder{b: append(b, statusCode(r.Status))}
 	e.svar(int64(r.ID.WorkerID))
 	e.svar(r.StartTime.UnixNano())
 	if r.EndTime.IsZero() {
@@ -292,7 +494,10 @@ func encodeSummary(r *BuildRecord) []byte {
 		e.svar(r.EndTime.UnixNano())
 	}
 	e.svar(int64(r.Duration))
-	e.raw([]byte(r.Origin()))
+	e.b = append(e.b, r.ID.PortDir...)
+	if o := r.Origin(); len(o) > len(r.ID.PortDir) {
+		e.b = append(e.b, o[len(r.ID.PortDir):]...)
+	}
 	return e.b
 }
 

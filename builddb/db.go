@@ -21,7 +21,7 @@ const FileName = "dsynth.db"
 const LegacyFileName = "ports_crc.db"
 
 // SchemaVersion is the schema this version of go-dsynth writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // DefaultTimeout bounds how long an open waits for another process's
 // transaction to release the file.
@@ -214,6 +214,10 @@ var migrations = map[uint64]func(*bolt.Tx) error{
 			return w.Put(workerKey(r), []byte{statusCode(r.Status)})
 		})
 	},
+	// Schema 2 had no statistics aggregates: the packages index held only
+	// the latest success and meta had no stats value. Compute both from
+	// the records.
+	2: rebuildAggregates,
 }
 
 // Schema returns the schema version stored in the file.

@@ -24,24 +24,38 @@
 //
 // The file holds these top-level buckets:
 //
-//	meta      schema version and creation time
+//	meta      schema version, creation time, statistics aggregate
 //	builds    build UUID              → record (binary, checksummed)
-//	packages  origin                  → UUID of the latest successful build
-//	inputs    origin                  → rebuild inputs (the CRC/fingerprint index)
+//	packages  origin                  → start ‖ UUID of the latest successful
+//	                                    build, number and summed duration of
+//	                                    the origin's successful builds
+//	inputs    origin                  → rebuild inputs (the CRC/fingerprint index),
+//	                                    or a marker standing for the inputs
+//	                                    of the last good build
 //	history   start time ‖ UUID       → summary (origin, status, worker, times)
-//	ports     origin ‖ 0 ‖ start ‖ UUID → nothing (a port's history)
+//	ports     origin ‖ 0 ‖ start ‖ UUID → status, duration (a port's history)
 //	workers   worker ‖ start ‖ UUID   → status
 //	runs      run UUID                → run record
 //	runbuilds run UUID ‖ start ‖ UUID → nothing (a run's records)
 //
 // Every secondary index is updated in the same bbolt transaction as the
-// record it points to, so a reader never sees one without the other. The
+// record it points to, so a reader never sees one without the other.
+// When a success becomes its origin's last good build, its rebuild inputs
+// are recorded as the marker, so that later successes of the origin do not
+// write the inputs bucket again; removing the last good build first stores
+// its inputs in full, and [DB.PutInputs] always does. The
 // history index carries a small summary of each record so that statistics
-// and filtered listings never decode full records. [DB.Verify] checks that
-// every index agrees with the builds bucket.
+// over a time range and filtered listings never decode full records.
+// Statistics over the whole history read maintained aggregates instead:
+// meta/stats (record, success and failure counts, summed build time, latest
+// end, records per worker) and the per-origin counts in the packages index,
+// both updated in the record's transaction. [DB.Verify] checks that every
+// index and aggregate agrees with the builds bucket.
 //
-// Records are stored in a compact binary encoding that starts with a tag and
-// ends with a CRC-32C of its bytes; a record that fails the check is
+// Records are stored in a compact binary encoding (hex digests as bytes,
+// times relative to the start, derived fields omitted) that starts with a
+// tag and a format version and ends with a CRC-32C of its bytes; records
+// written in the first format are still read, and not rewritten; a record that fails the check is
 // reported as damage, never returned. The same envelope lets [Recover] find
 // records in a damaged file by scanning its pages directly.
 //

@@ -226,7 +226,7 @@ func (db *DB) ImportLegacy(entries []LegacyEntry, replace bool) (int, error) {
 			}
 			if !replace {
 				if v := b.Get([]byte(e.Origin)); v != nil {
-					if in, err := decodeInputs(v); err == nil && !in.Legacy {
+					if in, err := loadInputs(tx, []byte(e.Origin), v); err == nil && !in.Legacy {
 						continue
 					}
 				}

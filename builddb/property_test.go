@@ -1,6 +1,7 @@
 package builddb
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -10,13 +11,34 @@ import (
 
 // TestIndexesAgreeProperty applies random sequences of inserts, updates,
 // deletes, batches and cleans, and checks after every step that every index
-// agrees with the builds bucket.
+// and the statistics aggregates agree with the builds bucket, and that
+// Stats from the aggregates equals Stats from the history summaries, and
+// that the rebuild inputs are those of the latest success at the time it was
+// put, whatever was deleted since.
 func TestIndexesAgreeProperty(t *testing.T) {
 	for seed := range uint64(8) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 99))
 			db := openTemp(t)
 			var live []*BuildRecord
+			// The model of the inputs index: origin → build whose inputs
+			// Put stored (the latest success at the time it was put).
+			recs := map[uuid.UUID]*BuildRecord{}
+			inputs := map[string]uuid.UUID{}
+			model := func(r *BuildRecord) {
+				if r.Status == StatusSuccess {
+					latest := true
+					for id, o := range recs {
+						if id != r.ID.UUID && o.Status == StatusSuccess && o.Origin() == r.Origin() && bytes.Compare(packageValue(o), packageValue(r)) > 0 {
+							latest = false
+						}
+					}
+					if latest {
+						inputs[r.Origin()] = r.ID.UUID
+					}
+				}
+				recs[r.ID.UUID] = r
+			}
 			runs := []uuid.UUID{uuid.Nil, uuid.New(), uuid.New()}
 			statuses := []Status{StatusSuccess, StatusFailed, StatusRunning, StatusIgnored, StatusSkipped}
 			random := func() *BuildRecord {
@@ -29,6 +51,7 @@ func TestIndexesAgreeProperty(t *testing.T) {
 					if err := db.Put(r); err != nil {
 						t.Fatal(err)
 					}
+					model(r)
 					live = append(live, r)
 				case op < 6: // update: same UUID, new fields (origin and time may change)
 					i := rng.IntN(len(live))
@@ -37,12 +60,14 @@ func TestIndexesAgreeProperty(t *testing.T) {
 					if err := db.Put(r); err != nil {
 						t.Fatal(err)
 					}
+					model(r)
 					live[i] = r
 				case op < 8:
 					i := rng.IntN(len(live))
 					if err := db.Delete(live[i].ID.UUID); err != nil {
 						t.Fatal(err)
 					}
+					delete(recs, live[i].ID.UUID)
 					live = append(live[:i], live[i+1:]...)
 				case op < 9:
 					var batch []*BuildRecord
@@ -58,6 +83,9 @@ func TestIndexesAgreeProperty(t *testing.T) {
 					if err := db.PutBatch(batch); err != nil {
 						t.Fatal(err)
 					}
+					for _, r := range batch {
+						model(r)
+					}
 					live = append(live, batch...)
 				default:
 					gone := fmt.Sprintf("c%d/p%d", rng.IntN(3), rng.IntN(4))
@@ -68,9 +96,25 @@ func TestIndexesAgreeProperty(t *testing.T) {
 					live = live[:0]
 					p, _ := db.Find(Filter{Limit: 100000})
 					live = append(live, p.Records...)
+					clear(recs)
+					for _, r := range live {
+						recs[r.ID.UUID] = r
+					}
+					delete(inputs, gone)
 				}
 				if err := db.Verify(); err != nil {
 					t.Fatalf("step %d: %v", step, err)
+				}
+				checkStatsPaths(t, db)
+				n := 0
+				if err := db.AllInputs(func(in *Inputs) error {
+					n++
+					if inputs[in.Origin] != in.Build {
+						t.Errorf("step %d: inputs of %s from build %s, want %s", step, in.Origin, in.Build, inputs[in.Origin])
+					}
+					return nil
+				}); err != nil || n != len(inputs) {
+					t.Fatalf("step %d: %d inputs, model has %d: %v", step, n, len(inputs), err)
 				}
 				if n, _ := db.Count(); n != len(live) {
 					t.Fatalf("step %d: %d records, model has %d", step, n, len(live))

@@ -49,7 +49,11 @@ func (db *DB) LastGood(origin string) (*BuildRecord, error) {
 			return fmt.Errorf("last known good of %s: %w", origin, ErrNotFound)
 		}
 		var err error
-		r, err = getRecord(tx, v[8:])
+		p, err := decodePkg(v)
+		if err != nil {
+			return fmt.Errorf("packages entry %s: %w", origin, err)
+		}
+		r, err = getRecord(tx, p.latest[8:])
 		return err
 	})
 	return r, err
@@ -227,8 +231,20 @@ const (
 )
 
 // Stats aggregates the records that started in [since, until) (zero times
-// mean unbounded) into the /api/v1/stats shape.
+// mean unbounded) into the /api/v1/stats shape. Without a time range it
+// reads the maintained aggregates (meta/stats and the packages index)
+// instead of every record's summary.
 func (db *DB) Stats(since, until time.Time) (Stats, error) {
+	if since.IsZero() && until.IsZero() {
+		var a Aggregator
+		err := db.view(func(tx *bolt.Tx) error { return aggregatedStats(tx, &a) })
+		return a.Stats(), err
+	}
+	return db.scanStats(since, until)
+}
+
+// scanStats is Stats computed from the history summaries.
+func (db *DB) scanStats(since, until time.Time) (Stats, error) {
 	var a Aggregator
 	lo := putTime(nil, minInt64)
 	if !since.IsZero() {
@@ -250,6 +266,42 @@ func (db *DB) Stats(since, until time.Time) (Stats, error) {
 		return nil
 	})
 	return a.Stats(), err
+}
+
+// aggregatedStats fills a from the maintained aggregates, exactly as
+// feeding it every history summary in start order would.
+func aggregatedStats(tx *bolt.Tx, a *Aggregator) error {
+	agg, err := loadAggregate(tx)
+	if err != nil {
+		return err
+	}
+	a.total, a.ok, a.failed = int(agg.total), int(agg.ok), int(agg.failed)
+	a.finished = a.ok + a.failed
+	a.sum = time.Duration(agg.sum)
+	a.last = agg.maxEnd
+	a.workers = make(map[int]int, len(agg.workers))
+	for w, n := range agg.workers {
+		a.workers[w] = int(n)
+	}
+	// The scan keeps the first start, skipping zero ones.
+	c := tx.Bucket(bHistory).Cursor()
+	if k, _ := c.First(); k != nil {
+		if a.first = getTime(k); a.first == 0 {
+			if k, _ = c.Seek(putTime(nil, 1)); k != nil {
+				a.first = getTime(k)
+			}
+		}
+	}
+	pk := tx.Bucket(bPackages)
+	a.ports = map[string]*portAcc{}
+	return pk.ForEach(func(k, v []byte) error {
+		p, err := decodePkg(v)
+		if err != nil {
+			return fmt.Errorf("packages entry %s: %w", k, err)
+		}
+		a.ports[string(k)] = &portAcc{n: int(p.n), sum: time.Duration(p.sum)}
+		return nil
+	})
 }
 
 // AverageDuration returns an origin's average successful build time and
@@ -357,7 +409,7 @@ type CleanResult struct {
 // every origin's last known good build).
 func (db *DB) Clean(o CleanOptions) (CleanResult, error) {
 	var res CleanResult
-	err := db.update(func(tx *bolt.Tx) error {
+	err := db.updateAgg(func(tx *bolt.Tx, a *aggregate) error {
 		res = CleanResult{}
 		var doomed [][]byte
 		gone := map[string]bool{}
@@ -375,7 +427,7 @@ func (db *DB) Clean(o CleanOptions) (CleanResult, error) {
 			}
 			old := !o.Before.IsZero() && s.start < o.Before.UnixNano()
 			if old && !stale {
-				if cur := pk.Get(s.origin); cur != nil && bytes.Equal(cur[8:], k[8:]) {
+				if cur := pk.Get(s.origin); cur != nil && len(cur) >= 24 && bytes.Equal(cur[8:24], k[8:]) {
 					old = false
 				}
 			}
@@ -388,7 +440,7 @@ func (db *DB) Clean(o CleanOptions) (CleanResult, error) {
 			return err
 		}
 		for _, id := range doomed {
-			if err := deleteRecord(tx, uuid.UUID(id)); err != nil {
+			if err := deleteRecord(tx, a, uuid.UUID(id)); err != nil {
 				return err
 			}
 			res.Records++
@@ -417,14 +469,17 @@ func (db *DB) Clean(o CleanOptions) (CleanResult, error) {
 	return res, err
 }
 
-// Verify checks that every index agrees with the builds bucket and that
-// every stored value decodes. It reads the whole file.
+// Verify checks that every index and the statistics aggregates agree with
+// the builds bucket and that every stored value decodes. It reads the whole
+// file.
 func (db *DB) Verify() error {
 	return db.view(func(tx *bolt.Tx) error {
 		want := map[string]map[string]string{}
 		for _, b := range [][]byte{bHistory, bPorts, bWorkers, bRunBuilds, bPackages} {
 			want[string(b)] = map[string]string{}
 		}
+		agg := &aggregate{workers: map[int]int64{}}
+		pkgs := map[string]*pkgEntry{}
 		err := tx.Bucket(bBuilds).ForEach(func(k, v []byte) error {
 			r, err := decodeRecord(v)
 			if err != nil {
@@ -439,18 +494,39 @@ func (db *DB) Verify() error {
 			if r.RunID != uuid.Nil {
 				want["runbuilds"][string(runBuildKey(r))] = ""
 			}
+			agg.add(r)
 			if r.Status == StatusSuccess {
-				pv := string(packageValue(r))
-				if cur, ok := want["packages"][r.Origin()]; !ok || pv > cur {
-					want["packages"][r.Origin()] = pv
+				pv := packageValue(r)
+				p := pkgs[r.Origin()]
+				if p == nil {
+					p = &pkgEntry{latest: pv}
+					pkgs[r.Origin()] = p
+				} else if newer(pv, p.latest) {
+					p.latest = pv
 				}
+				p.n++
+				p.sum += int64(r.Duration)
 			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
+		for o, p := range pkgs {
+			want["packages"][o] = string(p.encode())
+		}
 		var problems []string
+		tx.Bucket(bInputs).ForEach(func(k, v []byte) error {
+			if _, err := loadInputs(tx, k, v); err != nil {
+				problems = append(problems, fmt.Sprintf("inputs of %s: %v", k, err))
+			}
+			return nil
+		})
+		if got, err := loadAggregate(tx); err != nil {
+			problems = append(problems, err.Error())
+		} else if g, w := got.encode(), agg.encode(); !bytes.Equal(g, w) {
+			problems = append(problems, fmt.Sprintf("meta/stats: %+v, want %+v", *got, *agg))
+		}
 		for name, exp := range want {
 			got := map[string]string{}
 			tx.Bucket([]byte(name)).ForEach(func(k, v []byte) error {

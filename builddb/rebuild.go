@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
 )
 
 // Inputs are what a port's package was last built from: the rebuild inputs
@@ -64,6 +65,61 @@ func encodeInputs(in *Inputs) []byte {
 	e.tm(in.Updated)
 	e.boolean(in.Legacy)
 	return seal(e.b)
+}
+
+// tagLastGood marks an inputs value that stands for the origin's last
+// known good build: the inputs are InputsFromRecord of the build the
+// packages index names. Put and PutBatch store it when a success becomes
+// the latest, so that later successes of the origin need not write the
+// inputs bucket at all; removing the last good build first turns the
+// marker into a full value of that build's inputs, which thus outlive it
+// as before.
+const tagLastGood = 'J'
+
+// lastGoodMarker returns the inputs value that stands for the last good
+// build.
+func lastGoodMarker() []byte { return seal([]byte{tagLastGood, codecVersion}) }
+
+// isLastGood reports whether an inputs value is the last good marker.
+func isLastGood(v []byte) bool {
+	if len(v) != 6 || v[0] != tagLastGood {
+		return false
+	}
+	_, err := unseal(v, tagLastGood)
+	return err == nil
+}
+
+// loadInputs decodes the inputs value v of origin, resolving the last good
+// marker through the packages index and the builds bucket.
+func loadInputs(tx *bolt.Tx, origin, v []byte) (*Inputs, error) {
+	if len(v) == 0 || v[0] != tagLastGood {
+		return decodeInputs(v)
+	}
+	if !isLastGood(v) {
+		return nil, errDecode
+	}
+	pv := tx.Bucket(bPackages).Get(origin)
+	if pv == nil {
+		return nil, fmt.Errorf("inputs of %s stand for a last good build it does not have: %w", origin, errDecode)
+	}
+	p, err := decodePkg(pv)
+	if err != nil {
+		return nil, fmt.Errorf("packages entry %s: %w", origin, err)
+	}
+	id := p.latest[8:]
+	bv := tx.Bucket(bBuilds).Get(id)
+	if bv == nil {
+		return nil, fmt.Errorf("last good build %x of %s is missing: %w", id, origin, errDecode)
+	}
+	r, err := decodeRecord(bv)
+	if err != nil {
+		return nil, fmt.Errorf("record %x: %w", id, err)
+	}
+	if r.Status != StatusSuccess || r.Origin() != string(origin) {
+		return nil, fmt.Errorf("last good build %x of %s is a %s build of %s: %w", id, origin, r.Status, r.Origin(), errDecode)
+	}
+	in := InputsFromRecord(r)
+	return &in, nil
 }
 
 func decodeInputs(v []byte) (*Inputs, error) {

@@ -77,7 +77,7 @@ func newSalvage() *salvage {
 // offer keeps a value found in the file; prefer says whether an existing
 // copy wins (copies read through the tree always win over scanned ones).
 func (s *salvage) offer(k, v []byte, fromTree bool) {
-	if len(v) < 2 || v[1] != codecVersion {
+	if len(v) < 2 || (v[1] != codecVersion && (v[0] != tagBuild || v[1] != recordVersion)) {
 		return
 	}
 	switch v[0] {

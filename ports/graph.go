@@ -107,7 +107,7 @@ func NewGraph(scans []*Info, portsDir string) (*Graph, []Problem) {
 	g := &Graph{byOrigin: make(map[string]NodeID, len(scans)*11/10), portsDir: portsDir}
 	var problems []Problem
 	sorted := append([]*Info(nil), scans...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Origin.String() < sorted[j].Origin.String() })
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Origin.Less(sorted[j].Origin) })
 	bare := make(map[string]*Info, len(sorted))
 	for _, in := range sorted {
 		if in.Origin.Flavor == "" {

@@ -112,7 +112,7 @@ func (g *Graph) Order(ids []NodeID) ([]NodeID, error) {
 		}
 	}
 	byName := func(s []NodeID) {
-		sort.Slice(s, func(i, j int) bool { return g.Nodes[s[i]].Origin.String() < g.Nodes[s[j]].Origin.String() })
+		sort.Slice(s, func(i, j int) bool { return g.Nodes[s[i]].Origin.Less(g.Nodes[s[j]].Origin) })
 	}
 	byName(ready)
 	out := make([]NodeID, 0, len(ids))
@@ -152,7 +152,7 @@ func mergeSorted(g *Graph, a, b []NodeID) []NodeID {
 	}
 	out := make([]NodeID, 0, len(a)+len(b))
 	for len(a) > 0 && len(b) > 0 {
-		if g.Nodes[a[0]].Origin.String() <= g.Nodes[b[0]].Origin.String() {
+		if !g.Nodes[b[0]].Origin.Less(g.Nodes[a[0]].Origin) {
 			out, a = append(out, a[0]), a[1:]
 		} else {
 			out, b = append(out, b[0]), b[1:]

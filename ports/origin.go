@@ -25,6 +25,20 @@ func (o Origin) String() string {
 	return o.Dir + "@" + o.Flavor
 }
 
+// Less orders origins as their strings would sort ("a/b" < "a/b@f" <
+// "a/b-c"), without building the strings.
+func (o Origin) Less(p Origin) bool {
+	if o.Dir == p.Dir {
+		return o.Flavor < p.Flavor
+	}
+	// "@" sorts after what may follow a shared prefix only in rare cases;
+	// compare the full strings when one directory is a prefix of the other.
+	if strings.HasPrefix(o.Dir, p.Dir) || strings.HasPrefix(p.Dir, o.Dir) {
+		return o.String() < p.String()
+	}
+	return o.Dir < p.Dir
+}
+
 // Category returns the part of Dir before the slash.
 func (o Origin) Category() string {
 	c, _, _ := strings.Cut(o.Dir, "/")

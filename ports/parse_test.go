@@ -108,3 +108,19 @@ func FuzzParseScanOutput(f *testing.F) {
 		}
 	})
 }
+
+func TestOriginLessMatchesStringOrder(t *testing.T) {
+	list := []string{"a/b", "a/b@f", "a/b-c", "a/bc", "a/b@a", "a/a", "b/a", "a/b@z", "a/b.c", "a/b_c", "a/b@"}
+	for _, x := range list {
+		for _, y := range list {
+			ox, errx := ParseOrigin(x)
+			oy, erry := ParseOrigin(y)
+			if errx != nil || erry != nil {
+				continue
+			}
+			if ox.Less(oy) != (x < y) {
+				t.Errorf("%s < %s: Less says %v", x, y, ox.Less(oy))
+			}
+		}
+	}
+}

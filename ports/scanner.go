@@ -296,7 +296,7 @@ func (s *Scanner) run(ctx context.Context, reqs []request, follow, prune bool) (
 	}
 	close(work)
 	wg.Wait()
-	sort.Slice(res.Infos, func(i, j int) bool { return res.Infos[i].Origin.String() < res.Infos[j].Origin.String() })
+	sort.Slice(res.Infos, func(i, j int) bool { return res.Infos[i].Origin.Less(res.Infos[j].Origin) })
 	res.Stats.Reads = h.Reads()
 	if s.Cache != nil {
 		if err := s.Cache.save(h, prune); err != nil {

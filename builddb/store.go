@@ -456,11 +456,16 @@ func (db *DB) Get(id uuid.UUID) (*BuildRecord, error) {
 	return r, err
 }
 
-// Count returns the number of build records.
+// Count returns the number of build records (from the statistics
+// aggregate: it does not walk the records).
 func (db *DB) Count() (int, error) {
 	var n int
 	err := db.view(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bBuilds).Stats().KeyN
+		a, err := loadAggregate(tx)
+		if err != nil {
+			return err
+		}
+		n = int(a.total)
 		return nil
 	})
 	return n, err

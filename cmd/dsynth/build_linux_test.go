@@ -237,3 +237,43 @@ func TestCLIAddToRunningBuild(t *testing.T) {
 		t.Errorf("the added port was not built: %v", err)
 	}
 }
+
+// TestCLIEverything builds the whole project tree with `everything`: every
+// port, obsolete packages deleted, the repository rebuilt (-y), the failing
+// and hanging ports reported, the dependents of failures skipped.
+func TestCLIEverything(t *testing.T) {
+	s := newDemoSite(t)
+	out := s.must(t, 0, "-S", "status-everything")
+	contains(t, "status-everything", out, "=> ports-mgmt/pkg (no package)", "=> misc/hello (no package)", "Total packages that would be built:")
+	os.MkdirAll(s.repo, 0o755)
+	stale := filepath.Join(s.repo, "stale-0.1.pkg")
+	os.WriteFile(stale, []byte("old"), 0o644)
+	out = s.must(t, 1, "-S", "-y", "everything")
+	contains(t, "everything", out, "FAILURE devel/broken", "FAILURE misc/hang", "ignored due to", "skipped due to devel/broken",
+		"meta-node complete", "Rebuild succeeded", "2 port(s) failed")
+	if _, err := os.Stat(stale); err == nil {
+		t.Errorf("the obsolete package was not deleted")
+	}
+	b, _ := os.ReadFile(filepath.Join(s.logs, "00_last_results.log"))
+	contains(t, "00_last_results.log", string(b), "Deleting obsolete package "+stale)
+	pkgs, _ := filepath.Glob(filepath.Join(s.repo, "*.pkg"))
+	if len(pkgs) < 30 {
+		t.Errorf("only %d packages after everything", len(pkgs))
+	}
+}
+
+// TestCLIDebugAndShell: debug keeps the slot until Enter; shell runs an
+// interactive shell in a fresh slot (here fed from a pipe).
+func TestCLIDebugAndShell(t *testing.T) {
+	s := newDemoSite(t)
+	out := s.must(t, 0, "-S", "debug", "misc/hello")
+	contains(t, "debug", out, "SUCCESS misc/hello", "is frozen after building misc/hello", "nsenter -t ", "Press Enter")
+	cmd := exec.Command(dsynthBinary(t), "-C", s.conf, "shell")
+	cmd.Stdin = strings.NewReader("echo inside-$(hostname); test -d /construction && echo has-construction; exit 3\n")
+	b, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 3 {
+		t.Fatalf("shell: %v\n%s", err, b)
+	}
+	contains(t, "shell", string(b), "inside-SL", "has-construction")
+}

@@ -118,6 +118,10 @@ func buildOnce(ctx context.Context, cfg *config.Config, roots []ports.Origin, o 
 	switch o.Directive {
 	case "force", "test", "debug":
 		DeletePackages(sc.Graph, sc.Roots, p.RepositoryDir, logFunc(bus))
+	case "everything", "prepare-system":
+		if _, err := DeleteObsolete(sc.Graph, p.RepositoryDir, p.PackageSuffix, logFunc(bus)); err != nil {
+			return nil, err
+		}
 	}
 	plan, err := makePlan(cfg, sc, db, o.Keep, o.Directive == "fetch-only")
 	if err != nil {

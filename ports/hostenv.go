@@ -159,8 +159,9 @@ exec /usr/bin/mktemp $args
 }
 
 // PrepareEmulation writes an emulated scanning environment for target under
-// dir (created if needed) and returns it. The make.conf holds only the
-// target's base variables; call LoadPortsEnv to add the ports_env.sh answers.
+// dir (created if needed) and returns it. Call LoadPortsEnv next: it writes
+// the make.conf with the target's base variables and the ports_env.sh
+// answers (a fresh directory gets a base make.conf meanwhile).
 func PrepareEmulation(dir string, t Target) (*Emulation, error) {
 	dir, err := filepath.Abs(dir) // make runs in each port's directory
 	if err != nil {
@@ -184,8 +185,12 @@ func PrepareEmulation(dir string, t Target) (*Emulation, error) {
 		}
 	}
 	e := &Emulation{Dir: dir, MakeConf: filepath.Join(dir, "make.conf")}
-	if err := writeIfChanged(e.MakeConf, formatMakeConf(t.MakeConf()), 0o644); err != nil {
-		return nil, fmt.Errorf("scan environment: %w", err)
+	// The base make.conf, unless one is there: LoadPortsEnv completes it, and
+	// rewriting it here first would change its stamp on every run.
+	if _, err := os.Stat(e.MakeConf); err != nil {
+		if err := writeIfChanged(e.MakeConf, formatMakeConf(t.MakeConf()), 0o644); err != nil {
+			return nil, fmt.Errorf("scan environment: %w", err)
+		}
 	}
 	e.Env = append([]string{
 		"MAKESYSPATH=" + mk,
@@ -200,6 +205,11 @@ func PrepareEmulation(dir string, t Target) (*Emulation, error) {
 // environments keep their mtimes (and the scan cache stays valid).
 func writeIfChanged(path, body string, mode os.FileMode) error {
 	if old, err := os.ReadFile(path); err == nil && string(old) == body {
+		// Leave an unchanged file alone: even a chmod would change its
+		// ctime, and with it the scan cache's fingerprints.
+		if st, err := os.Stat(path); err == nil && st.Mode().Perm() == mode {
+			return nil
+		}
 		return os.Chmod(path, mode)
 	}
 	tmp := path + ".new"
@@ -236,14 +246,29 @@ const freeBSDCXXInternal = `FreeBSD clang version 14.0.5 (https://github.com/llv
 func (e *Emulation) LoadPortsEnv(ctx context.Context, makeCmd, portsDir string, t Target) ([]KV, error) {
 	script := filepath.Join(portsDir, "Mk", "Scripts", "ports_env.sh")
 	if _, err := os.Stat(script); err != nil {
-		return nil, nil // older trees have no ports_env.sh: nothing to cache
+		// Older trees and small test trees have no ports_env.sh: the base
+		// variables are all there is.
+		return nil, writeIfChanged(e.MakeConf, formatMakeConf(t.MakeConf()), 0o644)
 	}
 	makePath, err := exec.LookPath(makeCmd)
 	if err != nil {
 		return nil, fmt.Errorf("ports_env.sh: make command: %w", err)
 	}
+	// The script must see only the base variables: with its own earlier
+	// answers in make.conf it would not report them again.
+	base := filepath.Join(e.Dir, "make.conf.base")
+	if err := writeIfChanged(base, formatMakeConf(t.MakeConf()), 0o644); err != nil {
+		return nil, fmt.Errorf("ports_env.sh: %w", err)
+	}
+	env := make([]string, 0, len(e.Env)+6)
+	for _, v := range e.Env {
+		if strings.HasPrefix(v, "__MAKE_CONF=") {
+			v = "__MAKE_CONF=" + base
+		}
+		env = append(env, v)
+	}
 	cmd := exec.CommandContext(ctx, "/bin/bash", script)
-	cmd.Env = append(append([]string{}, e.Env...),
+	cmd.Env = append(env,
 		"PORTSDIR="+portsDir, "SCRIPTSDIR="+filepath.Dir(script), "MAKE="+makePath,
 		"MAKE_OBJDIR_CHECK_WRITABLE=0", "HOME=/nonexistent")
 	cmd.Dir = portsDir
@@ -257,8 +282,7 @@ func (e *Emulation) LoadPortsEnv(ctx context.Context, makeCmd, portsDir string, 
 	if t.OS == "FreeBSD" {
 		vars = freeBSDCompiler(vars)
 	}
-	base := t.MakeConf()
-	if err := writeIfChanged(e.MakeConf, formatMakeConf(append(base, vars...)), 0o644); err != nil {
+	if err := writeIfChanged(e.MakeConf, formatMakeConf(append(t.MakeConf(), vars...)), 0o644); err != nil {
 		return nil, fmt.Errorf("ports_env.sh: %w", err)
 	}
 	return vars, nil

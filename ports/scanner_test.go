@@ -331,3 +331,39 @@ func TestCacheFileRoundTripAndDamage(t *testing.T) {
 		t.Errorf("the cache was not rebuilt: %v", c4.Err())
 	}
 }
+
+// TestLoadPortsEnvIsStable: preparing the same emulation twice writes the
+// same make.conf (with the compiler answers) and leaves its stamp alone, so
+// the scan cache stays valid across runs.
+func TestLoadPortsEnvIsStable(t *testing.T) {
+	testenv.NeedCommand(t, "bmake", "bmake")
+	tree := testenv.ExtractTree(t, testenv.SliceTree)
+	dir := t.TempDir()
+	target := DefaultTarget("FreeBSD")
+	var first []byte
+	var firstStamp os.FileInfo
+	for i := 0; i < 3; i++ {
+		e, err := PrepareEmulation(dir, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.LoadPortsEnv(context.Background(), "bmake", tree, target); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(e.MakeConf)
+		st, _ := os.Stat(e.MakeConf)
+		if i == 0 {
+			first, firstStamp = b, st
+			if !strings.Contains(string(b), "_CCVERSION_921dbbb2=") || !strings.Contains(string(b), "FreeBSD clang version 14") {
+				t.Fatalf("make.conf lacks the compiler answers:\n%s", b)
+			}
+			continue
+		}
+		if string(b) != string(first) {
+			t.Fatalf("run %d wrote another make.conf:\n%s", i, b)
+		}
+		if !st.ModTime().Equal(firstStamp.ModTime()) {
+			t.Errorf("run %d rewrote an unchanged make.conf", i)
+		}
+	}
+}

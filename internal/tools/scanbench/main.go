@@ -27,6 +27,7 @@ type result struct {
 	MakeRuns  int     `json:"make_runs"`
 	Cached    int     `json:"cached"`
 	Corrupt   int     `json:"corrupt"`
+	Reads     int     `json:"files_read"`
 	Nodes     int     `json:"nodes,omitempty"`
 	PeakRSSKB int     `json:"peak_rss_kb"`
 }
@@ -87,7 +88,7 @@ func run(args []string) error {
 		return err
 	}
 	scanTime := time.Since(start)
-	r := result{Seconds: scanTime.Seconds(), Origins: res.Stats.Origins, MakeRuns: res.Stats.MakeRun, Cached: res.Stats.Cached}
+	r := result{Seconds: scanTime.Seconds(), Origins: res.Stats.Origins, MakeRuns: res.Stats.MakeRun, Cached: res.Stats.Cached, Reads: res.Stats.Reads}
 	for _, in := range res.Infos {
 		if in.Status == ports.StatusCorrupt {
 			r.Corrupt++

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/go-dsynth/go-dsynth/environment/internal/bsdmount"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -193,40 +194,9 @@ func (e *Env) teardownLocked() error {
 	return nil
 }
 
-func reverse(s []string) []string {
-	out := make([]string, 0, len(s))
-	for i := len(s) - 1; i >= 0; i-- {
-		out = append(out, s[i])
-	}
-	return out
-}
+func reverse(s []string) []string { return bsdmount.Reversed(s) }
 
-// unmountAll unmounts the targets in order, like dsynth: errors EPERM,
-// ENOENT and EINVAL (not mounted) are ignored, and up to 10 rounds are
-// made, the last one forced.
-func unmountAll(targets []string) error {
-	var busy []string
-	for round := 0; round < 10; round++ {
-		busy = busy[:0]
-		flags := 0
-		if round == 9 {
-			flags = unix.MNT_FORCE
-		}
-		for _, t := range targets {
-			err := unix.Unmount(t, flags)
-			if err == nil || err == unix.EPERM || err == unix.ENOENT || err == unix.EINVAL {
-				continue
-			}
-			busy = append(busy, t)
-		}
-		if len(busy) == 0 {
-			return nil
-		}
-		targets = append([]string(nil), busy...)
-		time.Sleep(500 * time.Millisecond)
-	}
-	return fmt.Errorf("unable to unmount %v", busy)
-}
+func unmountAll(targets []string) error { return bsdmount.UnmountAll(targets, true) }
 
 // Init runs the reaper helper (args follow environment.InitArg): it
 // becomes the reaper of its descendants, runs the command chroot'ed in the

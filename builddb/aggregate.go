@@ -191,6 +191,25 @@ type pkgEntry struct {
 	sum    int64
 }
 
+// addSuccess counts a successful record into the per-origin package
+// entries (latest success, count, summed duration); other records are
+// ignored. Both the migration and Verify derive the packages index with it.
+func addSuccess(pkgs map[string]*pkgEntry, r *BuildRecord) {
+	if r.Status != StatusSuccess {
+		return
+	}
+	pv := packageValue(r)
+	p := pkgs[r.Origin()]
+	if p == nil {
+		p = &pkgEntry{latest: pv}
+		pkgs[r.Origin()] = p
+	} else if newer(pv, p.latest) {
+		p.latest = pv
+	}
+	p.n++
+	p.sum += int64(r.Duration)
+}
+
 func (p pkgEntry) encode() []byte {
 	b := make([]byte, 0, 24+2*binary.MaxVarintLen64)
 	b = append(b, p.latest...)
@@ -227,18 +246,7 @@ func rebuildAggregates(tx *bolt.Tx) error {
 			return fmt.Errorf("record %x: %w", k, err)
 		}
 		a.add(r)
-		if r.Status == StatusSuccess {
-			pv := packageValue(r)
-			p := pkgs[r.Origin()]
-			if p == nil {
-				p = &pkgEntry{latest: pv}
-				pkgs[r.Origin()] = p
-			} else if newer(pv, p.latest) {
-				p.latest = pv
-			}
-			p.n++
-			p.sum += int64(r.Duration)
-		}
+		addSuccess(pkgs, r)
 		return nil
 	})
 	if err != nil {

@@ -495,18 +495,7 @@ func (db *DB) Verify() error {
 				want["runbuilds"][string(runBuildKey(r))] = ""
 			}
 			agg.add(r)
-			if r.Status == StatusSuccess {
-				pv := packageValue(r)
-				p := pkgs[r.Origin()]
-				if p == nil {
-					p = &pkgEntry{latest: pv}
-					pkgs[r.Origin()] = p
-				} else if newer(pv, p.latest) {
-					p.latest = pv
-				}
-				p.n++
-				p.sum += int64(r.Duration)
-			}
+			addSuccess(pkgs, r)
 			return nil
 		})
 		if err != nil {

@@ -178,19 +178,14 @@ func (e *Env) Teardown() error {
 
 func (e *Env) teardownLocked() error {
 	e.ready = false
-	if err := unmountAll(reverse(e.mounted)); err != nil {
+	var removeState func() error
+	if e.owns {
+		removeState = func() error { return environment.RemoveState(e.plan.BuildBase, e.plan.Name) }
+	}
+	if err := bsdmount.Release(e.mounted, e.plan.Root, true, removeState); err != nil {
 		return fmt.Errorf("environment/dragonfly: slot %s: %w", e.plan.Name, err)
 	}
-	e.mounted = nil
-	if e.plan.Root != "" {
-		if err := os.Remove(e.plan.Root); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("environment/dragonfly: slot %s: %w", e.plan.Name, err)
-		}
-	}
-	if e.owns {
-		e.owns = false
-		return environment.RemoveState(e.plan.BuildBase, e.plan.Name)
-	}
+	e.mounted, e.owns = nil, false
 	return nil
 }
 

@@ -5,7 +5,9 @@
 package bsdmount
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -47,4 +49,21 @@ func UnmountAll(targets []string, ignoreEPERM bool) error {
 		time.Sleep(500 * time.Millisecond)
 	}
 	return fmt.Errorf("unable to unmount %v", busy)
+}
+
+// Release takes a slot down: its mounts in reverse order, then its empty
+// root directory, then (when the caller created it) its state file.
+func Release(mounted []string, root string, ignoreEPERM bool, removeState func() error) error {
+	if err := UnmountAll(Reversed(mounted), ignoreEPERM); err != nil {
+		return err
+	}
+	if root != "" {
+		if err := os.Remove(root); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	if removeState != nil {
+		return removeState()
+	}
+	return nil
 }

@@ -63,7 +63,7 @@ func originsFor(ctx context.Context, r *runner, name string, args []string) ([]p
 		}
 		return bulk.AllPorts(cfg)
 	case name == "upgrade-system" || name == "prepare-system":
-		return bulk.InstalledOrigins(ctx, cfg)
+		return bulk.InstalledOrigins(ctx, cfg, r.stderr)
 	}
 	return roots(args)
 }

@@ -277,3 +277,30 @@ func TestCLIDebugAndShell(t *testing.T) {
 	}
 	contains(t, "shell", string(b), "inside-SL", "has-construction")
 }
+
+// TestCLIHooksRunDuringBuild: hook scripts in the configuration directory
+// run around a real build, with dsynth's variables.
+func TestCLIHooksRunDuringBuild(t *testing.T) {
+	s := newDemoSite(t)
+	out := filepath.Join(t.TempDir(), "hooks.log")
+	for name, vars := range map[string]string{
+		"hook_run_start":   "$PORTS_QUEUED",
+		"hook_pkg_success": "$ORIGIN $PKGNAME",
+		"hook_run_end":     "$PORTS_BUILT $PORTS_FAILED",
+	} {
+		script := "#!/bin/sh\necho " + name + " " + vars + " >> " + out + "\n"
+		if err := os.WriteFile(filepath.Join(s.conf, name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.must(t, 0, "-S", "just-build", "misc/hello")
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 4 || lines[0] != "hook_run_start 2" || lines[3] != "hook_run_end 2 0" {
+		t.Fatalf("hook runs:\n%s", b)
+	}
+	contains(t, "package hooks", string(b), "hook_pkg_success ports-mgmt/pkg pkg-", "hook_pkg_success misc/hello hello-1.0.pkg")
+}

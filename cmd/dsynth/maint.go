@@ -32,7 +32,7 @@ func runListSystem(ctx context.Context, r *runner, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := bulk.ListSystem(ctx, cfg, "build.txt")
+	n, err := bulk.ListSystem(ctx, cfg, "build.txt", r.stderr)
 	if err != nil {
 		return err
 	}

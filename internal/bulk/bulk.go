@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder"
@@ -230,7 +231,7 @@ func RepositoryPrompt(in io.Reader, out io.Writer) bool {
 
 // logFunc publishes a free-form 00 log line.
 func logFunc(bus *events.Bus) func(string) {
-	return func(s string) { bus.Publish(events.Log{Slot: -1, Text: s}) }
+	return func(s string) { bus.Publish(events.Log{Time: events.Time{T: time.Now()}, Slot: -1, Text: s}) }
 }
 
 // portLogOpener opens dsynth's per-port logs in the logs directory.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"sort"
@@ -19,8 +20,9 @@ import (
 var ErrNoPkgCommand = errors.New("the host's package tool is not available")
 
 // InstalledOrigins asks the host's package tool (Pkg_command) for the
-// origins of the installed packages, as dsynth's `pkg info -a -o` does.
-func InstalledOrigins(ctx context.Context, cfg *config.Config) ([]ports.Origin, error) {
+// origins of the installed packages, as dsynth's `pkg info -a -o` does;
+// origins it cannot use are reported to warn.
+func InstalledOrigins(ctx context.Context, cfg *config.Config, warn io.Writer) ([]ports.Origin, error) {
 	tool := cfg.Profile.PkgCommand
 	if tool == "" {
 		tool = "pkg"
@@ -47,15 +49,15 @@ func InstalledOrigins(ctx context.Context, cfg *config.Config) ([]ports.Origin, 
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].String() < list[j].String() })
 	if len(bad) > 0 {
-		fmt.Fprintf(os.Stderr, "warning: ignoring %d installed package(s) with unusable origins: %s\n", len(bad), strings.Join(bad, " "))
+		fmt.Fprintf(warn, "warning: ignoring %d installed package(s) with unusable origins: %s\n", len(bad), strings.Join(bad, " "))
 	}
 	return list, nil
 }
 
 // ListSystem writes the installed origins to path (dsynth writes
 // ./build.txt), one per line, and returns how many.
-func ListSystem(ctx context.Context, cfg *config.Config, path string) (int, error) {
-	list, err := InstalledOrigins(ctx, cfg)
+func ListSystem(ctx context.Context, cfg *config.Config, path string, warn io.Writer) (int, error) {
+	list, err := InstalledOrigins(ctx, cfg, warn)
 	if err != nil {
 		return 0, err
 	}

@@ -366,20 +366,35 @@ func TestInterruptAndContinue(t *testing.T) {
 	s := newSite(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	tag := fmt.Sprintf("DSYNTH_TEST_RUN=%d-%d", os.Getpid(), time.Now().UnixNano())
+	var during []string
 	stopper := events.Func(func(e events.Event) {
 		if p, ok := e.(events.PhaseStarted); ok && p.Origin == "misc/hang" && p.Phase == "build" {
-			go func() { time.Sleep(500 * time.Millisecond); cancel() }()
+			go func() {
+				time.Sleep(500 * time.Millisecond)
+				during = processesWith(tag) // the check below must be able to see them
+				cancel()
+			}()
 		}
 	})
-	got, _, err := s.run(ctx, []string{"misc/hang", "misc/hello"}, 0, stopper)
+	// Every command of this run carries a tag in its environment, so the
+	// check below finds this run's processes only (other test packages may
+	// be building misc/hang at the same time).
+	got, _, err := s.runWith(ctx, []string{"misc/hang", "misc/hello"}, 0, func(o *Options) {
+		newEnv := o.NewEnv
+		o.NewEnv = func(slot int) environment.Environment { return taggedEnv{newEnv(slot), tag} }
+	}, stopper)
 	if !errors.Is(err, ErrAborted) {
 		t.Fatalf("want ErrAborted, got %v", err)
 	}
 	if f, ok := got["misc/hang"]; ok {
 		t.Errorf("an interrupted port must not be reported as finished: %+v", f)
 	}
-	if out, _ := exec.Command("pgrep", "-f", "sleep 100000").Output(); len(out) > 0 {
-		t.Errorf("the hanging build survived the interrupt: pids %s", out)
+	if len(during) == 0 {
+		t.Errorf("no process of the run carried the tag while misc/hang built")
+	}
+	if pids := processesWith(tag); len(pids) > 0 {
+		t.Errorf("processes of the interrupted run survived: pids %v", pids)
 	}
 	runs, err := s.db.Runs(1)
 	if err != nil || len(runs) != 1 || !runs[0].Aborted {
@@ -427,4 +442,38 @@ func TestDebugFreezesSlot(t *testing.T) {
 	if _, err := kept[0].Env.Execute(context.Background(), environment.Command{Args: []string{"true"}}); err == nil {
 		t.Errorf("the frozen slot must be torn down when the run ends")
 	}
+}
+
+// taggedEnv adds a variable to the environment of every command it runs.
+type taggedEnv struct {
+	environment.Environment
+	tag string
+}
+
+func (e taggedEnv) Execute(ctx context.Context, c environment.Command) (environment.Result, error) {
+	c.Env = append(append([]string(nil), c.Env...), e.tag)
+	return e.Environment.Execute(ctx, c)
+}
+
+// processesWith returns the pids whose environment holds the given
+// VAR=value entry.
+func processesWith(entry string) []string {
+	var pids []string
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		if d.Name()[0] < '0' || d.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", d.Name(), "environ"))
+		if err != nil {
+			continue
+		}
+		for _, v := range strings.Split(string(b), "\x00") {
+			if v == entry {
+				pids = append(pids, d.Name())
+				break
+			}
+		}
+	}
+	return pids
 }

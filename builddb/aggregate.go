@@ -152,7 +152,7 @@ func (a *aggregate) save(tx *bolt.Tx) error {
 	if a.stale {
 		a.maxEnd = 0
 		err := tx.Bucket(bHistory).ForEach(func(k, v []byte) error {
-			s, ok := decodeSummary(v)
+			s, ok := decodeHistory(v)
 			if !ok {
 				return fmt.Errorf("history entry %x: %w", k, errDecode)
 			}
@@ -182,18 +182,21 @@ func (db *DB) updateAgg(fn func(*bolt.Tx, *aggregate) error) error {
 	})
 }
 
-// pkgEntry is the packages index value: the origin's latest success
-// (start time ‖ UUID, so that byte order is recency order) and how many
-// successful builds the origin has with their summed duration.
+// pkgEntry is the packages index value, one per origin with records: the
+// head of the origin's history chain (the history key of its newest
+// record) and, when it has successful builds, the latest of them (start
+// time ‖ UUID, so that byte order is recency order), how many there are
+// and their summed duration.
 type pkgEntry struct {
-	latest []byte // 24 bytes
+	head   []byte // 24 bytes
+	latest []byte // 24 bytes, nil when n is 0
 	n      int64
 	sum    int64
 }
 
 // addSuccess counts a successful record into the per-origin package
 // entries (latest success, count, summed duration); other records are
-// ignored. Both the migration and Verify derive the packages index with it.
+// ignored. deriveIndexes derives the packages index with it.
 func addSuccess(pkgs map[string]*pkgEntry, r *BuildRecord) {
 	if r.Status != StatusSuccess {
 		return
@@ -201,9 +204,10 @@ func addSuccess(pkgs map[string]*pkgEntry, r *BuildRecord) {
 	pv := packageValue(r)
 	p := pkgs[r.Origin()]
 	if p == nil {
-		p = &pkgEntry{latest: pv}
+		p = &pkgEntry{}
 		pkgs[r.Origin()] = p
-	} else if newer(pv, p.latest) {
+	}
+	if p.latest == nil || newer(pv, p.latest) {
 		p.latest = pv
 	}
 	p.n++
@@ -211,19 +215,26 @@ func addSuccess(pkgs map[string]*pkgEntry, r *BuildRecord) {
 }
 
 func (p pkgEntry) encode() []byte {
-	b := make([]byte, 0, 24+2*binary.MaxVarintLen64)
+	b := make([]byte, 0, 48+2*binary.MaxVarintLen64)
+	b = append(b, p.head...)
+	if p.n == 0 {
+		return b
+	}
 	b = append(b, p.latest...)
 	b = binary.AppendUvarint(b, uint64(p.n))
 	return binary.AppendVarint(b, p.sum)
 }
 
-// decodePkg parses a packages index value; latest aliases v.
+// decodePkg parses a packages index value; head and latest alias v.
 func decodePkg(v []byte) (pkgEntry, error) {
-	if len(v) < 25 {
+	if len(v) == 24 {
+		return pkgEntry{head: v}, nil
+	}
+	if len(v) < 49 {
 		return pkgEntry{}, errDecode
 	}
-	p := pkgEntry{latest: v[:24]}
-	d := decoder{b: v[24:]}
+	p := pkgEntry{head: v[:24], latest: v[24:48]}
+	d := decoder{b: v[48:]}
 	p.n = int64(d.uvar())
 	p.sum = d.svar()
 	if d.err || len(d.b) != 0 || p.n <= 0 {
@@ -232,37 +243,17 @@ func decodePkg(v []byte) (pkgEntry, error) {
 	return p, nil
 }
 
+// loadPkg reads origin's packages entry; ok is false when it has none.
+func loadPkg(b *bolt.Bucket, origin []byte) (p pkgEntry, ok bool, err error) {
+	v := b.Get(origin)
+	if v == nil {
+		return pkgEntry{}, false, nil
+	}
+	if p, err = decodePkg(v); err != nil {
+		return pkgEntry{}, false, fmt.Errorf("packages entry %s: %w", origin, err)
+	}
+	return p, true, nil
+}
+
 // newer reports whether latest value a is more recent than b.
 func newer(a, b []byte) bool { return bytes.Compare(a, b) > 0 }
-
-// rebuildAggregates recomputes the packages index and meta/stats from the
-// records (the migration to schema 3).
-func rebuildAggregates(tx *bolt.Tx) error {
-	a := &aggregate{workers: map[int]int64{}}
-	pkgs := map[string]*pkgEntry{}
-	err := tx.Bucket(bBuilds).ForEach(func(k, v []byte) error {
-		r, err := decodeRecord(v)
-		if err != nil {
-			return fmt.Errorf("record %x: %w", k, err)
-		}
-		a.add(r)
-		addSuccess(pkgs, r)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if err := tx.DeleteBucket(bPackages); err != nil {
-		return err
-	}
-	pk, err := tx.CreateBucket(bPackages)
-	if err != nil {
-		return err
-	}
-	for _, o := range slices.Sorted(maps.Keys(pkgs)) {
-		if err := pk.Put([]byte(o), pkgs[o].encode()); err != nil {
-			return err
-		}
-	}
-	return a.save(tx)
-}

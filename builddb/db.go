@@ -21,7 +21,7 @@ const FileName = "dsynth.db"
 const LegacyFileName = "ports_crc.db"
 
 // SchemaVersion is the schema this version of go-dsynth writes.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // DefaultTimeout bounds how long an open waits for another process's
 // transaction to release the file.
@@ -29,17 +29,19 @@ const DefaultTimeout = 5 * time.Second
 
 // Bucket names.
 var (
-	bMeta      = []byte("meta")
-	bBuilds    = []byte("builds")
-	bPackages  = []byte("packages")
-	bInputs    = []byte("inputs")
-	bHistory   = []byte("history")
-	bPorts     = []byte("ports")
+	bMeta     = []byte("meta")
+	bBuilds   = []byte("builds")
+	bPackages = []byte("packages")
+	bInputs   = []byte("inputs")
+	bHistory  = []byte("history")
+	// bPortsV3 was the per-origin index of schema 3, replaced by the
+	// history chains (chain.go).
+	bPortsV3   = []byte("ports")
 	bWorkers   = []byte("workers")
 	bRuns      = []byte("runs")
 	bRunBuilds = []byte("runbuilds")
 
-	allBuckets = [][]byte{bMeta, bBuilds, bPackages, bInputs, bHistory, bPorts, bWorkers, bRuns, bRunBuilds}
+	allBuckets = [][]byte{bMeta, bBuilds, bPackages, bInputs, bHistory, bWorkers, bRuns, bRunBuilds}
 
 	kSchema  = []byte("schema")
 	kCreated = []byte("created")
@@ -217,7 +219,20 @@ var migrations = map[uint64]func(*bolt.Tx) error{
 	// Schema 2 had no statistics aggregates: the packages index held only
 	// the latest success and meta had no stats value. Compute both from
 	// the records.
-	2: rebuildAggregates,
+	// (Schema 4 derives them again; migrating 2 to 3 on the way costs
+	// little and keeps each step whole.)
+	2: rebuildDerived,
+	// Schema 3 kept an index keyed by origin and start time, history
+	// values without links and packages entries without chain heads:
+	// chain the history (chain.go) and drop the index.
+	3: func(tx *bolt.Tx) error {
+		if tx.Bucket(bPortsV3) != nil {
+			if err := tx.DeleteBucket(bPortsV3); err != nil {
+				return err
+			}
+		}
+		return rebuildDerived(tx)
+	},
 }
 
 // Schema returns the schema version stored in the file.

@@ -628,23 +628,7 @@ func kinds(rs []Reason) []ReasonKind {
 // go-dsynth 6a7e6f1) and checks that it is migrated: the aggregates agree
 // with the records and Stats gives what the old version computed.
 func TestMigrationFromSchema2(t *testing.T) {
-	path := filepath.Join(t.TempDir(), FileName)
-	gz, err := os.Open(filepath.Join("testdata", "schema2.db.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gz.Close()
-	zr, err := gzip.NewReader(gz)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := readFixture(t, "schema2.db.gz")
 	if _, err := Open(path, Options{ReadOnly: true}); !errors.Is(err, ErrNeedsMigration) {
 		t.Fatalf("read-only open of schema 2: %v", err)
 	}
@@ -674,6 +658,107 @@ func TestMigrationFromSchema2(t *testing.T) {
 	}
 	// The migrated file takes new records and keeps its aggregates.
 	if err := db.Put(rec("editors/vim", 500, StatusSuccess, 2, 3, uuid.Nil)); err != nil {
+		t.Fatal(err)
+	}
+	mustVerify(t, db)
+	checkStatsPaths(t, db)
+}
+
+// readFixture writes the gzipped database testdata/name to a temporary
+// file and returns its path.
+func readFixture(t *testing.T, name string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), FileName)
+	gz, err := os.Open(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gz.Close()
+	zr, err := gzip.NewReader(gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestMigrationFromSchema3 opens a file written by the schema 3 code (a
+// per-origin index bucket "ports", history values without chain links;
+// made by go-dsynth 713a9ab, with one record older than its origin's
+// newest) and checks that it is migrated: the index bucket is gone, every
+// index agrees with the records, and each port's history is what the
+// schema 3 code returned for it (testdata/schema3.histories).
+func TestMigrationFromSchema3(t *testing.T) {
+	path := readFixture(t, "schema3.db.gz")
+	if _, err := Open(path, Options{ReadOnly: true}); !errors.Is(err, ErrNeedsMigration) {
+		t.Fatalf("read-only open of schema 3: %v", err)
+	}
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, _ := db.Schema(); v != SchemaVersion {
+		t.Fatalf("schema %d", v)
+	}
+	mustVerify(t, db)
+	db.view(func(tx *bolt.Tx) error {
+		if tx.Bucket(bPortsV3) != nil {
+			t.Error("the schema 3 index bucket is still there")
+		}
+		return nil
+	})
+	golden, err := os.ReadFile(filepath.Join("testdata", "schema3.histories"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	origins := 0
+	for line := range strings.Lines(string(golden)) {
+		origin, ids, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok {
+			t.Fatalf("bad golden line %q", line)
+		}
+		origin = strings.Trim(origin, `"`)
+		h, err := db.PortHistory(origin, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range h {
+			got = append(got, r.ID.UUID.String())
+		}
+		if want := strings.Fields(ids); !slices.Equal(got, want) {
+			t.Errorf("history of %s:\n%v\nwant\n%v", origin, got, want)
+		}
+		origins++
+	}
+	if origins != 6 {
+		t.Fatalf("%d origins in the golden file", origins)
+	}
+	// Averages now come from the packages entries: vim's successes are
+	// 4 builds of 5m to 6m in the fixture (see TestMigrationFromSchema2).
+	if d, n, err := db.AverageDuration("editors/vim"); err != nil || n != 4 || d != 5*time.Minute+30*time.Second {
+		t.Fatalf("average of editors/vim: %v over %d: %v", d, n, err)
+	}
+	// The migrated file takes records older and newer than the stored
+	// ones, in batches and alone, and deletes.
+	older := rec("editors/vim", -90, StatusSuccess, 2, 3, uuid.Nil)
+	newer := rec("editors/vim", 900, StatusFailed, 2, 3, uuid.Nil)
+	if err := db.PutBatch([]*BuildRecord{older, newer, rec("misc/new", 901, StatusSuccess, 1, 1, uuid.Nil)}); err != nil {
+		t.Fatal(err)
+	}
+	mustVerify(t, db)
+	h, _ := db.PortHistory("editors/vim", 0)
+	if len(h) != 11 || h[0].ID.UUID != newer.ID.UUID || h[10].ID.UUID != older.ID.UUID {
+		t.Fatalf("history of editors/vim after new records: %v", uuids(h))
+	}
+	if err := db.Delete(h[5].ID.UUID); err != nil {
 		t.Fatal(err)
 	}
 	mustVerify(t, db)

@@ -26,20 +26,30 @@
 //
 //	meta      schema version, creation time, statistics aggregate
 //	builds    build UUID              → record (binary, checksummed)
-//	packages  origin                  → start ‖ UUID of the latest successful
-//	                                    build, number and summed duration of
-//	                                    the origin's successful builds
+//	packages  origin                  → start ‖ UUID of the origin's newest
+//	                                    record (its chain head) and, when it
+//	                                    has successes, of the latest of them,
+//	                                    with their number and summed duration
 //	inputs    origin                  → rebuild inputs (the CRC/fingerprint index),
 //	                                    or a marker standing for the inputs
 //	                                    of the last good build
-//	history   start time ‖ UUID       → summary (origin, status, worker, times)
-//	ports     origin ‖ 0 ‖ start ‖ UUID → status, duration (a port's history)
+//	history   start time ‖ UUID       → link, summary (origin, status,
+//	                                    worker, times)
 //	workers   worker ‖ start ‖ UUID   → status
 //	runs      run UUID                → run record
 //	runbuilds run UUID ‖ start ‖ UUID → nothing (a run's records)
 //
 // Every secondary index is updated in the same bbolt transaction as the
 // record it points to, so a reader never sees one without the other.
+//
+// A port's history is a chain, not an index of its own: each history value
+// starts with the history key of the same origin's next older record, and
+// the packages entry holds the newest. Reading a port's history walks the
+// chain from there; writing a record newer than its origin's others, the
+// usual case, appends to the history bucket and rewrites one small
+// packages entry per origin. (Schema 3 kept an index keyed by origin and
+// start time; its random inserts into a bucket that grows with the history
+// cost more than a third of the pages a batched write dirtied.)
 // When a success becomes its origin's last good build, its rebuild inputs
 // are recorded as the marker, so that later successes of the origin do not
 // write the inputs bucket again; removing the last good build first stores

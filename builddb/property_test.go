@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/google/uuid"
@@ -119,7 +120,34 @@ func TestIndexesAgreeProperty(t *testing.T) {
 				if n, _ := db.Count(); n != len(live) {
 					t.Fatalf("step %d: %d records, model has %d", step, n, len(live))
 				}
+				checkPortHistories(t, db, live)
 			}
 		})
+	}
+}
+
+// checkPortHistories checks every origin's PortHistory (the chain walk)
+// against live: its records, newest first by start time then UUID.
+func checkPortHistories(t *testing.T, db *DB, live []*BuildRecord) {
+	t.Helper()
+	want := map[string][]*BuildRecord{}
+	for _, r := range live {
+		want[r.Origin()] = append(want[r.Origin()], r)
+	}
+	for c := range 3 {
+		for p := range 4 {
+			o := fmt.Sprintf("c%d/p%d", c, p)
+			w := slices.Clone(want[o])
+			slices.SortFunc(w, func(x, y *BuildRecord) int { return bytes.Compare(packageValue(y), packageValue(x)) })
+			got, err := db.PortHistory(o, 0)
+			if err != nil || !slices.Equal(uuids(got), uuids(w)) {
+				t.Fatalf("history of %s: %v %v, want %v", o, uuids(got), err, uuids(w))
+			}
+			if len(w) > 1 {
+				if got, _ := db.PortHistory(o, 1); len(got) != 1 || got[0].ID.UUID != w[0].ID.UUID {
+					t.Fatalf("history of %s, limit 1: %v", o, uuids(got))
+				}
+			}
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,22 +20,21 @@ import (
 func (db *DB) PortHistory(origin string, limit int) ([]*BuildRecord, error) {
 	var out []*BuildRecord
 	err := db.view(func(tx *bolt.Tx) error {
-		prefix := portPrefix(origin)
-		c := tx.Bucket(bPorts).Cursor()
-		for k, _ := lastWithPrefix(c, prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
-			if len(k) != len(prefix)+24 {
-				continue // a longer origin sharing the prefix cannot end in 0, but be strict
+		out = out[:0]
+		bc := tx.Bucket(bBuilds).Cursor()
+		return walkChain(tx, tx.Bucket(bHistory).Cursor(), []byte(origin), func(k, _ []byte) (bool, error) {
+			id := k[8:]
+			v := get(bc, id)
+			if v == nil {
+				return false, fmt.Errorf("build %x: %w", id, ErrNotFound)
 			}
-			r, err := getRecord(tx, k[len(k)-16:])
+			r, err := decodeRecord(v)
 			if err != nil {
-				return err
+				return false, fmt.Errorf("record %x: %w", id, err)
 			}
 			out = append(out, r)
-			if limit > 0 && len(out) == limit {
-				break
-			}
-		}
-		return nil
+			return limit <= 0 || len(out) < limit, nil
+		})
 	})
 	return out, err
 }
@@ -52,6 +52,9 @@ func (db *DB) LastGood(origin string) (*BuildRecord, error) {
 		p, err := decodePkg(v)
 		if err != nil {
 			return fmt.Errorf("packages entry %s: %w", origin, err)
+		}
+		if p.n == 0 {
+			return fmt.Errorf("last known good of %s: %w", origin, ErrNotFound)
 		}
 		r, err = getRecord(tx, p.latest[8:])
 		return err
@@ -201,7 +204,7 @@ func (db *DB) Find(f Filter) (Page, error) {
 			if bytes.Compare(t, lo) < 0 || bytes.Compare(t, hi) >= 0 {
 				break
 			}
-			s, ok := decodeSummary(v)
+			s, ok := decodeHistory(v)
 			if !ok {
 				return fmt.Errorf("history entry %x: %w", k, errDecode)
 			}
@@ -257,7 +260,7 @@ func (db *DB) scanStats(since, until time.Time) (Stats, error) {
 	err := db.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bHistory).Cursor()
 		for k, v := c.Seek(lo); k != nil && bytes.Compare(k[:8], hi) < 0; k, v = c.Next() {
-			s, ok := decodeSummary(v)
+			s, ok := decodeHistory(v)
 			if !ok {
 				return fmt.Errorf("history entry %x: %w", k, errDecode)
 			}
@@ -299,7 +302,9 @@ func aggregatedStats(tx *bolt.Tx, a *Aggregator) error {
 		if err != nil {
 			return fmt.Errorf("packages entry %s: %w", k, err)
 		}
-		a.ports[string(k)] = &portAcc{n: int(p.n), sum: time.Duration(p.sum)}
+		if p.n > 0 {
+			a.ports[string(k)] = &portAcc{n: int(p.n), sum: time.Duration(p.sum)}
+		}
 		return nil
 	})
 }
@@ -307,62 +312,40 @@ func aggregatedStats(tx *bolt.Tx, a *Aggregator) error {
 // AverageDuration returns an origin's average successful build time and
 // how many successful builds it is based on (0 and 0 when none).
 func (db *DB) AverageDuration(origin string) (time.Duration, int, error) {
-	var sum time.Duration
-	var n int
+	var p pkgEntry
 	err := db.view(func(tx *bolt.Tx) error {
-		prefix := portPrefix(origin)
-		c := tx.Bucket(bPorts).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			if len(v) == 0 || statusFromCode(v[0]) != StatusSuccess {
-				continue
-			}
-			d, m := binary.Varint(v[1:])
-			if m <= 0 {
-				return fmt.Errorf("ports entry %x: %w", k, errDecode)
-			}
-			sum += time.Duration(d)
-			n++
+		v := tx.Bucket(bPackages).Get([]byte(origin))
+		if v == nil {
+			return nil
+		}
+		var err error
+		if p, err = decodePkg(v); err != nil {
+			return fmt.Errorf("packages entry %s: %w", origin, err)
 		}
 		return nil
 	})
-	if n == 0 {
+	if err != nil || p.n == 0 {
 		return 0, 0, err
 	}
-	return sum / time.Duration(n), n, err
+	return time.Duration(p.sum / p.n), int(p.n), nil
 }
 
 // AverageDurations returns every origin's average successful build time,
 // for the scheduler.
 func (db *DB) AverageDurations() (map[string]time.Duration, error) {
-	type acc struct {
-		sum time.Duration
-		n   int
-	}
-	m := map[string]*acc{}
+	out := map[string]time.Duration{}
 	err := db.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bPorts).ForEach(func(k, v []byte) error {
-			if len(v) == 0 || statusFromCode(v[0]) != StatusSuccess || len(k) < 25 {
-				return nil
+		return tx.Bucket(bPackages).ForEach(func(k, v []byte) error {
+			p, err := decodePkg(v)
+			if err != nil {
+				return fmt.Errorf("packages entry %s: %w", k, err)
 			}
-			d, n := binary.Varint(v[1:])
-			if n <= 0 {
-				return fmt.Errorf("ports entry %x: %w", k, errDecode)
+			if p.n > 0 {
+				out[string(k)] = time.Duration(p.sum / p.n)
 			}
-			o := k[:len(k)-25]
-			a := m[string(o)]
-			if a == nil {
-				a = &acc{}
-				m[string(o)] = a
-			}
-			a.sum += time.Duration(d)
-			a.n++
 			return nil
 		})
 	})
-	out := make(map[string]time.Duration, len(m))
-	for o, a := range m {
-		out[o] = a.sum / time.Duration(a.n)
-	}
 	return out, err
 }
 
@@ -415,7 +398,7 @@ func (db *DB) Clean(o CleanOptions) (CleanResult, error) {
 		gone := map[string]bool{}
 		pk := tx.Bucket(bPackages)
 		err := tx.Bucket(bHistory).ForEach(func(k, v []byte) error {
-			s, ok := decodeSummary(v)
+			s, ok := decodeHistory(v)
 			if !ok {
 				return fmt.Errorf("history entry %x: %w", k, errDecode)
 			}
@@ -427,7 +410,11 @@ func (db *DB) Clean(o CleanOptions) (CleanResult, error) {
 			}
 			old := !o.Before.IsZero() && s.start < o.Before.UnixNano()
 			if old && !stale {
-				if cur := pk.Get(s.origin); cur != nil && len(cur) >= 24 && bytes.Equal(cur[8:24], k[8:]) {
+				p, _, err := loadPkg(pk, s.origin)
+				if err != nil {
+					return err
+				}
+				if p.n > 0 && bytes.Equal(p.latest, k) {
 					old = false
 				}
 			}
@@ -439,7 +426,9 @@ func (db *DB) Clean(o CleanOptions) (CleanResult, error) {
 		if err != nil {
 			return err
 		}
-		for _, id := range doomed {
+		// Newest first: each record is then near its chain's head, and
+		// unlinking it walks past few others.
+		for _, id := range slices.Backward(doomed) {
 			if err := deleteRecord(tx, a, uuid.UUID(id)); err != nil {
 				return err
 			}
@@ -475,34 +464,28 @@ func (db *DB) Clean(o CleanOptions) (CleanResult, error) {
 func (db *DB) Verify() error {
 	return db.view(func(tx *bolt.Tx) error {
 		want := map[string]map[string]string{}
-		for _, b := range [][]byte{bHistory, bPorts, bWorkers, bRunBuilds, bPackages} {
+		for _, b := range [][]byte{bHistory, bWorkers, bRunBuilds, bPackages} {
 			want[string(b)] = map[string]string{}
 		}
-		agg := &aggregate{workers: map[int]int64{}}
-		pkgs := map[string]*pkgEntry{}
-		err := tx.Bucket(bBuilds).ForEach(func(k, v []byte) error {
-			r, err := decodeRecord(v)
-			if err != nil {
-				return fmt.Errorf("record %x: %w", k, err)
-			}
+		d, err := deriveIndexes(tx, func(k []byte, r *BuildRecord) error {
 			if !bytes.Equal(k, r.ID.UUID[:]) {
 				return fmt.Errorf("record under key %x has UUID %s", k, r.ID.UUID)
 			}
-			want["history"][string(historyKey(r))] = string(encodeSummary(r))
-			want["ports"][string(portKey(r))] = string(portValue(r))
 			want["workers"][string(workerKey(r))] = string([]byte{statusCode(r.Status)})
 			if r.RunID != uuid.Nil {
 				want["runbuilds"][string(runBuildKey(r))] = ""
 			}
-			agg.add(r)
-			addSuccess(pkgs, r)
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		for o, p := range pkgs {
-			want["packages"][o] = string(p.encode())
+		agg := d.agg
+		for _, x := range d.history {
+			want["history"][string(x.k)] = string(x.v)
+		}
+		for _, x := range d.packages {
+			want["packages"][string(x.k)] = string(x.v)
 		}
 		var problems []string
 		tx.Bucket(bInputs).ForEach(func(k, v []byte) error {

@@ -106,6 +106,9 @@ func loadInputs(tx *bolt.Tx, origin, v []byte) (*Inputs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("packages entry %s: %w", origin, err)
 	}
+	if p.n == 0 {
+		return nil, fmt.Errorf("inputs of %s stand for a last good build it does not have: %w", origin, errDecode)
+	}
 	id := p.latest[8:]
 	bv := tx.Bucket(bBuilds).Get(id)
 	if bv == nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
@@ -28,17 +29,6 @@ func portPrefix(origin string) []byte {
 	k := make([]byte, 0, len(origin)+25)
 	k = append(k, origin...)
 	return append(k, 0)
-}
-
-func portKey(r *BuildRecord) []byte {
-	k := putTime(portPrefix(r.Origin()), r.StartTime.UnixNano())
-	return append(k, r.ID.UUID[:]...)
-}
-
-// portValue is the ports index value: status and duration, enough for the
-// scheduler's averages and for finding the latest success.
-func portValue(r *BuildRecord) []byte {
-	return binary.AppendVarint([]byte{statusCode(r.Status)}, int64(r.Duration))
 }
 
 func workerKey(r *BuildRecord) []byte {
@@ -93,10 +83,7 @@ func putRecord(tx *bolt.Tx, a *aggregate, r *BuildRecord) error {
 
 func addIndexes(tx *bolt.Tx, a *aggregate, r *BuildRecord) error {
 	a.add(r)
-	if err := tx.Bucket(bHistory).Put(historyKey(r), encodeSummary(r)); err != nil {
-		return err
-	}
-	if err := tx.Bucket(bPorts).Put(portKey(r), portValue(r)); err != nil {
+	if err := linkRecord(tx, r); err != nil {
 		return err
 	}
 	if err := tx.Bucket(bWorkers).Put(workerKey(r), []byte{statusCode(r.Status)}); err != nil {
@@ -110,22 +97,29 @@ func addIndexes(tx *bolt.Tx, a *aggregate, r *BuildRecord) error {
 	if r.Status != StatusSuccess {
 		return nil
 	}
+	return addSuccessEntry(tx, r)
+}
+
+// addSuccessEntry counts successful record r into its origin's packages
+// entry; when r is the origin's latest success it also becomes the last
+// known good build whose inputs stand for the origin's.
+func addSuccessEntry(tx *bolt.Tx, r *BuildRecord) error {
 	pk := tx.Bucket(bPackages)
 	origin := []byte(r.Origin())
-	p := pkgEntry{latest: packageValue(r), n: 1, sum: int64(r.Duration)}
-	latest := true
-	if cur := pk.Get(origin); cur != nil {
-		old, err := decodePkg(cur)
-		if err != nil {
-			return fmt.Errorf("packages entry %s: %w", origin, err)
-		}
-		p.n += old.n
-		p.sum += old.sum
-		if newer(old.latest, p.latest) {
-			// An older success: the latest stays.
-			p.latest, latest = bytes.Clone(old.latest), false
-		}
+	p, ok, err := loadPkg(pk, origin)
+	if err != nil {
+		return err
 	}
+	if !ok {
+		return fmt.Errorf("packages entry %s missing: %w", origin, errDecode)
+	}
+	pv := packageValue(r)
+	latest := p.n == 0 || newer(pv, p.latest)
+	if latest {
+		p.latest = pv
+	}
+	p.n++
+	p.sum += int64(r.Duration)
 	if err := pk.Put(origin, p.encode()); err != nil {
 		return err
 	}
@@ -138,33 +132,38 @@ func addIndexes(tx *bolt.Tx, a *aggregate, r *BuildRecord) error {
 
 func removeIndexes(tx *bolt.Tx, a *aggregate, r *BuildRecord) error {
 	a.remove(r)
-	for _, kv := range []struct {
-		b []byte
-		k []byte
-	}{{bHistory, historyKey(r)}, {bPorts, portKey(r)}, {bWorkers, workerKey(r)}} {
-		if err := tx.Bucket(kv.b).Delete(kv.k); err != nil {
-			return err
-		}
+	if err := tx.Bucket(bWorkers).Delete(workerKey(r)); err != nil {
+		return err
 	}
 	if r.RunID != uuid.Nil {
 		if err := tx.Bucket(bRunBuilds).Delete(runBuildKey(r)); err != nil {
 			return err
 		}
 	}
-	if r.Status != StatusSuccess {
-		return nil
+	if r.Status == StatusSuccess {
+		// Before the unlink: the fallback to an older success walks on
+		// from r's own chain entry.
+		if err := removeSuccess(tx, r); err != nil {
+			return err
+		}
 	}
+	return unlinkRecord(tx, r)
+}
+
+// removeSuccess takes successful record r out of its origin's packages
+// entry, falling back to the origin's previous success when r was the
+// latest.
+func removeSuccess(tx *bolt.Tx, r *BuildRecord) error {
 	origin := []byte(r.Origin())
 	pk := tx.Bucket(bPackages)
-	cur := pk.Get(origin)
-	if cur == nil {
-		return fmt.Errorf("packages entry %s: %w", origin, errDecode)
-	}
-	p, err := decodePkg(cur)
+	p, _, err := loadPkg(pk, origin)
 	if err != nil {
-		return fmt.Errorf("packages entry %s: %w", origin, err)
+		return err
 	}
-	p.latest = bytes.Clone(p.latest)
+	if p.n == 0 {
+		return fmt.Errorf("packages entry %s counts no success, %s is one: %w", origin, r.ID.UUID, errDecode)
+	}
+	p.head, p.latest = bytes.Clone(p.head), bytes.Clone(p.latest)
 	ib := tx.Bucket(bInputs)
 	if bytes.Equal(p.latest[8:], r.ID.UUID[:]) && isLastGood(ib.Get(origin)) {
 		// The last good build goes away: its inputs outlive it.
@@ -176,34 +175,39 @@ func removeIndexes(tx *bolt.Tx, a *aggregate, r *BuildRecord) error {
 	p.n--
 	p.sum -= int64(r.Duration)
 	if p.n == 0 {
-		return pk.Delete(origin)
+		// The entry stays while the origin has records: it holds the
+		// head of their chain.
+		p.latest = nil
+		return pk.Put(origin, p.encode())
 	}
 	if !bytes.Equal(p.latest[8:], r.ID.UUID[:]) {
 		return pk.Put(origin, p.encode())
 	}
-	// The latest success goes away: fall back to the previous one.
-	prefix := portPrefix(r.Origin())
-	c := tx.Bucket(bPorts).Cursor()
-	for k, v := lastWithPrefix(c, prefix); k != nil; k, v = c.Prev() {
-		if !bytes.HasPrefix(k, prefix) {
-			break
+	// The latest success goes away: fall back to the previous one, the
+	// first success older than r in its chain.
+	hk := historyKey(r)
+	found := false
+	err = walkChain(tx, tx.Bucket(bHistory).Cursor(), origin, func(k, v []byte) (bool, error) {
+		if bytes.Compare(k, hk) >= 0 {
+			return true, nil
 		}
-		if len(v) > 0 && statusFromCode(v[0]) == StatusSuccess {
-			p.latest = bytes.Clone(k[len(prefix):])
-			return pk.Put(origin, p.encode())
+		s, ok := decodeHistory(v)
+		if !ok {
+			return false, fmt.Errorf("history entry %x: %w", k, errDecode)
 		}
+		if s.status == StatusSuccess {
+			p.latest, found = bytes.Clone(k), true
+			return false, nil
+		}
+		return true, nil
+	})
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("packages entry %s counts %d successes, the ports index none: %w", origin, p.n, errDecode)
-}
-
-// lastWithPrefix positions c on the last key starting with prefix (or on
-// the key before, which the caller's prefix test rejects).
-func lastWithPrefix(c *bolt.Cursor, prefix []byte) ([]byte, []byte) {
-	end := append(bytes.Clone(prefix), 0xff)
-	if k, _ := c.Seek(end); k == nil {
-		return c.Last()
+	if !found {
+		return fmt.Errorf("packages entry %s counts %d successes, its history none: %w", origin, p.n, errDecode)
 	}
-	return c.Prev()
+	return pk.Put(origin, p.encode())
 }
 
 func deleteRecord(tx *bolt.Tx, a *aggregate, id uuid.UUID) error {
@@ -305,13 +309,12 @@ func get(c *bolt.Cursor, key []byte) []byte {
 // kv is one entry to put.
 type kv struct{ k, v []byte }
 
-// putAll puts list into bucket b. When sorted is set the entries are put
-// in key order, so that they are appended to bbolt's in-memory nodes
-// rather than inserted into them (what matters for the buckets appended
-// to; elsewhere the order changes nothing).
-func putAll(b *bolt.Bucket, list []kv, sorted bool) error {
+// putAll puts list into bucket b in key order: entries are then appended
+// to bbolt's in-memory nodes rather than inserted into them, and one page
+// is done with before the next is searched.
+func putAll(b *bolt.Bucket, list []kv) error {
 	cmp := func(a, b kv) int { return bytes.Compare(a.k, b.k) }
-	if sorted && !slices.IsSortedFunc(list, cmp) {
+	if !slices.IsSortedFunc(list, cmp) {
 		slices.SortFunc(list, cmp)
 	}
 	for _, x := range list {
@@ -323,29 +326,27 @@ func putAll(b *bolt.Bucket, list []kv, sorted bool) error {
 }
 
 // putNewRecords is putRecord for a batch of new records: the entries of
-// the buckets appended to are put in key order, and the latest success and
-// success aggregate per origin are settled in memory first.
+// every bucket are put in key order, and the chain links, the latest
+// success and the success aggregate of each origin are settled in memory
+// first. An origin whose stored head is newer than one of its new records
+// is linked record by record after the rest (linkRecord).
 func putNewRecords(tx *bolt.Tx, a *aggregate, rs []*BuildRecord) error {
 	n := len(rs)
 	builds := make([]kv, 0, n)
-	history := make([]kv, 0, n)
-	ports := make([]kv, 0, n)
+	history := make([]kv, n) // indexed like rs until the chains are settled
 	workers := make([]kv, 0, n)
 	var runbuilds []kv
+	origins := make([]string, n)
 	// Every one-byte status code, shared by the workers index values.
 	codes := []byte{0, 1, 2, 3, 4, 5, 6, 7}
-	type acc struct {
-		latest []byte
-		n, sum int64
-	}
-	succ := map[string]*acc{}
 	// Keys and values are appended to one arena (bbolt keeps them until the
 	// commit: a full arena is left to them and a new one started), which
 	// spares the allocator and the collector a few objects per record.
 	var arena []byte
 	cut := func(from int) []byte { return arena[from:len(arena):len(arena)] }
-	for _, r := range rs {
+	for i, r := range rs {
 		a.add(r)
+		origins[i] = r.Origin()
 		if need := recordSize(r) + 256; cap(arena)-len(arena) < need {
 			arena = make([]byte, 0, max(need, 256<<10))
 		}
@@ -358,58 +359,78 @@ func putNewRecords(tx *bolt.Tx, a *aggregate, rs []*BuildRecord) error {
 		arena = append(putTime(arena, start), r.ID.UUID[:]...)
 		wk := cut(from)
 		from = len(arena)
-		arena = append(append(arena, r.ID.PortDir...), r.Origin()[len(r.ID.PortDir):]...)
-		arena = append(putTime(append(arena, 0), start), r.ID.UUID[:]...)
-		pk := cut(from)
-		from = len(arena)
-		arena = binary.AppendVarint(append(arena, statusCode(r.Status)), int64(r.Duration))
-		pv := cut(from)
-		from = len(arena)
 		arena = appendRecord(arena, r)
 		rv := cut(from)
+		// The history value: a link, filled in below, then the summary.
 		from = len(arena)
-		arena = appendSummary(arena, r)
-		sv := cut(from)
+		arena = appendSummary(append(arena, make([]byte, linkSize)...), r)
+		hv := cut(from)
 		code := statusCode(r.Status)
 		builds = append(builds, kv{r.ID.UUID[:], rv})
-		history = append(history, kv{hk, sv})
-		ports = append(ports, kv{pk, pv})
+		history[i] = kv{hk, hv}
 		workers = append(workers, kv{wk, codes[code : code+1]})
 		if r.RunID != uuid.Nil {
 			runbuilds = append(runbuilds, kv{runBuildKey(r), []byte{}})
 		}
-		if r.Status == StatusSuccess {
-			o := r.Origin()
-			c := succ[o]
-			if c == nil {
-				c = &acc{}
-				succ[o] = c
-			}
-			if c.latest == nil || newer(hk, c.latest) {
-				c.latest = hk
-			}
-			c.n++
-			c.sum += int64(r.Duration)
-		}
 	}
+	// The records by origin, newest first within each.
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(x, y int) int {
+		if c := strings.Compare(origins[x], origins[y]); c != 0 {
+			return c
+		}
+		return bytes.Compare(history[y].k, history[x].k)
+	})
 	pc := tx.Bucket(bPackages).Cursor()
 	ic := tx.Bucket(bInputs).Cursor()
-	packages := make([]kv, 0, len(succ))
-	var inputs []kv
-	for o, c := range succ {
-		p := pkgEntry{latest: c.latest, n: c.n, sum: c.sum}
-		latest := true
+	var packages, inputs []kv
+	var late []*BuildRecord
+	linked := make([]kv, 0, n)
+	for lo := 0; lo < n; {
+		o := origins[order[lo]]
+		hi := lo + 1
+		for hi < n && origins[order[hi]] == o {
+			hi++
+		}
+		run := order[lo:hi]
+		lo = hi
 		ok := []byte(o)
+		var p pkgEntry
 		cur := get(pc, ok)
 		if cur != nil {
-			old, err := decodePkg(cur)
-			if err != nil {
+			var err error
+			if p, err = decodePkg(cur); err != nil {
 				return fmt.Errorf("packages entry %s: %w", o, err)
 			}
-			p.n += old.n
-			p.sum += old.sum
-			if newer(old.latest, p.latest) {
-				p.latest, latest = old.latest, false
+		}
+		if p.head != nil && bytes.Compare(history[run[len(run)-1]].k, p.head) < 0 {
+			// A new record older than a stored one: linked one by one.
+			for _, i := range run {
+				late = append(late, rs[i])
+			}
+			continue
+		}
+		for j, i := range run {
+			link := p.head
+			if j+1 < len(run) {
+				link = history[run[j+1]].k
+			}
+			copy(history[i].v, link)
+			linked = append(linked, history[i])
+		}
+		p.head = history[run[0]].k
+		// The origin's successes: the first one is its latest.
+		latest := false
+		for _, i := range run {
+			if r := rs[i]; r.Status == StatusSuccess {
+				if !latest && (p.n == 0 || newer(history[i].k, p.latest)) {
+					p.latest, latest = history[i].k, true
+				}
+				p.n++
+				p.sum += int64(r.Duration)
 			}
 		}
 		packages = append(packages, kv{ok, p.encode()})
@@ -423,8 +444,8 @@ func putNewRecords(tx *bolt.Tx, a *aggregate, rs []*BuildRecord) error {
 		list   []kv
 		append bool
 	}{
-		{bBuilds, builds, true}, {bHistory, history, true}, {bPorts, ports, false}, {bWorkers, workers, true},
-		{bRunBuilds, runbuilds, true}, {bPackages, packages, false}, {bInputs, inputs, false},
+		{bBuilds, builds, true}, {bHistory, linked, true}, {bWorkers, workers, true}, {bRunBuilds, runbuilds, true},
+		{bPackages, packages, false}, {bInputs, inputs, false},
 	} {
 		if len(x.list) == 0 {
 			continue
@@ -433,8 +454,18 @@ func putNewRecords(tx *bolt.Tx, a *aggregate, rs []*BuildRecord) error {
 		if x.append {
 			b.FillPercent = appendFill
 		}
-		if err := putAll(b, x.list, x.append); err != nil {
+		if err := putAll(b, x.list); err != nil {
 			return err
+		}
+	}
+	for _, r := range late {
+		if err := linkRecord(tx, r); err != nil {
+			return err
+		}
+		if r.Status == StatusSuccess {
+			if err := addSuccessEntry(tx, r); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

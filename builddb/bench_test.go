@@ -2,6 +2,7 @@ package builddb
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -62,6 +63,14 @@ func bigDB(b *testing.B) string {
 		dir = filepath.Join(dir, "go-dsynth")
 		os.MkdirAll(dir, 0o755)
 		bigPath = filepath.Join(dir, fmt.Sprintf("builddb-bench-s%d-c%d-r%d-%d-f95.db", SchemaVersion, codecVersion, recordVersion, benchRecords))
+		// Fixtures of other schema or codec versions are of no more use.
+		if stale, _ := filepath.Glob(filepath.Join(dir, "builddb-bench-*.db")); len(stale) > 0 {
+			for _, f := range stale {
+				if f != bigPath {
+					os.Remove(f)
+				}
+			}
+		}
 		if db, err := Open(bigPath, Options{ReadOnly: true}); err == nil {
 			n, _ := db.Count()
 			db.Close()
@@ -142,6 +151,11 @@ func benchWrite(b *testing.B, batch int) {
 	for i := range rs {
 		rs[i] = benchRecord(i)
 	}
+	timeWrites(b, db, rs, batch)
+}
+
+// timeWrites times writing rs into db, batch records per transaction.
+func timeWrites(b *testing.B, db *DB, rs []*BuildRecord, batch int) {
 	b.ResetTimer()
 	for i := 0; i < len(rs); i += batch {
 		if err := db.PutBatch(rs[i:min(i+batch, len(rs))]); err != nil {
@@ -153,6 +167,70 @@ func benchWrite(b *testing.B, batch int) {
 
 // BenchmarkWriteBatched writes 1,000 records per transaction (fsync on).
 func BenchmarkWriteBatched(b *testing.B) { benchWrite(b, 1000) }
+
+// BenchmarkWriteBatchedInto1M writes batches of 1,000 records into a copy
+// of the 1,000,000-record database: the steady state of a long history,
+// where bbolt reuses freed pages across a large file rather than appending.
+func BenchmarkWriteBatchedInto1M(b *testing.B) {
+	path := filepath.Join(b.TempDir(), FileName)
+	if err := copySynced(bigDB(b), path); err != nil {
+		b.Fatal(err)
+	}
+	db, err := Open(path, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	rs := make([]*BuildRecord, b.N)
+	for i := range rs {
+		rs[i] = benchRecord(benchRecords + i)
+	}
+	timeWrites(b, db, rs, 1000)
+}
+
+// BenchmarkWriteBatchedRandomOrigins is BenchmarkWriteBatched with the
+// origins of consecutive records spread over the whole port list (in
+// benchRecord each batch's origins come in 60 runs of neighbours). Every
+// record rewrites its origin's packages entry, so a batch then dirties
+// most of that bucket's pages.
+func BenchmarkWriteBatchedRandomOrigins(b *testing.B) {
+	db, err := Open(filepath.Join(b.TempDir(), FileName), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	rs := make([]*BuildRecord, b.N)
+	for i := range rs {
+		rs[i] = benchRecord(i)
+		// 7919 is prime to 30,000: a permutation of the origins.
+		o := (i * 7919) % benchOrigins
+		rs[i].ID.PortDir = fmt.Sprintf("cat%02d/port-%05d", o%60, o)
+	}
+	timeWrites(b, db, rs, 1000)
+}
+
+// copySynced copies file src to dst and syncs dst, so that the first
+// timed commit does not flush the copy.
+func copySynced(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
 
 // BenchmarkWriteOneTx writes one record per transaction (fsync on).
 func BenchmarkWriteOneTx(b *testing.B) { benchWrite(b, 1) }

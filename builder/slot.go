@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/builder/events"
+	"github.com/go-dsynth/go-dsynth/dsynthfmt"
 	"github.com/go-dsynth/go-dsynth/environment"
 	"github.com/go-dsynth/go-dsynth/internal/sysload"
 	"github.com/go-dsynth/go-dsynth/ports"
-	"github.com/go-dsynth/go-dsynth/report"
 	"golang.org/x/sys/unix"
 )
 
@@ -221,7 +221,7 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 	if cause := context.Cause(pctx); errors.Is(cause, errWatchdog) {
 		mins := int(limit / time.Minute)
 		r.log.Watchdog(r.origin.String(), ph.Name, mins, 0)
-		b.log(r.slot, "%s", report.WatchdogText(r.origin.String(), ph.Name, int(ph.Watchdog/time.Minute), int((limit+time.Minute-1)/time.Minute)))
+		b.log(r.slot, "%s", dsynthfmt.WatchdogText(r.origin.String(), ph.Name, int(ph.Watchdog/time.Minute), int((limit+time.Minute-1)/time.Minute)))
 		r.log.PhaseResult(false, elapsed, 0)
 		return false, fmt.Sprintf("watchdog timeout after %v without output", limit.Round(time.Second)), errWatchdog
 	}
@@ -231,7 +231,7 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 	}
 	if result.ExitCode != 0 {
 		r.log.PhaseResult(false, elapsed, 0)
-		b.log(r.slot, "%s Build phase '%s' failed exit %d", r.origin, ph.Name, result.ExitCode)
+		b.log(r.slot, "%s", dsynthfmt.PhaseFailedText(r.origin.String(), ph.Name, result.ExitCode))
 		reason := fmt.Sprintf("exit %d", result.ExitCode)
 		if tail := r.tap.lastLines(); tail != "" {
 			reason += ": " + tail

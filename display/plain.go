@@ -73,7 +73,7 @@ func (p *Plain) Handle(e events.Event) {
 		}
 	}
 	if f, ok := e.(events.RunFinished); ok {
-		if err := WriteSummary(p.w, &p.state, f.Duration); err != nil && p.err == nil {
+		if err := writeSummary(p.w, &p.state, f.Duration); err != nil && p.err == nil {
 			p.err = err
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/go-dsynth/go-dsynth/dsynthfmt"
 )
 
 // The screen's fixed text, as dsynth lays it out on an 80-column terminal.
@@ -95,13 +97,11 @@ func header1(s *State) string {
 	}
 	b = put(b, colImpulse, fmt.Sprintf("%-6d", s.Impulse))
 	if !s.Start.IsZero() {
-		t := int64(s.Elapsed() / time.Second)
-		h, m, sec := t/3600, t/60%60, t%60
-		if h > 99 {
-			b = put(b, colTim-1, fmt.Sprintf("%3d:%02d:%02d", h, m, sec))
-		} else {
-			b = put(b, colTim, fmt.Sprintf("%02d:%02d:%02d", h, m, sec))
+		el, col := dsynthfmt.HMS(s.Elapsed()), colTim
+		if len(el) > len("00:00:00") {
+			col-- // three-digit hours start a column earlier
 		}
+		b = put(b, col, el)
 	}
 	return string(b)
 }
@@ -128,7 +128,7 @@ func slotRow(s *State, sl Slot) string {
 	if sl.Status == SlotRunning {
 		phase = sl.Phase
 	}
-	b = put(b, colDuration, Clock(d))
+	b = put(b, colDuration, dsynthfmt.HMS(d))
 	b = put(b, colPhase, fmt.Sprintf("%-16.16s", phase))
 	b = put(b, colOrigin, fmt.Sprintf("%-38.38s", sl.Origin))
 	if sl.Lines > 9999999 {

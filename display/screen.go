@@ -312,7 +312,7 @@ func (s *Screen) giveUpLocked() {
 	s.leave()
 	if s.st.Finished {
 		if s.summary {
-			if err := WriteSummary(s.f, &s.st, s.runTime); err != nil && s.err == nil {
+			if err := writeSummary(s.f, &s.st, s.runTime); err != nil && s.err == nil {
 				s.err = err
 			}
 		}
@@ -345,7 +345,7 @@ func (s *Screen) Stop() error {
 	if s.onScreen {
 		s.leave()
 		if s.summary && s.st.Finished {
-			if err := WriteSummary(s.f, &s.st, s.runTime); err != nil && s.err == nil {
+			if err := writeSummary(s.f, &s.st, s.runTime); err != nil && s.err == nil {
 				s.err = err
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,8 +75,10 @@ func TestStateLogTail(t *testing.T) {
 	if s.Log[0] != "[002] line 50" || s.Log[LogKeep-1] != fmt.Sprintf("[000] line %d", LogKeep+49) {
 		t.Errorf("tail = %q … %q", s.Log[0], s.Log[LogKeep-1])
 	}
+	// dsynth writes a multi-line text as one entry, tagged once, and its
+	// screen shows the log file's lines.
 	s.Apply(events.Log{Time: at(1), Slot: -1, Text: "two\nlines\n"})
-	if n := len(s.Log); s.Log[n-2] != "[XXX] two" || s.Log[n-1] != "[XXX] lines" {
+	if n := len(s.Log); s.Log[n-2] != "[XXX] two" || s.Log[n-1] != "lines" {
 		t.Errorf("multi-line log: %q", s.Log[n-2:])
 	}
 }
@@ -123,6 +126,9 @@ func TestFormats(t *testing.T) {
 			"[003] SKIPPD a/b - c/d"},
 		{events.PortFinished{Slot: 3, Origin: "a/b", Outcome: events.Ignored, Reason: "r"},
 			"[003] IGNORD a/b - r"},
+		// dsynth applies "##" to the whole formatted line, reasons included.
+		{events.PortFinished{Slot: 3, Origin: "a/b", Outcome: events.Ignored, Reason: "x##y"},
+			"[003] IGNORD a/b - x" + strings.Repeat(" ", 58) + "y"},
 		{events.PortFinished{Slot: -1, Origin: "a/b", Outcome: events.Meta}, "[XXX] a/b meta-node complete"},
 		{events.PortFinished{Slot: -1, Origin: "a/b", Outcome: events.AlreadyBuilt}, "[XXX] a/b Already-Built"},
 		{events.Log{Slot: 7, Text: "Build phase 'build' failed exit 2\n"}, "[007] Build phase 'build' failed exit 2"},
@@ -136,12 +142,9 @@ func TestFormats(t *testing.T) {
 		}
 	}
 	// A line too long for column 80 keeps its text and loses the marker.
-	long := alignRight("[000] SUCCESS " + string(make([]byte, 0)) + "x/" + fmt.Sprintf("%070d", 0) + " ##00:00:01")
-	if long != "[000] SUCCESS x/"+fmt.Sprintf("%070d", 0)+" 00:00:01" {
-		t.Errorf("long line = %q", long)
-	}
-	if got := Clock(123*time.Hour + 61*time.Second); got != "123:01:01" {
-		t.Errorf("Clock = %q", got)
+	long := eventLines(events.PortFinished{Slot: 0, Origin: "x/" + fmt.Sprintf("%070d", 0), Outcome: events.Built, Duration: time.Second})
+	if len(long) != 1 || long[0].text != "[000] SUCCESS x/"+fmt.Sprintf("%070d", 0)+" 00:00:01" {
+		t.Errorf("long line = %+v", long)
 	}
 }
 

@@ -18,17 +18,17 @@
 //     files (one entry per completion, appended in place, rotating past
 //     50,000 bytes).
 //
-// Every line and JSON document is produced by a pure function (StartLine,
-// FailureLine, Align, FinalBlock, SummaryJSON, HistoryEntry, …) so formats
+// Every line and JSON document is produced by a pure function so formats
 // are tested byte for byte without files; the writers only add file I/O.
+// The results-log lines (START, SUCCESS, FAILURE, …, the final block) come
+// from package dsynthfmt, which the display and the builder share; the
+// per-port log's texts (PhaseBanner, PhaseResultText, WatchdogNotice) and
+// the web report's (SummaryJSON, HistoryEntry, …) are this package's.
 //
 // # Formats
 //
-// In dsynth's log formats "##" right-aligns the rest of the line so that it
-// ends in column 79 (column 80 counting the newline); see Align. A slot is
-// printed as [NNN] (%03d) and a line without a slot as [XXX]. A port whose
-// outcome makes others unbuildable carries " N", the number of transitive
-// dependents it skips, right after its origin; it is omitted when zero.
+// The log line formats ("##" alignment, [NNN]/[XXX] slot tags, the " N"
+// skip suffix) are described in package dsynthfmt.
 //
 // Known dsynth quirks reproduced on purpose: a port that a worker reports as
 // ignored goes to 04_skipped_list.log ("IGNORD"), not 03; the history "info"

@@ -6,11 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/builder/events"
+	"github.com/go-dsynth/go-dsynth/dsynthfmt"
 )
 
 // The numbered logs (see LogName).
@@ -202,23 +202,13 @@ func (l *Logs) handleLocked(e events.Event) {
 		l.tally = tally{}
 		l.missing = 0
 	case events.PortStarted:
-		l.write(LogResults, StartLine(e.Slot, e.Origin, e.IDep, e.DepI, e.DepIDepth, e.DepSizeGB), echoPlain)
+		l.write(LogResults, dsynthfmt.StartLine(e.Slot, e.Origin, e.IDep, e.DepI, e.DepIDepth, e.DepSizeGB), echoPlain)
 	case events.PortFinished:
 		l.finished(e)
 	case events.WorkerLimit:
-		line := e.Line
-		if line == "" {
-			line = WorkerLimitLine(e.From, e.To)
-		} else if !strings.HasPrefix(line, "[") {
-			line = "[XXX] " + line
-		}
-		l.write(LogResults, Align(line), echoNone)
+		l.write(LogResults, dsynthfmt.WorkerLimitLine(e.From, e.To, e.Line), echoNone)
 	case events.Log:
-		line := e.Text
-		if !e.Bare {
-			line = SlotTag(e.Slot) + " " + line
-		}
-		line = Align(strings.TrimSuffix(line, "\n"))
+		line := dsynthfmt.LogLine(e.Slot, e.Bare, e.Text)
 		f := int(e.File)
 		if f <= LogResults || f >= len(logNames) {
 			f = LogResults
@@ -231,7 +221,7 @@ func (l *Logs) handleLocked(e events.Event) {
 		}
 		l.missing = e.Counts.Missing
 		t := l.tally
-		block := FinalBlock(FinalCounts{
+		block := dsynthfmt.FinalBlock(dsynthfmt.FinalCounts{
 			Queue: l.queued - t.alreadyBuilt, Built: t.built, Ignored: t.ignored,
 			Skipped: t.skipped, Failed: t.failed, Missing: l.missing, Metas: t.meta,
 		}, d)
@@ -244,33 +234,33 @@ func (l *Logs) finished(e events.PortFinished) {
 	switch e.Outcome {
 	case events.Built, events.Fetched:
 		l.tally.built++
-		l.write(LogSuccess, SuccessLine(e.Slot, e.Origin, e.Duration), echoGreen)
+		l.write(LogSuccess, dsynthfmt.SuccessLine(e.Slot, e.Origin, e.Duration), echoGreen)
 	case events.Failed:
 		l.tally.failed++
-		l.write(LogFailure, FailureLine(e.Slot, e.Origin, e.SkippedDependents, e.Phase, e.Duration), echoRed)
+		l.write(LogFailure, dsynthfmt.FailureLine(e.Slot, e.Origin, e.SkippedDependents, e.Phase, e.Duration), echoRed)
 	case events.Ignored:
 		l.tally.ignored++
 		if e.Slot >= 0 {
-			l.write(LogSkipped, WorkerIgnoredLine(e.Slot, e.Origin, e.SkippedDependents, e.Reason), echoPlain)
+			l.write(LogSkipped, dsynthfmt.WorkerIgnoredLine(e.Slot, e.Origin, e.SkippedDependents, e.Reason), echoPlain)
 		} else {
-			l.write(LogIgnored, IgnoredLine(e.Origin, e.SkippedDependents, e.Reason), echoPlain)
+			l.write(LogIgnored, dsynthfmt.IgnoredLine(e.Origin, e.SkippedDependents, e.Reason), echoPlain)
 		}
 	case events.Skipped:
 		l.tally.skipped++
 		if e.Slot >= 0 {
-			l.write(LogSkipped, WorkerSkippedLine(e.Slot, e.Origin, e.SkippedDependents, e.Reason), echoPlain)
+			l.write(LogSkipped, dsynthfmt.WorkerSkippedLine(e.Slot, e.Origin, e.SkippedDependents, e.Reason), echoPlain)
 		} else {
-			l.write(LogSkipped, SkippedLine(e.Origin, e.SkippedDependents, e.Reason), echoPlain)
+			l.write(LogSkipped, dsynthfmt.SkippedLine(e.Origin, e.SkippedDependents, e.Reason), echoPlain)
 		}
 	case events.Meta:
 		l.tally.meta++
-		l.write(LogSuccess, MetaCompleteLine(e.Origin), echoPlain)
+		l.write(LogSuccess, dsynthfmt.MetaCompleteLine(e.Origin), echoPlain)
 	case events.AlreadyBuilt:
 		if e.Dummy {
-			l.write(LogResults, MetaAlreadyBuiltLine(e.Origin), echoNone)
+			l.write(LogResults, dsynthfmt.MetaAlreadyBuiltLine(e.Origin), echoNone)
 		} else {
 			l.tally.alreadyBuilt++
-			l.write(LogResults, AlreadyBuiltLine(e.Origin), echoNone)
+			l.write(LogResults, dsynthfmt.AlreadyBuiltLine(e.Origin), echoNone)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/builder/events"
+	"github.com/go-dsynth/go-dsynth/dsynthfmt"
 )
 
 // fakeClock is an injectable clock for the writers.
@@ -58,14 +59,14 @@ func sampleRun(c *fakeClock, s events.Subscriber) {
 	s.Handle(events.WorkerLimit{Time: at(c), From: 1, To: 2, Line: "[XXX] Load=0.50  ( 2) Swap=0.00%( 2) Mem=0.00G( 2) Adjust Workers 1->2"})
 	c.Add(3 * time.Minute)
 	s.Handle(events.PortFinished{Time: at(c), Slot: 0, Origin: "devel/gmake2", Outcome: events.Built, Duration: hmsd(0, 3, 10)})
-	s.Handle(events.Log{Time: at(c), Slot: 1, Text: PhaseFailedText("lang/rust", "build", 2)})
+	s.Handle(events.Log{Time: at(c), Slot: 1, Text: dsynthfmt.PhaseFailedText("lang/rust", "build", 2)})
 	s.Handle(events.PortFinished{Time: at(c), Slot: 1, Origin: "lang/rust", Outcome: events.Failed, Phase: "build", SkippedDependents: 2, Duration: hmsd(0, 3, 12)})
 	s.Handle(events.PortFinished{Time: at(c), Slot: -1, Origin: "www/firefox", Outcome: events.Skipped, Reason: "lang/rust ", SkippedDependents: 1})
 	s.Handle(events.PortFinished{Time: at(c), Slot: -1, Origin: "www/ff-addon", Outcome: events.Skipped, Reason: "www/firefox->lang/rust "})
 	s.Handle(events.PortFinished{Time: at(c), Slot: -1, Origin: "games/broken", Outcome: events.Ignored, Reason: "is marked as broken: no "})
 	s.Handle(events.PortFinished{Time: at(c), Slot: 0, Origin: "net/late", Outcome: events.Ignored, Reason: "is forbidden "})
 	s.Handle(events.PortFinished{Time: at(c), Slot: -1, Origin: "lang/python3", Outcome: events.Meta})
-	s.Handle(events.Log{Time: at(c), Slot: -1, Text: LostText("x/lost", 0x10), File: events.LogAbnormal})
+	s.Handle(events.Log{Time: at(c), Slot: -1, Text: dsynthfmt.LostText("x/lost", 0x10), File: events.LogAbnormal})
 	s.Handle(events.Log{Time: at(c), Slot: -1, Text: "SCANLEAVES 00000000 x/y", File: events.LogDebug, Bare: true})
 	c.Add(time.Minute)
 	s.Handle(events.RunFinished{Time: at(c), Duration: hmsd(0, 4, 2), Counts: events.Counts{Missing: 1}})

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/go-dsynth/go-dsynth/dsynthfmt"
 )
 
 // ErrClosed is returned by PortLog methods after Close.
@@ -47,6 +49,15 @@ func PortLogPath(logsDir, origin string) string {
 	return filepath.Join(logsDir, PortLogName(origin))
 }
 
+// PortLogName is the per-port log's file name for an origin
+// ("category/port[@flavor]"): "category___port[@flavor].log".
+func PortLogName(origin string) string {
+	if !strings.Contains(origin, "/") {
+		return "___" + origin + ".log" // as dsynth: an empty category
+	}
+	return strings.Replace(origin, "/", "___", 1) + ".log"
+}
+
 // CreatePortLog creates or truncates origin's log in logsDir, as dsynth
 // does when a worker starts on a port.
 func CreatePortLog(logsDir, origin string) (*PortLog, error) {
@@ -74,13 +85,13 @@ func PhaseBanner(name string) string {
 // followed by "SUCCEEDED HH:MM:SS".
 func PhaseResultText(ok bool, elapsed time.Duration, memUse int64) string {
 	if !ok {
-		return "\nFAILED " + HMS(elapsed) + "\n"
+		return "\nFAILED " + dsynthfmt.HMS(elapsed) + "\n"
 	}
 	s := "\n"
 	if memUse != 0 {
 		s += fmt.Sprintf("Extracted Memory Use: %6.2fM\n", float64(memUse)/(1024*1024))
 	}
-	return s + "SUCCEEDED " + HMS(elapsed) + "\n"
+	return s + "SUCCEEDED " + dsynthfmt.HMS(elapsed) + "\n"
 }
 
 // WatchdogNotice is the notice a watchdog kill inserts into a per-port
@@ -149,7 +160,7 @@ func (l *PortLog) Total(elapsed time.Duration) error {
 	owed := l.blank
 	l.blank = false
 	l.mu.Unlock()
-	s := "TOTAL TIME " + HMS(elapsed) + "\n"
+	s := "TOTAL TIME " + dsynthfmt.HMS(elapsed) + "\n"
 	if owed {
 		s += "\n"
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/go-dsynth/go-dsynth/dsynthfmt"
 )
 
 // Summary is the content of Report/summary.json. The json tags give the
@@ -71,11 +73,11 @@ func Kickoff(t time.Time) string {
 // ElapsedField formats a duration for summary.json: " HH:MM:SS", or
 // "%3d:MM:SS" once past 99 hours.
 func ElapsedField(d time.Duration) string {
-	h, m, s := hms(d)
-	if h > 99 {
-		return fmt.Sprintf("%3d:%02d:%02d", h, m, s)
+	s := dsynthfmt.HMS(d)
+	if len(s) > len("00:00:00") {
+		return s // dsynth's %3d hours
 	}
-	return fmt.Sprintf(" %02d:%02d:%02d", h, m, s)
+	return " " + s
 }
 
 // SwapField formats swap use in percent (%5.1f); a negative value means
@@ -216,7 +218,7 @@ func HistoryInfo(result, phase, reason string, skipped int) string {
 		if phase == "" {
 			phase = "unknown"
 		}
-		return phase + ":" + SkipSuffix(skipped)
+		return phase + ":" + dsynthfmt.SkipSuffix(skipped)
 	case ResultIgnored:
 		return fmt.Sprintf("%s:|:%d", reason, max(skipped, 0))
 	case ResultSkipped:

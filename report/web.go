@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/builder/events"
+	"github.com/go-dsynth/go-dsynth/dsynthfmt"
 )
 
 //go:embed web/index.html web/progress.css web/progress.js
@@ -219,13 +220,13 @@ func (w *Web) prepare() error {
 
 func (w *Web) finished(e events.PortFinished) {
 	item := HistoryItem{
-		Elapsed: HMS(e.At().Sub(w.start)),
+		Elapsed: dsynthfmt.HMS(e.At().Sub(w.start)),
 		ID:      "-1",
 		Origin:  e.Origin,
 	}
 	if e.Slot >= 0 {
 		item.ID = fmt.Sprintf("%02d", e.Slot)
-		item.Duration = HMS(e.Duration)
+		item.Duration = dsynthfmt.HMS(e.Duration)
 		if s := w.slot(e.Slot); s != nil {
 			// dsynth's slot goes back to Idle once the master has seen
 			// the completion.

@@ -1,4 +1,4 @@
-package report
+package dsynthfmt
 
 import (
 	"strings"
@@ -50,10 +50,23 @@ func TestLineFormats(t *testing.T) {
 			"[007] IGNORD a/b 1 - r ", false},
 		{"worker skipped", WorkerSkippedLine(7, "a/b", 0, "r "),
 			"[007] SKIPPD a/b - r ", false},
+		// dsynth applies "##" to the formatted entry, arguments included.
+		{"reason with a mark", SkippedLine("a/b", 0, "x##y"),
+			"[XXX] a/b skipped due to x" + sp(52) + "y", true},
 		{"meta complete", MetaCompleteLine("lang/python"), "[XXX] lang/python meta-node complete", false},
 		{"already built", AlreadyBuiltLine("devel/gmake"), "[XXX] devel/gmake Already-Built", false},
 		{"meta already built", MetaAlreadyBuiltLine("lang/python"), "[XXX] lang/python META-ALREADY-BUILT", false},
-		{"worker limit fallback", WorkerLimitLine(4, 5), "[XXX] Adjust Workers 4->5", false},
+		{"worker limit fallback", WorkerLimitLine(4, 5, ""), "[XXX] Adjust Workers 4->5", false},
+		{"worker limit line", WorkerLimitLine(4, 3, "[XXX] Load=9.12  ( 3) Adjust Workers 4->3\n"),
+			"[XXX] Load=9.12  ( 3) Adjust Workers 4->3", false},
+		{"worker limit untagged", WorkerLimitLine(2, 3, "Load=1.00 Adjust Workers 2->3"),
+			"[XXX] Load=1.00 Adjust Workers 2->3", false},
+		{"log", LogLine(7, false, "Build phase 'build' failed exit 2\n"), "[007] Build phase 'build' failed exit 2", false},
+		{"log no slot", LogLine(-1, false, "pkg version 1.21.3"), "[XXX] pkg version 1.21.3", false},
+		{"log bare", LogLine(-1, true, "Check Template: Good"), "Check Template: Good", false},
+		{"log aligned", LogLine(1, false, "x ##y"), "[001] x " + sp(70) + "y", true},
+		{"log one newline dropped", LogLine(1, false, "x\n\n"), "[001] x\n", false},
+		{"log multi-line, tagged once", LogLine(-1, false, "two\nlines\n"), "[XXX] two\nlines", false},
 		{"watchdog text", WatchdogText("a/b", "build", 180, 360),
 			"a/b WATCHDOG TIMEOUT in build after 180 minutes (360 min scaled)", false},
 		{"phase failed text", PhaseFailedText("a/b", "configure", 1), "a/b Build phase 'configure' failed exit 1", false},
@@ -80,6 +93,7 @@ func TestAlign(t *testing.T) {
 		{strings.Repeat("x", 79) + "##y", strings.Repeat("x", 79) + "y"},       // one too many: mark dropped
 		{"a##b##c", "a" + sp(74) + "b##c"},                                     // only the first mark counts
 		{"[XXX] Load=1.00  ( 8) ##x", "[XXX] Load=1.00  ( 8) " + sp(56) + "x"}, // spaces before the mark are kept
+		{"a##b\nc", "a" + sp(75) + "b\nc"},                                     // the tail runs to the entry's end
 	}
 	for _, tc := range tests {
 		if got := Align(tc.in); got != tc.want {
@@ -99,22 +113,11 @@ func TestSmallFormats(t *testing.T) {
 	eq("slot 1000", SlotTag(1000), "[1000]")
 	eq("no slot", SlotTag(-1), "[XXX]")
 	eq("hms", HMS(hmsd(2, 3, 4)+900*time.Millisecond), "02:03:04")
+	eq("hms past 99h", HMS(hmsd(123, 1, 1)), "123:01:01")
 	eq("hms negative", HMS(-time.Second), "00:00:00")
+	eq("hms just below zero", HMS(-time.Millisecond), "00:00:00")
 	eq("skip 0", SkipSuffix(0), "")
 	eq("skip 12", SkipSuffix(12), " 12")
-	eq("port log", PortLogName("editors/vim@gtk3"), "editors___vim@gtk3.log")
-	eq("port log plain", PortLogName("devel/gmake"), "devel___gmake.log")
-	eq("port log no category", PortLogName("gmake"), "___gmake.log")
-	eq("elapsed", ElapsedField(hmsd(1, 2, 3)), " 01:02:03")
-	eq("elapsed 99h", ElapsedField(hmsd(99, 59, 59)), " 99:59:59")
-	eq("elapsed past 99h", ElapsedField(hmsd(100, 0, 1)), "100:00:01")
-	eq("swap", SwapField(0), "  0.0")
-	eq("swap 12.34", SwapField(12.34), " 12.3")
-	eq("no swap", SwapField(-1), "-    ")
-	eq("load", LoadField(7.94), "  7.9")
-	eq("load huge", LoadField(1234.5), " 1234")
-	eq("kickoff", Kickoff(time.Date(2025, 1, 1, 18, 0, 0, 0, time.FixedZone("CET", 3600))), " 01-Jan-2025 17:00:00 UTC")
-	eq("kickoff day pad", Kickoff(time.Date(2025, 3, 9, 8, 5, 7, 0, time.UTC)), " 09-Mar-2025 08:05:07 UTC")
 }
 
 func TestFinalBlock(t *testing.T) {
@@ -132,35 +135,5 @@ func TestFinalBlock(t *testing.T) {
 		"\n"
 	if got != want {
 		t.Fatalf("got\n%q\nwant\n%q", got, want)
-	}
-}
-
-func TestRates(t *testing.T) {
-	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	r := NewRates(start)
-	at := func(s int) time.Time { return start.Add(time.Duration(s) * time.Second) }
-	for i := 0; i < 5; i++ {
-		r.Complete(at(2))
-	}
-	if ph, im := r.At(at(19)); ph != 0 || im != 0 {
-		t.Fatalf("first 20 s: got %d/%d, want 0/0", ph, im)
-	}
-	// 5 completions at 100 s: 5×3600/100 = 180, impulse the same before 600 s.
-	if ph, im := r.At(at(100)); ph != 180 || im != 180 {
-		t.Fatalf("at 100 s: got %d/%d, want 180/180", ph, im)
-	}
-	// 60 more, one every 10 s from 610 to 1200.
-	for s := 610; s <= 1200; s += 10 {
-		r.Complete(at(s))
-	}
-	// At 1200 s: 65×3600/1200 = 195; the last ten minutes hold the
-	// completions after 601 s: 60 of them → 60×6 = 360.
-	if ph, im := r.At(at(1200)); ph != 195 || im != 360 {
-		t.Fatalf("at 1200 s: got %d/%d, want 195/360", ph, im)
-	}
-	// At 1800 s nothing happened for ten minutes but the 1200 s one is
-	// 600 s old: dsynth's window is 599 s, so it no longer counts.
-	if _, im := r.At(at(1800)); im != 0 {
-		t.Fatalf("at 1800 s: impulse %d, want 0", im)
 	}
 }

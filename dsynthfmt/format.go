@@ -1,4 +1,4 @@
-package report
+package dsynthfmt
 
 import (
 	"fmt"
@@ -10,10 +10,12 @@ import (
 // newline (dsynth leaves the 80th column of a terminal free).
 const LineWidth = 80
 
-// Align applies dsynth's "##" rule to one log line given without its
-// newline: the first "##" is removed and, when the line fits, enough spaces
-// are put in its place for the line to end in column LineWidth-1. A line too
-// long to align just loses the mark; a line without one is returned as is.
+// Align applies dsynth's "##" rule to one log entry given without its final
+// newline: the first "##" is removed and, when the entry fits, enough spaces
+// are put in its place for it to end in column LineWidth-1. An entry too
+// long to align just loses the mark; one without a mark is returned as is.
+// As in dsynth, the rule applies to the whole entry, so in a multi-line
+// entry everything after the mark counts as its tail.
 func Align(line string) string {
 	i := strings.Index(line, "##")
 	if i < 0 {
@@ -40,16 +42,11 @@ func SlotTag(slot int) string {
 // seconds; the hours keep growing past 99). Negative durations print as
 // 00:00:00.
 func HMS(d time.Duration) string {
-	h, m, s := hms(d)
-	return fmt.Sprintf("%02d:%02d:%02d", h, m, s)
-}
-
-func hms(d time.Duration) (h, m, s int64) {
 	t := int64(d / time.Second)
 	if t < 0 {
 		t = 0
 	}
-	return t / 3600, t / 60 % 60, t % 60
+	return fmt.Sprintf("%02d:%02d:%02d", t/3600, t/60%60, t%60)
 }
 
 // SkipSuffix is dsynth's "[ N]": " N" when skipped > 0, "" otherwise.
@@ -119,10 +116,31 @@ func MetaAlreadyBuiltLine(origin string) string {
 	return "[XXX] " + origin + " META-ALREADY-BUILT"
 }
 
-// WorkerLimitLine is the 00 line for a worker-limit change whose event
-// carries no preformatted line.
-func WorkerLimitLine(from, to int) string {
-	return fmt.Sprintf("[XXX] Adjust Workers %d->%d", from, to)
+// WorkerLimitLine is 00's line for a worker-limit change. line is the
+// scheduler's preformatted line ("[XXX] Load=… Adjust Workers A->B"), its
+// newline optional; it gets "[XXX] " in front when it has no slot tag.
+// Without one, the line is "[XXX] Adjust Workers from->to".
+func WorkerLimitLine(from, to int, line string) string {
+	line = strings.TrimSuffix(line, "\n")
+	switch {
+	case line == "":
+		line = fmt.Sprintf("[XXX] Adjust Workers %d->%d", from, to)
+	case !strings.HasPrefix(line, "["):
+		line = "[XXX] " + line
+	}
+	return Align(line)
+}
+
+// LogLine is 00's entry for a free-form text logged by a slot (slot -1:
+// none): the text behind the slot tag, or alone when bare (scan and hook
+// stderr, template checks), its final newline dropped and the "##" rule
+// applied. As dsynth writes such a text in one piece, a multi-line text
+// stays one entry: only its first line gets the tag.
+func LogLine(slot int, bare bool, text string) string {
+	if !bare {
+		text = SlotTag(slot) + " " + text
+	}
+	return Align(strings.TrimSuffix(text, "\n"))
 }
 
 // WatchdogText is the text of 00's watchdog line (publish it as a Log event
@@ -169,13 +187,4 @@ func FinalBlock(c FinalCounts, d time.Duration) string {
 		"Duration: %s\n"+
 		"\n",
 		c.Queue, c.Built, c.Ignored, c.Skipped, c.Failed, c.Missing, c.Metas, HMS(d))
-}
-
-// PortLogName is the per-port log's file name for an origin
-// ("category/port[@flavor]"): "category___port[@flavor].log".
-func PortLogName(origin string) string {
-	if !strings.Contains(origin, "/") {
-		return "___" + origin + ".log" // as dsynth: an empty category
-	}
-	return strings.Replace(origin, "/", "___", 1) + ".log"
 }

@@ -138,3 +138,28 @@ type CleanupResult struct {
 	// Unmounted counts host mounts removed under the slot root.
 	Unmounted int
 }
+
+// CleanupSlots is the loop of every backend's Cleanup: for each slot state
+// file under buildBase, in name order, a slot for which inUse reports a
+// live controller is reported InUse and left alone; any other is handed to
+// clean, which removes what the slot left behind, fills in its result and
+// returns what failed. Every slot has a result, in the same order; the
+// errors are joined.
+func CleanupSlots(buildBase string, inUse func(SlotState) bool, clean func(SlotState, *CleanupResult) error) ([]CleanupResult, error) {
+	states, err := ReadStates(buildBase)
+	if err != nil {
+		return nil, err
+	}
+	var out []CleanupResult
+	var errs []error
+	for _, st := range states {
+		r := CleanupResult{Slot: st.Name}
+		if inUse(st) {
+			r.InUse = true
+		} else if err := clean(st, &r); err != nil {
+			errs = append(errs, err)
+		}
+		out = append(out, r)
+	}
+	return out, errors.Join(errs...)
+}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/go-dsynth/go-dsynth/environment/internal/bsdmount"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -17,6 +16,7 @@ import (
 	"unsafe"
 
 	"github.com/go-dsynth/go-dsynth/environment"
+	"github.com/go-dsynth/go-dsynth/environment/internal/bsdslot"
 	"golang.org/x/sys/unix"
 )
 
@@ -37,15 +37,19 @@ type reaperStatus struct {
 	Reserved2 [15]int32
 }
 
+// backend is what the shared BSD slot code needs to know of DragonFly.
+var backend = bsdslot.Backend{
+	Name:         "dragonfly",
+	NeedsRoot:    "mounting needs root",
+	IgnoreEPERM:  true,
+	KillLeftover: stopHelper,
+	Sys:          bsdslot.Host,
+}
+
 // Env is one DragonFly build slot; it implements environment.Environment.
 type Env struct {
-	mu      sync.Mutex
-	plan    environment.Plan
-	ops     []MountOp
-	mounted []string
-	state   environment.SlotState
-	ready   bool
-	owns    bool // the state file is ours
+	mu   sync.Mutex
+	slot bsdslot.Slot
 }
 
 var _ environment.Environment = (*Env)(nil)
@@ -54,85 +58,52 @@ var _ environment.Environment = (*Env)(nil)
 func New() *Env { return &Env{} }
 
 // Setup validates the plan, mounts everything and copies the template.
-func (e *Env) Setup(ctx context.Context, plan environment.Plan) (err error) {
+func (e *Env) Setup(ctx context.Context, plan environment.Plan) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if err := plan.Validate(); err != nil {
-		return err
-	}
-	if os.Geteuid() != 0 {
-		return fmt.Errorf("environment/dragonfly: mounting needs root: %w", environment.ErrPrivilege)
-	}
+	return backend.Setup(ctx, &e.slot, plan, bsdslot.Hooks{Mounts: mounts})
+}
+
+// mounts translates the plan into runs of mount(8).
+func mounts(plan environment.Plan) ([]bsdslot.Mount, error) {
 	ops, err := MountOps(plan)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	e.plan, e.ops = plan, ops
-	e.state = environment.SlotState{Name: plan.Name, Root: plan.Root, Backend: "dragonfly",
-		Controller: os.Getpid(), Created: time.Now()}
-	if err := environment.CreateState(plan.BuildBase, e.state); err != nil {
-		return err
-	}
-	e.owns = true
-	defer func() {
-		if err != nil {
-			e.teardownLocked()
-		}
-	}()
+	ms := make([]bsdslot.Mount, 0, len(ops))
 	for _, op := range ops {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := os.MkdirAll(op.Target, 0o755); err != nil {
-			return fmt.Errorf("environment/dragonfly: slot %s: %w", plan.Name, err)
-		}
-		argv := op.Argv()
-		if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
-			return fmt.Errorf("environment/dragonfly: slot %s: %s: %v: %s", plan.Name, strings.Join(argv, " "), err, out)
-		}
-		e.mounted = append(e.mounted, op.Target)
-		e.state.Mounts = e.mounted
-		if err := environment.WriteState(plan.BuildBase, e.state); err != nil {
-			return err
-		}
+		ms = append(ms, bsdslot.Mount{Target: op.Target, Make: func() error {
+			argv := op.Argv()
+			if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+				return fmt.Errorf("%s: %v: %s", strings.Join(argv, " "), err, out)
+			}
+			return nil
+		}})
 	}
-	if plan.Template != "" {
-		if err := environment.CopyTree(plan.Template, plan.Root); err != nil {
-			return fmt.Errorf("environment/dragonfly: slot %s: copy template: %w", plan.Name, err)
-		}
-	}
-	e.ready = true
-	return nil
+	return ms, nil
 }
 
 // Execute runs the command through the reaper helper.
 func (e *Env) Execute(ctx context.Context, c environment.Command) (environment.Result, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	res := environment.Result{ExitCode: -1}
-	if !e.ready {
-		return res, fmt.Errorf("environment/dragonfly: slot %s: %w", e.plan.Name, environment.ErrNotReady)
-	}
-	if len(c.Args) == 0 {
-		return res, fmt.Errorf("environment/dragonfly: slot %s: empty command", e.plan.Name)
-	}
-	if _, err := environment.LookPathIn(e.plan.Root, c.Args[0], c.Env); err != nil {
-		res.ExitCode = 127
-		return res, fmt.Errorf("environment/dragonfly: slot %s: %w", e.plan.Name, err)
+	_, res, err := backend.Lookup(&e.slot, c)
+	if err != nil {
+		return res, err
 	}
 	exe, err := os.Executable()
 	if err != nil {
 		return res, fmt.Errorf("environment/dragonfly: %w", err)
 	}
-	cmd := exec.Command(exe, HelperArgs(e.plan.Root, c.Dir, c.Args)...)
+	cmd := exec.Command(exe, HelperArgs(e.slot.Plan.Root, c.Dir, c.Args)...)
 	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Env, c.Stdin, c.Stdout, c.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return res, fmt.Errorf("environment/dragonfly: slot %s: start helper: %w", e.plan.Name, err)
+		return res, fmt.Errorf("environment/dragonfly: slot %s: start helper: %w", e.slot.Plan.Name, err)
 	}
-	e.state.Helper = cmd.Process.Pid
-	_ = environment.WriteState(e.plan.BuildBase, e.state)
+	e.slot.State.Helper = cmd.Process.Pid
+	_ = environment.WriteState(e.slot.Plan.BuildBase, e.slot.State)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	var werr error
@@ -148,11 +119,11 @@ func (e *Env) Execute(ctx context.Context, c environment.Command) (environment.R
 			<-done
 		}
 		res.Duration = time.Since(start)
-		return res, fmt.Errorf("environment/dragonfly: slot %s: %s: %w", e.plan.Name, c.Args[0], ctx.Err())
+		return res, fmt.Errorf("environment/dragonfly: slot %s: %s: %w", e.slot.Plan.Name, c.Args[0], ctx.Err())
 	}
 	res.Duration = time.Since(start)
-	e.state.Helper = 0
-	_ = environment.WriteState(e.plan.BuildBase, e.state)
+	e.slot.State.Helper = 0
+	_ = environment.WriteState(e.slot.Plan.BuildBase, e.slot.State)
 	var ee *exec.ExitError
 	switch {
 	case werr == nil:
@@ -163,7 +134,7 @@ func (e *Env) Execute(ctx context.Context, c environment.Command) (environment.R
 			res.Signal = res.ExitCode - 128
 		}
 	default:
-		return res, fmt.Errorf("environment/dragonfly: slot %s: %w", e.plan.Name, werr)
+		return res, fmt.Errorf("environment/dragonfly: slot %s: %w", e.slot.Plan.Name, werr)
 	}
 	return res, nil
 }
@@ -173,25 +144,8 @@ func (e *Env) Execute(ctx context.Context, c environment.Command) (environment.R
 func (e *Env) Teardown() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.teardownLocked()
+	return backend.Teardown(&e.slot, nil)
 }
-
-func (e *Env) teardownLocked() error {
-	e.ready = false
-	var removeState func() error
-	if e.owns {
-		removeState = func() error { return environment.RemoveState(e.plan.BuildBase, e.plan.Name) }
-	}
-	if err := bsdmount.Release(e.mounted, e.plan.Root, true, removeState); err != nil {
-		return fmt.Errorf("environment/dragonfly: slot %s: %w", e.plan.Name, err)
-	}
-	e.mounted, e.owns = nil, false
-	return nil
-}
-
-func reverse(s []string) []string { return bsdmount.Reversed(s) }
-
-func unmountAll(targets []string) error { return bsdmount.UnmountAll(targets, true) }
 
 // Init runs the reaper helper (args follow environment.InitArg): it
 // becomes the reaper of its descendants, runs the command chroot'ed in the
@@ -271,65 +225,15 @@ func killAll() {
 // under the slot root and removes it with its state file. Slots whose
 // controller is alive are left alone.
 func Cleanup(buildBase string) ([]environment.CleanupResult, error) {
-	states, err := environment.ReadStates(buildBase)
-	if err != nil {
-		return nil, err
-	}
-	var out []environment.CleanupResult
-	var errs []error
-	for _, st := range states {
-		r := environment.CleanupResult{Slot: st.Name}
-		if st.Controller > 0 && st.Controller != os.Getpid() && unix.Kill(st.Controller, 0) == nil {
-			r.InUse = true
-			out = append(out, r)
-			continue
-		}
-		if st.Helper > 0 && unix.Kill(st.Helper, syscall.SIGTERM) == nil {
-			r.Killed++
-			time.Sleep(time.Second)
-		}
-		targets := reverse(st.Mounts)
-		targets = append(mountsUnder(st.Root), targets...)
-		if err := unmountAll(targets); err != nil {
-			errs = append(errs, fmt.Errorf("environment/dragonfly: cleanup %s: %w", st.Name, err))
-			out = append(out, r)
-			continue
-		}
-		r.Unmounted = len(targets)
-		if err := os.Remove(st.Root); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("environment/dragonfly: cleanup %s: %w", st.Name, err))
-		}
-		errs = append(errs, environment.RemoveState(buildBase, st.Name))
-		out = append(out, r)
-	}
-	return out, errors.Join(errs...)
+	return backend.Cleanup(buildBase)
 }
 
-// mountsUnder lists the mounted file systems at or below root, deepest
-// first (getfsstat; DragonFly truncates mount points to 80 bytes, so the
-// state file's list is used as well).
-func mountsUnder(root string) []string {
-	if root == "" {
-		return nil
+// stopHelper stops a leftover slot's reaper helper, which kills every
+// process of the slot on SIGTERM, and gives it a second to do so.
+func stopHelper(st environment.SlotState) int {
+	if st.Helper > 0 && unix.Kill(st.Helper, syscall.SIGTERM) == nil {
+		time.Sleep(time.Second)
+		return 1
 	}
-	n, err := unix.Getfsstat(nil, unix.MNT_NOWAIT)
-	if err != nil || n == 0 {
-		return nil
-	}
-	buf := make([]unix.Statfs_t, n)
-	n, err = unix.Getfsstat(buf, unix.MNT_NOWAIT)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, s := range buf[:n] {
-		mp := unix.ByteSliceToString(s.Mntonname[:])
-		if mp == root || strings.HasPrefix(mp, root+"/") {
-			out = append(out, mp)
-		}
-	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	return out
+	return 0
 }

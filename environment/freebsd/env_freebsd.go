@@ -6,16 +6,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/go-dsynth/go-dsynth/environment/internal/bsdmount"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 	"unsafe"
 
 	"github.com/go-dsynth/go-dsynth/environment"
+	"github.com/go-dsynth/go-dsynth/environment/internal/bsdslot"
 	"golang.org/x/sys/unix"
 )
 
@@ -72,16 +71,20 @@ func jailRemove(jid int) error {
 	return nil
 }
 
+// backend is what the shared BSD slot code needs to know of FreeBSD.
+var backend = bsdslot.Backend{
+	Name:         "freebsd",
+	NeedsRoot:    "mounting and jails need root",
+	KillLeftover: removeLeftoverJail,
+	Sys:          bsdslot.Host,
+}
+
 // Env is one FreeBSD build slot; it implements environment.Environment.
 type Env struct {
-	mu      sync.Mutex
-	plan    environment.Plan
-	mounted []string
-	jid     int
-	name    string
-	state   environment.SlotState
-	ready   bool
-	owns    bool
+	mu   sync.Mutex
+	slot bsdslot.Slot
+	jid  int
+	name string
 }
 
 var _ environment.Environment = (*Env)(nil)
@@ -91,77 +94,58 @@ func New() *Env { return &Env{} }
 
 // Setup validates the plan, mounts everything, copies the template and
 // creates the slot's jail.
-func (e *Env) Setup(ctx context.Context, plan environment.Plan) (err error) {
+func (e *Env) Setup(ctx context.Context, plan environment.Plan) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if err := plan.Validate(); err != nil {
-		return err
-	}
-	if os.Geteuid() != 0 {
-		return fmt.Errorf("environment/freebsd: mounting and jails need root: %w", environment.ErrPrivilege)
-	}
+	return backend.Setup(ctx, &e.slot, plan, bsdslot.Hooks{Mounts: mounts, Start: e.startJail, Stop: e.removeJail})
+}
+
+// mounts translates the plan into nmount(2) calls.
+func mounts(plan environment.Plan) ([]bsdslot.Mount, error) {
 	ops, err := MountOps(plan)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	e.plan = plan
-	e.name = JailName(plan, os.Getpid())
-	e.state = environment.SlotState{Name: plan.Name, Root: plan.Root, Backend: "freebsd",
-		Controller: os.Getpid(), Created: time.Now()}
-	if err := environment.CreateState(plan.BuildBase, e.state); err != nil {
-		return err
-	}
-	e.owns = true
-	defer func() {
-		if err != nil {
-			e.teardownLocked()
-		}
-	}()
+	ms := make([]bsdslot.Mount, 0, len(ops))
 	for _, op := range ops {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := os.MkdirAll(op.Target, 0o755); err != nil {
-			return fmt.Errorf("environment/freebsd: slot %s: %w", plan.Name, err)
-		}
-		if err := nmount(op); err != nil {
-			return fmt.Errorf("environment/freebsd: slot %s: nmount %s: %w", plan.Name, op.Target, err)
-		}
-		e.mounted = append(e.mounted, op.Target)
-		e.state.Mounts = e.mounted
-		if err := environment.WriteState(plan.BuildBase, e.state); err != nil {
-			return err
-		}
+		ms = append(ms, bsdslot.Mount{Target: op.Target, Make: func() error {
+			if err := nmount(op); err != nil {
+				return fmt.Errorf("nmount %s: %w", op.Target, err)
+			}
+			return nil
+		}})
 	}
-	if plan.Template != "" {
-		if err := environment.CopyTree(plan.Template, plan.Root); err != nil {
-			return fmt.Errorf("environment/freebsd: slot %s: copy template: %w", plan.Name, err)
-		}
-	}
-	if err := e.newJail(); err != nil {
-		return err
-	}
-	e.ready = true
-	return nil
+	return ms, nil
+}
+
+// startJail creates the slot's jail, named for this controller.
+func (e *Env) startJail() error {
+	e.name = JailName(e.slot.Plan, os.Getpid())
+	return e.newJail()
 }
 
 func (e *Env) newJail() error {
-	jid, err := jailCreateCall(JailParams(e.plan, e.name))
+	jid, err := jailCreateCall(JailParams(e.slot.Plan, e.name))
 	if err != nil {
-		return fmt.Errorf("environment/freebsd: slot %s: jail_set: %w", e.plan.Name, err)
+		return fmt.Errorf("environment/freebsd: slot %s: jail_set: %w", e.slot.Plan.Name, err)
 	}
 	e.jid = jid
-	e.state.Jail = jid
-	return environment.WriteState(e.plan.BuildBase, e.state)
+	e.slot.State.Jail = jid
+	return environment.WriteState(e.slot.Plan.BuildBase, e.slot.State)
+}
+
+// removeJail removes the slot's jail, if any, killing every process in it.
+func (e *Env) removeJail() {
+	if e.jid > 0 {
+		_ = jailRemove(e.jid)
+		e.jid = 0
+	}
 }
 
 // resetJail removes the jail, killing every process in it, and creates it
 // again for the next command.
 func (e *Env) resetJail() error {
-	if e.jid > 0 {
-		_ = jailRemove(e.jid)
-		e.jid = 0
-	}
+	e.removeJail()
 	return e.newJail()
 }
 
@@ -170,17 +154,9 @@ func (e *Env) resetJail() error {
 func (e *Env) Execute(ctx context.Context, c environment.Command) (environment.Result, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	res := environment.Result{ExitCode: -1}
-	if !e.ready {
-		return res, fmt.Errorf("environment/freebsd: slot %s: %w", e.plan.Name, environment.ErrNotReady)
-	}
-	if len(c.Args) == 0 {
-		return res, fmt.Errorf("environment/freebsd: slot %s: empty command", e.plan.Name)
-	}
-	prog, err := environment.LookPathIn(e.plan.Root, c.Args[0], c.Env)
+	prog, res, err := backend.Lookup(&e.slot, c)
 	if err != nil {
-		res.ExitCode = 127
-		return res, fmt.Errorf("environment/freebsd: slot %s: %w", e.plan.Name, err)
+		return res, err
 	}
 	dir := c.Dir
 	if dir == "" {
@@ -193,7 +169,7 @@ func (e *Env) Execute(ctx context.Context, c environment.Command) (environment.R
 	cmd.SysProcAttr = &syscall.SysProcAttr{Jail: e.jid, Setsid: true, Pdeathsig: syscall.SIGKILL}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return res, fmt.Errorf("environment/freebsd: slot %s: start %s: %w", e.plan.Name, c.Args[0], err)
+		return res, fmt.Errorf("environment/freebsd: slot %s: start %s: %w", e.slot.Plan.Name, c.Args[0], err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -205,13 +181,13 @@ func (e *Env) Execute(ctx context.Context, c environment.Command) (environment.R
 		<-done
 		res.Duration = time.Since(start)
 		if rerr != nil {
-			e.ready = false
+			e.slot.Ready = false
 		}
-		return res, fmt.Errorf("environment/freebsd: slot %s: %s: %w", e.plan.Name, c.Args[0], ctx.Err())
+		return res, fmt.Errorf("environment/freebsd: slot %s: %s: %w", e.slot.Plan.Name, c.Args[0], ctx.Err())
 	}
 	res.Duration = time.Since(start)
 	if err := e.resetJail(); err != nil {
-		e.ready = false
+		e.slot.Ready = false
 		return res, err
 	}
 	var ee *exec.ExitError
@@ -227,7 +203,7 @@ func (e *Env) Execute(ctx context.Context, c environment.Command) (environment.R
 			res.ExitCode = ws.ExitStatus()
 		}
 	default:
-		return res, fmt.Errorf("environment/freebsd: slot %s: %w", e.plan.Name, werr)
+		return res, fmt.Errorf("environment/freebsd: slot %s: %w", e.slot.Plan.Name, werr)
 	}
 	return res, nil
 }
@@ -237,29 +213,8 @@ func (e *Env) Execute(ctx context.Context, c environment.Command) (environment.R
 func (e *Env) Teardown() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.teardownLocked()
+	return backend.Teardown(&e.slot, e.removeJail)
 }
-
-func (e *Env) teardownLocked() error {
-	e.ready = false
-	if e.jid > 0 {
-		_ = jailRemove(e.jid)
-		e.jid = 0
-	}
-	var removeState func() error
-	if e.owns {
-		removeState = func() error { return environment.RemoveState(e.plan.BuildBase, e.plan.Name) }
-	}
-	if err := bsdmount.Release(e.mounted, e.plan.Root, false, removeState); err != nil {
-		return fmt.Errorf("environment/freebsd: slot %s: %w", e.plan.Name, err)
-	}
-	e.mounted, e.owns = nil, false
-	return nil
-}
-
-func reverse(s []string) []string { return bsdmount.Reversed(s) }
-
-func unmountAll(targets []string) error { return bsdmount.UnmountAll(targets, false) }
 
 // Init is unused on FreeBSD (the jail replaces a helper process); it
 // exists so every backend has the same entry point.
@@ -273,43 +228,22 @@ func Init(args []string) int {
 // file names, unmounts everything under the root and removes it with the
 // state file. Slots whose controller is alive are left alone.
 func Cleanup(buildBase string) ([]environment.CleanupResult, error) {
-	states, err := environment.ReadStates(buildBase)
-	if err != nil {
-		return nil, err
+	return backend.Cleanup(buildBase)
+}
+
+// removeLeftoverJail removes a leftover slot's jail, killing its
+// processes, and reports 1 when it did. Only the jail the state file names
+// is removed, and only if it still has this slot's name: jids are reused,
+// the name is unique to the dead controller.
+func removeLeftoverJail(st environment.SlotState) int {
+	if st.Jail <= 0 {
+		return 0
 	}
-	var out []environment.CleanupResult
-	var errs []error
-	for _, st := range states {
-		r := environment.CleanupResult{Slot: st.Name}
-		if st.Controller > 0 && st.Controller != os.Getpid() && unix.Kill(st.Controller, 0) == nil {
-			r.InUse = true
-			out = append(out, r)
-			continue
-		}
-		if st.Jail > 0 {
-			// Only remove the jail if it is still this slot's: jids are
-			// reused, the name is unique to the dead controller.
-			name := JailName(environment.Plan{Name: st.Name}, st.Controller)
-			if jid, err := jailByName(name); err == nil && jid == st.Jail {
-				if jailRemove(jid) == nil {
-					r.Killed++
-				}
-			}
-		}
-		targets := append(mountsUnder(st.Root), reverse(st.Mounts)...)
-		if err := unmountAll(targets); err != nil {
-			errs = append(errs, fmt.Errorf("environment/freebsd: cleanup %s: %w", st.Name, err))
-			out = append(out, r)
-			continue
-		}
-		r.Unmounted = len(targets)
-		if err := os.Remove(st.Root); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("environment/freebsd: cleanup %s: %w", st.Name, err))
-		}
-		errs = append(errs, environment.RemoveState(buildBase, st.Name))
-		out = append(out, r)
+	name := JailName(environment.Plan{Name: st.Name}, st.Controller)
+	if jid, err := jailByName(name); err == nil && jid == st.Jail && jailRemove(jid) == nil {
+		return 1
 	}
-	return out, errors.Join(errs...)
+	return 0
 }
 
 // jailByName returns the jid of the jail with that name (jail_get).
@@ -321,32 +255,4 @@ func jailByName(name string) (int, error) {
 		return 0, e
 	}
 	return int(jid), nil
-}
-
-// mountsUnder lists the mounted file systems at or below root, deepest
-// first (getfsstat).
-func mountsUnder(root string) []string {
-	if root == "" {
-		return nil
-	}
-	n, err := unix.Getfsstat(nil, unix.MNT_NOWAIT)
-	if err != nil || n == 0 {
-		return nil
-	}
-	buf := make([]unix.Statfs_t, n)
-	n, err = unix.Getfsstat(buf, unix.MNT_NOWAIT)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, s := range buf[:n] {
-		mp := unix.ByteSliceToString(s.Mntonname[:])
-		if mp == root || strings.HasPrefix(mp, root+"/") {
-			out = append(out, mp)
-		}
-	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	return out
 }

@@ -24,53 +24,43 @@ import (
 // the state file. Slots whose controller is alive are reported InUse and
 // left alone.
 func Cleanup(buildBase string) ([]environment.CleanupResult, error) {
-	states, err := environment.ReadStates(buildBase)
+	inUse := func(st environment.SlotState) bool {
+		return st.Controller > 0 && st.ControllerStart != "" && procStart(st.Controller) == st.ControllerStart && !isZombie(st.Controller)
+	}
+	return environment.CleanupSlots(buildBase, inUse, func(st environment.SlotState, r *environment.CleanupResult) error {
+		return cleanSlot(buildBase, st, r)
+	})
+}
+
+// cleanSlot removes one slot whose controller is dead.
+func cleanSlot(buildBase string, st environment.SlotState, r *environment.CleanupResult) error {
+	if st.Helper > 0 && st.HelperStart != "" && procStart(st.Helper) == st.HelperStart {
+		_ = unix.Kill(st.Helper, syscall.SIGKILL)
+		r.Killed++
+		if err := waitGone(st.Helper, st.HelperStart, 10*time.Second); err != nil {
+			return fmt.Errorf("environment/linux: cleanup %s: %w", st.Name, err)
+		}
+	}
+	root := st.Root
+	if root == "" {
+		root = filepath.Join(buildBase, st.Name)
+	}
+	n, err := unmountUnder(root)
+	r.Unmounted = n
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("environment/linux: cleanup %s: %w", st.Name, err)
 	}
-	var out []environment.CleanupResult
+	if err := environment.CheckEmptyRoot(root, st.Name); err != nil {
+		return fmt.Errorf("environment/linux: cleanup %s: refusing to delete files: %w", st.Name, err)
+	}
 	var errs []error
-	for _, st := range states {
-		r := environment.CleanupResult{Slot: st.Name}
-		if st.Controller > 0 && st.ControllerStart != "" && procStart(st.Controller) == st.ControllerStart && !isZombie(st.Controller) {
-			r.InUse = true
-			out = append(out, r)
-			continue
-		}
-		if st.Helper > 0 && st.HelperStart != "" && procStart(st.Helper) == st.HelperStart {
-			_ = unix.Kill(st.Helper, syscall.SIGKILL)
-			r.Killed++
-			if err := waitGone(st.Helper, st.HelperStart, 10*time.Second); err != nil {
-				errs = append(errs, fmt.Errorf("environment/linux: cleanup %s: %w", st.Name, err))
-				out = append(out, r)
-				continue
-			}
-		}
-		root := st.Root
-		if root == "" {
-			root = filepath.Join(buildBase, st.Name)
-		}
-		n, err := unmountUnder(root)
-		r.Unmounted = n
-		if err != nil {
-			errs = append(errs, fmt.Errorf("environment/linux: cleanup %s: %w", st.Name, err))
-			out = append(out, r)
-			continue
-		}
-		if err := environment.CheckEmptyRoot(root, st.Name); err != nil {
-			errs = append(errs, fmt.Errorf("environment/linux: cleanup %s: refusing to delete files: %w", st.Name, err))
-			out = append(out, r)
-			continue
-		}
-		if err := os.Remove(root); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("environment/linux: cleanup %s: %w", st.Name, err))
-		}
-		if err := environment.RemoveState(buildBase, st.Name); err != nil {
-			errs = append(errs, err)
-		}
-		out = append(out, r)
+	if err := os.Remove(root); err != nil && !errors.Is(err, os.ErrNotExist) {
+		errs = append(errs, fmt.Errorf("environment/linux: cleanup %s: %w", st.Name, err))
 	}
-	return out, errors.Join(errs...)
+	if err := environment.RemoveState(buildBase, st.Name); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 func isZombie(pid int) bool {

@@ -4,7 +4,7 @@
 GO       ?= go
 BIN      := bin/dsynth
 DEMO_DIR ?= $(CURDIR)/.demo
-APT_PKGS := bmake athena-jot libdb1-compat gcc libc6-dev xz-utils patch procps python3 chromium
+APT_PKGS := bmake athena-jot libdb1-compat gcc libc6-dev xz-utils patch procps python3 chromium prometheus
 
 .PHONY: all build deps demo test check fmt-check vet race cross bench clean
 

@@ -30,6 +30,9 @@ type Recorder struct {
 	mu       sync.Mutex
 	started  map[string]startInfo
 	err      error
+	// Observe, when set, is told how long each database write took and
+	// which it was ("put_run", "put", "put_inputs"), for metrics.
+	Observe func(op string, d time.Duration)
 }
 
 type startInfo struct {
@@ -60,6 +63,17 @@ func (r *Recorder) keep(err error) {
 	}
 }
 
+// write runs one database write, timing it for Observe, and keeps its
+// error.
+func (r *Recorder) write(op string, fn func() error) {
+	start := time.Now()
+	err := fn()
+	if r.Observe != nil {
+		r.Observe(op, time.Since(start))
+	}
+	r.keep(err)
+}
+
 // Handle implements events.Subscriber.
 func (r *Recorder) Handle(e events.Event) {
 	r.mu.Lock()
@@ -67,7 +81,7 @@ func (r *Recorder) Handle(e events.Event) {
 	switch ev := e.(type) {
 	case events.RunStarted:
 		r.run.Counts.Queued = ev.Queued
-		r.keep(r.db.PutRun(r.run))
+		r.write("put_run", func() error { return r.db.PutRun(r.run) })
 	case events.PortStarted:
 		r.started[ev.Origin] = startInfo{at: ev.T, slot: ev.Slot}
 	case events.PortFinished:
@@ -77,7 +91,7 @@ func (r *Recorder) Handle(e events.Event) {
 		r.run.Aborted = ev.Aborted
 		r.run.Counts = builddb.Counts{Queued: ev.Counts.Queued, Built: ev.Counts.Built, Failed: ev.Counts.Failed,
 			Ignored: ev.Counts.Ignored, Skipped: ev.Counts.Skipped, Missing: ev.Counts.Missing, Meta: ev.Counts.Meta}
-		r.keep(r.db.PutRun(r.run))
+		r.write("put_run", func() error { return r.db.PutRun(r.run) })
 	}
 }
 
@@ -99,7 +113,7 @@ func (r *Recorder) finished(ev events.PortFinished) {
 		status = builddb.StatusSkipped
 	case events.AlreadyBuilt:
 		if it.RecordInputs {
-			r.keep(r.db.PutInputs(r.inputs(it, n, nil)))
+			r.write("put_inputs", func() error { return r.db.PutInputs(r.inputs(it, n, nil)) })
 		}
 		return
 	default:
@@ -138,11 +152,11 @@ func (r *Recorder) finished(ev events.PortFinished) {
 		r.keep(err)
 		rec.PkgSize, rec.PkgChecksum = size, sum
 	}
-	r.keep(r.db.Put(rec))
+	r.write("put", func() error { return r.db.Put(rec) })
 	if status == builddb.StatusSuccess && ev.Outcome == events.Built {
 		in := r.inputs(it, n, rec.DepVersions)
 		in.Build = rec.ID.UUID
-		r.keep(r.db.PutInputs(in))
+		r.write("put_inputs", func() error { return r.db.PutInputs(in) })
 	}
 }
 

@@ -98,6 +98,9 @@ type Profile struct {
 	// BuildTimeout caps one port's whole build (Build_timeout, e.g. "4h"; 0 =
 	// no cap beyond the phase watchdogs).
 	BuildTimeout time.Duration
+	// MetricsListen is the host:port where a build serves Prometheus
+	// metrics on /metrics while it runs (Metrics_listen; "" = off).
+	MetricsListen string
 }
 
 // Hook names, as dsynth looks them up in the configuration directory.

@@ -153,6 +153,9 @@ func TestDecodeProfileErrors(t *testing.T) {
 		{"Watchdog_scale=101", "Watchdog_scale", "scale factor"},
 		{"Build_timeout=4", "Build_timeout", "not a duration"},
 		{"Build_timeout=-1h", "Build_timeout", "not a duration"},
+		{"Metrics_listen=9464", "Metrics_listen", "not a listen address"},
+		{"Metrics_listen=localhost:http", "Metrics_listen", "not a listen address"},
+		{"Metrics_listen=:70000", "Metrics_listen", "not a listen address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
@@ -205,6 +208,9 @@ func TestDecodeProfileValues(t *testing.T) {
 		{"Watchdog_scale=2.5", func(p Profile) bool { return p.PhaseTimeoutScale == 2.5 }},
 		{"Build_timeout=4h30m", func(p Profile) bool { return p.BuildTimeout == 4*time.Hour+30*time.Minute }},
 		{"Build_timeout=0", func(p Profile) bool { return p.BuildTimeout == 0 }},
+		{"Metrics_listen=127.0.0.1:9464", func(p Profile) bool { return p.MetricsListen == "127.0.0.1:9464" }},
+		{"Metrics_listen=:0", func(p Profile) bool { return p.MetricsListen == ":0" }},
+		{"Metrics_listen=[::1]:9464", func(p Profile) bool { return p.MetricsListen == "[::1]:9464" }},
 		// The first-word rule: the rest of the line is dropped.
 		{"Directory_logs= /my logs", func(p Profile) bool { return p.LogsDir == "/my" }},
 	}

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -38,7 +39,7 @@ var profileKeys = [...]string{
 	// go-dsynth extensions.
 	"Make_command", "Target_release", "Target_arch", "Target_osversion",
 	"Scan_jobs", "Pkg_command", "Environment", "Watchdog_scale",
-	"Build_timeout",
+	"Build_timeout", "Metrics_listen",
 }
 
 // ProfileKeys returns every key a profile section accepts: dsynth's keys
@@ -216,6 +217,15 @@ func (d *decoder) apply(e Entry) error {
 			return d.errf(e, "%q is not a duration: want e.g. 90m or 4h (0 for none)", v)
 		}
 		p.BuildTimeout = t
+	case "Metrics_listen":
+		if v != "" {
+			host, port, perr := net.SplitHostPort(v)
+			n, nerr := strconv.Atoi(port)
+			if perr != nil || nerr != nil || n < 0 || n > 65535 || strings.ContainsAny(host, " \t") {
+				return d.errf(e, "%q is not a listen address: want host:port, e.g. 127.0.0.1:9464 or :9464 (empty: no metrics)", v)
+			}
+		}
+		p.MetricsListen = v
 	default:
 		return d.errf(e, "unknown directive in profile section%s", suggest(e.Key))
 	}

@@ -120,6 +120,7 @@ Numa_setsize= 0
 ; Environment= auto
 ; Watchdog_scale= 1
 ; Build_timeout= 0
+; Metrics_listen=
 `, GlobalSection, DefaultProfileName, DefaultProfileName, p.OperatingSystem,
 		p.PackagesDir, p.RepositoryDir, p.PortsDir, p.OptionsDir, p.DistfilesDir,
 		p.BuildBase, p.LogsDir, p.SystemDir, p.PackageSuffix, p.MetaVersion,

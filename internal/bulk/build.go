@@ -17,6 +17,7 @@ import (
 	"github.com/go-dsynth/go-dsynth/environment"
 	"github.com/go-dsynth/go-dsynth/hooks"
 	"github.com/go-dsynth/go-dsynth/internal/sysload"
+	"github.com/go-dsynth/go-dsynth/metrics"
 	"github.com/go-dsynth/go-dsynth/ports"
 	"github.com/go-dsynth/go-dsynth/report"
 )
@@ -38,6 +39,17 @@ func Build(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Opti
 		return nil, err
 	}
 	defer lock.Unlock()
+	if p.MetricsListen != "" {
+		// One server for the whole run, added ports included.
+		m, srv, err := metrics.Start(p.MetricsListen)
+		if err != nil {
+			return nil, fmt.Errorf("%s: Metrics_listen: %w", cfg.File, err)
+		}
+		defer srv.Close(context.Background())
+		fmt.Fprintf(o.Stderr, "Serving metrics on http://%s/metrics\n", srv.Addr())
+		o.Observers = append(o.Observers[:len(o.Observers):len(o.Observers)], m)
+		o.ObserveDB = m.ObserveDB
+	}
 	var total *Result
 	for {
 		res, err := buildOnce(ctx, cfg, roots, o)
@@ -129,6 +141,7 @@ func buildOnce(ctx context.Context, cfg *config.Config, roots []ports.Origin, o 
 	}
 	run := builddb.NewRun(o.Directive, o.Args, cfg.ProfileName)
 	rec := builder.NewRecorder(db, run, plan, p.RepositoryDir, p.LogsDir, sc.Setup.Target.OS+" "+sc.Setup.Target.Release)
+	rec.Observe = o.ObserveDB
 	bus.Subscribe(rec)
 	durations, err := db.AverageDurations()
 	if err != nil {

@@ -57,6 +57,9 @@ type Options struct {
 	Layout environment.Layout
 	// Observers are extra subscribers (the terminal display, …).
 	Observers []events.Subscriber
+	// ObserveDB, when set, is told the duration of each build database
+	// write of the run (the Recorder's Observe).
+	ObserveDB func(op string, d time.Duration)
 	// OnFrozen is called with the slots the debug directive kept.
 	OnFrozen func(ctx context.Context, slots []builder.Frozen)
 }

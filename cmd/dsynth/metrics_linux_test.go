@@ -1,0 +1,152 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-dsynth/go-dsynth/internal/testenv"
+)
+
+// setMetricsListen adds Metrics_listen to the site's profile.
+func (s *demoSite) setMetricsListen(t *testing.T, addr string) {
+	t.Helper()
+	ini := filepath.Join(s.conf, "dsynth.ini")
+	f, err := os.OpenFile(ini, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("Metrics_listen= " + addr + "\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// freeAddr returns a loopback address with a port nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// metricValue returns the value of the sample whose name and labels are
+// exactly series, or -1.
+func metricValue(body, series string) float64 {
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(body)
+	if m == nil {
+		return -1
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return -1
+	}
+	return v
+}
+
+// TestCLIMetricsDuringBuild scrapes a real build: while misc/hang hangs in
+// one slot, misc/hello has been built in the other, and /metrics says so;
+// Prometheus' promtool accepts the exposition; the server is gone when
+// the run ends.
+func TestCLIMetricsDuringBuild(t *testing.T) {
+	promtool := testenv.NeedCommand(t, "promtool", "prometheus")
+	s := newDemoSite(t)
+	addr := freeAddr(t)
+	s.setMetricsListen(t, addr)
+	cmd := exec.Command(dsynthBinary(t), "-C", s.conf, "-S", "just-build", "misc/hello", "misc/hang")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waited := false
+	defer func() {
+		if !waited {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}()
+	url := "http://" + addr + "/metrics"
+	var body string
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body = string(b)
+			// hello and pkg built, hang still in its slot.
+			if metricValue(body, `dsynth_builds_total{status="success"}`) >= 2 && metricValue(body, "dsynth_workers_busy") == 1 {
+				break
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for series, want := range map[string]float64{
+		`dsynth_builds_total{status="success"}`: 2, // ports-mgmt/pkg and misc/hello
+		`dsynth_builds_total{status="failed"}`:  0,
+		"dsynth_workers":                        2,
+		"dsynth_workers_busy":                   1,
+		"dsynth_run_active":                     1,
+		"dsynth_run_ports_to_build":             3,
+		"dsynth_run_ports_remaining":            1,
+	} {
+		if got := metricValue(body, series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
+	}
+	if n := metricValue(body, `dsynth_db_operation_duration_seconds_count{op="put"}`); n < 2 {
+		t.Errorf("%v timed record writes, want one per finished port", n)
+	}
+	if metricValue(body, "go_goroutines") <= 0 || metricValue(body, "process_resident_memory_bytes") <= 0 {
+		t.Error("the Go runtime and process collectors are missing")
+	}
+	check := exec.Command(promtool, "check", "metrics")
+	check.Stdin = strings.NewReader(body)
+	if res, err := check.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s\n%s", err, res, body)
+	}
+	err := cmd.Wait()
+	waited = true
+	if _, ok := err.(*exec.ExitError); !ok && err != nil {
+		t.Fatal(err)
+	}
+	contains(t, "the build", out.String(), "Serving metrics on http://"+addr+"/metrics", "SUCCESS misc/hello", "FAILURE misc/hang")
+	if _, err := http.Get(url); err == nil {
+		t.Error("metrics still served after the run ended")
+	}
+}
+
+// TestCLIMetricsAddressTaken: a Metrics_listen address in use stops the
+// run before anything is built, naming the file and the address.
+func TestCLIMetricsAddressTaken(t *testing.T) {
+	s := newDemoSite(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	s.setMetricsListen(t, ln.Addr().String())
+	code, out := s.dsynth(t, "-S", "just-build", "misc/hello")
+	if code == 0 {
+		t.Fatalf("exit 0 with the metrics address taken:\n%s", out)
+	}
+	contains(t, "the refusal", out, filepath.Join(s.conf, "dsynth.ini"), "Metrics_listen", ln.Addr().String())
+	if _, err := os.Stat(filepath.Join(s.repo, "hello-1.0.pkg")); err == nil {
+		t.Error("built a package although the run was refused")
+	}
+}

@@ -91,6 +91,10 @@ func linkRecord(tx *bolt.Tx, r *BuildRecord) error {
 			return fmt.Errorf("%s at %x: %w", origin, cur, errBrokenChain)
 		}
 		next := historyLink(v)
+		if next != nil && bytes.Compare(next, cur) >= 0 {
+			// Links always lead to older keys: anything else is a loop.
+			return fmt.Errorf("%s at %x: %w", origin, cur, errBrokenChain)
+		}
 		if next == nil || bytes.Compare(next, hk) < 0 {
 			if err := hist.Put(hk, appendLinked(nil, next, body)); err != nil {
 				return err
@@ -140,6 +144,10 @@ func unlinkRecord(tx *bolt.Tx, r *BuildRecord) error {
 				return fmt.Errorf("%s at %x: %w", origin, cur, errBrokenChain)
 			}
 			l := historyLink(cv)
+			if l != nil && bytes.Compare(l, cur) >= 0 {
+				// Links always lead to older keys: anything else is a loop.
+				return fmt.Errorf("%s at %x: %w", origin, cur, errBrokenChain)
+			}
 			if l == nil || bytes.Compare(l, hk) < 0 {
 				return fmt.Errorf("%s: %s not in its chain: %w", origin, r.ID.UUID, errBrokenChain)
 			}

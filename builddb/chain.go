@@ -10,12 +10,12 @@ import (
 )
 
 // Per-port history is a chain through the history bucket rather than an
-// index of its own. The heads bucket maps each origin to the history key of
-// its newest record, and every history value starts with a link: the
-// history key of the same origin's next older record (zeros for the
-// oldest). A port's history is then a walk from its head, and a new record,
+// index of its own. Each origin's packages entry holds the history key of
+// its newest record (the chain head), and every history value starts with
+// a link: the history key of the same origin's next older record (zeros
+// for the oldest). A port's history is then a walk from its head, and a new record,
 // newer than its origin's head in the usual case, is an append to the
-// history bucket plus one small heads entry per origin. A separate index
+// history bucket plus one small packages entry per origin. A separate index
 // keyed by origin would take one random insert per record into a bucket
 // that grows with the history, which cost most of the pages a batched
 // write transaction dirtied.

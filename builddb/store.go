@@ -25,12 +25,6 @@ func historyKey(r *BuildRecord) []byte {
 	return append(k, r.ID.UUID[:]...)
 }
 
-func portPrefix(origin string) []byte {
-	k := make([]byte, 0, len(origin)+25)
-	k = append(k, origin...)
-	return append(k, 0)
-}
-
 func workerKey(r *BuildRecord) []byte {
 	k := binary.BigEndian.AppendUint32(make([]byte, 0, 28), uint32(int32(r.ID.WorkerID))^(1<<31))
 	k = putTime(k, r.StartTime.UnixNano())
@@ -47,12 +41,6 @@ func runBuildKey(r *BuildRecord) []byte {
 // byte order is recency order.
 func packageValue(r *BuildRecord) []byte {
 	return append(putTime(make([]byte, 0, 24), r.StartTime.UnixNano()), r.ID.UUID[:]...)
-}
-
-func uuidFromTail(k []byte) uuid.UUID {
-	var u uuid.UUID
-	copy(u[:], k[len(k)-16:])
-	return u
 }
 
 // appendFill is the page fill of the buckets whose keys grow with time.

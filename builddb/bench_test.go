@@ -142,16 +142,22 @@ func BenchmarkRead(b *testing.B) {
 }
 
 func benchWrite(b *testing.B, batch int) {
-	db, err := Open(filepath.Join(b.TempDir(), FileName), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := openEmpty(b)
 	rs := make([]*BuildRecord, b.N)
 	for i := range rs {
 		rs[i] = benchRecord(i)
 	}
 	timeWrites(b, db, rs, batch)
+}
+
+// openEmpty opens a new database (fsync on) for the benchmark.
+func openEmpty(b *testing.B) *DB {
+	db, err := Open(filepath.Join(b.TempDir(), FileName), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
 }
 
 // timeWrites times writing rs into db, batch records per transaction.
@@ -194,11 +200,7 @@ func BenchmarkWriteBatchedInto1M(b *testing.B) {
 // record rewrites its origin's packages entry, so a batch then dirties
 // most of that bucket's pages.
 func BenchmarkWriteBatchedRandomOrigins(b *testing.B) {
-	db, err := Open(filepath.Join(b.TempDir(), FileName), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := openEmpty(b)
 	rs := make([]*BuildRecord, b.N)
 	for i := range rs {
 		rs[i] = benchRecord(i)

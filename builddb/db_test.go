@@ -628,19 +628,7 @@ func kinds(rs []Reason) []ReasonKind {
 // go-dsynth 6a7e6f1) and checks that it is migrated: the aggregates agree
 // with the records and Stats gives what the old version computed.
 func TestMigrationFromSchema2(t *testing.T) {
-	path := readFixture(t, "schema2.db.gz")
-	if _, err := Open(path, Options{ReadOnly: true}); !errors.Is(err, ErrNeedsMigration) {
-		t.Fatalf("read-only open of schema 2: %v", err)
-	}
-	db, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if v, _ := db.Schema(); v != SchemaVersion {
-		t.Fatalf("schema %d", v)
-	}
-	mustVerify(t, db)
+	db := openMigrated(t, "schema2.db.gz")
 	s, err := db.Stats(time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
@@ -662,6 +650,27 @@ func TestMigrationFromSchema2(t *testing.T) {
 	}
 	mustVerify(t, db)
 	checkStatsPaths(t, db)
+}
+
+// openMigrated opens the older-schema fixture testdata/name: read-only it
+// is refused as needing a migration; for writing it is migrated to the
+// current schema, with every index agreeing with the records.
+func openMigrated(t *testing.T, name string) *DB {
+	t.Helper()
+	path := readFixture(t, name)
+	if _, err := Open(path, Options{ReadOnly: true}); !errors.Is(err, ErrNeedsMigration) {
+		t.Fatalf("read-only open of %s: %v", name, err)
+	}
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if v, _ := db.Schema(); v != SchemaVersion {
+		t.Fatalf("%s: schema %d after opening", name, v)
+	}
+	mustVerify(t, db)
+	return db
 }
 
 // readFixture writes the gzipped database testdata/name to a temporary
@@ -695,19 +704,7 @@ func readFixture(t *testing.T, name string) string {
 // index agrees with the records, and each port's history is what the
 // schema 3 code returned for it (testdata/schema3.histories).
 func TestMigrationFromSchema3(t *testing.T) {
-	path := readFixture(t, "schema3.db.gz")
-	if _, err := Open(path, Options{ReadOnly: true}); !errors.Is(err, ErrNeedsMigration) {
-		t.Fatalf("read-only open of schema 3: %v", err)
-	}
-	db, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if v, _ := db.Schema(); v != SchemaVersion {
-		t.Fatalf("schema %d", v)
-	}
-	mustVerify(t, db)
+	db := openMigrated(t, "schema3.db.gz")
 	db.view(func(tx *bolt.Tx) error {
 		if tx.Bucket(bPortsV3) != nil {
 			t.Error("the schema 3 index bucket is still there")

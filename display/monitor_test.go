@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/builder/events"
+	"github.com/go-dsynth/go-dsynth/internal/testenv"
 )
 
 // TestMonitorInPty runs a build's MonitorWriter fed from one goroutine and
@@ -17,8 +18,8 @@ import (
 // run.
 func TestMonitorInPty(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "logs", "stats", MonitorFile)
-	clock := &fakeClock{t: t0.Add(3723 * time.Second)}
-	w := newMonitorWriter(path, 20*time.Millisecond, clock.now)
+	clock := testenv.NewClock(t0.Add(3723 * time.Second))
+	w := newMonitorWriter(path, 20*time.Millisecond, clock.Now)
 	var bus events.Bus
 	bus.Subscribe(w)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -56,7 +57,7 @@ func TestMonitorInPty(t *testing.T) {
 	}
 
 	go func() {
-		clock.set(t0.Add(3800 * time.Second))
+		clock.Set(t0.Add(3800 * time.Second))
 		bus.Publish(events.PortFinished{Time: at(3800), Slot: 0, Origin: "devel/gmake", Outcome: events.Built, Duration: 800 * time.Second})
 	}()
 	lines = v.waitFor(t, "the next build", func(l []string) bool { return strings.Contains(l[0], "Built 3 ") })

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/go-dsynth/go-dsynth/builder/events"
+	"github.com/go-dsynth/go-dsynth/internal/testenv"
 )
 
 // helperEnv makes the test binary run screenHelper instead of the tests.
@@ -55,24 +55,6 @@ func screenHelper() int {
 	return 0
 }
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 // openPty returns a pty of the given size and an emulator reading it.
 func openPty(t *testing.T, w, h int) (master, tty *os.File, v *vt) {
 	t.Helper()
@@ -100,8 +82,8 @@ func resize(t *testing.T, master *os.File, v *vt, w, h int) {
 
 func TestScreenInPty(t *testing.T) {
 	master, tty, v := openPty(t, 80, 24)
-	clock := &fakeClock{t: t0}
-	scr := NewScreen(tty, ScreenOptions{Interval: 30 * time.Millisecond, Now: clock.now})
+	clock := testenv.NewClock(t0)
+	scr := NewScreen(tty, ScreenOptions{Interval: 30 * time.Millisecond, Now: clock.Now})
 	var bus events.Bus
 	bus.Subscribe(scr)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -113,7 +95,7 @@ func TestScreenInPty(t *testing.T) {
 	for _, e := range sampleRun() {
 		bus.Publish(e)
 	}
-	clock.set(t0.Add(3723 * time.Second))
+	clock.Set(t0.Add(3723 * time.Second))
 
 	want := Render(sampleState(), 80, 24)
 	lines := v.waitFor(t, "the sample run", func(l []string) bool { return l[1] == want[1] })

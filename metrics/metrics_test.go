@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,31 +21,13 @@ import (
 
 var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(d time.Duration) {
-	c.mu.Lock()
-	c.t = t0.Add(d)
-	c.mu.Unlock()
-}
-
 func at(d time.Duration) events.Time { return events.Time{T: t0.Add(d)} }
 
 // run feeds a small run to m: two workers, three queued ports, one built
 // (10 s, 8 s of it in phases), one failed (20 s), one skipped, one
 // already built; a worker-limit change and a load sample.
-func run(m *Metrics, c *clock, finish bool) {
-	c.set(0)
+func run(m *Metrics, c *testenv.Clock, finish bool) {
+	c.Set(t0)
 	m.Handle(events.RunStarted{Time: at(0), MaxWorkers: 2, Queued: 4})
 	m.Handle(events.PortFinished{Time: at(0), Slot: -1, Origin: "misc/up-to-date", Outcome: events.AlreadyBuilt})
 	for _, o := range []string{"a/built", "b/failed", "c/skipped"} {
@@ -67,13 +48,13 @@ func run(m *Metrics, c *clock, finish bool) {
 
 func TestMetricsFromEvents(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	c := &clock{}
-	m, err := New(reg, c.now)
+	c := testenv.NewClock(t0)
+	m, err := New(reg, c.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	run(m, c, false)
-	c.set(30 * time.Second)
+	c.Set(t0.Add(30 * time.Second))
 	want := `
 # HELP dsynth_builds_total Ports that ended, by outcome (success, failed, ignored, skipped, meta, already_built, fetched).
 # TYPE dsynth_builds_total counter
@@ -148,13 +129,13 @@ dsynth_worker_utilization{worker_id="1"} 0.6666666666666666
 	// A worker busy now counts up to the scrape; after the run ends its
 	// utilization stops moving.
 	m.Handle(events.PortStarted{Time: at(30 * time.Second), Slot: 0, Origin: "d/late"})
-	c.set(35 * time.Second)
+	c.Set(t0.Add(35 * time.Second))
 	if got := testutil.ToFloat64(m.busy); got != 1 {
 		t.Errorf("busy workers %v, want 1", got)
 	}
 	m.Handle(events.PortFinished{Time: at(36 * time.Second), Slot: 0, Origin: "d/late", Outcome: events.Built, Duration: 6 * time.Second})
 	m.Handle(events.RunFinished{Time: at(40 * time.Second)})
-	c.set(400 * time.Second)
+	c.Set(t0.Add(400 * time.Second))
 	want2 := `
 # HELP dsynth_worker_utilization Fraction of the current or last run each worker spent building ports.
 # TYPE dsynth_worker_utilization gauge
@@ -208,8 +189,8 @@ func TestNewRefusesATakenRegistry(t *testing.T) {
 func TestServeAndPromtool(t *testing.T) {
 	promtool := testenv.NeedCommand(t, "promtool", "prometheus")
 	reg := prometheus.NewRegistry()
-	c := &clock{}
-	m, err := New(reg, c.now)
+	c := testenv.NewClock(t0)
+	m, err := New(reg, c.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,29 +11,14 @@ import (
 
 	"github.com/go-dsynth/go-dsynth/builder/events"
 	"github.com/go-dsynth/go-dsynth/dsynthfmt"
+	"github.com/go-dsynth/go-dsynth/internal/testenv"
 )
 
-// fakeClock is an injectable clock for the writers.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// fakeClock is the writers' injectable clock.
+type fakeClock = testenv.Clock
 
 func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2025, 1, 1, 18, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	return c.t
+	return testenv.NewClock(time.Date(2025, 1, 1, 18, 0, 0, 0, time.UTC))
 }
 
 func at(c *fakeClock) events.Time { return events.Time{T: c.Now()} }

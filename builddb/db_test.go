@@ -867,3 +867,40 @@ func encodeRecordV1(r *BuildRecord) []byte {
 	e.strs(r.MakeArgs)
 	return seal(e.b)
 }
+
+// TestOpenReaderMigrates: reading a build base whose database an older
+// go-dsynth wrote migrates it under the build base lock; while another
+// holder keeps the lock, the reader gets both reasons instead.
+func TestOpenReaderMigrates(t *testing.T) {
+	base := t.TempDir()
+	data, err := os.ReadFile(readFixture(t, "schema3.db.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(Path(base), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := LockBuildBase(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = OpenReader(base, Options{})
+	if !errors.Is(err, ErrNeedsMigration) || !errors.Is(err, ErrLocked) {
+		t.Fatalf("with the lock held: %v", err)
+	}
+	lock.Unlock()
+	db, err := OpenReader(base, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, _ := db.Schema(); v != SchemaVersion {
+		t.Fatalf("schema %d after OpenReader", v)
+	}
+	if err := db.Put(rec("a/b", 0, StatusSuccess, 1, 1, uuid.Nil)); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("OpenReader gave a writable handle: %v", err)
+	}
+	if n, _ := db.Count(); n != 41 {
+		t.Fatalf("%d records after the migration", n)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -150,4 +151,38 @@ func (l *BaseLock) TakeAdded() ([]string, error) {
 		return nil, fmt.Errorf("builddb: reading added ports: %w", err)
 	}
 	return strings.Fields(string(b)), nil
+}
+
+// OpenReader opens the database of a build base for reading (opts with
+// ReadOnly set). A file an older go-dsynth wrote is migrated first, under
+// the build base lock as a run would do it, so that `status` and `db stats`
+// work right after an upgrade instead of waiting for the next build. When a
+// run holds the lock, that run has opened the file for writing and so
+// migrated it already; the lock error is returned only if it has not.
+func OpenReader(buildBase string, opts Options) (*DB, error) {
+	opts.ReadOnly = true
+	path := Path(buildBase)
+	db, err := Open(path, opts)
+	if !errors.Is(err, ErrNeedsMigration) {
+		return db, err
+	}
+	if merr := migrateFile(buildBase, opts.Timeout); merr != nil {
+		return nil, fmt.Errorf("%w; migrating it: %w", err, merr)
+	}
+	return Open(path, opts)
+}
+
+// migrateFile opens the build base's database for writing once, holding
+// the build base lock.
+func migrateFile(buildBase string, timeout time.Duration) error {
+	lock, err := LockBuildBase(buildBase)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	db, err := Open(Path(buildBase), Options{Timeout: timeout})
+	if err != nil {
+		return err
+	}
+	return db.Close()
 }

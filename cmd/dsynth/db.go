@@ -93,7 +93,7 @@ func openReader(path string) (*builddb.DB, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("no build database at %s yet (it is created by the first build)", path)
 	}
-	return builddb.Open(path, builddb.Options{ReadOnly: true, Timeout: dbTimeout})
+	return builddb.OpenReader(filepath.Dir(path), builddb.Options{Timeout: dbTimeout})
 }
 
 func dbStats(r *runner, path string) error {

@@ -176,7 +176,7 @@ func openDB(cfg *config.Config, readOnly bool) (*builddb.DB, error) {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			return nil, nil
 		}
-		return builddb.Open(path, builddb.Options{ReadOnly: true})
+		return builddb.OpenReader(cfg.Profile.BuildBase, builddb.Options{})
 	}
 	return builddb.Open(path, builddb.Options{Transient: true})
 }

@@ -101,6 +101,15 @@ type Profile struct {
 	// MetricsListen is the host:port where a build serves Prometheus
 	// metrics on /metrics while it runs (Metrics_listen; "" = off).
 	MetricsListen string
+	// APIListen is the host:port where a build, and `dsynth serve`, serve
+	// the REST API and its event streams (Api_listen; "" = off).
+	APIListen string
+	// APIKeys is the API keys file, one "NAME ROLE SHA256HEX" line per key
+	// (Api_keys; "" = no keys).
+	APIKeys string
+	// APIAnonymousRead lets clients without a key use the API's read
+	// endpoints (Api_anonymous_read; default false).
+	APIAnonymousRead bool
 }
 
 // Hook names, as dsynth looks them up in the configuration directory.

@@ -156,6 +156,13 @@ func TestDecodeProfileErrors(t *testing.T) {
 		{"Metrics_listen=9464", "Metrics_listen", "not a listen address"},
 		{"Metrics_listen=localhost:http", "Metrics_listen", "not a listen address"},
 		{"Metrics_listen=:70000", "Metrics_listen", "not a listen address"},
+		{"Api_listen=8080", "Api_listen", "not a listen address"},
+		{"Api_listen=localhost:http", "Api_listen", "not a listen address"},
+		{"Api_listen=:65536", "Api_listen", "not a listen address"},
+		{"Api_keys=keys.txt", "Api_keys", "not an absolute path"},
+		{"Api_anonymous_read=yes", "Api_anonymous_read", "bad boolean"},
+		// An API without keys that refuses anonymous clients serves nobody.
+		{"Api_listen=127.0.0.1:8080", "Api_listen", "refuse every client: set Api_keys"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
@@ -163,6 +170,13 @@ func TestDecodeProfileErrors(t *testing.T) {
 			checkParseError(t, err, 2, tt.key, tt.msg)
 		})
 	}
+}
+
+// TestDecodeProfileAPIUnusable: the refusal of an API nobody can use names
+// the Api_listen line that counts, whatever the order of the keys.
+func TestDecodeProfileAPIUnusable(t *testing.T) {
+	_, err := decodeText(t, "[P]\nApi_listen=:1\nApi_anonymous_read=false\nApi_listen=:8080\n", "P")
+	checkParseError(t, err, 4, "Api_listen", "set Api_keys to a keys file (see docs/API.md) or Api_anonymous_read= true")
 }
 
 func TestDecodeProfileValues(t *testing.T) {
@@ -211,6 +225,13 @@ func TestDecodeProfileValues(t *testing.T) {
 		{"Metrics_listen=127.0.0.1:9464", func(p Profile) bool { return p.MetricsListen == "127.0.0.1:9464" }},
 		{"Metrics_listen=:0", func(p Profile) bool { return p.MetricsListen == ":0" }},
 		{"Metrics_listen=[::1]:9464", func(p Profile) bool { return p.MetricsListen == "[::1]:9464" }},
+		{"Api_keys=/etc/dsynth/api.keys", func(p Profile) bool { return p.APIKeys == "/etc/dsynth/api.keys" && p.APIListen == "" }},
+		{"Api_keys=/etc//dsynth/./api.keys", func(p Profile) bool { return p.APIKeys == "/etc/dsynth/api.keys" }},
+		{"Api_anonymous_read=true", func(p Profile) bool { return p.APIAnonymousRead }},
+		{"Api_anonymous_read=0", func(p Profile) bool { return !p.APIAnonymousRead }},
+		{"Api_listen=127.0.0.1:8080\nApi_keys=/k", func(p Profile) bool { return p.APIListen == "127.0.0.1:8080" && p.APIKeys == "/k" }},
+		{"Api_listen=:0\nApi_anonymous_read=true", func(p Profile) bool { return p.APIListen == ":0" && p.APIAnonymousRead }},
+		{"Api_anonymous_read=1\nApi_listen=[::1]:8080", func(p Profile) bool { return p.APIListen == "[::1]:8080" }},
 		// The first-word rule: the rest of the line is dropped.
 		{"Directory_logs= /my logs", func(p Profile) bool { return p.LogsDir == "/my" }},
 	}

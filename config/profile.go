@@ -39,7 +39,8 @@ var profileKeys = [...]string{
 	// go-dsynth extensions.
 	"Make_command", "Target_release", "Target_arch", "Target_osversion",
 	"Scan_jobs", "Pkg_command", "Environment", "Watchdog_scale",
-	"Build_timeout", "Metrics_listen",
+	"Build_timeout", "Metrics_listen", "Api_listen", "Api_keys",
+	"Api_anonymous_read",
 }
 
 // ProfileKeys returns every key a profile section accepts: dsynth's keys
@@ -93,6 +94,9 @@ func DecodeProfile(file string, entries []Entry, host Host) (Profile, error) {
 			return Profile{}, err
 		}
 	}
+	if err := d.checkAPI(); err != nil {
+		return Profile{}, err
+	}
 	d.defaults()
 	return d.p, nil
 }
@@ -102,6 +106,8 @@ type decoder struct {
 	host Host
 	p    Profile
 	set  map[string]bool
+	// apiListen is the Api_listen entry that counts (for checkAPI).
+	apiListen Entry
 }
 
 func (d *decoder) errf(e Entry, format string, args ...any) error {
@@ -218,14 +224,15 @@ func (d *decoder) apply(e Entry) error {
 		}
 		p.BuildTimeout = t
 	case "Metrics_listen":
-		if v != "" {
-			host, port, perr := net.SplitHostPort(v)
-			n, nerr := strconv.Atoi(port)
-			if perr != nil || nerr != nil || n < 0 || n > 65535 || strings.ContainsAny(host, " \t") {
-				return d.errf(e, "%q is not a listen address: want host:port, e.g. 127.0.0.1:9464 or :9464 (empty: no metrics)", v)
-			}
-		}
-		p.MetricsListen = v
+		p.MetricsListen, err = d.listen(e, "127.0.0.1:9464 or :9464 (leave the key out: no metrics)")
+	case "Api_listen":
+		p.APIListen, err = d.listen(e, "127.0.0.1:8080 (leave the key out: no API)")
+		d.apiListen = e
+	case "Api_keys":
+		// A file, not a directory; dir checks what matters: absolute.
+		p.APIKeys, err = d.dir(e)
+	case "Api_anonymous_read":
+		p.APIAnonymousRead, err = d.bool(e)
 	default:
 		return d.errf(e, "unknown directive in profile section%s", suggest(e.Key))
 	}
@@ -234,6 +241,27 @@ func (d *decoder) apply(e Entry) error {
 	}
 	d.set[e.Key] = true
 	return nil
+}
+
+// listen validates a listen address: host:port.
+func (d *decoder) listen(e Entry, example string) (string, error) {
+	v := e.Value
+	host, port, perr := net.SplitHostPort(v)
+	n, nerr := strconv.Atoi(port)
+	if perr != nil || nerr != nil || n < 0 || n > 65535 || strings.ContainsAny(host, " \t") {
+		return "", d.errf(e, "%q is not a listen address: want host:port, e.g. %s", v, example)
+	}
+	return v, nil
+}
+
+// checkAPI refuses an API that would refuse every client: Api_listen set,
+// but neither Api_keys nor Api_anonymous_read.
+func (d *decoder) checkAPI() error {
+	p := &d.p
+	if p.APIListen == "" || p.APIKeys != "" || p.APIAnonymousRead {
+		return nil
+	}
+	return d.errf(d.apiListen, "the API would refuse every client: set Api_keys to a keys file (see docs/API.md) or Api_anonymous_read= true")
 }
 
 // suggest names a known key that differs from key only in case.

@@ -121,6 +121,9 @@ Numa_setsize= 0
 ; Watchdog_scale= 1
 ; Build_timeout= 0
 ; Metrics_listen=
+; Api_listen=
+; Api_keys=
+; Api_anonymous_read= false
 `, GlobalSection, DefaultProfileName, DefaultProfileName, p.OperatingSystem,
 		p.PackagesDir, p.RepositoryDir, p.PortsDir, p.OptionsDir, p.DistfilesDir,
 		p.BuildBase, p.LogsDir, p.SystemDir, p.PackageSuffix, p.MetaVersion,

@@ -3,6 +3,7 @@ module github.com/go-dsynth/go-dsynth
 go 1.26.0
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/creack/pty v1.1.24
 	github.com/google/uuid v1.6.0
 	github.com/prometheus/client_golang v1.25.0

@@ -1,0 +1,301 @@
+package api
+
+import (
+	"errors"
+	"io/fs"
+	"net/http"
+
+	"github.com/go-dsynth/go-dsynth/builddb"
+)
+
+// errNoDB means the build database does not exist yet (no build ran).
+var errNoDB = errors.New("no build database yet")
+
+// withDB runs fn on the build database, opened for this request only. A
+// database that does not exist yet gives errNoDB; the endpoints answer it
+// as an empty history.
+func (s *Server) withDB(fn func(db *builddb.DB) error) error {
+	open := s.o.OpenDB
+	if open == nil {
+		open = func() (*builddb.DB, error) {
+			return builddb.Open(s.o.DBPath, builddb.Options{ReadOnly: true, Transient: true, Timeout: s.o.DBTimeout})
+		}
+	}
+	db, err := open()
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, builddb.ErrNotFound) {
+			return errNoDB
+		}
+		return s.dbError(err)
+	}
+	defer db.Close()
+	if err := fn(db); err != nil {
+		return s.dbError(err)
+	}
+	return nil
+}
+
+// dbError turns a database error into an answer; the details (paths) go to
+// the log, not to the client.
+func (s *Server) dbError(err error) error {
+	var e *Error
+	switch {
+	case errors.As(err, &e), errors.Is(err, builddb.ErrNotFound):
+		return err
+	case errors.Is(err, builddb.ErrBusy):
+		return errorf(http.StatusServiceUnavailable, CodeDatabaseBusy, "the build database stayed busy; try again")
+	case errors.Is(err, builddb.ErrCorrupt):
+		s.logf("api: %v", err)
+		return errorf(http.StatusServiceUnavailable, CodeDatabaseError, "the build database is damaged (`dsynth db recover` salvages it)")
+	case errors.Is(err, builddb.ErrNeedsMigration):
+		return errorf(http.StatusServiceUnavailable, CodeDatabaseError, "the build database has an older schema; the next build migrates it")
+	case errors.Is(err, builddb.ErrUnknownSchema):
+		return errorf(http.StatusServiceUnavailable, CodeDatabaseError, "the build database was written by a newer go-dsynth")
+	}
+	return err
+}
+
+// StatusData is the answer of GET /api/v1/status: the run in progress
+// (Active, with the fields of LiveStatus) when the server runs inside a
+// build that has started, otherwise the last recorded run.
+type StatusData struct {
+	Active bool `json:"active"`
+	*LiveStatus
+	LastRun *builddb.Run `json:"last_run,omitempty"`
+}
+
+func (s *Server) status(*http.Request) (any, error) {
+	s.mu.Lock()
+	ls, active := s.live.snapshot()
+	s.mu.Unlock()
+	if active {
+		return StatusData{Active: true, LiveStatus: &ls}, nil
+	}
+	var out StatusData
+	err := s.withDB(func(db *builddb.DB) error {
+		runs, err := db.Runs(1)
+		if len(runs) > 0 {
+			out.LastRun = runs[0]
+		}
+		return err
+	})
+	if errors.Is(err, errNoDB) {
+		err = nil
+	}
+	return out, err
+}
+
+// BuildsData is the answer of GET /api/v1/builds: one page of records and
+// the cursor of the next page (empty on the last one).
+type BuildsData struct {
+	Builds     []*builddb.BuildRecord `json:"builds"`
+	Count      int                    `json:"count"`
+	NextCursor string                 `json:"next_cursor,omitempty"`
+}
+
+func (s *Server) builds(r *http.Request) (any, error) {
+	f, err := parseFilter(r.URL.Query())
+	if err != nil {
+		return nil, err
+	}
+	var page builddb.Page
+	err = s.withDB(func(db *builddb.DB) error {
+		page, err = db.Find(f)
+		return err
+	})
+	if err != nil && !errors.Is(err, errNoDB) {
+		return nil, err
+	}
+	return BuildsData{Builds: nonNil(page.Records), Count: len(page.Records), NextCursor: page.Next}, nil
+}
+
+func (s *Server) build(r *http.Request) (any, error) {
+	if err := allowOnly(r.URL.Query()); err != nil {
+		return nil, err
+	}
+	id, err := parseUUID(r.PathValue("id"), "build")
+	if err != nil {
+		return nil, err
+	}
+	var rec *builddb.BuildRecord
+	err = s.withDB(func(db *builddb.DB) error {
+		rec, err = db.Get(id)
+		return err
+	})
+	if errors.Is(err, builddb.ErrNotFound) || errors.Is(err, errNoDB) {
+		return nil, errorf(http.StatusNotFound, CodeBuildNotFound, "no build with id %s", id)
+	}
+	return rec, err
+}
+
+// PackageData is the answer of GET /api/v1/packages/{category}/{port}: the
+// port's latest build, its last known good build (with its package) and
+// the average of its successful build times.
+type PackageData struct {
+	Package          string               `json:"package"`
+	LastBuild        *builddb.BuildRecord `json:"last_build"`
+	LastGood         *builddb.BuildRecord `json:"last_good"`
+	AverageDuration  builddb.Duration     `json:"average_duration"`
+	SuccessfulBuilds int                  `json:"successful_builds"`
+}
+
+func (s *Server) pkg(r *http.Request) (any, error) {
+	if err := allowOnly(r.URL.Query()); err != nil {
+		return nil, err
+	}
+	o, err := parseOrigin(r.PathValue("category"), r.PathValue("port"))
+	if err != nil {
+		return nil, err
+	}
+	out := PackageData{Package: o.String()}
+	err = s.withDB(func(db *builddb.DB) error {
+		last, err := db.PortHistory(out.Package, 1)
+		if err != nil || len(last) == 0 {
+			return err
+		}
+		out.LastBuild = last[0]
+		if out.LastGood, err = db.LastGood(out.Package); err != nil && !errors.Is(err, builddb.ErrNotFound) {
+			return err
+		}
+		avg, n, err := db.AverageDuration(out.Package)
+		out.AverageDuration, out.SuccessfulBuilds = builddb.Duration(avg), n
+		return err
+	})
+	if err != nil && !errors.Is(err, errNoDB) {
+		return nil, err
+	}
+	if out.LastBuild == nil {
+		return nil, notBuilt(out.Package)
+	}
+	return out, nil
+}
+
+// notBuilt is the 404 of a port with no build record.
+func notBuilt(origin string) error {
+	e := errorf(http.StatusNotFound, CodePackageNotFound, "no build of %s is recorded", origin)
+	e.Details = map[string]any{"package": origin}
+	return e
+}
+
+// HistoryData is the answer of GET …/history: the port's builds, newest
+// first.
+type HistoryData struct {
+	Package string                 `json:"package"`
+	Builds  []*builddb.BuildRecord `json:"builds"`
+	Count   int                    `json:"count"`
+}
+
+func (s *Server) history(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	if err := allowOnly(q, "limit"); err != nil {
+		return nil, err
+	}
+	o, err := parseOrigin(r.PathValue("category"), r.PathValue("port"))
+	if err != nil {
+		return nil, err
+	}
+	limit, err := parseLimit(q, defaultHistory)
+	if err != nil {
+		return nil, err
+	}
+	out := HistoryData{Package: o.String()}
+	err = s.withDB(func(db *builddb.DB) error {
+		out.Builds, err = db.PortHistory(out.Package, limit)
+		return err
+	})
+	if err != nil && !errors.Is(err, errNoDB) {
+		return nil, err
+	}
+	if len(out.Builds) == 0 {
+		return nil, notBuilt(out.Package)
+	}
+	out.Count = len(out.Builds)
+	return out, nil
+}
+
+func (s *Server) stats(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	if err := allowOnly(q, "since", "until"); err != nil {
+		return nil, err
+	}
+	since, until, err := parseRange(q)
+	if err != nil {
+		return nil, err
+	}
+	var empty builddb.Aggregator
+	st := empty.Stats()
+	err = s.withDB(func(db *builddb.DB) error {
+		st, err = db.Stats(since, until)
+		return err
+	})
+	if err != nil && !errors.Is(err, errNoDB) {
+		return nil, err
+	}
+	return st, nil
+}
+
+// RunsData is the answer of GET /api/v1/runs: runs, newest first.
+type RunsData struct {
+	Runs  []*builddb.Run `json:"runs"`
+	Count int            `json:"count"`
+}
+
+func (s *Server) runs(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	if err := allowOnly(q, "limit"); err != nil {
+		return nil, err
+	}
+	limit, err := parseLimit(q, defaultHistory)
+	if err != nil {
+		return nil, err
+	}
+	var out RunsData
+	err = s.withDB(func(db *builddb.DB) error {
+		out.Runs, err = db.Runs(limit)
+		return err
+	})
+	if err != nil && !errors.Is(err, errNoDB) {
+		return nil, err
+	}
+	out.Runs = nonNil(out.Runs)
+	out.Count = len(out.Runs)
+	return out, nil
+}
+
+// RunData is the answer of GET /api/v1/runs/{id}: the run and its build
+// records in start order.
+type RunData struct {
+	Run    *builddb.Run           `json:"run"`
+	Builds []*builddb.BuildRecord `json:"builds"`
+}
+
+func (s *Server) run(r *http.Request) (any, error) {
+	if err := allowOnly(r.URL.Query()); err != nil {
+		return nil, err
+	}
+	id, err := parseUUID(r.PathValue("id"), "run")
+	if err != nil {
+		return nil, err
+	}
+	var out RunData
+	err = s.withDB(func(db *builddb.DB) error {
+		if out.Run, err = db.Run(id); err != nil {
+			return err
+		}
+		out.Builds, err = db.RunRecords(id)
+		return err
+	})
+	if errors.Is(err, builddb.ErrNotFound) || errors.Is(err, errNoDB) {
+		return nil, errorf(http.StatusNotFound, CodeRunNotFound, "no run with id %s", id)
+	}
+	out.Builds = nonNil(out.Builds)
+	return out, err
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

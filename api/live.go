@@ -1,0 +1,165 @@
+package api
+
+import (
+	"slices"
+	"time"
+
+	"github.com/go-dsynth/go-dsynth/builder/events"
+)
+
+// live is the state of the run in progress, as the events tell it. It is
+// pure (apply and snapshot do no I/O); the Server guards it with a mutex.
+type live struct {
+	active  bool
+	run     LiveRun
+	workers map[int]*WorkerState
+	limit   int
+	load    *LoadState
+	queued  map[string]bool // queued and not finished
+}
+
+// LiveRun describes the run in progress.
+type LiveRun struct {
+	RunID     string    `json:"run_id"`
+	Directive string    `json:"directive"`
+	Profile   string    `json:"profile"`
+	Started   time.Time `json:"started"`
+	// ToBuild counts the ports queued for building (after pruning what is
+	// up to date); Remaining those of them not finished yet.
+	ToBuild   int    `json:"to_build"`
+	Remaining int    `json:"remaining"`
+	Counts    Counts `json:"counts"`
+}
+
+// WorkerState is one worker of the run in progress.
+type WorkerState struct {
+	Worker  int       `json:"worker"`
+	Status  string    `json:"status"` // idle, busy, FROZEN, FAILED
+	Package string    `json:"package,omitempty"`
+	Phase   string    `json:"phase,omitempty"`
+	Since   time.Time `json:"since"`
+}
+
+// LoadState is the latest system sample.
+type LoadState struct {
+	Load1       float64   `json:"load1"`
+	SwapPercent *float64  `json:"swap_percent,omitempty"`
+	At          time.Time `json:"at"`
+}
+
+// WorkersSummary counts the workers of the run in progress.
+type WorkersSummary struct {
+	Total int `json:"total"`
+	Busy  int `json:"busy"`
+	// Limit is dsynth's dynamic worker limit (Total until it changes).
+	Limit int           `json:"limit"`
+	Slots []WorkerState `json:"slots"`
+}
+
+// LiveStatus is what the events say about the run in progress.
+type LiveStatus struct {
+	Run     LiveRun        `json:"run"`
+	Workers WorkersSummary `json:"workers"`
+	Load    *LoadState     `json:"load,omitempty"`
+}
+
+// apply updates the state with one event.
+func (l *live) apply(e events.Event) {
+	at := e.At().UTC()
+	switch ev := e.(type) {
+	case events.RunStarted:
+		*l = live{active: true, workers: map[int]*WorkerState{}, queued: map[string]bool{}, limit: ev.MaxWorkers,
+			run: LiveRun{RunID: ev.RunID, Directive: ev.Directive, Profile: ev.Profile, Started: at, Counts: Counts{Queued: ev.Queued}}}
+		for i := range ev.MaxWorkers {
+			l.workers[i] = &WorkerState{Worker: i, Status: "idle", Since: at}
+		}
+	case events.PortQueued:
+		if l.queued != nil && !l.queued[ev.Origin] {
+			l.queued[ev.Origin] = true
+			l.run.ToBuild++
+			l.run.Remaining++
+		}
+	case events.PortStarted:
+		l.worker(ev.Slot, at, "busy", ev.Origin)
+	case events.PhaseStarted:
+		if w := l.workers[ev.Slot]; w != nil && w.Package == ev.Origin {
+			w.Phase = ev.Phase
+		}
+	case events.PortFinished:
+		l.finished(ev, at)
+	case events.SlotState:
+		st := ev.State
+		if st == "Idle" {
+			st = "idle"
+		}
+		l.worker(ev.Slot, at, st, "")
+	case events.WorkerLimit:
+		l.limit = ev.To
+	case events.SystemLoad:
+		l.limit = ev.Limit
+		ls := &LoadState{Load1: ev.Load1, At: at}
+		if ev.SwapPercent >= 0 {
+			sp := ev.SwapPercent
+			ls.SwapPercent = &sp
+		}
+		l.load = ls
+	case events.RunFinished:
+		l.active = false
+	}
+}
+
+// worker sets a worker's state; a worker the run did not announce is
+// added.
+func (l *live) worker(slot int, at time.Time, status, pkg string) {
+	if slot < 0 || l.workers == nil {
+		return
+	}
+	l.workers[slot] = &WorkerState{Worker: slot, Status: status, Package: pkg, Since: at}
+}
+
+func (l *live) finished(ev events.PortFinished, at time.Time) {
+	c := &l.run.Counts
+	switch ev.Outcome {
+	case events.Built, events.Fetched:
+		c.Built++
+	case events.Failed:
+		c.Failed++
+	case events.Ignored:
+		c.Ignored++
+	case events.Skipped:
+		c.Skipped++
+	case events.Meta:
+		c.Meta++
+	case events.AlreadyBuilt:
+		c.AlreadyBuilt++
+	}
+	if l.queued[ev.Origin] {
+		delete(l.queued, ev.Origin)
+		l.run.Remaining--
+	}
+	if w := l.workers[ev.Slot]; w != nil && ev.Slot >= 0 && w.Package == ev.Origin {
+		l.worker(ev.Slot, at, "idle", "")
+	}
+}
+
+// snapshot returns the state of the run in progress, and false when none
+// is.
+func (l *live) snapshot() (LiveStatus, bool) {
+	if !l.active {
+		return LiveStatus{}, false
+	}
+	s := LiveStatus{Run: l.run, Workers: WorkersSummary{Limit: l.limit}}
+	if l.load != nil {
+		ld := *l.load
+		s.Load = &ld
+	}
+	for _, w := range l.workers {
+		s.Workers.Slots = append(s.Workers.Slots, *w)
+		if w.Status == "busy" {
+			s.Workers.Busy++
+		}
+	}
+	slices.SortFunc(s.Workers.Slots, func(a, b WorkerState) int { return a.Worker - b.Worker })
+	s.Workers.Total = len(s.Workers.Slots)
+	return s, true
+}

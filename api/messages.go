@@ -1,0 +1,173 @@
+package api
+
+import (
+	"time"
+
+	"github.com/go-dsynth/go-dsynth/builddb"
+)
+
+// Event type names of the live stream (the "type" field of every message
+// and the SSE event name).
+const (
+	TypeRunStarted     = "run.started"
+	TypeRunFinished    = "run.finished"
+	TypeBuildQueued    = "build.queued"
+	TypeBuildStarted   = "build.started"
+	TypeBuildPhase     = "build.phase"
+	TypeBuildOutput    = "build.output"
+	TypeBuildCompleted = "build.completed"
+	TypeBuildFailed    = "build.failed"
+	TypeBuildIgnored   = "build.ignored"
+	TypeBuildSkipped   = "build.skipped"
+	TypeWorkerIdle     = "worker.idle"
+	TypeWorkerStatus   = "worker.status"
+	TypeWorkersLimit   = "workers.limit"
+	TypeSystemLoad     = "system.load"
+	TypeLogLine        = "log.line"
+	// TypeOverflow is the last message a client gets when it fell so far
+	// behind that its queue filled: the server drops it after that.
+	TypeOverflow = "stream.overflow"
+)
+
+// Message is one message of the live stream; every XxxMsg type is one.
+type Message interface {
+	// MessageType returns the message's "type".
+	MessageType() string
+}
+
+// Base is the part every stream message has: its type, when the event
+// happened, and the run it belongs to (empty outside a run).
+type Base struct {
+	Type      string    `json:"type"`
+	Timestamp time.Time `json:"timestamp"`
+	RunID     string    `json:"run_id,omitempty"`
+}
+
+// MessageType returns b.Type.
+func (b Base) MessageType() string { return b.Type }
+
+// RunStartedMsg is run.started.
+type RunStartedMsg struct {
+	Base
+	Profile    string `json:"profile"`
+	Directive  string `json:"directive"`
+	Queued     int    `json:"queued"`
+	MaxWorkers int    `json:"max_workers"`
+}
+
+// Counts are a run's outcome totals.
+type Counts struct {
+	Queued       int `json:"queued"`
+	Built        int `json:"built"`
+	Failed       int `json:"failed"`
+	Ignored      int `json:"ignored"`
+	Skipped      int `json:"skipped"`
+	Meta         int `json:"meta"`
+	AlreadyBuilt int `json:"already_built"`
+	Missing      int `json:"missing"`
+}
+
+// RunFinishedMsg is run.finished.
+type RunFinishedMsg struct {
+	Base
+	Aborted  bool             `json:"aborted"`
+	Duration builddb.Duration `json:"duration"`
+	Counts   Counts           `json:"counts"`
+}
+
+// BuildQueuedMsg is build.queued: the run will build this port.
+type BuildQueuedMsg struct {
+	Base
+	Package string `json:"package"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// BuildStartedMsg is build.started: a worker took a port.
+type BuildStartedMsg struct {
+	Base
+	Package string `json:"package"`
+	Worker  int    `json:"worker"`
+}
+
+// BuildPhaseMsg is build.phase: a port entered a build phase.
+type BuildPhaseMsg struct {
+	Base
+	Package string `json:"package"`
+	Worker  int    `json:"worker"`
+	Phase   string `json:"phase"`
+}
+
+// BuildOutputMsg is build.output: how many lines of output a building
+// port has produced so far (about once a second per worker).
+type BuildOutputMsg struct {
+	Base
+	Package string `json:"package"`
+	Worker  int    `json:"worker"`
+	Lines   int    `json:"lines"`
+}
+
+// BuildEndMsg is build.completed, build.failed, build.ignored and
+// build.skipped. Status is the build database's word (success, failed,
+// ignored, skipped) or, for ports that needed no build, already_built or
+// meta; Outcome is the engine's own (built, fetched, …). Error is the
+// failure's explanation, Reason an ignore or skip reason. Worker is
+// absent when no worker was involved.
+type BuildEndMsg struct {
+	Base
+	Package           string           `json:"package"`
+	Worker            *int             `json:"worker,omitempty"`
+	Status            string           `json:"status"`
+	Outcome           string           `json:"outcome"`
+	Phase             string           `json:"phase,omitempty"`
+	Error             string           `json:"error,omitempty"`
+	Reason            string           `json:"reason,omitempty"`
+	Duration          builddb.Duration `json:"duration"`
+	PkgFile           string           `json:"pkg_file,omitempty"`
+	Lines             int              `json:"lines,omitempty"`
+	SkippedDependents int              `json:"skipped_dependents,omitempty"`
+}
+
+// WorkerMsg is worker.idle (Status empty) and worker.status (a worker
+// frozen for debug, or failed and withdrawn).
+type WorkerMsg struct {
+	Base
+	Worker int    `json:"worker"`
+	Status string `json:"status,omitempty"`
+}
+
+// WorkersLimitMsg is workers.limit: the dynamic worker limit changed.
+type WorkersLimitMsg struct {
+	Base
+	From int    `json:"from"`
+	To   int    `json:"to"`
+	Line string `json:"line"`
+}
+
+// SystemLoadMsg is system.load, a periodic sample. SwapPercent is absent
+// when the machine has no swap.
+type SystemLoadMsg struct {
+	Base
+	Load1        float64  `json:"load1"`
+	SwapPercent  *float64 `json:"swap_percent,omitempty"`
+	WorkersBusy  int      `json:"workers_busy"`
+	WorkersTotal int      `json:"workers_total"`
+	Limit        int      `json:"limit"`
+}
+
+// LogLineMsg is log.line: a line of dsynth's 00_last_results.log that is
+// not a port's start or end (scan problems, deleted packages, hook
+// failures, …). Worker is absent for lines of no worker; Log names the
+// other log the line also went to ("05", "06", "07"), if any.
+type LogLineMsg struct {
+	Base
+	Worker *int   `json:"worker,omitempty"`
+	Line   string `json:"line"`
+	Log    string `json:"log,omitempty"`
+}
+
+// OverflowMsg is stream.overflow.
+type OverflowMsg struct {
+	Base
+	Message string `json:"message"`
+	Queue   int    `json:"queue"`
+}

@@ -1,0 +1,222 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/go-dsynth/go-dsynth/builddb"
+	"github.com/go-dsynth/go-dsynth/builder/events"
+)
+
+// Defaults of Options.
+const (
+	DefaultQueueSize    = 1024
+	DefaultKeepAlive    = 15 * time.Second
+	DefaultWriteTimeout = 10 * time.Second
+	DefaultMaxStreams   = 64
+)
+
+// Options configure a Server.
+type Options struct {
+	// DBPath is the build database file (builddb.Path of the build base).
+	// Each request opens it read-only and transient; a missing file reads
+	// as an empty history.
+	DBPath string
+	// DBTimeout bounds each open's wait for a writer (builddb's default
+	// when zero).
+	DBTimeout time.Duration
+	// OpenDB, when set, replaces the per-request open of DBPath (a caller
+	// that shares a handle). It must not return a handle that keeps the
+	// file open if a build writes it meanwhile.
+	OpenDB func() (*builddb.DB, error)
+
+	// Keys are the accepted API keys (nil: none).
+	Keys *Keys
+	// AnonymousRead lets clients without a key use the read endpoints.
+	AnonymousRead bool
+
+	// QueueSize is each stream client's queue, in messages; a client
+	// whose queue is full is dropped (DefaultQueueSize when ≤ 0).
+	QueueSize int
+	// KeepAlive is the interval of SSE comments and WebSocket pings
+	// (DefaultKeepAlive when ≤ 0).
+	KeepAlive time.Duration
+	// WriteTimeout bounds each write to a stream client
+	// (DefaultWriteTimeout when ≤ 0).
+	WriteTimeout time.Duration
+	// MaxStreams bounds the stream clients connected at once
+	// (DefaultMaxStreams when ≤ 0).
+	MaxStreams int
+
+	// Now is the clock of the answers' meta (time.Now when nil).
+	Now func() time.Time
+	// Logf, when set, is told about internal errors and dropped stream
+	// clients. Keys are never passed to it.
+	Logf func(format string, args ...any)
+}
+
+// ErrNobodyCanUse is returned by New for a server with no key that
+// refuses anonymous clients.
+var ErrNobodyCanUse = errors.New("the API would refuse every client: give it API keys or allow anonymous reading")
+
+// Server is the API: an http.Handler for /api/v1/… and an
+// events.Subscriber that feeds the live status and the event streams.
+// Create it with New.
+type Server struct {
+	o   Options
+	mux *http.ServeMux
+
+	mu      sync.Mutex // guards what follows
+	live    live
+	tr      Translator
+	clients map[*client]struct{}
+	stopped bool
+	quit    chan struct{} // closed by Stop
+	streams sync.WaitGroup
+}
+
+// New returns a Server. It refuses options that no client could use: no
+// keys (or an empty keys file) and no anonymous reading.
+func New(o Options) (*Server, error) {
+	if !o.AnonymousRead && (o.Keys == nil || len(o.Keys.List) == 0) {
+		if o.Keys != nil && o.Keys.File != "" {
+			return nil, fmt.Errorf("api: %s holds no key: %w", o.Keys.File, ErrNobodyCanUse)
+		}
+		return nil, fmt.Errorf("api: %w", ErrNobodyCanUse)
+	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = DefaultQueueSize
+	}
+	if o.KeepAlive <= 0 {
+		o.KeepAlive = DefaultKeepAlive
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = DefaultWriteTimeout
+	}
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = DefaultMaxStreams
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &Server{o: o, clients: map[*client]struct{}{}, quit: make(chan struct{})}
+	s.mux = s.routes()
+	return s, nil
+}
+
+// route is one endpoint: the role it needs and what answers it. A route
+// with serve set writes its own answer (the event stream).
+type route struct {
+	pattern string
+	need    Role
+	data    func(r *http.Request) (any, error)
+	serve   func(w http.ResponseWriter, r *http.Request, id string)
+}
+
+// routes builds the router from the endpoint table.
+func (s *Server) routes() *http.ServeMux {
+	table := []route{
+		{pattern: "GET /api/v1/status", need: RoleRead, data: s.status},
+		{pattern: "GET /api/v1/builds", need: RoleRead, data: s.builds},
+		{pattern: "GET /api/v1/builds/{id}", need: RoleRead, data: s.build},
+		{pattern: "GET /api/v1/packages/{category}/{port}", need: RoleRead, data: s.pkg},
+		{pattern: "GET /api/v1/packages/{category}/{port}/history", need: RoleRead, data: s.history},
+		{pattern: "GET /api/v1/stats", need: RoleRead, data: s.stats},
+		{pattern: "GET /api/v1/runs", need: RoleRead, data: s.runs},
+		{pattern: "GET /api/v1/runs/{id}", need: RoleRead, data: s.run},
+		{pattern: "GET /api/v1/events", need: RoleRead, serve: s.events},
+	}
+	mux := http.NewServeMux()
+	for _, rt := range table {
+		s.handle(mux, rt)
+	}
+	// Everything else: 405 for a known path with another method, 404.
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		id := w.Header().Get(requestIDHeader)
+		probe := r.Clone(r.Context())
+		probe.Method = http.MethodGet
+		if _, pattern := mux.Handler(probe); pattern != "/" && r.Method != http.MethodGet {
+			w.Header().Set("Allow", "GET, HEAD")
+			s.writeError(w, id, errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "%s is not allowed on %s; use GET", r.Method, r.URL.Path))
+			return
+		}
+		s.writeError(w, id, errorf(http.StatusNotFound, CodeNotFound, "no such endpoint: %s (see docs/API.md)", r.URL.Path))
+	})
+	return mux
+}
+
+// handle registers one route: authorization first, then the answer.
+func (s *Server) handle(mux *http.ServeMux, rt route) {
+	mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) {
+		id := w.Header().Get(requestIDHeader)
+		secret, given := presentedKey(r)
+		if err := authorize(s.o.Keys, s.o.AnonymousRead, secret, given, rt.need); err != nil {
+			s.writeError(w, id, err)
+			return
+		}
+		if rt.serve != nil {
+			rt.serve(w, r, id)
+			return
+		}
+		data, err := rt.data(r)
+		if err != nil {
+			s.writeError(w, id, err)
+			return
+		}
+		s.writeData(w, id, data)
+	})
+}
+
+// ServeHTTP answers one request: it sets the request id, refuses paths
+// that try to climb or smuggle separators, and routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := requestID(r)
+	w.Header().Set(requestIDHeader, id)
+	if err := checkPath(r.URL.EscapedPath()); err != nil {
+		s.writeError(w, id, err)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// Handle implements events.Subscriber: it updates the live status and
+// queues the event's messages, encoded once, to every stream client. It
+// never blocks: a client whose queue is full is dropped.
+func (s *Server) Handle(e events.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.live.apply(e)
+	msgs := s.tr.Translate(e)
+	if len(s.clients) == 0 {
+		return
+	}
+	for _, m := range msgs {
+		data, err := json.Marshal(m)
+		if err != nil {
+			s.logf("api: encode %s: %v", m.MessageType(), err)
+			continue
+		}
+		f := frame{typ: m.MessageType(), data: data}
+		for c := range s.clients {
+			select {
+			case c.ch <- f:
+			default:
+				s.dropLocked(c)
+			}
+		}
+	}
+}
+
+// logf reports to Options.Logf, if any.
+func (s *Server) logf(format string, args ...any) {
+	if s.o.Logf != nil {
+		s.o.Logf(format, args...)
+	}
+}
+
+// now is the answers' clock.
+func (s *Server) now() time.Time { return s.o.Now() }

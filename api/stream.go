@@ -1,0 +1,248 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// frame is one encoded stream message.
+type frame struct {
+	typ  string
+	data []byte
+}
+
+// client is one connected stream: its bounded queue, and over, closed
+// when the queue overflowed and the server dropped it.
+type client struct {
+	ch       chan frame
+	over     chan struct{}
+	overOnce sync.Once
+}
+
+// sink is where a pump writes: an SSE response or a WebSocket.
+type sink interface {
+	// send writes one message.
+	send(ctx context.Context, f frame) error
+	// keepAlive tells the client (and the server) that the stream lives.
+	keepAlive(ctx context.Context) error
+	// overflowed writes the overflow marker and ends the stream.
+	overflowed(ctx context.Context, f frame)
+	// stopping ends the stream because the server stops.
+	stopping()
+}
+
+// errTooManyStreams is the answer when MaxStreams clients are connected.
+func errTooManyStreams(n int) *Error {
+	return errorf(http.StatusServiceUnavailable, "TOO_MANY_STREAMS", "%d event streams are open already; try again later", n)
+}
+
+// subscribe adds a stream client, or returns an error when the server
+// stops or has MaxStreams clients.
+func (s *Server) subscribe() (*client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return nil, errorf(http.StatusServiceUnavailable, "SHUTTING_DOWN", "the server is stopping")
+	}
+	if len(s.clients) >= s.o.MaxStreams {
+		return nil, errTooManyStreams(len(s.clients))
+	}
+	c := &client{ch: make(chan frame, s.o.QueueSize), over: make(chan struct{})}
+	s.clients[c] = struct{}{}
+	s.streams.Add(1)
+	return c, nil
+}
+
+// unsubscribe removes a client whose stream ended.
+func (s *Server) unsubscribe(c *client) {
+	s.mu.Lock()
+	delete(s.clients, c)
+	s.mu.Unlock()
+	s.streams.Done()
+}
+
+// dropLocked removes a client whose queue is full and tells its pump.
+func (s *Server) dropLocked(c *client) {
+	delete(s.clients, c)
+	c.overOnce.Do(func() { close(c.over) })
+	s.logf("api: dropped an event stream client: its queue of %d messages is full", s.o.QueueSize)
+}
+
+// streamCount returns the connected stream clients.
+func (s *Server) streamCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.clients)
+}
+
+// overflowFrame is the marker a dropped client gets last.
+func (s *Server) overflowFrame() frame {
+	m := OverflowMsg{Base: Base{Type: TypeOverflow, Timestamp: s.now().UTC()}, Queue: s.o.QueueSize,
+		Message: fmt.Sprintf("this client fell %d messages behind and is disconnected; reconnect to follow the events again", s.o.QueueSize)}
+	data, _ := json.Marshal(m)
+	return frame{typ: TypeOverflow, data: data}
+}
+
+// pump writes c's messages to out until ctx ends, the client overflows,
+// the server stops or a write fails. When the server stops it first
+// writes what is queued (the run's last events).
+func (s *Server) pump(ctx context.Context, c *client, out sink) {
+	tick := time.NewTicker(s.o.KeepAlive)
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.over:
+			out.overflowed(ctx, s.overflowFrame())
+			return
+		default:
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.over:
+		case <-s.quit:
+			for {
+				select {
+				case f := <-c.ch:
+					if out.send(ctx, f) != nil {
+						return
+					}
+				default:
+					out.stopping()
+					return
+				}
+			}
+		case f := <-c.ch:
+			if out.send(ctx, f) != nil {
+				return
+			}
+		case <-tick.C:
+			if out.keepAlive(ctx) != nil {
+				return
+			}
+		}
+	}
+}
+
+// events serves GET /api/v1/events: a WebSocket when the client asks for
+// one, Server-Sent Events otherwise.
+func (s *Server) events(w http.ResponseWriter, r *http.Request, id string) {
+	c, err := s.subscribe()
+	if err != nil {
+		s.writeError(w, id, err)
+		return
+	}
+	defer s.unsubscribe(c)
+	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		s.serveWebSocket(w, r, c)
+		return
+	}
+	s.serveSSE(w, r, c)
+}
+
+// sseSink writes Server-Sent Events.
+type sseSink struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (o *sseSink) write(text string) error {
+	o.rc.SetWriteDeadline(time.Now().Add(o.timeout))
+	if _, err := fmt.Fprint(o.w, text); err != nil {
+		return err
+	}
+	return o.rc.Flush()
+}
+
+func (o *sseSink) send(_ context.Context, f frame) error {
+	// The JSON has no newline: one data line per message.
+	return o.write("event: " + f.typ + "\ndata: " + string(f.data) + "\n\n")
+}
+
+func (o *sseSink) keepAlive(context.Context) error { return o.write(": keep-alive\n\n") }
+
+func (o *sseSink) overflowed(ctx context.Context, f frame) { o.send(ctx, f) }
+
+func (o *sseSink) stopping() { o.write(": the server is stopping\n\n") }
+
+// serveSSE streams to an EventSource client.
+func (s *Server) serveSSE(w http.ResponseWriter, r *http.Request, c *client) {
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // no buffering in a reverse proxy
+	w.WriteHeader(http.StatusOK)
+	out := &sseSink{w: w, rc: http.NewResponseController(w), timeout: s.o.WriteTimeout}
+	if out.write(": go-dsynth event stream\n\n") != nil {
+		return
+	}
+	s.pump(r.Context(), c, out)
+}
+
+// wsSink writes WebSocket text messages.
+type wsSink struct {
+	conn    *websocket.Conn
+	timeout time.Duration
+}
+
+func (o *wsSink) send(ctx context.Context, f frame) error {
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	return o.conn.Write(ctx, websocket.MessageText, f.data)
+}
+
+func (o *wsSink) keepAlive(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	return o.conn.Ping(ctx)
+}
+
+func (o *wsSink) overflowed(ctx context.Context, f frame) {
+	if o.send(ctx, f) == nil {
+		o.conn.Close(websocket.StatusPolicyViolation, "stream.overflow: client too slow")
+	}
+}
+
+func (o *wsSink) stopping() { o.conn.Close(websocket.StatusGoingAway, "the server is stopping") }
+
+// serveWebSocket streams to a WebSocket client. Messages from the client
+// are not expected: reading stops at the first one (CloseRead).
+func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, c *client) {
+	// Accept checks the Origin header against the Host: a web page from
+	// another site cannot open the stream with the browser's credentials.
+	conn, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return // Accept has answered
+	}
+	defer conn.CloseNow()
+	ctx := conn.CloseRead(r.Context())
+	s.pump(ctx, c, &wsSink{conn: conn, timeout: s.o.WriteTimeout})
+}
+
+// Stop ends every event stream (after writing what is queued for it) and
+// refuses new ones; it waits for the streams to end or ctx. Close of a
+// Listen server calls it.
+func (s *Server) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.stopped {
+		s.stopped = true
+		close(s.quit)
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.streams.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("api: event streams still open: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,825 @@
+// go-dsynth dashboard: one page over the API of the same origin (/api/v1).
+//
+// The API key comes from the fragment (#key=…, removed from the address bar
+// once read) or from the key form; it is kept in sessionStorage and sent as
+// X-API-Key on every request. Every string from the API reaches the page as
+// text (textContent, text nodes, attribute values): nothing here parses
+// HTML.
+'use strict';
+
+(() => {
+  const API = '/api/v1';
+  const KEY_STORE = 'go-dsynth.api-key';
+  const PAGE_SIZE = 50; // builds per page
+  const HISTORY_SIZE = 100; // builds of one port
+  const FEED_MAX = 300; // live feed lines kept
+  const BACKOFF_MIN = 1000;
+  const BACKOFF_MAX = 30000;
+  const REFRESH_DELAY = 250; // coalesces the refreshes a burst of events asks for
+  const STATUSES = new Set(['running', 'success', 'failed', 'ignored', 'skipped']);
+  // Messages after which the status panel is out of date.
+  const REFRESH_STATUS = new Set(['run.started', 'run.finished', 'build.started',
+    'build.completed', 'build.failed', 'build.ignored', 'build.skipped',
+    'workers.limit', 'worker.status']);
+  // Messages after which the build records and statistics are.
+  const REFRESH_DATA = new Set(['run.finished', 'build.completed', 'build.failed',
+    'build.ignored', 'build.skipped']);
+  // Frequent messages the feed does not list (system.load updates the
+  // status panel in place).
+  const QUIET = new Set(['build.output', 'worker.idle', 'system.load']);
+
+  const state = {
+    key: '',
+    gen: 0, // bumped when the key changes: answers for an older key are dropped
+    pages: [''], // cursors of the builds pages opened, first page first
+    next: '', // cursor of the next older page, '' on the last one
+    filter: { status: '', origin: '' },
+    port: '', // origin whose history is open
+    stream: null, // AbortController of the event stream
+    backoff: BACKOFF_MIN,
+    retryTimer: 0,
+    refreshTimer: 0,
+    refresh: { status: false, data: false },
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  // ---- DOM building: text only -------------------------------------------
+
+  // el makes an element. props: class, data (dataset), on<event> listeners,
+  // other attributes; children: nodes, or anything else as a text node.
+  function el(tag, props, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(props || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'class') {
+        e.className = v;
+      } else if (k === 'data') {
+        for (const [dk, dv] of Object.entries(v)) {
+          if (dv !== undefined && dv !== null) e.dataset[dk] = String(dv);
+        }
+      } else if (k.startsWith('on')) {
+        e.addEventListener(k.slice(2), v);
+      } else {
+        e.setAttribute(k, v === true ? '' : String(v));
+      }
+    }
+    for (const c of children.flat(Infinity)) {
+      if (c === undefined || c === null || c === false) continue;
+      e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return e;
+  }
+
+  // fields is a definition list; each value carries data-field=name.
+  function fields(list) {
+    return el('dl', { class: 'fields' }, list.map(([name, label, value, raw]) => [
+      el('dt', {}, label),
+      el('dd', { data: { field: name, value: raw } }, value === undefined || value === '' ? '—' : value),
+    ]));
+  }
+
+  // counts is a row of big numbers; each carries data-field=name.
+  function counts(list) {
+    return el('div', { class: 'counts' }, list.map(([name, label, n, cls]) =>
+      el('div', { class: 'count ' + (cls || '') },
+        el('span', { class: 'n', data: { field: name } }, n === undefined ? 0 : n),
+        el('span', { class: 'label' }, label))));
+  }
+
+  // ---- formatting -------------------------------------------------------------
+
+  const pad = (n, w = 2) => String(n).padStart(w, '0');
+
+  function parseTime(s) {
+    if (typeof s !== 'string' || s === '' || s.startsWith('0001-01-01')) return null;
+    const t = new Date(s);
+    return Number.isNaN(t.getTime()) ? null : t;
+  }
+
+  // fmtTime is local time, 2025-01-15 10:30:00.
+  function fmtTime(t) {
+    return `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ` +
+      `${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}`;
+  }
+
+  function timeEl(s) {
+    const t = parseTime(s);
+    return t ? el('time', { datetime: s, title: t.toISOString() }, fmtTime(t)) : '—';
+  }
+
+  // clockEl is a recent time: the clock only, the full time as title.
+  function clockEl(s) {
+    const t = parseTime(s);
+    return t ? el('time', { datetime: s, title: fmtTime(t) }, clock(s)) : '—';
+  }
+
+  function clock(s) {
+    const t = parseTime(s) || new Date();
+    return `${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}`;
+  }
+
+  // goDuration writes nanoseconds as the API writes durations (Go's
+  // time.Duration.String, rounded to the second, to the millisecond below
+  // one second): 45s, 4m0s, 1h2m3s, 850ms.
+  function goDuration(ns) {
+    if (typeof ns !== 'number' || !Number.isFinite(ns) || ns < 0) return '—';
+    if (ns < 1e9) {
+      const ms = Math.round(ns / 1e6);
+      return ms === 0 ? '0s' : ms === 1000 ? '1s' : ms + 'ms';
+    }
+    let s = Math.round(ns / 1e9);
+    const h = Math.floor(s / 3600);
+    s -= h * 3600;
+    const m = Math.floor(s / 60);
+    s -= m * 60;
+    if (h > 0) return `${h}h${m}m${s}s`;
+    if (m > 0) return `${m}m${s}s`;
+    return `${s}s`;
+  }
+
+  function fmtNum(x, digits) {
+    return typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : '—';
+  }
+
+  function originOf(rec) {
+    const id = (rec && rec.id) || {};
+    let o = id.portdir || '';
+    if (id.flavor && !o.includes('@')) o += '@' + id.flavor;
+    return o;
+  }
+
+  function statusClass(s) {
+    return 'status status-' + (STATUSES.has(s) ? s : 'other');
+  }
+
+  // originLink opens the port's history (#port=origin).
+  function originLink(origin) {
+    return el('a', { class: 'origin', href: '#port=' + encodeURIComponent(origin), data: { origin } }, origin);
+  }
+
+  // ---- API ------------------------------------------------------------------
+
+  class APIError extends Error {
+    constructor(status, code, message) {
+      super(message);
+      this.status = status;
+      this.code = code;
+    }
+  }
+
+  // Stale is thrown for an answer to a key that is no longer in use.
+  class Stale extends Error {}
+
+  const isAuth = (e) => e instanceof APIError && (e.status === 401 || e.status === 403);
+
+  function headers(accept) {
+    return { 'X-API-Key': state.key, Accept: accept };
+  }
+
+  // errorOf reads an error envelope; the API's message is what the page
+  // shows.
+  async function errorOf(resp) {
+    let body = null;
+    try {
+      body = await resp.json();
+    } catch (_) {
+      // not JSON: a proxy's page, say
+    }
+    const b = body && typeof body === 'object' ? body.error : null;
+    return new APIError(resp.status, (b && b.code) || 'HTTP_' + resp.status,
+      (b && b.message) || `the API answered ${resp.status} ${resp.statusText}`.trim());
+  }
+
+  // api GETs an endpoint and returns the envelope's data.
+  async function api(path) {
+    const gen = state.gen;
+    let resp;
+    try {
+      resp = await fetch(API + path, { headers: headers('application/json'), cache: 'no-store', credentials: 'omit' });
+    } catch (e) {
+      throw new APIError(0, 'NETWORK', `cannot reach the API (${e.message})`);
+    }
+    if (gen !== state.gen) throw new Stale();
+    if (!resp.ok) throw await errorOf(resp);
+    let body;
+    try {
+      body = await resp.json();
+    } catch (_) {
+      throw new APIError(resp.status, 'BAD_ANSWER', 'the API answer is not JSON');
+    }
+    if (gen !== state.gen) throw new Stale();
+    if (!body || body.status !== 'success') throw new APIError(resp.status, 'BAD_ANSWER', 'the API answer is not a success envelope');
+    return body.data;
+  }
+
+  function showPanelError(panel, e) {
+    const p = document.querySelector(`[data-error-for="${panel}"]`);
+    if (!p) return;
+    if (!e) {
+      p.hidden = true;
+      p.textContent = '';
+      return;
+    }
+    p.hidden = false;
+    p.textContent = e.message + (e.code ? ` (${e.code}${e.status ? ', HTTP ' + e.status : ''})` : '');
+  }
+
+  // load runs one panel's loader: its errors show in the panel, except a
+  // refused key, which brings the key prompt back. It returns 'ok',
+  // 'error', 'auth' or 'stale'.
+  async function load(panel, fn) {
+    const gen = state.gen;
+    try {
+      await fn();
+      if (gen !== state.gen) return 'stale';
+      showPanelError(panel, null);
+      return 'ok';
+    } catch (e) {
+      if (e instanceof Stale || gen !== state.gen) return 'stale';
+      if (isAuth(e)) {
+        authFailed(e);
+        return 'auth';
+      }
+      showPanelError(panel, e);
+      return 'error';
+    }
+  }
+
+  // ---- key ------------------------------------------------------------------
+
+  // markHash records the fragment on <html data-url-hash>, so a test (or
+  // anyone) can see the key was removed from the address bar.
+  function markHash() {
+    document.documentElement.dataset.urlHash = location.hash;
+  }
+
+  // takeFragment reads the fragment: it removes key=… from the address bar
+  // (replaceState: no history entry keeps it) and returns the key and the
+  // port to show.
+  function takeFragment() {
+    const frag = new URLSearchParams(location.hash.replace(/^#/, ''));
+    let key = null;
+    if (frag.has('key')) {
+      key = (frag.get('key') || '').trim();
+      frag.delete('key');
+      const rest = frag.toString();
+      history.replaceState(history.state, '', location.pathname + location.search + (rest ? '#' + rest : ''));
+    }
+    markHash();
+    return { key, port: frag.get('port') || '' };
+  }
+
+  function useKey(key) {
+    stopStream();
+    state.key = key;
+    state.gen++;
+    try {
+      sessionStorage.setItem(KEY_STORE, key);
+    } catch (_) {
+      // storage disabled: the key lasts until the page is reloaded
+    }
+    state.pages = [''];
+    state.next = '';
+    state.backoff = BACKOFF_MIN;
+    document.body.dataset.state = 'loading';
+    $('auth').hidden = true;
+    $('data').hidden = false;
+    $('forget').hidden = false;
+    loadAll();
+  }
+
+  function dropKey() {
+    stopStream();
+    try {
+      sessionStorage.removeItem(KEY_STORE);
+    } catch (_) {
+      // nothing stored
+    }
+    state.key = '';
+    state.gen++;
+    clearData();
+  }
+
+  function authFailed(e) {
+    dropKey();
+    showPrompt(`The API refused the key: ${e.message} (${e.code}, HTTP ${e.status}).`);
+  }
+
+  function showPrompt(message) {
+    document.body.dataset.state = message ? 'auth-failed' : 'no-key';
+    $('auth').hidden = false;
+    $('data').hidden = true;
+    $('forget').hidden = true;
+    const m = $('auth-message');
+    m.textContent = message || '';
+    m.hidden = !message;
+    setConn('off');
+    $('key-input').value = '';
+    $('key-input').focus();
+  }
+
+  function clearData() {
+    for (const id of ['status-body', 'stats-body', 'history-body', 'builds-rows', 'feed-list']) $(id).replaceChildren();
+    for (const p of document.querySelectorAll('[data-error-for]')) showPanelError(p.dataset.errorFor, null);
+    $('status').dataset.active = 'unknown';
+    $('history').hidden = true;
+  }
+
+  // ---- loading --------------------------------------------------------------
+
+  async function loadAll() {
+    const gen = state.gen;
+    const r = await load('status', loadStatus);
+    if (r === 'auth' || r === 'stale') return;
+    const rs = await Promise.all([load('stats', loadStats), load('builds', loadBuilds), load('history', loadHistory)]);
+    if (gen !== state.gen || rs.includes('auth')) return;
+    document.body.dataset.state = 'ready';
+    startStream();
+  }
+
+  async function loadStatus() {
+    renderStatus(await api('/status'));
+  }
+
+  function renderStatus(d) {
+    const body = $('status-body');
+    const panel = $('status');
+    if (d && d.active && d.run) {
+      const r = d.run;
+      const w = d.workers || {};
+      const c = r.counts || {};
+      panel.dataset.active = 'yes';
+      body.replaceChildren(
+        el('p', { class: 'run-state active', data: { field: 'status-state' } }, 'Run in progress'),
+        fields([
+          ['status-directive', 'Directive', r.directive],
+          ['status-profile', 'Profile', r.profile],
+          ['status-started', 'Started', timeEl(r.started)],
+          ['status-workers', 'Workers busy', `${w.busy || 0} / ${w.total || 0}`],
+          ['status-limit', 'Worker limit', w.limit],
+          ['status-load', 'Load', d.load ? fmtNum(d.load.load1, 2) : '—'],
+          ['status-swap', 'Swap', d.load && typeof d.load.swap_percent === 'number' ? fmtNum(d.load.swap_percent, 1) + ' %' : '—'],
+          ['status-run', 'Run', r.run_id],
+        ]),
+        counts([
+          ['status-built', 'built', c.built, 'ok'],
+          ['status-failed', 'failed', c.failed, 'bad'],
+          ['status-ignored', 'ignored', c.ignored, 'warn'],
+          ['status-skipped', 'skipped', c.skipped, 'warn'],
+          ['status-remaining', 'remaining', r.remaining],
+          ['status-to-build', 'to build', r.to_build],
+          ['status-already-built', 'already built', c.already_built],
+          ['status-meta', 'meta', c.meta],
+        ]),
+        workersTable(w.slots || []),
+      );
+    } else if (d && d.last_run) {
+      const r = d.last_run;
+      const c = r.counts || {};
+      const end = parseTime(r.end);
+      const start = parseTime(r.start);
+      panel.dataset.active = 'no';
+      body.replaceChildren(
+        el('p', { class: 'run-state idle', data: { field: 'status-state' } }, 'No run in progress'),
+        el('h3', {}, 'Last run'),
+        fields([
+          ['status-directive', 'Directive', [r.directive, ...(r.args || [])].filter(Boolean).join(' ')],
+          ['status-profile', 'Profile', r.profile],
+          ['status-started', 'Started', timeEl(r.start)],
+          ['status-ended', 'Ended', end ? timeEl(r.end) : 'not recorded (interrupted?)'],
+          ['status-duration', 'Duration', end && start ? goDuration((end - start) * 1e6) : '—'],
+          ['status-aborted', 'Aborted', r.aborted ? 'yes' : 'no'],
+        ]),
+        counts([
+          ['status-built', 'built', c.built, 'ok'],
+          ['status-failed', 'failed', c.failed, 'bad'],
+          ['status-ignored', 'ignored', c.ignored, 'warn'],
+          ['status-skipped', 'skipped', c.skipped, 'warn'],
+          ['status-missing', 'missing', c.missing],
+          ['status-queued', 'queued', c.queued],
+        ]),
+      );
+    } else {
+      panel.dataset.active = 'no';
+      body.replaceChildren(el('p', { class: 'run-state none', data: { field: 'status-state' } }, 'No run in progress, and none recorded yet.'));
+    }
+  }
+
+  function workersTable(slots) {
+    if (slots.length === 0) return null;
+    return el('div', { class: 'table-wrap' }, el('table', { class: 'workers' },
+      el('thead', {}, el('tr', {}, ['Worker', 'State', 'Port', 'Phase', 'Since'].map((h) => el('th', {}, h)))),
+      el('tbody', {}, slots.map((s) => el('tr', { data: { worker: s.worker, state: s.status } },
+        el('td', {}, s.worker),
+        el('td', { class: 'wstate wstate-' + (s.status === 'busy' ? 'busy' : s.status === 'idle' ? 'idle' : 'other') }, s.status),
+        el('td', {}, s.package ? originLink(s.package) : ''),
+        el('td', {}, s.phase || ''),
+        el('td', {}, clockEl(s.since)))))));
+  }
+
+  // updateLoad shows a system.load sample in the status panel.
+  function updateLoad(m) {
+    if ($('status').dataset.active !== 'yes') return;
+    const set = (name, text) => {
+      const e = document.querySelector(`[data-field="${name}"]`);
+      if (e) e.textContent = text;
+    };
+    set('status-load', fmtNum(m.load1, 2));
+    set('status-swap', typeof m.swap_percent === 'number' ? fmtNum(m.swap_percent, 1) + ' %' : '—');
+    set('status-limit', String(m.limit));
+  }
+
+  async function loadStats() {
+    const s = await api('/stats');
+    const slow = s.slowest || [];
+    $('stats-body').replaceChildren(
+      counts([
+        ['stats-total', 'builds', s.total_builds],
+        ['stats-successful', 'successful', s.successful, 'ok'],
+        ['stats-failed', 'failed', s.failed, 'bad'],
+      ]),
+      fields([
+        ['stats-success-rate', 'Success rate', fmtNum(s.success_rate, 1) + ' %', s.success_rate],
+        ['stats-avg-time', 'Average build time', s.avg_build_time],
+        ['stats-total-time', 'Total build time', s.total_build_time],
+        ['stats-per-hour', 'Packages per hour', fmtNum(s.packages_per_hour, 1), s.packages_per_hour],
+        ['stats-busiest', 'Busiest worker', s.busiest_worker >= 0 ? s.busiest_worker : '—'],
+      ]),
+      slow.length === 0 ? null : el('table', { class: 'slowest' },
+        el('caption', {}, 'Slowest ports (average successful build)'),
+        el('thead', {}, el('tr', {}, el('th', {}, 'Origin'), el('th', {}, 'Average'), el('th', {}, 'Builds'))),
+        el('tbody', {}, slow.map((p) => el('tr', { data: { origin: p.portdir } },
+          el('td', {}, originLink(p.portdir)),
+          el('td', { class: 'num' }, p.avg_time),
+          el('td', { class: 'num' }, p.builds))))),
+    );
+  }
+
+  // recordRow is one build record; withOrigin adds the origin column.
+  function recordRow(r, withOrigin) {
+    const origin = originOf(r);
+    const id = r.id || {};
+    let detail = [];
+    if (r.phase) detail.push(el('span', { class: 'phase' }, r.phase));
+    if (r.error) detail.push(el('span', { class: 'error-text' }, r.error));
+    if (r.status === 'success' && r.pkg_file) detail.push(el('span', { class: 'pkg' }, r.pkg_file));
+    detail = detail.flatMap((d, i) => (i === 0 ? [d] : [' ', d]));
+    return el('tr', { data: { id: id.uuid, origin, status: r.status, version: id.version } },
+      withOrigin ? el('td', {}, originLink(origin)) : null,
+      el('td', {}, id.version || ''),
+      el('td', {}, el('span', { class: statusClass(r.status) }, r.status)),
+      el('td', { class: 'num' }, typeof id.worker === 'number' && id.worker >= 0 ? id.worker : '—'),
+      el('td', {}, timeEl(r.start_time)),
+      el('td', { class: 'num' }, r.status === 'running' ? 'running' : goDuration(r.duration_ns)),
+      el('td', { class: 'detail' }, detail));
+  }
+
+  async function loadBuilds() {
+    const q = new URLSearchParams({ limit: String(PAGE_SIZE) });
+    if (state.filter.status) q.set('status', state.filter.status);
+    if (state.filter.origin) q.set('origin', state.filter.origin);
+    const cursor = state.pages[state.pages.length - 1];
+    if (cursor) q.set('cursor', cursor);
+    const d = await api('/builds?' + q.toString());
+    const list = d.builds || [];
+    state.next = d.next_cursor || '';
+    $('builds-rows').replaceChildren(...(list.length > 0
+      ? list.map((r) => recordRow(r, true))
+      : [el('tr', { class: 'empty' }, el('td', { colspan: 7 }, 'No build matches.'))]));
+    $('older').disabled = !state.next;
+    $('newer').disabled = state.pages.length <= 1;
+    $('newest').disabled = state.pages.length <= 1;
+    $('page-no').textContent = `page ${state.pages.length}`;
+    $('builds').dataset.page = String(state.pages.length);
+  }
+
+  // originPath is the API path of an origin's package, or null.
+  function originPath(origin) {
+    const i = origin.indexOf('/');
+    if (i <= 0 || i === origin.length - 1) return null;
+    return '/packages/' + encodeURIComponent(origin.slice(0, i)) + '/' + encodeURIComponent(origin.slice(i + 1));
+  }
+
+  async function loadHistory() {
+    const origin = state.port;
+    const panel = $('history');
+    if (!origin) {
+      panel.hidden = true;
+      $('history-body').replaceChildren();
+      return;
+    }
+    panel.hidden = false;
+    panel.dataset.origin = origin;
+    $('history-origin').textContent = origin;
+    const path = originPath(origin);
+    if (!path) {
+      $('history-body').replaceChildren();
+      throw new APIError(0, 'INVALID_ORIGIN', `"${origin}" is not an origin (category/port or category/port@flavor)`);
+    }
+    let pkg;
+    let hist;
+    try {
+      [pkg, hist] = await Promise.all([api(path), api(path + '/history?limit=' + HISTORY_SIZE)]);
+    } catch (e) {
+      if (!(e instanceof Stale) && origin === state.port) $('history-body').replaceChildren();
+      throw e;
+    }
+    if (origin !== state.port) return; // another port was opened meanwhile
+    const good = pkg.last_good;
+    const gid = (good && good.id) || {};
+    $('history-body').replaceChildren(
+      el('h3', {}, 'Last known good build'),
+      good ? fields([
+        ['good-version', 'Version', gid.version],
+        ['good-pkg', 'Package', good.pkg_file],
+        ['good-started', 'Built', timeEl(good.start_time)],
+        ['good-duration', 'Took', goDuration(good.duration_ns)],
+        ['good-worker', 'Worker', typeof gid.worker === 'number' && gid.worker >= 0 ? gid.worker : '—'],
+        ['good-id', 'Build', gid.uuid],
+      ]) : el('p', { class: 'none', data: { field: 'good-none' } }, 'No successful build is recorded.'),
+      fields([
+        ['history-avg', 'Average successful build', pkg.successful_builds > 0 ? pkg.average_duration : '—'],
+        ['history-successful', 'Successful builds', pkg.successful_builds],
+        ['history-count', 'Builds listed', hist.count],
+      ]),
+      el('div', { class: 'table-wrap' }, el('table', { class: 'records' },
+        el('thead', {}, el('tr', {}, ['Version', 'Status', 'Worker', 'Start', 'Duration', 'Phase / error / package'].map((h) => el('th', {}, h)))),
+        el('tbody', { id: 'history-rows' }, (hist.builds || []).map((r) => recordRow(r, false))))),
+    );
+  }
+
+  // ---- refresh on events ---------------------------------------------------
+
+  function scheduleRefresh(status, data) {
+    state.refresh.status = state.refresh.status || status;
+    state.refresh.data = state.refresh.data || data;
+    if (state.refreshTimer || !(state.refresh.status || state.refresh.data)) return;
+    state.refreshTimer = setTimeout(() => {
+      const { status: s, data: d } = state.refresh;
+      state.refresh = { status: false, data: false };
+      state.refreshTimer = 0;
+      if (!state.key) return;
+      if (s) load('status', loadStatus);
+      if (d) {
+        load('stats', loadStats);
+        load('builds', loadBuilds);
+        if (state.port) load('history', loadHistory);
+      }
+    }, REFRESH_DELAY);
+  }
+
+  // ---- live feed ------------------------------------------------------------
+
+  const CONN_TEXT = { off: 'not connected', connecting: 'connecting…', live: 'live', waiting: 'disconnected' };
+
+  function setConn(st, text) {
+    const c = $('conn');
+    c.dataset.state = st;
+    c.textContent = text || CONN_TEXT[st] || st;
+  }
+
+  // sseParser returns a function fed with decoded text that calls
+  // onEvent(type, data) for every complete event (the Server-Sent Events
+  // format: field lines, a blank line ends an event, ':' starts a comment).
+  function sseParser(onEvent) {
+    let buf = '';
+    let data = [];
+    let type = '';
+    return (chunk) => {
+      buf += chunk;
+      for (;;) {
+        const m = /\r\n|\r|\n/.exec(buf);
+        if (!m) return;
+        if (m[0] === '\r' && m.index === buf.length - 1) return; // may be half of \r\n
+        const line = buf.slice(0, m.index);
+        buf = buf.slice(m.index + m[0].length);
+        if (line === '') {
+          if (data.length > 0) onEvent(type || 'message', data.join('\n'));
+          data = [];
+          type = '';
+          continue;
+        }
+        if (line.startsWith(':')) continue;
+        const c = line.indexOf(':');
+        const field = c < 0 ? line : line.slice(0, c);
+        let value = c < 0 ? '' : line.slice(c + 1);
+        if (value.startsWith(' ')) value = value.slice(1);
+        if (field === 'event') type = value;
+        else if (field === 'data') data.push(value);
+      }
+    };
+  }
+
+  function startStream() {
+    stopStream();
+    const ctrl = new AbortController();
+    state.stream = ctrl;
+    runStream(ctrl, state.gen, false);
+  }
+
+  function stopStream() {
+    clearTimeout(state.retryTimer);
+    state.retryTimer = 0;
+    if (state.stream) {
+      state.stream.abort();
+      state.stream = null;
+    }
+    setConn('off');
+  }
+
+  // runStream reads GET /api/v1/events until it ends, then tries again
+  // after a delay that doubles up to BACKOFF_MAX. EventSource cannot send
+  // the key header, so this is fetch reading the body as it comes.
+  async function runStream(ctrl, gen, again) {
+    const live = () => !ctrl.signal.aborted && gen === state.gen && state.stream === ctrl;
+    setConn('connecting');
+    const opened = Date.now();
+    let why = 'the event stream ended';
+    try {
+      const resp = await fetch(API + '/events', {
+        headers: headers('text/event-stream'), cache: 'no-store', credentials: 'omit', signal: ctrl.signal,
+      });
+      if (!resp.ok) {
+        const e = await errorOf(resp);
+        if (isAuth(e)) {
+          if (live()) authFailed(e);
+          return;
+        }
+        throw e;
+      }
+      if (!live()) return;
+      setConn('live');
+      if (again) scheduleRefresh(true, true); // events may have been missed meanwhile
+      const parse = sseParser(onMessage);
+      const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done || !live()) break;
+        parse(value);
+      }
+    } catch (e) {
+      why = e.message || String(e);
+    }
+    if (!live()) return;
+    if (Date.now() - opened > 10000) state.backoff = BACKOFF_MIN;
+    const delay = Math.round(state.backoff * (1 + Math.random() * 0.2));
+    state.backoff = Math.min(state.backoff * 2, BACKOFF_MAX);
+    setConn('waiting', `${why}; reconnecting in ${Math.ceil(delay / 1000)} s`);
+    state.retryTimer = setTimeout(() => {
+      if (live()) runStream(ctrl, gen, true);
+    }, delay);
+  }
+
+  function onMessage(type, data) {
+    let m = null;
+    try {
+      m = JSON.parse(data);
+    } catch (_) {
+      // shown raw below
+    }
+    if (!m || typeof m !== 'object') {
+      addFeed(type, {}, data);
+      return;
+    }
+    if (typeof m.type === 'string' && m.type) type = m.type;
+    if (type === 'system.load') updateLoad(m);
+    if (!QUIET.has(type)) addFeed(type, m, '');
+    scheduleRefresh(REFRESH_STATUS.has(type), REFRESH_DATA.has(type));
+  }
+
+  function kindOf(type, m) {
+    switch (type) {
+      case 'build.completed': return m.status === 'success' ? 'ok' : 'info';
+      case 'build.failed': case 'stream.overflow': return 'bad';
+      case 'build.ignored': case 'build.skipped': case 'worker.status': case 'workers.limit': return 'warn';
+      default: return 'info';
+    }
+  }
+
+  // describe is a message in words (text, never markup).
+  function describe(type, m, raw) {
+    const w = typeof m.worker === 'number' ? ` on worker ${m.worker}` : '';
+    const c = m.counts || {};
+    switch (type) {
+      case 'run.started':
+        return `${m.directive || 'run'} started (profile ${m.profile}, ${m.queued} queued, ${m.max_workers} workers)`;
+      case 'run.finished':
+        return `run ${m.aborted ? 'aborted' : 'finished'} after ${m.duration}: ${c.built || 0} built, ` +
+          `${c.failed || 0} failed, ${c.ignored || 0} ignored, ${c.skipped || 0} skipped`;
+      case 'build.queued':
+        return `${m.package} queued${m.reason ? ': ' + m.reason : ''}`;
+      case 'build.started':
+        return `${m.package} started${w}`;
+      case 'build.phase':
+        return `${m.package}: ${m.phase}${w}`;
+      case 'build.completed':
+        return `${m.package} ${m.status} in ${m.duration}${w}${m.pkg_file ? ' → ' + m.pkg_file : ''}`;
+      case 'build.failed':
+        return `${m.package} failed${m.phase ? ' in ' + m.phase : ''} after ${m.duration}${w}${m.error ? ': ' + m.error : ''}`;
+      case 'build.ignored':
+      case 'build.skipped':
+        return `${m.package} ${m.status}${m.reason ? ': ' + m.reason : ''}`;
+      case 'worker.status':
+        return `worker ${m.worker} is ${m.status}`;
+      case 'workers.limit':
+        return m.line || `worker limit ${m.from} → ${m.to}`;
+      case 'log.line':
+        return (typeof m.worker === 'number' ? `[${m.worker}] ` : '') + m.line;
+      case 'stream.overflow':
+        return m.message;
+      default:
+        return raw || JSON.stringify(m);
+    }
+  }
+
+  function addFeed(type, m, raw) {
+    const list = $('feed-list');
+    list.prepend(el('li', { class: 'ev ev-' + kindOf(type, m), data: { type, package: m.package } },
+      el('time', { datetime: m.timestamp }, clock(m.timestamp)),
+      el('span', { class: 'ev-type' }, type),
+      el('span', { class: 'ev-text' }, describe(type, m, raw))));
+    while (list.childElementCount > FEED_MAX) list.lastElementChild.remove();
+  }
+
+  // ---- wiring ---------------------------------------------------------------
+
+  function onHashChange() {
+    const { key, port } = takeFragment();
+    if (key) {
+      state.port = port;
+      useKey(key);
+      return;
+    }
+    if (port === state.port) return;
+    state.port = port;
+    $('history-body').replaceChildren();
+    showPanelError('history', null);
+    if (state.key) {
+      load('history', loadHistory);
+      if (port) $('history').scrollIntoView({ block: 'nearest' });
+    }
+  }
+
+  function init() {
+    $('key-hint').textContent = location.origin + location.pathname + '#key=YOUR_KEY';
+    $('key-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const key = $('key-input').value.trim();
+      if (!/^[\x21-\x7e]+$/.test(key)) {
+        showPrompt('An API key is printable ASCII without blanks.');
+        return;
+      }
+      useKey(key);
+    });
+    $('forget').addEventListener('click', () => {
+      dropKey();
+      showPrompt('');
+    });
+    $('filter-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      state.filter = { status: $('f-status').value, origin: $('f-origin').value.trim() };
+      state.pages = [''];
+      load('builds', loadBuilds);
+    });
+    $('f-reset').addEventListener('click', () => {
+      $('f-status').value = '';
+      $('f-origin').value = '';
+      state.filter = { status: '', origin: '' };
+      state.pages = [''];
+      load('builds', loadBuilds);
+    });
+    $('older').addEventListener('click', () => {
+      if (!state.next) return;
+      state.pages.push(state.next);
+      load('builds', loadBuilds);
+    });
+    $('newer').addEventListener('click', () => {
+      if (state.pages.length > 1) state.pages.pop();
+      load('builds', loadBuilds);
+    });
+    $('newest').addEventListener('click', () => {
+      state.pages = [''];
+      load('builds', loadBuilds);
+    });
+    $('history-close').addEventListener('click', () => {
+      location.hash = '';
+    });
+    window.addEventListener('hashchange', onHashChange);
+
+    const { key, port } = takeFragment();
+    state.port = port;
+    let k = key;
+    if (!k) {
+      try {
+        k = sessionStorage.getItem(KEY_STORE) || '';
+      } catch (_) {
+        k = '';
+      }
+    }
+    if (k) useKey(k);
+    else showPrompt('');
+  }
+
+  init();
+})();

@@ -1,0 +1,319 @@
+package dashboard
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// browser is a headless Chromium driven through the DevTools protocol on
+// a pipe (--remote-debugging-pipe: the browser reads commands on its file
+// descriptor 3 and writes answers and events on 4, each message ended by
+// a NUL byte). Calls are sequential; events met while waiting for an
+// answer are kept when they tell of a script error or a refused resource.
+type browser struct {
+	t       *testing.T
+	cmd     *exec.Cmd
+	toB     *os.File      // our end of the browser's fd 3
+	fromB   *os.File      // our end of the browser's fd 4
+	rd      *bufio.Reader // over fromB
+	id      int
+	session string // the page's session (flattened)
+	stderr  lockedBuffer
+
+	problems []string // exceptions and console errors the page reported
+}
+
+// lockedBuffer is a bytes.Buffer that exec's copying goroutine and the
+// test may use at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// cdpMessage is an answer or an event.
+type cdpMessage struct {
+	ID     int             `json:"id"`
+	Method string          `json:"method"`
+	Params json.RawMessage `json:"params"`
+	Result json.RawMessage `json:"result"`
+	Error  *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// startBrowser starts Chromium with a blank page attached, the Runtime
+// and Log domains enabled. The browser is closed when the test ends.
+func startBrowser(t *testing.T, path string) *browser {
+	t.Helper()
+	r3, w3, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r4, w4, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &browser{t: t, toB: w3, fromB: r4, rd: bufio.NewReader(r4)}
+	b.cmd = exec.Command(path, append(chromiumFlags(t.TempDir()), "--remote-debugging-pipe", "about:blank")...)
+	b.cmd.ExtraFiles = []*os.File{r3, w4} // fd 3 and fd 4
+	b.cmd.Stderr = &b.stderr
+	b.cmd.WaitDelay = 5 * time.Second
+	if err := b.cmd.Start(); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	r3.Close()
+	w4.Close()
+	t.Cleanup(b.close)
+
+	var target struct {
+		TargetID string `json:"targetId"`
+	}
+	b.must("Target.createTarget", map[string]any{"url": "about:blank"}, &target)
+	var attached struct {
+		SessionID string `json:"sessionId"`
+	}
+	b.must("Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &attached)
+	b.session = attached.SessionID
+	for _, domain := range []string{"Runtime.enable", "Log.enable", "Page.enable"} {
+		b.must(domain, nil, nil)
+	}
+	return b
+}
+
+// close asks the browser to quit and waits for it; it is killed if it
+// does not.
+func (b *browser) close() {
+	done := make(chan error, 1)
+	go func() { done <- b.cmd.Wait() }()
+	b.session = ""
+	b.toB.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	if msg, err := json.Marshal(map[string]any{"id": b.id + 1, "method": "Browser.close"}); err == nil {
+		b.toB.Write(append(msg, 0))
+	}
+	b.toB.Close()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		b.cmd.Process.Kill()
+		<-done
+	}
+	b.fromB.Close()
+}
+
+// call sends a command to the page (or to the browser before the page is
+// attached) and decodes its result into result, if not nil.
+func (b *browser) call(method string, params any, result any) error {
+	b.id++
+	msg := map[string]any{"id": b.id, "method": method}
+	if params != nil {
+		msg["params"] = params
+	}
+	if b.session != "" {
+		msg["sessionId"] = b.session
+	}
+	data, err := json.Marshal(msg)
+	if err != nil {
+		return fmt.Errorf("cdp %s: %w", method, err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	b.toB.SetWriteDeadline(deadline)
+	if _, err := b.toB.Write(append(data, 0)); err != nil {
+		return fmt.Errorf("cdp %s: send: %w", method, err)
+	}
+	b.fromB.SetReadDeadline(deadline)
+	for {
+		raw, err := b.rd.ReadBytes(0)
+		if err != nil {
+			return fmt.Errorf("cdp %s: read: %w\nchromium said:\n%s", method, err, b.stderr.String())
+		}
+		var m cdpMessage
+		if err := json.Unmarshal(raw[:len(raw)-1], &m); err != nil {
+			return fmt.Errorf("cdp %s: decode %q: %w", method, raw, err)
+		}
+		if m.ID == 0 {
+			b.event(m)
+			continue
+		}
+		if m.ID != b.id {
+			continue
+		}
+		if m.Error != nil {
+			return fmt.Errorf("cdp %s: %s (%d)", method, m.Error.Message, m.Error.Code)
+		}
+		if result != nil {
+			if err := json.Unmarshal(m.Result, result); err != nil {
+				return fmt.Errorf("cdp %s: decode result: %w", method, err)
+			}
+		}
+		return nil
+	}
+}
+
+// must is call that fails the test.
+func (b *browser) must(method string, params any, result any) {
+	b.t.Helper()
+	if err := b.call(method, params, result); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// event keeps the page's uncaught exceptions and its console and log
+// errors that are not failed requests (an API answering 401 or 404 is a
+// "Failed to load resource" error the page handles).
+func (b *browser) event(m cdpMessage) {
+	switch m.Method {
+	case "Runtime.exceptionThrown":
+		var p struct {
+			ExceptionDetails struct {
+				Text      string `json:"text"`
+				Exception struct {
+					Description string `json:"description"`
+				} `json:"exception"`
+			} `json:"exceptionDetails"`
+		}
+		json.Unmarshal(m.Params, &p)
+		b.problems = append(b.problems, "exception: "+p.ExceptionDetails.Text+" "+p.ExceptionDetails.Exception.Description)
+	case "Log.entryAdded":
+		var p struct {
+			Entry struct {
+				Level  string `json:"level"`
+				Source string `json:"source"`
+				Text   string `json:"text"`
+			} `json:"entry"`
+		}
+		json.Unmarshal(m.Params, &p)
+		if p.Entry.Level == "error" && p.Entry.Source != "network" {
+			b.problems = append(b.problems, p.Entry.Source+": "+p.Entry.Text)
+		}
+	case "Runtime.consoleAPICalled":
+		var p struct {
+			Type string            `json:"type"`
+			Args []json.RawMessage `json:"args"`
+		}
+		json.Unmarshal(m.Params, &p)
+		if p.Type == "error" || p.Type == "warning" {
+			b.problems = append(b.problems, fmt.Sprintf("console.%s: %s", p.Type, p.Args))
+		}
+	}
+}
+
+// navigate opens url in the page.
+func (b *browser) navigate(url string) {
+	b.t.Helper()
+	var r struct {
+		ErrorText string `json:"errorText"`
+	}
+	b.must("Page.navigate", map[string]any{"url": url}, &r)
+	if r.ErrorText != "" {
+		b.t.Fatalf("navigate to %s: %s", url, r.ErrorText)
+	}
+}
+
+// errScript is an exception thrown by an evaluated expression.
+var errScript = errors.New("script error")
+
+// eval evaluates a JavaScript expression in the page (awaiting a promise)
+// and decodes its JSON-able value into out, if not nil.
+func (b *browser) eval(expr string, out any) error {
+	var r struct {
+		Result struct {
+			Value json.RawMessage `json:"value"`
+		} `json:"result"`
+		ExceptionDetails *struct {
+			Text      string `json:"text"`
+			Exception struct {
+				Description string `json:"description"`
+			} `json:"exception"`
+		} `json:"exceptionDetails"`
+	}
+	err := b.call("Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true, "awaitPromise": true}, &r)
+	if err != nil {
+		return err
+	}
+	if r.ExceptionDetails != nil {
+		return fmt.Errorf("%w: %s: %s %s", errScript, expr, r.ExceptionDetails.Text, r.ExceptionDetails.Exception.Description)
+	}
+	if out != nil {
+		if err := json.Unmarshal(r.Result.Value, out); err != nil {
+			return fmt.Errorf("eval %s: decode %s: %w", expr, r.Result.Value, err)
+		}
+	}
+	return nil
+}
+
+// mustEval is eval that fails the test.
+func (b *browser) mustEval(expr string, out any) {
+	b.t.Helper()
+	if err := b.eval(expr, out); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// waitLimit bounds each waitFor, so that a page that never gets there
+// fails in seconds.
+const waitLimit = 15 * time.Second
+
+// waitFor polls a boolean expression until it is true; after waitLimit or
+// ctx the test fails with what and the page's DOM. An expression that
+// throws (the page is still loading) counts as false.
+func (b *browser) waitFor(ctx context.Context, what, expr string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, waitLimit)
+	defer cancel()
+	for {
+		var ok bool
+		err := b.eval("Boolean("+expr+")", &ok)
+		if err != nil && !errors.Is(err, errScript) {
+			b.t.Fatal(err)
+		}
+		if ok {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			b.t.Fatalf("waiting for %s (%s): %v\nthe page:\n%s", what, expr, ctx.Err(), b.dom())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// dom returns the page's DOM as HTML, as --dump-dom would.
+func (b *browser) dom() string {
+	var html string
+	if err := b.eval("document.documentElement.outerHTML", &html); err != nil {
+		return "(no DOM: " + err.Error() + ")"
+	}
+	return html
+}
+
+// checkProblems fails the test for every exception or error the page
+// reported (a script error, a resource the security policy refused).
+func (b *browser) checkProblems() {
+	b.t.Helper()
+	if len(b.problems) > 0 {
+		b.t.Errorf("the page reported problems:\n%s", strings.Join(b.problems, "\n"))
+	}
+}

@@ -26,7 +26,8 @@
 // A running build writes the database through a transient handle (the
 // file is open only during each transaction). The API never keeps the file
 // open between requests: each request opens it read-only and transient
-// with a bounded timeout (Options.OpenDB can replace that), so readers and
+// with a bounded timeout (builddb.OpenReader, which first migrates a file
+// an older go-dsynth wrote; Options.OpenDB can replace it), so readers and
 // the build take turns at the file lock.
 //
 // # Authentication

@@ -27,7 +27,9 @@ const (
 	CodeUnauthorized     = "UNAUTHORIZED" // no key, or a key that is not in the keys file
 	CodeForbidden        = "FORBIDDEN"    // the key's role is too low
 	CodeDatabaseBusy     = "DATABASE_BUSY"
-	CodeDatabaseError    = "DATABASE_UNAVAILABLE" // damaged, older or newer schema
+	CodeDatabaseError    = "DATABASE_UNAVAILABLE" // damaged or newer schema
+	CodeTooManyStreams   = "TOO_MANY_STREAMS"     // MaxStreams event streams are open
+	CodeShuttingDown     = "SHUTTING_DOWN"        // the server is stopping
 	CodeInternal         = "INTERNAL_ERROR"
 )
 

@@ -8,23 +8,20 @@ import (
 	"github.com/go-dsynth/go-dsynth/builddb"
 )
 
-// errNoDB means the build database does not exist yet (no build ran).
-var errNoDB = errors.New("no build database yet")
-
 // withDB runs fn on the build database, opened for this request only. A
-// database that does not exist yet gives errNoDB; the endpoints answer it
-// as an empty history.
+// database that does not exist yet (no build ran) is an empty history: fn
+// is not called, and the endpoints answer with what they have without it.
 func (s *Server) withDB(fn func(db *builddb.DB) error) error {
 	open := s.o.OpenDB
 	if open == nil {
 		open = func() (*builddb.DB, error) {
-			return builddb.Open(s.o.DBPath, builddb.Options{ReadOnly: true, Transient: true, Timeout: s.o.DBTimeout})
+			return builddb.OpenReader(s.o.BuildBase, builddb.Options{Transient: true, Timeout: s.o.DBTimeout})
 		}
 	}
 	db, err := open()
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, builddb.ErrNotFound) {
-			return errNoDB
+			return nil
 		}
 		return s.dbError(err)
 	}
@@ -79,9 +76,6 @@ func (s *Server) status(*http.Request) (any, error) {
 		}
 		return err
 	})
-	if errors.Is(err, errNoDB) {
-		err = nil
-	}
 	return out, err
 }
 
@@ -103,7 +97,7 @@ func (s *Server) builds(r *http.Request) (any, error) {
 		page, err = db.Find(f)
 		return err
 	})
-	if err != nil && !errors.Is(err, errNoDB) {
+	if err != nil {
 		return nil, err
 	}
 	return BuildsData{Builds: nonNil(page.Records), Count: len(page.Records), NextCursor: page.Next}, nil
@@ -122,7 +116,7 @@ func (s *Server) build(r *http.Request) (any, error) {
 		rec, err = db.Get(id)
 		return err
 	})
-	if errors.Is(err, builddb.ErrNotFound) || errors.Is(err, errNoDB) {
+	if errors.Is(err, builddb.ErrNotFound) || (err == nil && rec == nil) {
 		return nil, errorf(http.StatusNotFound, CodeBuildNotFound, "no build with id %s", id)
 	}
 	return rec, err
@@ -161,7 +155,7 @@ func (s *Server) pkg(r *http.Request) (any, error) {
 		out.AverageDuration, out.SuccessfulBuilds = builddb.Duration(avg), n
 		return err
 	})
-	if err != nil && !errors.Is(err, errNoDB) {
+	if err != nil {
 		return nil, err
 	}
 	if out.LastBuild == nil {
@@ -186,15 +180,11 @@ type HistoryData struct {
 }
 
 func (s *Server) history(r *http.Request) (any, error) {
-	q := r.URL.Query()
-	if err := allowOnly(q, "limit"); err != nil {
-		return nil, err
-	}
-	o, err := parseOrigin(r.PathValue("category"), r.PathValue("port"))
+	limit, err := parseLimitOnly(r.URL.Query())
 	if err != nil {
 		return nil, err
 	}
-	limit, err := parseLimit(q, defaultHistory)
+	o, err := parseOrigin(r.PathValue("category"), r.PathValue("port"))
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +193,7 @@ func (s *Server) history(r *http.Request) (any, error) {
 		out.Builds, err = db.PortHistory(out.Package, limit)
 		return err
 	})
-	if err != nil && !errors.Is(err, errNoDB) {
+	if err != nil {
 		return nil, err
 	}
 	if len(out.Builds) == 0 {
@@ -228,7 +218,7 @@ func (s *Server) stats(r *http.Request) (any, error) {
 		st, err = db.Stats(since, until)
 		return err
 	})
-	if err != nil && !errors.Is(err, errNoDB) {
+	if err != nil {
 		return nil, err
 	}
 	return st, nil
@@ -241,11 +231,7 @@ type RunsData struct {
 }
 
 func (s *Server) runs(r *http.Request) (any, error) {
-	q := r.URL.Query()
-	if err := allowOnly(q, "limit"); err != nil {
-		return nil, err
-	}
-	limit, err := parseLimit(q, defaultHistory)
+	limit, err := parseLimitOnly(r.URL.Query())
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +240,7 @@ func (s *Server) runs(r *http.Request) (any, error) {
 		out.Runs, err = db.Runs(limit)
 		return err
 	})
-	if err != nil && !errors.Is(err, errNoDB) {
+	if err != nil {
 		return nil, err
 	}
 	out.Runs = nonNil(out.Runs)
@@ -285,7 +271,7 @@ func (s *Server) run(r *http.Request) (any, error) {
 		out.Builds, err = db.RunRecords(id)
 		return err
 	})
-	if errors.Is(err, builddb.ErrNotFound) || errors.Is(err, errNoDB) {
+	if errors.Is(err, builddb.ErrNotFound) || (err == nil && out.Run == nil) {
 		return nil, errorf(http.StatusNotFound, CodeRunNotFound, "no run with id %s", id)
 	}
 	out.Builds = nonNil(out.Builds)

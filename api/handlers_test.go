@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -29,7 +28,7 @@ func origins(rs []*builddb.BuildRecord) []string {
 func TestEnvelopeAndRequestID(t *testing.T) {
 	f := newFixture(t)
 	now := time.Date(2025, 2, 1, 12, 0, 0, 0, time.FixedZone("X", 3600))
-	s := newTestServer(t, Options{DBPath: f.path, Now: func() time.Time { return now }})
+	s := newTestServer(t, Options{BuildBase: f.base, Now: func() time.Time { return now }})
 
 	a := get(t, s, "/api/v1/stats", "X-API-Key", readKey, "X-Request-ID", "ci-job-42")
 	if a.code != 200 || a.Status != "success" || a.Error != nil || len(a.Data) == 0 {
@@ -64,7 +63,7 @@ func TestEnvelopeAndRequestID(t *testing.T) {
 
 func TestBuildsFilters(t *testing.T) {
 	f := newFixture(t)
-	s := newTestServer(t, Options{DBPath: f.path})
+	s := newTestServer(t, Options{BuildBase: f.base})
 	list := func(query string) BuildsData {
 		t.Helper()
 		var d BuildsData
@@ -103,7 +102,7 @@ func TestBuildsFilters(t *testing.T) {
 // every record once, in order.
 func TestBuildsPaging(t *testing.T) {
 	f := newFixture(t)
-	s := newTestServer(t, Options{DBPath: f.path})
+	s := newTestServer(t, Options{BuildBase: f.base})
 	for _, order := range []string{"newest", "oldest"} {
 		var seen []string
 		cursor, pages := "", 0
@@ -141,7 +140,7 @@ func TestBuildsPaging(t *testing.T) {
 
 func TestBadParameters(t *testing.T) {
 	f := newFixture(t)
-	s := newTestServer(t, Options{DBPath: f.path})
+	s := newTestServer(t, Options{BuildBase: f.base})
 	for _, path := range []string{
 		"/api/v1/builds?status=done",
 		"/api/v1/builds?status=success,",
@@ -174,7 +173,7 @@ func TestBadParameters(t *testing.T) {
 
 func TestBuildAndRun(t *testing.T) {
 	f := newFixture(t)
-	s := newTestServer(t, Options{DBPath: f.path})
+	s := newTestServer(t, Options{BuildBase: f.base})
 	want := f.records[3]
 	var got builddb.BuildRecord
 	get(t, s, "/api/v1/builds/"+want.ID.UUID.String()).data(t, &got)
@@ -203,7 +202,7 @@ func TestBuildAndRun(t *testing.T) {
 
 func TestPackageAndHistory(t *testing.T) {
 	f := newFixture(t)
-	s := newTestServer(t, Options{DBPath: f.path})
+	s := newTestServer(t, Options{BuildBase: f.base})
 	var p PackageData
 	get(t, s, "/api/v1/packages/misc/hello").data(t, &p)
 	if p.Package != "misc/hello" || p.LastBuild == nil || p.LastBuild.Status != builddb.StatusFailed ||
@@ -235,7 +234,7 @@ func TestPackageAndHistory(t *testing.T) {
 
 func TestStatsAndStatus(t *testing.T) {
 	f := newFixture(t)
-	s := newTestServer(t, Options{DBPath: f.path})
+	s := newTestServer(t, Options{BuildBase: f.base})
 	var st builddb.Stats
 	get(t, s, "/api/v1/stats").data(t, &st)
 	if st.TotalBuilds != len(f.records) || st.Successful != 5 || st.Failed != 2 {
@@ -255,8 +254,9 @@ func TestStatsAndStatus(t *testing.T) {
 // TestNoDatabase: before the first build there is no file; the API
 // answers as for an empty history and creates nothing.
 func TestNoDatabase(t *testing.T) {
-	path := filepath.Join(t.TempDir(), builddb.FileName)
-	s := newTestServer(t, Options{DBPath: path})
+	base := t.TempDir()
+	path := builddb.Path(base)
+	s := newTestServer(t, Options{BuildBase: base})
 	var bd BuildsData
 	get(t, s, "/api/v1/builds").data(t, &bd)
 	if bd.Count != 0 || bd.Builds == nil {
@@ -279,6 +279,9 @@ func TestNoDatabase(t *testing.T) {
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("the API created the database: %v", err)
 	}
+	if ents, _ := os.ReadDir(base); len(ents) != 0 {
+		t.Errorf("the API wrote into the build base: %v", ents)
+	}
 }
 
 // TestDatabaseBusy: a writer holding the file longer than the timeout
@@ -286,7 +289,7 @@ func TestNoDatabase(t *testing.T) {
 // requests, so a writer can open the file right after.
 func TestDatabaseBusy(t *testing.T) {
 	f := newFixture(t)
-	s := newTestServer(t, Options{DBPath: f.path, DBTimeout: 100 * time.Millisecond})
+	s := newTestServer(t, Options{BuildBase: f.base, DBTimeout: 100 * time.Millisecond})
 	w, err := builddb.Open(f.path, builddb.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -303,7 +306,7 @@ func TestDatabaseBusy(t *testing.T) {
 
 func TestUnknownEndpointAndMethod(t *testing.T) {
 	f := newFixture(t)
-	s := newTestServer(t, Options{DBPath: f.path})
+	s := newTestServer(t, Options{BuildBase: f.base})
 	get(t, s, "/api/v1/nothing").wantError(t, 404, CodeNotFound)
 	get(t, s, "/").wantError(t, 404, CodeNotFound)
 	req := httptest.NewRequest(http.MethodPost, "/api/v1/builds", strings.NewReader("{}"))
@@ -339,7 +342,7 @@ func rawGet(t *testing.T, addr, path string) answer {
 // with a message saying why, never a redirect or a lookup.
 func TestTraversal(t *testing.T) {
 	f := newFixture(t)
-	s := newTestServer(t, Options{DBPath: f.path})
+	s := newTestServer(t, Options{BuildBase: f.base})
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	addr := strings.TrimPrefix(srv.URL, "http://")

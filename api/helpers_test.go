@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +41,8 @@ var t0 = time.Date(2025, 1, 15, 10, 0, 0, 0, time.UTC)
 
 // fixture is a build database with two runs and their records.
 type fixture struct {
-	path    string
+	base    string // the build base
+	path    string // its database
 	runs    []*builddb.Run
 	records []*builddb.BuildRecord // in start order
 }
@@ -66,7 +66,8 @@ func rec(origin string, min int, st builddb.Status, worker int, dur time.Duratio
 // newFixture writes the fixture into a fresh database file and closes it.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{path: filepath.Join(t.TempDir(), builddb.FileName)}
+	f := &fixture{base: t.TempDir()}
+	f.path = builddb.Path(f.base)
 	db, err := builddb.Open(f.path, builddb.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 // the database's last run again.
 func TestLiveStatus(t *testing.T) {
 	f := newFixture(t)
-	s := newTestServer(t, Options{DBPath: f.path})
+	s := newTestServer(t, Options{BuildBase: f.base})
 	at := func(sec int) events.Time { return events.Time{T: t0.Add(time.Duration(sec) * time.Second)} }
 	for _, e := range []events.Event{
 		events.RunStarted{Time: at(0), RunID: "r9", Profile: "LiveSystem", Directive: "just-build", Queued: 4, MaxWorkers: 3},

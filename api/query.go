@@ -62,6 +62,15 @@ func parseLimit(q url.Values, def int) (int, error) {
 	return n, nil
 }
 
+// parseLimitOnly reads the query of an endpoint whose only parameter is
+// limit (default defaultHistory).
+func parseLimitOnly(q url.Values) (int, error) {
+	if err := allowOnly(q, "limit"); err != nil {
+		return 0, err
+	}
+	return parseLimit(q, defaultHistory)
+}
+
 // parseRange reads since and until (RFC 3339); since must be before until.
 func parseRange(q url.Values) (since, until time.Time, err error) {
 	for _, p := range []struct {

@@ -22,14 +22,15 @@ const (
 
 // Options configure a Server.
 type Options struct {
-	// DBPath is the build database file (builddb.Path of the build base).
-	// Each request opens it read-only and transient; a missing file reads
-	// as an empty history.
-	DBPath string
+	// BuildBase holds the build database (builddb.Path). Each request
+	// opens it read-only and transient (builddb.OpenReader, which first
+	// migrates a file an older go-dsynth wrote); a missing file reads as
+	// an empty history.
+	BuildBase string
 	// DBTimeout bounds each open's wait for a writer (builddb's default
 	// when zero).
 	DBTimeout time.Duration
-	// OpenDB, when set, replaces the per-request open of DBPath (a caller
+	// OpenDB, when set, replaces the per-request open of BuildBase (a caller
 	// that shares a handle). It must not return a handle that keeps the
 	// file open if a build writes it meanwhile.
 	OpenDB func() (*builddb.DB, error)

@@ -38,21 +38,16 @@ type sink interface {
 	stopping()
 }
 
-// errTooManyStreams is the answer when MaxStreams clients are connected.
-func errTooManyStreams(n int) *Error {
-	return errorf(http.StatusServiceUnavailable, "TOO_MANY_STREAMS", "%d event streams are open already; try again later", n)
-}
-
 // subscribe adds a stream client, or returns an error when the server
 // stops or has MaxStreams clients.
 func (s *Server) subscribe() (*client, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
-		return nil, errorf(http.StatusServiceUnavailable, "SHUTTING_DOWN", "the server is stopping")
+		return nil, errorf(http.StatusServiceUnavailable, CodeShuttingDown, "the server is stopping")
 	}
 	if len(s.clients) >= s.o.MaxStreams {
-		return nil, errTooManyStreams(len(s.clients))
+		return nil, errorf(http.StatusServiceUnavailable, CodeTooManyStreams, "%d event streams are open already; try again later", len(s.clients))
 	}
 	c := &client{ch: make(chan frame, s.o.QueueSize), over: make(chan struct{})}
 	s.clients[c] = struct{}{}
@@ -181,6 +176,9 @@ func (s *Server) serveSSE(w http.ResponseWriter, r *http.Request, c *client) {
 	h.Set("X-Accel-Buffering", "no") // no buffering in a reverse proxy
 	w.WriteHeader(http.StatusOK)
 	out := &sseSink{w: w, rc: http.NewResponseController(w), timeout: s.o.WriteTimeout}
+	// The connection may serve further requests after the stream: do not
+	// leave the last write's deadline on it.
+	defer out.rc.SetWriteDeadline(time.Time{})
 	if out.write(": go-dsynth event stream\n\n") != nil {
 		return
 	}

@@ -54,11 +54,29 @@ func (s *sseReader) next() (sseEvent, error) {
 	}
 }
 
+// rest returns the events (not the comments) up to the end of the stream.
+func (s *sseReader) rest(t *testing.T) []sseEvent {
+	t.Helper()
+	var out []sseEvent
+	for {
+		ev, err := s.next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.typ != "" {
+			out = append(out, ev)
+		}
+	}
+}
+
 // liveServer is a Server on a real address, subscribed to a real bus.
 func liveServer(t *testing.T, o Options) (*Server, *HTTPServer, *events.Bus) {
 	t.Helper()
-	if o.DBPath == "" {
-		o.DBPath = newFixture(t).path
+	if o.BuildBase == "" {
+		o.BuildBase = newFixture(t).base
 	}
 	s := newTestServer(t, o)
 	bus := &events.Bus{}
@@ -143,17 +161,7 @@ func TestSSE(t *testing.T) {
 	}
 	hs.Close(context.Background())
 	var types []string
-	for {
-		ev, err := sse.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ev.typ == "" {
-			continue // keep-alive
-		}
+	for _, ev := range sse.rest(t) {
 		types = append(types, ev.typ)
 		var m map[string]any
 		if err := json.Unmarshal([]byte(ev.data), &m); err != nil {
@@ -259,20 +267,11 @@ func TestSlowClient(t *testing.T) {
 		t.Fatalf("%d stream clients after the overflow, want 0", n)
 	}
 
+	evs := slow.rest(t)
+	n := len(evs)
 	var last sseEvent
-	n := 0
-	for {
-		ev, err := slow.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ev.typ != "" {
-			last = ev
-			n++
-		}
+	if n > 0 {
+		last = evs[n-1]
 	}
 	if last.typ != TypeOverflow || !strings.Contains(last.data, "disconnected") || n >= 500 {
 		t.Errorf("slow client: %d events, the last %s %.100s", n, last.typ, last.data)
@@ -308,5 +307,5 @@ func TestMaxStreams(t *testing.T) {
 	}
 	a := decodeAnswer(t, resp.StatusCode, resp.Header, resp.Body)
 	resp.Body.Close()
-	a.wantError(t, http.StatusServiceUnavailable, "TOO_MANY_STREAMS")
+	a.wantError(t, http.StatusServiceUnavailable, CodeTooManyStreams)
 }

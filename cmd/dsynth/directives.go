@@ -55,6 +55,8 @@ func directiveTable() map[string]directive {
 		"db":                 {args: "stats|export|clean|compact|import-legacy FILE|recover", help: "build database operations", run: runDB},
 		"exec":               {args: "[--] command…", help: "run a command in a fresh build slot", run: runExec},
 		"shell":              {help: "open a shell in a fresh build slot", run: runShell},
+		"serve":              {help: "serve the REST API (Api_listen) until interrupted", run: runServe},
+		"api-key":            {args: "NAME read|build|admin", help: "make an API key: its hash goes to Api_keys, the key to stdout", run: runAPIKey},
 	}
 	return t
 }

@@ -50,6 +50,17 @@ func Build(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Opti
 		o.Observers = append(o.Observers[:len(o.Observers):len(o.Observers)], m)
 		o.ObserveDB = m.ObserveDB
 	}
+	if p.APIListen != "" {
+		// Bound before the scan, like metrics; one subscriber for the
+		// whole run, added ports included.
+		s, hs, err := StartAPI(cfg, o.Stderr)
+		if err != nil {
+			return nil, err
+		}
+		defer stopAPI(hs, o.Stderr)
+		fmt.Fprintf(o.Stderr, "Serving the API on http://%s/api/v1/\n", hs.Addr())
+		o.Observers = append(o.Observers[:len(o.Observers):len(o.Observers)], s)
+	}
 	var total *Result
 	for {
 		res, err := buildOnce(ctx, cfg, roots, o)

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,16 +34,28 @@ func (s *demoSite) setMetricsListen(t *testing.T, addr string) {
 	}
 }
 
-// freeAddr returns a loopback address with a port nothing listens on.
-func freeAddr(t *testing.T) string {
+// startHangBuild starts `dsynth -S just-build misc/hello misc/hang`, which
+// ends when dsynth's watchdog kills misc/hang. wait waits for its end; a
+// test that does not get there kills it.
+func (s *demoSite) startHangBuild(t *testing.T) (out *bytes.Buffer, wait func() error) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	cmd := exec.Command(dsynthBinary(t), "-C", s.conf, "-S", "just-build", "misc/hello", "misc/hang")
+	out = &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	var once sync.Once
+	var err error
+	wait = func() error {
+		once.Do(func() { err = cmd.Wait() })
+		return err
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		wait()
+	})
+	return out, wait
 }
 
 // metricValue returns the value of the sample whose name and labels are
@@ -68,19 +81,7 @@ func TestCLIMetricsDuringBuild(t *testing.T) {
 	s := newDemoSite(t)
 	addr := freeAddr(t)
 	s.setMetricsListen(t, addr)
-	cmd := exec.Command(dsynthBinary(t), "-C", s.conf, "-S", "just-build", "misc/hello", "misc/hang")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waited := false
-	defer func() {
-		if !waited {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}()
+	out, wait := s.startHangBuild(t)
 	url := "http://" + addr + "/metrics"
 	var body string
 	deadline := time.Now().Add(2 * time.Minute)
@@ -120,8 +121,7 @@ func TestCLIMetricsDuringBuild(t *testing.T) {
 	if res, err := check.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s\n%s", err, res, body)
 	}
-	err := cmd.Wait()
-	waited = true
+	err := wait()
 	if _, ok := err.(*exec.ExitError); !ok && err != nil {
 		t.Fatal(err)
 	}
@@ -135,17 +135,25 @@ func TestCLIMetricsDuringBuild(t *testing.T) {
 // run before anything is built, naming the file and the address.
 func TestCLIMetricsAddressTaken(t *testing.T) {
 	s := newDemoSite(t)
+	s.refusesTakenAddress(t, "Metrics_listen", func(addr string) { s.setMetricsListen(t, addr) })
+}
+
+// refusesTakenAddress checks that a build whose key (set by set) names an
+// address in use stops before anything is built, naming dsynth.ini, the
+// key and the address.
+func (s *demoSite) refusesTakenAddress(t *testing.T, key string, set func(addr string)) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	s.setMetricsListen(t, ln.Addr().String())
+	set(ln.Addr().String())
 	code, out := s.dsynth(t, "-S", "just-build", "misc/hello")
 	if code == 0 {
-		t.Fatalf("exit 0 with the metrics address taken:\n%s", out)
+		t.Fatalf("exit 0 with the %s address taken:\n%s", key, out)
 	}
-	contains(t, "the refusal", out, filepath.Join(s.conf, "dsynth.ini"), "Metrics_listen", ln.Addr().String())
+	contains(t, "the refusal", out, filepath.Join(s.conf, "dsynth.ini"), key, ln.Addr().String())
 	if _, err := os.Stat(filepath.Join(s.repo, "hello-1.0.pkg")); err == nil {
 		t.Error("built a package although the run was refused")
 	}

@@ -63,11 +63,11 @@ func (s *Server) unsubscribe(c *client) {
 	s.streams.Done()
 }
 
-// dropLocked removes a client whose queue is full and tells its pump.
+// dropLocked removes a client whose queue is full and tells its pump (which
+// logs it: nothing here may wait on I/O, it runs in Publish).
 func (s *Server) dropLocked(c *client) {
 	delete(s.clients, c)
 	c.overOnce.Do(func() { close(c.over) })
-	s.logf("api: dropped an event stream client: its queue of %d messages is full", s.o.QueueSize)
 }
 
 // streamCount returns the connected stream clients.
@@ -94,6 +94,7 @@ func (s *Server) pump(ctx context.Context, c *client, out sink) {
 	for {
 		select {
 		case <-c.over:
+			s.logf("api: dropped an event stream client: its queue of %d messages is full", s.o.QueueSize)
 			out.overflowed(ctx, s.overflowFrame())
 			return
 		default:

@@ -81,7 +81,7 @@ func liveServer(t *testing.T, o Options) (*Server, *HTTPServer, *events.Bus) {
 	s := newTestServer(t, o)
 	bus := &events.Bus{}
 	bus.Subscribe(s)
-	hs, err := Listen("127.0.0.1:0", s)
+	hs, err := Listen("127.0.0.1:0", s, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -236,6 +237,21 @@ func TestServeDirective(t *testing.T) {
 		t.Errorf("without a key: %d %+v", code, e)
 	}
 
+	// The dashboard is served beside the API, without a key (the page
+	// asks for one); an unknown API path stays the API's JSON 404.
+	if page, err := http.Get("http://" + addr + "/"); err != nil {
+		t.Error(err)
+	} else {
+		b, _ := io.ReadAll(page.Body)
+		page.Body.Close()
+		if page.StatusCode != 200 || !strings.Contains(string(b), "<title>go-dsynth dashboard</title>") {
+			t.Errorf("dashboard: %d %.200s", page.StatusCode, b)
+		}
+	}
+	if code := getJSON("/no-such-endpoint", true, &e); code != 404 || e.Error.Code == "" {
+		t.Errorf("unknown API path: %d %+v", code, e)
+	}
+
 	req, _ := http.NewRequest(http.MethodGet, base+"/events", nil)
 	req.Header.Set("X-API-Key", key)
 	resp, err := http.DefaultClient.Do(req)
@@ -250,7 +266,7 @@ func TestServeDirective(t *testing.T) {
 	cancel()
 	select {
 	case r := <-done:
-		if r.code != 0 || !strings.Contains(r.errs, "Serving the API on http://"+addr+"/api/v1/") {
+		if r.code != 0 || !strings.Contains(r.errs, "Serving the API on http://"+addr+"/api/v1/ and the dashboard on http://"+addr+"/") {
 			t.Errorf("serve: exit %d\n%s%s", r.code, r.out, r.errs)
 		}
 	case <-time.After(20 * time.Second):

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/api"
 	"github.com/go-dsynth/go-dsynth/config"
+	"github.com/go-dsynth/go-dsynth/dashboard"
 )
 
 // apiStopTimeout bounds the end of the API server: event streams get what
@@ -40,7 +42,12 @@ func StartAPI(cfg *config.Config, log io.Writer) (*api.Server, *api.HTTPServer, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: Api_listen: %w", cfg.File, err)
 	}
-	hs, err := api.Listen(p.APIListen, s)
+	// The API under /api/, the dashboard (which talks to it) everywhere
+	// else.
+	mux := http.NewServeMux()
+	mux.Handle("/api/", s)
+	mux.Handle("/", dashboard.Handler())
+	hs, err := api.Listen(p.APIListen, s, mux)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: Api_listen: %w", cfg.File, err)
 	}
@@ -64,7 +71,7 @@ func Serve(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "Serving the API on http://%s/api/v1/ until interrupted\n", hs.Addr())
+	fmt.Fprintf(stderr, "Serving the API on http://%s/api/v1/ and the dashboard on http://%s/ until interrupted\n", hs.Addr(), hs.Addr())
 	<-ctx.Done()
 	stopAPI(hs, stderr)
 	return nil

@@ -58,7 +58,7 @@ func Build(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Opti
 			return nil, err
 		}
 		defer stopAPI(hs, o.Stderr)
-		fmt.Fprintf(o.Stderr, "Serving the API on http://%s/api/v1/\n", hs.Addr())
+		fmt.Fprintf(o.Stderr, "Serving the API on http://%s/api/v1/ and the dashboard on http://%s/\n", hs.Addr(), hs.Addr())
 		o.Observers = append(o.Observers[:len(o.Observers):len(o.Observers)], s)
 	}
 	var total *Result

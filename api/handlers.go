@@ -12,6 +12,14 @@ import (
 // database that does not exist yet (no build ran) is an empty history: fn
 // is not called, and the endpoints answer with what they have without it.
 func (s *Server) withDB(fn func(db *builddb.DB) error) error {
+	// A few readers at a time: each holds the file's shared lock while it
+	// reads, and the run's Recorder waits for all of them to write.
+	select {
+	case s.dbSlots <- struct{}{}:
+		defer func() { <-s.dbSlots }()
+	default:
+		return errorf(http.StatusServiceUnavailable, CodeDatabaseBusy, "%d requests are reading the build database; try again", cap(s.dbSlots))
+	}
 	open := s.o.OpenDB
 	if open == nil {
 		open = func() (*builddb.DB, error) {

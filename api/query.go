@@ -110,7 +110,11 @@ func parseFilter(q url.Values) (builddb.Filter, error) {
 			if !builddb.Status(s).Valid() {
 				return f, badParam("status", "unknown status %q (use running, success, failed, ignored, skipped)", s)
 			}
-			f.Status = append(f.Status, builddb.Status(s))
+			// Each status once: the filter is checked against every
+			// record a listing scans.
+			if !slices.Contains(f.Status, builddb.Status(s)) {
+				f.Status = append(f.Status, builddb.Status(s))
+			}
 		}
 	}
 	if f.OriginPrefix, err = single(q, "origin"); err != nil {

@@ -18,6 +18,7 @@ const (
 	DefaultKeepAlive    = 15 * time.Second
 	DefaultWriteTimeout = 10 * time.Second
 	DefaultMaxStreams   = 64
+	DefaultMaxDBReaders = 4
 )
 
 // Options configure a Server.
@@ -52,6 +53,9 @@ type Options struct {
 	// MaxStreams bounds the stream clients connected at once
 	// (DefaultMaxStreams when ≤ 0).
 	MaxStreams int
+	// MaxDBReaders bounds the requests reading the build database at once;
+	// more get 503 DATABASE_BUSY (DefaultMaxDBReaders when ≤ 0).
+	MaxDBReaders int
 
 	// Now is the clock of the answers' meta (time.Now when nil).
 	Now func() time.Time
@@ -78,6 +82,7 @@ type Server struct {
 	stopped bool
 	quit    chan struct{} // closed by Stop
 	streams sync.WaitGroup
+	dbSlots chan struct{} // one token per request reading the database
 }
 
 // New returns a Server. It refuses options that no client could use: no
@@ -101,10 +106,13 @@ func New(o Options) (*Server, error) {
 	if o.MaxStreams <= 0 {
 		o.MaxStreams = DefaultMaxStreams
 	}
+	if o.MaxDBReaders <= 0 {
+		o.MaxDBReaders = DefaultMaxDBReaders
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{o: o, clients: map[*client]struct{}{}, quit: make(chan struct{})}
+	s := &Server{o: o, clients: map[*client]struct{}{}, quit: make(chan struct{}), dbSlots: make(chan struct{}, o.MaxDBReaders)}
 	s.mux = s.routes()
 	return s, nil
 }

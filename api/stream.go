@@ -130,6 +130,14 @@ func (s *Server) pump(ctx context.Context, c *client, out sink) {
 // events serves GET /api/v1/events: a WebSocket when the client asks for
 // one, Server-Sent Events otherwise.
 func (s *Server) events(w http.ResponseWriter, r *http.Request, id string) {
+	if r.Method == http.MethodHead {
+		// The headers a stream would have, and no stream: a HEAD must
+		// not hold one of the MaxStreams places.
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	c, err := s.subscribe()
 	if err != nil {
 		s.writeError(w, id, err)

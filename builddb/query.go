@@ -134,14 +134,8 @@ type Page struct {
 }
 
 func (f *Filter) match(s summaryView) bool {
-	if len(f.Status) > 0 {
-		ok := false
-		for _, st := range f.Status {
-			ok = ok || st == s.status
-		}
-		if !ok {
-			return false
-		}
+	if len(f.Status) > 0 && !slices.Contains(f.Status, s.status) {
+		return false
 	}
 	if f.Worker != nil && *f.Worker != s.worker {
 		return false

@@ -85,8 +85,8 @@ func writeKeys(t *testing.T) *api.Keys {
 
 // newSite builds the database (one run: successes, failures, an ignored
 // port, a flavor, hostile strings, and older filler records), the API and
-// the server.
-func newSite(t *testing.T) *site {
+// the server. adjust, when given, changes the API's options.
+func newSite(t *testing.T, adjust ...func(*api.Options)) *site {
 	t.Helper()
 	base := t.TempDir()
 	s := &site{base: base, dbPath: builddb.Path(base), streams: make(chan struct{}, 16)}
@@ -129,8 +129,12 @@ func newSite(t *testing.T) *site {
 		t.Fatal(err)
 	}
 
-	s.api, err = api.New(api.Options{BuildBase: s.base, Keys: writeKeys(t), KeepAlive: time.Second,
-		Logf: func(format string, args ...any) { t.Logf(format, args...) }})
+	o := api.Options{BuildBase: s.base, Keys: writeKeys(t), KeepAlive: time.Second,
+		Logf: func(format string, args ...any) { t.Logf(format, args...) }}
+	for _, f := range adjust {
+		f(&o)
+	}
+	s.api, err = api.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

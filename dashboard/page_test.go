@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-dsynth/go-dsynth/api"
 	"github.com/go-dsynth/go-dsynth/builddb"
 )
 
@@ -124,6 +125,30 @@ func TestKeyPrompt(t *testing.T) {
 		t.Error("the wrong key is on the page")
 	}
 	noRecords(t, "with a wrong key", dom, s)
+}
+
+// TestAnonymousRead: when the API lets clients read without a key, the
+// page reads without asking for one, sends no key header, and offers no
+// key to forget.
+func TestAnonymousRead(t *testing.T) {
+	browser := findChromium(t)
+	s := newSite(t, func(o *api.Options) { o.Keys, o.AnonymousRead = nil, true })
+	dom := dumpDOM(t, browser, s.srv.URL+"/")
+	if st := bodyState(dom); st != "ready" {
+		t.Fatalf("with anonymous reading the page is in state %q, want ready:\n%s", st, dom)
+	}
+	if _, hidden := attr(dom, "section", "auth", "hidden"); !hidden {
+		t.Error("with anonymous reading the key prompt is shown")
+	}
+	if _, hidden := attr(dom, "button", "forget", "hidden"); !hidden {
+		t.Error("with anonymous reading there is a key to forget")
+	}
+	var page builddb.Page
+	s.read(t, func(db *builddb.DB) (err error) {
+		page, err = db.Find(builddb.Filter{Limit: 50})
+		return err
+	})
+	wantRecords(t, "builds table", shownRecords(dom, "builds-rows"), page.Records)
 }
 
 // TestPageDump loads the page with the key and a port to show, and checks

@@ -30,6 +30,7 @@
 
   const state = {
     key: '',
+    open: false, // reading: with the key, or without one when the API allows it
     gen: 0, // bumped when the key changes: answers for an older key are dropped
     pages: [''], // cursors of the builds pages opened, first page first
     next: '', // cursor of the next older page, '' on the last one
@@ -174,7 +175,9 @@
   const isAuth = (e) => e instanceof APIError && (e.status === 401 || e.status === 403);
 
   function headers(accept) {
-    return { 'X-API-Key': state.key, Accept: accept };
+    const h = { Accept: accept };
+    if (state.key) h['X-API-Key'] = state.key;
+    return h;
   }
 
   // errorOf reads an error envelope; the API's message is what the page
@@ -270,14 +273,19 @@
     return { key, port: frag.get('port') || '' };
   }
 
+  // useKey starts reading with key ('' when the API allows reading
+  // without one).
   function useKey(key) {
     stopStream();
     state.key = key;
+    state.open = true;
     state.gen++;
-    try {
-      sessionStorage.setItem(KEY_STORE, key);
-    } catch (_) {
-      // storage disabled: the key lasts until the page is reloaded
+    if (key) {
+      try {
+        sessionStorage.setItem(KEY_STORE, key);
+      } catch (_) {
+        // storage disabled: the key lasts until the page is reloaded
+      }
     }
     state.pages = [''];
     state.next = '';
@@ -285,7 +293,7 @@
     document.body.dataset.state = 'loading';
     $('auth').hidden = true;
     $('data').hidden = false;
-    $('forget').hidden = false;
+    $('forget').hidden = !key;
     loadAll();
   }
 
@@ -297,6 +305,7 @@
       // nothing stored
     }
     state.key = '';
+    state.open = false;
     state.gen++;
     clearData();
   }
@@ -559,7 +568,7 @@
       const { status: s, data: d } = state.refresh;
       state.refresh = { status: false, data: false };
       state.refreshTimer = 0;
-      if (!state.key) return;
+      if (!state.open) return;
       if (s) load('status', loadStatus);
       if (d) {
         load('stats', loadStats);
@@ -755,7 +764,7 @@
     state.port = port;
     $('history-body').replaceChildren();
     showPanelError('history', null);
-    if (state.key) {
+    if (state.open) {
       load('history', loadHistory);
       if (port) $('history').scrollIntoView({ block: 'nearest' });
     }
@@ -817,8 +826,14 @@
         k = '';
       }
     }
-    if (k) useKey(k);
-    else showPrompt('');
+    if (k) {
+      useKey(k);
+      return;
+    }
+    // Without a key: read anyway when the API allows anonymous reading.
+    fetch(API + '/status', { headers: headers('application/json'), cache: 'no-store', credentials: 'omit' })
+      .then((resp) => (resp.ok && !state.open ? useKey('') : !state.open && showPrompt('')))
+      .catch(() => !state.open && showPrompt(''));
   }
 
   init();

@@ -5,16 +5,47 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/api"
 	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/dashboard"
+	"github.com/go-dsynth/go-dsynth/internal/httpserve"
 )
 
-// apiStopTimeout bounds the end of the API server: event streams get what
-// is queued for them, requests in progress finish.
-const apiStopTimeout = 5 * time.Second
+// serverStopTimeout bounds the end of the API and metrics servers: event
+// streams get what is queued for them, requests in progress finish, and
+// whatever is left is cut, so a stuck client cannot keep the run (and the
+// build base lock) from ending.
+const serverStopTimeout = 5 * time.Second
+
+// lockedWriter serializes writes from the API's goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// siteHandler routes /api/… to the API and every other path to the
+// dashboard. It does not clean paths (as http.ServeMux would, answering a
+// ".." with a redirect): the API refuses such paths itself with a 400, and
+// the dashboard serves only its own files.
+func siteHandler(apiHandler, page http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") {
+			apiHandler.ServeHTTP(w, r)
+			return
+		}
+		page.ServeHTTP(w, r)
+	})
+}
 
 // StartAPI serves the profile's API on Api_listen: it loads the keys file
 // (Api_keys), binds the address and returns the Server, to subscribe to
@@ -33,32 +64,30 @@ func StartAPI(cfg *config.Config, log io.Writer) (*api.Server, *api.HTTPServer, 
 			return nil, nil, fmt.Errorf("%s: Api_keys: %w", cfg.File, err)
 		}
 	}
+	lw := &lockedWriter{w: log}
 	s, err := api.New(api.Options{
 		BuildBase:     p.BuildBase,
 		Keys:          keys,
 		AnonymousRead: p.APIAnonymousRead,
-		Logf:          func(format string, args ...any) { fmt.Fprintf(log, format+"\n", args...) },
+		Logf:          func(format string, args ...any) { fmt.Fprintf(lw, format+"\n", args...) },
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: Api_listen: %w", cfg.File, err)
 	}
 	// The API under /api/, the dashboard (which talks to it) everywhere
 	// else.
-	mux := http.NewServeMux()
-	mux.Handle("/api/", s)
-	mux.Handle("/", dashboard.Handler())
-	hs, err := api.Listen(p.APIListen, s, mux)
+	hs, err := api.Listen(p.APIListen, s, siteHandler(s, dashboard.Handler()))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: Api_listen: %w", cfg.File, err)
 	}
 	return s, hs, nil
 }
 
-// stopAPI closes an API server within apiStopTimeout.
-func stopAPI(hs *api.HTTPServer, log io.Writer) {
-	ctx, cancel := context.WithTimeout(context.Background(), apiStopTimeout)
+// stopServer closes the API or metrics server within serverStopTimeout.
+func stopServer(srv *httpserve.Server, log io.Writer) {
+	ctx, cancel := context.WithTimeout(context.Background(), serverStopTimeout)
 	defer cancel()
-	if err := hs.Close(ctx); err != nil {
+	if err := srv.Close(ctx); err != nil {
 		fmt.Fprintf(log, "warning: %v\n", err)
 	}
 }
@@ -73,6 +102,6 @@ func Serve(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "Serving the API on http://%s/api/v1/ and the dashboard on http://%s/ until interrupted\n", hs.Addr(), hs.Addr())
 	<-ctx.Done()
-	stopAPI(hs, stderr)
+	stopServer(hs, stderr)
 	return nil
 }

@@ -45,7 +45,7 @@ func Build(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Opti
 		if err != nil {
 			return nil, fmt.Errorf("%s: Metrics_listen: %w", cfg.File, err)
 		}
-		defer srv.Close(context.Background())
+		defer stopServer(srv, o.Stderr)
 		fmt.Fprintf(o.Stderr, "Serving metrics on http://%s/metrics\n", srv.Addr())
 		o.Observers = append(o.Observers[:len(o.Observers):len(o.Observers)], m)
 		o.ObserveDB = m.ObserveDB
@@ -57,7 +57,7 @@ func Build(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Opti
 		if err != nil {
 			return nil, err
 		}
-		defer stopAPI(hs, o.Stderr)
+		defer stopServer(hs, o.Stderr)
 		fmt.Fprintf(o.Stderr, "Serving the API on http://%s/api/v1/ and the dashboard on http://%s/\n", hs.Addr(), hs.Addr())
 		o.Observers = append(o.Observers[:len(o.Observers):len(o.Observers)], s)
 	}

@@ -471,16 +471,6 @@ func decodeRecordV1(v []byte) (*BuildRecord, error) {
 	return r, nil
 }
 
-// summary is the history index's copy of what statistics and filters need.
-type summary struct {
-	Status   Status
-	Worker   int
-	Start    time.Time
-	End      time.Time
-	Duration time.Duration
-	Origin   string
-}
-
 func encodeSummary(r *BuildRecord) []byte { return appendSummary(make([]byte, 0, 48), r) }
 
 // appendSummary appends r's history summary to b.
@@ -525,12 +515,4 @@ func decodeSummary(v []byte) (summaryView, bool) {
 	}
 	s.origin = d.b
 	return s, true
-}
-
-func (s summaryView) export() summary {
-	x := summary{Status: s.status, Worker: s.worker, Start: time.Unix(0, s.start).UTC(), Duration: time.Duration(s.duration), Origin: string(s.origin)}
-	if s.end != 0 {
-		x.End = time.Unix(0, s.end).UTC()
-	}
-	return x
 }

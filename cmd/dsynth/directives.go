@@ -14,14 +14,6 @@ type directive struct {
 	run  func(ctx context.Context, r *runner, args []string) error
 }
 
-// notYet is the body of a directive that go-dsynth does not build yet: it
-// fails loudly instead of pretending.
-func notYet(name string) func(context.Context, *runner, []string) error {
-	return func(context.Context, *runner, []string) error {
-		return fmt.Errorf("directive %q is not available yet in go-dsynth", name)
-	}
-}
-
 // directiveTable lists every directive. Each area of go-dsynth wires its
 // directives in a file of its own in this package.
 func directiveTable() map[string]directive {

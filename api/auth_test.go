@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -120,5 +121,29 @@ func TestNewRefusesUselessServer(t *testing.T) {
 	}
 	if _, err := New(Options{AnonymousRead: true}); err != nil {
 		t.Errorf("anonymous read without keys: %v", err)
+	}
+}
+
+// TestLocalOnlyServer: a server for the owner's socket needs no keys, and
+// authorizes by the peer's role; a request without one is refused.
+func TestLocalOnlyServer(t *testing.T) {
+	s, err := New(Options{BuildBase: t.TempDir(), LocalOnly: true})
+	if err != nil {
+		t.Fatalf("a local-only server needs no keys: %v", err)
+	}
+	get := func(ctx context.Context) int {
+		req := httptest.NewRequest("GET", "/api/v1/stats", nil).WithContext(ctx)
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		return w.Code
+	}
+	if code := get(context.Background()); code != http.StatusUnauthorized {
+		t.Errorf("no peer role: %d, want 401", code)
+	}
+	if code := get(WithPeerRole(context.Background(), RoleAdmin)); code != http.StatusOK {
+		t.Errorf("admin peer: %d, want 200", code)
+	}
+	if code := get(WithPeerRole(context.Background(), RoleNone)); code != http.StatusForbidden {
+		t.Errorf("peer without a role: %d, want 403", code)
 	}
 }

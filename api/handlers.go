@@ -8,17 +8,26 @@ import (
 	"github.com/go-dsynth/go-dsynth/builddb"
 )
 
-// withDB runs fn on the build database, opened for this request only. A
-// database that does not exist yet (no build ran) is an empty history: fn
-// is not called, and the endpoints answer with what they have without it.
+// withDB runs fn on the build database: the owner's shared handle
+// (Options.DB), whose read transactions never block the build's writes, or
+// else the file opened for this request only. A database that does not
+// exist yet (no build ran) is an empty history: fn is not called, and the
+// endpoints answer with what they have without it.
 func (s *Server) withDB(fn func(db *builddb.DB) error) error {
-	// A few readers at a time: each holds the file's shared lock while it
-	// reads, and the run's Recorder waits for all of them to write.
+	// A few readers at a time: a reader of the file holds its shared lock
+	// while it reads, and even on a shared handle a flood of long read
+	// transactions would keep the writer from growing the file.
 	select {
 	case s.dbSlots <- struct{}{}:
 		defer func() { <-s.dbSlots }()
 	default:
 		return errorf(http.StatusServiceUnavailable, CodeDatabaseBusy, "%d requests are reading the build database; try again", cap(s.dbSlots))
+	}
+	if s.o.DB != nil {
+		if err := fn(s.o.DB); err != nil {
+			return s.dbError(err)
+		}
+		return nil
 	}
 	open := s.o.OpenDB
 	if open == nil {

@@ -35,6 +35,14 @@ type Options struct {
 	// that shares a handle). It must not return a handle that keeps the
 	// file open if a build writes it meanwhile.
 	OpenDB func() (*builddb.DB, error)
+	// DB, when set, is the open handle of the process that owns the build
+	// base: every request reads it in a read transaction of its own, and
+	// neither BuildBase nor OpenDB is used.
+	DB *builddb.DB
+	// LocalOnly marks a server reached only through the owner's Unix
+	// socket, whose clients carry a role from their peer credentials
+	// (WithPeerRole): it needs no keys.
+	LocalOnly bool
 
 	// Keys are the accepted API keys (nil: none).
 	Keys *Keys
@@ -88,7 +96,7 @@ type Server struct {
 // New returns a Server. It refuses options that no client could use: no
 // keys (or an empty keys file) and no anonymous reading.
 func New(o Options) (*Server, error) {
-	if !o.AnonymousRead && (o.Keys == nil || len(o.Keys.List) == 0) {
+	if !o.LocalOnly && !o.AnonymousRead && (o.Keys == nil || len(o.Keys.List) == 0) {
 		if o.Keys != nil && o.Keys.File != "" {
 			return nil, fmt.Errorf("api: %s holds no key: %w", o.Keys.File, ErrNobodyCanUse)
 		}
@@ -138,6 +146,7 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "GET /api/v1/runs", need: RoleRead, data: s.runs},
 		{pattern: "GET /api/v1/runs/{id}", need: RoleRead, data: s.run},
 		{pattern: "GET /api/v1/events", need: RoleRead, serve: s.events},
+		{pattern: "POST /api/v1/inputs", need: RoleRead, data: s.inputs},
 	}
 	mux := http.NewServeMux()
 	for _, rt := range table {
@@ -162,8 +171,7 @@ func (s *Server) routes() *http.ServeMux {
 func (s *Server) handle(mux *http.ServeMux, rt route) {
 	mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) {
 		id := w.Header().Get(requestIDHeader)
-		secret, given := presentedKey(r)
-		if err := authorize(s.o.Keys, s.o.AnonymousRead, secret, given, rt.need); err != nil {
+		if err := s.authorizeRequest(r, rt.need); err != nil {
 			s.writeError(w, id, err)
 			return
 		}

@@ -26,7 +26,15 @@ type FactsSource struct {
 	Graph         *ports.Graph
 	PortsDir      string
 	RepositoryDir string
-	DB            *builddb.DB // may be nil: nothing stored
+	// DB holds the stored rebuild inputs; nil: nothing stored.
+	DB InputsReader
+}
+
+// InputsReader returns the rebuild inputs stored for an origin, or an error
+// wrapping builddb.ErrNotFound. *builddb.DB is one; a client of the build
+// base's owner is another.
+type InputsReader interface {
+	Inputs(origin string) (*builddb.Inputs, error)
 }
 
 // Facts returns the facts of one node.

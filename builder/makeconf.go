@@ -3,6 +3,8 @@ package builder
 import (
 	"fmt"
 	"strings"
+
+	"github.com/go-dsynth/go-dsynth/environment"
 )
 
 // WorkerConf is what the generated make.conf and the phase environment of a
@@ -77,14 +79,12 @@ func (w WorkerConf) MakeConf() string {
 // worker environment), plus MAKESYSPATH when the slot has go-dsynth's make
 // shims.
 func (w WorkerConf) PhaseEnv(flavor, makeSysPath string) []string {
-	env := []string{
-		"TERM=dumb", "USER=root", "HOME=/root", "LANG=C", "SSL_NO_VERIFY_PEER=1",
-		"PATH=/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin",
-		"UNAME_s=" + w.OS, "UNAME_r=" + w.Release + "-SYNTH",
-		"UNAME_v=" + w.OS + " " + w.Release + "-SYNTH",
-		"UNAME_p=" + w.Arch, "UNAME_m=" + w.Arch,
+	env := append(environment.WorkerEnv(""),
+		"UNAME_s="+w.OS, "UNAME_r="+w.Release+"-SYNTH",
+		"UNAME_v="+w.OS+" "+w.Release+"-SYNTH",
+		"UNAME_p="+w.Arch, "UNAME_m="+w.Arch,
 		"__MAKE_CONF=/etc/make.conf",
-	}
+	)
 	if makeSysPath != "" {
 		env = append(env, "MAKESYSPATH="+makeSysPath)
 	}

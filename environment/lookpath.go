@@ -41,3 +41,14 @@ func LookPathIn(root, file string, env []string) (string, error) {
 	}
 	return "", fmt.Errorf("%s: %w", file, ErrNotFound)
 }
+
+// WorkerEnv is dsynth's environment for every command run in a slot: the
+// terminal type (dumb when empty), root's user and home, the C locale, no
+// peer verification for fetches and DefaultPath. Builds add their UNAME_*
+// and make variables to it; exec and shell use it as it is.
+func WorkerEnv(term string) []string {
+	if term == "" {
+		term = "dumb"
+	}
+	return []string{"TERM=" + term, "USER=root", "HOME=/root", "LANG=C", "SSL_NO_VERIFY_PEER=1", "PATH=" + DefaultPath}
+}

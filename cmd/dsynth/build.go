@@ -8,16 +8,16 @@ import (
 
 	"github.com/go-dsynth/go-dsynth/builder"
 	"github.com/go-dsynth/go-dsynth/display"
-	"github.com/go-dsynth/go-dsynth/internal/bulk"
 	"github.com/go-dsynth/go-dsynth/ports"
+	"github.com/go-dsynth/go-dsynth/run"
 )
 
 // bulkOptions turns the flags into a bulk run's options.
-func (r *runner) bulkOptions(directive string, args []string) bulk.Options {
+func (r *runner) bulkOptions(d run.Directive, args []string) run.Options {
 	o := r.opts
 	newEnv, layout := hostEnvironment()
-	return bulk.Options{
-		Directive: directive, Args: args,
+	return run.Options{
+		Directive: d, Args: args,
 		Keep: o.keepPkgs, Yes: o.yes, Developer: o.developer, CheckPlist: o.checkPlist, NoNice: o.noNice,
 		SlowStart: o.slowStart, Scale: o.scale, MemTargetGB: o.memTargetGB,
 		Echo: true, Color: o.noCurses < 2, Stdout: r.stdout, Stderr: r.stderr,
@@ -34,55 +34,47 @@ func roots(args []string) ([]ports.Origin, error) {
 	return ports.ParseArgs(args)
 }
 
-// runStatus is `dsynth status ports…`: the dry run.
-func runStatus(ctx context.Context, r *runner, args []string) error {
-	origins, err := roots(args)
-	if err != nil {
-		return err
-	}
-	cfg, err := r.config()
-	if err != nil {
-		return err
-	}
-	_, err = bulk.Status(ctx, cfg, origins, r.bulkOptions("status", args))
-	return err
-}
-
 // originsFor returns the ports a directive works on: the arguments, the
-// whole tree (everything, status-everything, fetch-only everything) or the
-// installed set (upgrade-system, prepare-system).
-func originsFor(ctx context.Context, r *runner, name string, args []string) ([]ports.Origin, error) {
+// whole tree or the installed set, as its Origins says.
+func originsFor(ctx context.Context, r *runner, d run.Directive, args []string) ([]ports.Origin, error) {
 	cfg, err := r.config()
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case name == "everything" || name == "status-everything" || (name == "fetch-only" && len(args) == 1 && args[0] == "everything"):
-		if len(args) > 0 && name != "fetch-only" {
-			return nil, &usageError{name + " takes no ports"}
+	switch d.Origins {
+	case run.WholeTree:
+		if len(args) > 0 {
+			return nil, &usageError{d.Name + " takes no ports"}
 		}
-		return bulk.AllPorts(cfg)
-	case name == "upgrade-system" || name == "prepare-system":
-		return bulk.InstalledOrigins(ctx, cfg, r.stderr)
+		return run.AllPorts(cfg)
+	case run.ArgsOrWholeTree:
+		if len(args) == 1 && args[0] == "everything" {
+			return run.AllPorts(cfg)
+		}
+	case run.Installed:
+		return run.InstalledOrigins(ctx, cfg, r.stderr)
 	}
 	return roots(args)
 }
 
-// runStatusEverything is the dry run over the whole tree.
-func runStatusEverything(ctx context.Context, r *runner, args []string) error {
-	origins, err := originsFor(ctx, r, "status-everything", args)
-	if err != nil {
+// statusDirective runs a dry run (status, status-everything).
+func statusDirective(d run.Directive) func(context.Context, *runner, []string) error {
+	return func(ctx context.Context, r *runner, args []string) error {
+		origins, err := originsFor(ctx, r, d, args)
+		if err != nil {
+			return err
+		}
+		cfg, _ := r.config()
+		_, err = run.Status(ctx, cfg, origins, r.bulkOptions(d, args))
 		return err
 	}
-	cfg, _ := r.config()
-	_, err = bulk.Status(ctx, cfg, origins, r.bulkOptions("status-everything", args))
-	return err
 }
 
 // buildDirective runs one of the building directives.
-func buildDirective(name string) func(context.Context, *runner, []string) error {
+func buildDirective(d run.Directive) func(context.Context, *runner, []string) error {
+	name := d.Name
 	return func(ctx context.Context, r *runner, args []string) error {
-		origins, err := originsFor(ctx, r, name, args)
+		origins, err := originsFor(ctx, r, d, args)
 		if err != nil {
 			return err
 		}
@@ -90,12 +82,12 @@ func buildDirective(name string) func(context.Context, *runner, []string) error 
 		if err != nil {
 			return err
 		}
-		bo := r.bulkOptions(name, args)
+		bo := r.bulkOptions(d, args)
 		stop, err := r.frontEnd(ctx, cfg.Profile.LogsDir, &bo)
 		if err != nil {
 			return err
 		}
-		res, err := bulk.Build(ctx, cfg, origins, bo)
+		res, err := run.Build(ctx, cfg, origins, bo)
 		stop()
 		if errors.Is(err, builder.ErrAborted) {
 			return &exitError{code: 130, msg: "interrupted: running builds were stopped; the next run continues where this one stopped"}
@@ -105,15 +97,15 @@ func buildDirective(name string) func(context.Context, *runner, []string) error 
 		}
 		c := res.Counts
 		fmt.Fprintf(r.stdout, "dsynth %s: %d built, %d failed, %d ignored, %d skipped, %d already built\n", name, c.Built, c.Failed, c.Ignored, c.Skipped, c.AlreadyBuilt)
-		switch name {
-		case "install", "upgrade-system", "prepare-system":
+		switch d.Repository {
+		case run.AlwaysRepository:
 			err = rebuildRepository(ctx, r)
-		case "build", "everything":
-			if r.opts.yes || bulk.RepositoryPrompt(os.Stdin, r.stdout) {
+		case run.AskRepository:
+			if r.opts.yes || run.RepositoryPrompt(os.Stdin, r.stdout) {
 				err = rebuildRepository(ctx, r)
 			}
 		}
-		if err == nil && name == "upgrade-system" {
+		if err == nil && d.UpgradeNote {
 			fmt.Fprintln(r.stdout, "NOTE: you have to pkg upgrade manually")
 		}
 		if err != nil {
@@ -129,7 +121,7 @@ func buildDirective(name string) func(context.Context, *runner, []string) error 
 // frontEnd attaches what the user sees to a build: dsynth's screen (or its
 // plain lines) when stdout is a file, the plain lines of the logs writer
 // otherwise, and always the monitor file. The returned function stops them.
-func (r *runner) frontEnd(ctx context.Context, logsDir string, bo *bulk.Options) (func(), error) {
+func (r *runner) frontEnd(ctx context.Context, logsDir string, bo *run.Options) (func(), error) {
 	mon := display.NewMonitorWriter(logsDir)
 	if err := mon.Start(ctx); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/builddb"
+	"github.com/go-dsynth/go-dsynth/run"
 )
 
 // dbTimeout bounds every wait for another process's transaction.
@@ -30,7 +32,7 @@ func (r *runner) buildBase() (string, error) {
 }
 
 // runDB is `dsynth db stats|export|clean|compact|import-legacy FILE|recover`.
-func runDB(_ context.Context, r *runner, args []string) error {
+func runDB(ctx context.Context, r *runner, args []string) error {
 	if len(args) == 0 {
 		return &usageError{msg: "db needs a subcommand: stats, export, clean [-older-than 90d], compact, import-legacy FILE, recover"}
 	}
@@ -45,7 +47,7 @@ func runDB(_ context.Context, r *runner, args []string) error {
 		if len(rest) > 0 {
 			return &usageError{msg: "db stats takes no arguments"}
 		}
-		return dbStats(r, path)
+		return dbStats(ctx, r, base)
 	case "export":
 		if len(rest) > 0 {
 			return &usageError{msg: "db export takes no arguments"}
@@ -96,8 +98,29 @@ func openReader(path string) (*builddb.DB, error) {
 	return builddb.OpenReader(filepath.Dir(path), builddb.Options{Timeout: dbTimeout})
 }
 
-func dbStats(r *runner, path string) error {
-	db, err := openReader(path)
+// dbStats prints the statistics of the whole history: the owner's answer
+// when a process owns the build base (the file is not touched), else the
+// file's, opened briefly.
+func dbStats(ctx context.Context, r *runner, base string) error {
+	c, err := run.Dial(base)
+	if err == nil {
+		defer c.Close()
+		data, err := c.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		var b bytes.Buffer
+		if err := json.Indent(&b, data, "", "  "); err != nil {
+			return fmt.Errorf("the owner's statistics: %w", err)
+		}
+		b.WriteByte('\n')
+		_, err = r.stdout.Write(b.Bytes())
+		return err
+	}
+	if !errors.Is(err, run.ErrNoOwner) {
+		return err
+	}
+	db, err := openReader(builddb.Path(base))
 	if err != nil {
 		return err
 	}

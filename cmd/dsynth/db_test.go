@@ -20,7 +20,7 @@ func dbSetup(t *testing.T) (string, string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "dsynth")
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"-C", dir, "init"}, &out, &errb); code != 0 {
+	if code := runMain(context.Background(), []string{"-C", dir, "init"}, &out, &errb); code != 0 {
 		t.Fatalf("init exit %d: %s", code, errb.String())
 	}
 	r := &runner{opts: options{configDir: dir}}
@@ -34,7 +34,7 @@ func dbSetup(t *testing.T) (string, string) {
 func dsynth(t *testing.T, dir string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), append([]string{"-C", dir}, args...), &out, &errb)
+	code := runMain(context.Background(), append([]string{"-C", dir}, args...), &out, &errb)
 	return code, out.String(), errb.String()
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"sort"
+
+	"github.com/go-dsynth/go-dsynth/run"
 )
 
 // directive is one dsynth directive: its one-line help and what runs it.
@@ -23,21 +25,21 @@ func directiveTable() map[string]directive {
 		"init":    {help: "write a working default configuration", run: runInit},
 		"graph":   {args: "[--format list|dot|json] ports…", help: "print the build closure of ports", run: runGraph},
 
-		"status":             {args: "[ports…]", help: "dry run: list what a build would build and why", run: runStatus},
-		"status-everything":  {help: "dry run over the whole tree", run: runStatusEverything},
-		"build":              {args: "[ports…]", help: "build ports, then offer to rebuild the repository", run: buildDirective("build")},
-		"just-build":         {args: "[ports…]", help: "build ports only", run: buildDirective("just-build")},
-		"install":            {args: "[ports…]", help: "build, then rebuild the repository", run: buildDirective("install")},
-		"force":              {args: "ports…", help: "delete the ports' packages, then build", run: buildDirective("force")},
-		"test":               {args: "ports…", help: "build with DEVELOPER, check-plist, install and deinstall", run: buildDirective("test")},
-		"debug":              {args: "ports…", help: "build, keeping each listed port's slot frozen", run: buildDirective("debug")},
-		"everything":         {help: "build the whole ports tree", run: buildDirective("everything")},
-		"upgrade-system":     {help: "build the installed set and rebuild the repository", run: buildDirective("upgrade-system")},
-		"prepare-system":     {help: "as upgrade-system, deleting obsolete packages", run: buildDirective("prepare-system")},
+		"status":             {args: "[ports…]", help: "dry run: list what a build would build and why", run: runDirective("status")},
+		"status-everything":  {help: "dry run over the whole tree", run: runDirective("status-everything")},
+		"build":              {args: "[ports…]", help: "build ports, then offer to rebuild the repository", run: runDirective("build")},
+		"just-build":         {args: "[ports…]", help: "build ports only", run: runDirective("just-build")},
+		"install":            {args: "[ports…]", help: "build, then rebuild the repository", run: runDirective("install")},
+		"force":              {args: "ports…", help: "delete the ports' packages, then build", run: runDirective("force")},
+		"test":               {args: "ports…", help: "build with DEVELOPER, check-plist, install and deinstall", run: runDirective("test")},
+		"debug":              {args: "ports…", help: "build, keeping each listed port's slot frozen", run: runDirective("debug")},
+		"everything":         {help: "build the whole ports tree", run: runDirective("everything")},
+		"upgrade-system":     {help: "build the installed set and rebuild the repository", run: runDirective("upgrade-system")},
+		"prepare-system":     {help: "as upgrade-system, deleting obsolete packages", run: runDirective("prepare-system")},
 		"rebuild-repository": {help: "rebuild the package repository", run: runRebuildRepository},
 		"purge-distfiles":    {help: "delete distfiles no port references", run: runPurgeDistfiles},
 		"reset-db":           {help: "forget every port's rebuild inputs", run: runResetDB},
-		"fetch-only":         {args: "[ports…|everything]", help: "fetch and checksum distfiles only", run: buildDirective("fetch-only")},
+		"fetch-only":         {args: "[ports…|everything]", help: "fetch and checksum distfiles only", run: runDirective("fetch-only")},
 		"list-system":        {help: "write the installed origins to ./build.txt", run: runListSystem},
 		"add":                {args: "ports…", help: "queue ports into a running build", run: runAdd},
 		"monitor":            {args: "[file]", help: "show a running build's screen", run: runMonitor},
@@ -51,6 +53,18 @@ func directiveTable() map[string]directive {
 		"api-key":            {args: "NAME read|build|admin", help: "make an API key: its hash goes to Api_keys, the key to stdout", run: runAPIKey},
 	}
 	return t
+}
+
+// runDirective runs a directive of the run library's table.
+func runDirective(name string) func(context.Context, *runner, []string) error {
+	d, ok := run.Lookup(name)
+	if !ok {
+		panic("dsynth: the run library has no directive " + name)
+	}
+	if d.DryRun {
+		return statusDirective(d)
+	}
+	return buildDirective(d)
 }
 
 func runHelp(_ context.Context, r *runner, _ []string) error {

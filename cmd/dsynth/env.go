@@ -5,47 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
-	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/environment"
 	"github.com/go-dsynth/go-dsynth/environment/native"
+	"github.com/go-dsynth/go-dsynth/run"
 )
-
-// Slots used by exec and shell: above any build's slots, so a debugging
-// session never collides with a running build.
-const (
-	firstDebugSlot = 90
-	lastDebugSlot  = 99
-)
-
-// slotEnv is the environment of a command run by exec or shell: dsynth's
-// worker environment.
-func slotEnv(term string) []string {
-	if term == "" {
-		term = "dumb"
-	}
-	return []string{
-		"TERM=" + term, "USER=root", "HOME=/root", "LANG=C", "SSL_NO_VERIFY_PEER=1",
-		"PATH=" + environment.DefaultPath,
-	}
-}
-
-// settingsFor maps the profile onto the environment package's settings.
-func settingsFor(p *config.Profile, slot int) environment.Settings {
-	return environment.Settings{
-		BuildBase:    p.BuildBase,
-		PortsDir:     p.PortsDir,
-		OptionsDir:   p.OptionsDir,
-		PackagesDir:  p.PackagesDir,
-		DistfilesDir: p.DistfilesDir,
-		CcacheDir:    p.CcacheDir,
-		Ccache:       p.CcacheDir != "",
-		SystemDir:    p.SystemDir,
-		Slot:         slot,
-		Layout:       native.Layout,
-	}
-}
 
 // runInSlot sets up a fresh slot of the selected profile, runs one command
 // there and tears the slot down.
@@ -59,11 +23,11 @@ func runInSlot(ctx context.Context, r *runner, cmd environment.Command) (environ
 	if p.BuildBase == "" {
 		return res, errors.New("the profile has no Directory_buildbase")
 	}
-	if err := environment.EnsureTemplate(filepath.Join(p.BuildBase, "Template"), p.SystemDir); err != nil {
+	if err := environment.EnsureTemplate(run.TemplateDir(p), p.SystemDir); err != nil {
 		return res, err
 	}
-	for slot := firstDebugSlot; slot <= lastDebugSlot; slot++ {
-		plan, err := environment.BuildPlan(settingsFor(p, slot))
+	for slot := run.FirstUtilitySlot; slot <= run.LastUtilitySlot; slot++ {
+		plan, err := environment.BuildPlan(run.SlotSettings(p, native.Layout, slot))
 		if err != nil {
 			return res, err
 		}
@@ -81,7 +45,7 @@ func runInSlot(ctx context.Context, r *runner, cmd environment.Command) (environ
 		}
 		return res, err
 	}
-	return res, fmt.Errorf("slots SL%02d to SL%02d are all in use (dsynth cleanup removes slots left by a crash)", firstDebugSlot, lastDebugSlot)
+	return res, fmt.Errorf("slots SL%02d to SL%02d are all in use (dsynth cleanup removes slots left by a crash)", run.FirstUtilitySlot, run.LastUtilitySlot)
 }
 
 // runExec is `dsynth exec [--] command…`.
@@ -93,7 +57,7 @@ func runExec(ctx context.Context, r *runner, args []string) error {
 		return &usageError{msg: "exec needs a command"}
 	}
 	res, err := runInSlot(ctx, r, environment.Command{
-		Args: args, Env: slotEnv(""), Dir: "/",
+		Args: args, Env: environment.WorkerEnv(""), Dir: "/",
 		Stdin: os.Stdin, Stdout: r.stdout, Stderr: r.stderr,
 	})
 	return slotExit(res, err)
@@ -110,7 +74,7 @@ func runShell(ctx context.Context, r *runner, args []string) error {
 		tty = true
 	}
 	res, err := runInSlot(context.WithoutCancel(ctx), r, environment.Command{
-		Args: []string{"/bin/sh", "-i"}, Env: append(slotEnv(os.Getenv("TERM")), "PS1=dsynth-slot# "), Dir: "/",
+		Args: []string{"/bin/sh", "-i"}, Env: append(environment.WorkerEnv(os.Getenv("TERM")), "PS1=dsynth-slot# "), Dir: "/",
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, TTY: tty,
 	})
 	return slotExit(res, err)

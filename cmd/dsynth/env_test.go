@@ -195,7 +195,7 @@ func TestCleanupAfterSIGKILL(t *testing.T) {
 		t.Fatalf("want one state file after the crash, got %v", states)
 	}
 	out, err := exec.Command(dsynthBinary(t), "-C", conf, "cleanup").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "SL90: removed") {
+	if err != nil || !strings.Contains(string(out), "SL100000: removed") {
 		t.Fatalf("cleanup: %v\n%s", err, out)
 	}
 	out, _ = exec.Command(dsynthBinary(t), "-C", conf, "cleanup").CombinedOutput()

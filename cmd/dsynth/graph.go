@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/go-dsynth/go-dsynth/internal/bulk"
 	"github.com/go-dsynth/go-dsynth/ports"
+	"github.com/go-dsynth/go-dsynth/run"
 )
 
 // runGraph prints the build closure of ports: `dsynth graph [--format
@@ -40,7 +40,7 @@ func runGraph(ctx context.Context, r *runner, args []string) error {
 	return g.WriteList(r.stdout, order)
 }
 
-// scanClosure scans the named ports and their dependencies (bulk.Scan's
+// scanClosure scans the named ports and their dependencies (run.Scan's
 // checks: missing and CORRUPT roots and cycles are errors) and returns the
 // graph and the build set in build order.
 func scanClosure(ctx context.Context, r *runner, args []string) (*ports.Graph, []ports.NodeID, error) {
@@ -52,7 +52,7 @@ func scanClosure(ctx context.Context, r *runner, args []string) (*ports.Graph, [
 	if err != nil {
 		return nil, nil, err
 	}
-	sc, err := bulk.Scan(ctx, cfg, roots, r.stderr, !r.opts.noNice)
+	sc, err := run.Scan(ctx, cfg, roots, r.stderr, !r.opts.noNice)
 	if err != nil {
 		return nil, nil, err
 	}

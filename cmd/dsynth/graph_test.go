@@ -22,7 +22,7 @@ func graphConfig(t *testing.T) string {
 	}
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"-C", filepath.Join(dir, "etc"), "init"}, &out, &errb); code != 0 {
+	if code := runMain(context.Background(), []string{"-C", filepath.Join(dir, "etc"), "init"}, &out, &errb); code != 0 {
 		t.Fatalf("init: %d %s", code, errb.String())
 	}
 	ini := filepath.Join(dir, "etc", "dsynth.ini")
@@ -67,7 +67,7 @@ func TestGraphDirective(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			code := run(context.Background(), append([]string{"-C", cfg}, tc.args...), &out, &errb)
+			code := runMain(context.Background(), append([]string{"-C", cfg}, tc.args...), &out, &errb)
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d; stderr: %s", code, tc.code, errb.String())
 			}
@@ -92,7 +92,7 @@ func TestPortListFileBadLines(t *testing.T) {
 	list := filepath.Join(t.TempDir(), "list.txt")
 	os.WriteFile(list, []byte("devel/lib\n../../etc/passwd\n# comment\nmisc/a b\nnoslash\n"), 0o644)
 	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"-C", cfg, "graph", list}, &out, &errb)
+	code := runMain(context.Background(), []string{"-C", cfg, "graph", list}, &out, &errb)
 	if code == 0 {
 		t.Fatal("bad list accepted")
 	}
@@ -119,7 +119,7 @@ func TestGraphMissingPortsDir(t *testing.T) {
 	}
 	os.WriteFile(ini, []byte(strings.Join(lines, "\n")), 0o644)
 	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"-C", cfg, "graph", "devel/lib"}, &out, &errb)
+	code := runMain(context.Background(), []string{"-C", cfg, "graph", "devel/lib"}, &out, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "/nonexistent/ports") || !strings.Contains(errb.String(), "ports directory missing") {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
 	}

@@ -14,7 +14,7 @@ import (
 func TestInitWritesWorkingConfig(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "dsynth")
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"-C", dir, "init"}, &out, &errb); code != 0 {
+	if code := runMain(context.Background(), []string{"-C", dir, "init"}, &out, &errb); code != 0 {
 		t.Fatalf("init exit %d, stderr %q", code, errb.String())
 	}
 	if !strings.Contains(out.String(), filepath.Join(dir, config.IniName)) {
@@ -38,7 +38,7 @@ func TestInitWritesWorkingConfig(t *testing.T) {
 	before, _ := os.ReadFile(filepath.Join(dir, config.IniName))
 	out.Reset()
 	errb.Reset()
-	if code := run(context.Background(), []string{"-C", dir, "init"}, &out, &errb); code == 0 {
+	if code := runMain(context.Background(), []string{"-C", dir, "init"}, &out, &errb); code == 0 {
 		t.Fatal("second init succeeded")
 	}
 	if !strings.Contains(errb.String(), "already exists") {
@@ -52,7 +52,7 @@ func TestInitWritesWorkingConfig(t *testing.T) {
 
 func TestInitRejectsArguments(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"-C", t.TempDir(), "init", "extra"}, &out, &errb); code != exitUsage {
+	if code := runMain(context.Background(), []string{"-C", t.TempDir(), "init", "extra"}, &out, &errb); code != exitUsage {
 		t.Fatalf("exit %d, want %d (stderr %q)", code, exitUsage, errb.String())
 	}
 }

@@ -8,9 +8,9 @@ import (
 	"os"
 
 	"github.com/go-dsynth/go-dsynth/builddb"
-	"github.com/go-dsynth/go-dsynth/internal/bulk"
 	"github.com/go-dsynth/go-dsynth/ports"
 	"github.com/go-dsynth/go-dsynth/report"
+	"github.com/go-dsynth/go-dsynth/run"
 )
 
 // runPurgeDistfiles is `dsynth purge-distfiles`.
@@ -22,7 +22,7 @@ func runPurgeDistfiles(ctx context.Context, r *runner, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, err = bulk.PurgeDistfiles(ctx, cfg, r.opts.yes, os.Stdin, r.stdout)
+	_, err = run.PurgeDistfiles(ctx, cfg, r.opts.yes, os.Stdin, r.stdout)
 	return err
 }
 
@@ -32,7 +32,7 @@ func runListSystem(ctx context.Context, r *runner, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := bulk.ListSystem(ctx, cfg, "build.txt", r.stderr)
+	n, err := run.ListSystem(ctx, cfg, "build.txt", r.stderr)
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func TestPurgeDistfiles(t *testing.T) {
 		write(f)
 	}
 	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"-C", cfgDir, "-y", "purge-distfiles"}, &out, &errb)
+	code := runMain(context.Background(), []string{"-C", cfgDir, "-y", "purge-distfiles"}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, out.String(), errb.String())
 	}

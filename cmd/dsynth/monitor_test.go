@@ -34,7 +34,7 @@ func writeSnapshot(t *testing.T, logsDir string) {
 func TestMonitorDirective(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "dsynth")
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"-C", dir, "init"}, &out, &errb); code != 0 {
+	if code := runMain(context.Background(), []string{"-C", dir, "init"}, &out, &errb); code != 0 {
 		t.Fatalf("init exit %d: %s", code, errb.String())
 	}
 	cfg, err := config.Load(config.LoadOptions{Dir: dir})
@@ -45,7 +45,7 @@ func TestMonitorDirective(t *testing.T) {
 	// Before any build there is nothing to monitor.
 	out.Reset()
 	errb.Reset()
-	if code := run(context.Background(), []string{"-C", dir, "monitor"}, &out, &errb); code != 1 ||
+	if code := runMain(context.Background(), []string{"-C", dir, "monitor"}, &out, &errb); code != 1 ||
 		!strings.Contains(errb.String(), "no build to monitor") {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
@@ -57,7 +57,7 @@ func TestMonitorDirective(t *testing.T) {
 	} {
 		out.Reset()
 		errb.Reset()
-		if code := run(context.Background(), args, &out, &errb); code != 0 {
+		if code := runMain(context.Background(), args, &out, &errb); code != 0 {
 			t.Fatalf("%q: exit %d: %s", args, code, errb.String())
 		}
 		lines := strings.Split(out.String(), "\n")
@@ -69,7 +69,7 @@ func TestMonitorDirective(t *testing.T) {
 		}
 	}
 
-	if code := run(context.Background(), []string{"monitor", "a", "b"}, &out, &errb); code != exitUsage {
+	if code := runMain(context.Background(), []string{"monitor", "a", "b"}, &out, &errb); code != exitUsage {
 		t.Errorf("two files: exit %d", code)
 	}
 }

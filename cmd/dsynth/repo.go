@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 
-	"github.com/go-dsynth/go-dsynth/internal/bulk"
+	"github.com/go-dsynth/go-dsynth/run"
 )
 
 // rebuildRepository is the repository step after build and install.
@@ -12,7 +12,7 @@ func rebuildRepository(ctx context.Context, r *runner) error {
 	if err != nil {
 		return err
 	}
-	return bulk.RebuildRepository(ctx, cfg, r.stdout)
+	return run.RebuildRepository(ctx, cfg, r.stdout)
 }
 
 // runRebuildRepository is `dsynth rebuild-repository`.

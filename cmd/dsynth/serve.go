@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/go-dsynth/go-dsynth/api"
-	"github.com/go-dsynth/go-dsynth/internal/bulk"
+	"github.com/go-dsynth/go-dsynth/run"
 )
 
 // runServe is `dsynth serve`: the API on Api_listen until SIGINT or
@@ -18,7 +18,7 @@ func runServe(ctx context.Context, r *runner, args []string) error {
 	if err != nil {
 		return err
 	}
-	return bulk.Serve(ctx, cfg, r.stderr)
+	return run.Serve(ctx, cfg, r.stderr)
 }
 
 // runAPIKey is `dsynth api-key NAME ROLE`: a fresh key, whose hash line is

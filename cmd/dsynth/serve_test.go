@@ -56,7 +56,7 @@ func (s *apiSite) add(t *testing.T, lines ...string) {
 func runIn(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(ctx, args, &out, &errb)
+	code := runMain(ctx, args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -187,7 +187,7 @@ func TestServeDirective(t *testing.T) {
 	done := make(chan result, 1)
 	go func() {
 		var o, e bytes.Buffer
-		c := run(ctx, []string{"-C", s.dir, "serve"}, &o, &e)
+		c := runMain(ctx, []string{"-C", s.dir, "serve"}, &o, &e)
 		done <- result{c, o.String(), e.String()}
 	}()
 

@@ -35,6 +35,9 @@ type Options struct {
 	// BeforeClose, when set, runs first in Close (for example to end
 	// long-lived streams that Shutdown would otherwise wait for).
 	BeforeClose func(context.Context) error
+	// ConnContext, when set, derives each connection's context (for
+	// example with the peer's credentials on a Unix socket).
+	ConnContext func(ctx context.Context, c net.Conn) context.Context
 }
 
 // Listen binds addr (host:port; port 0 picks a free one) and serves h on
@@ -44,14 +47,21 @@ func Listen(addr string, h http.Handler, o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: listen on %s: %w", o.Name, addr, err)
 	}
+	return Serve(ln, h, o), nil
+}
+
+// Serve serves h on a listener the caller bound (a Unix socket) in the
+// background; Close closes the listener.
+func Serve(ln net.Listener, h http.Handler, o Options) *Server {
 	s := &Server{name: o.Name, ln: ln, done: make(chan error, 1), before: o.BeforeClose, srv: &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
+		ConnContext:       o.ConnContext,
 	}}
 	go func() { s.done <- s.srv.Serve(ln) }()
-	return s, nil
+	return s
 }
 
 // Addr is the address the server listens on.

@@ -1,4 +1,4 @@
-package bulk
+package run
 
 import (
 	"bufio"
@@ -14,8 +14,8 @@ import (
 	"strings"
 
 	"github.com/go-dsynth/go-dsynth/config"
-	"github.com/go-dsynth/go-dsynth/internal/scanenv"
 	"github.com/go-dsynth/go-dsynth/ports"
+	"github.com/go-dsynth/go-dsynth/run/scanenv"
 )
 
 // Referenced returns the distfile paths (relative to the distfiles

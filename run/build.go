@@ -1,0 +1,181 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/go-dsynth/go-dsynth/builddb"
+	"github.com/go-dsynth/go-dsynth/builder"
+	"github.com/go-dsynth/go-dsynth/builder/events"
+	"github.com/go-dsynth/go-dsynth/config"
+	"github.com/go-dsynth/go-dsynth/hooks"
+	"github.com/go-dsynth/go-dsynth/metrics"
+	"github.com/go-dsynth/go-dsynth/ports"
+	"github.com/go-dsynth/go-dsynth/report"
+)
+
+// Build runs a building directive (build, just-build, install, force,
+// test, fetch-only …) over roots: take the build base (unless o.Owner
+// holds it already), scan, delete what the directive deletes, plan, build
+// with every observer, pick up ports `dsynth add` queued meanwhile, and
+// return the counts. The repository step is the caller's (it may ask a
+// question; see Directive.Repository and RebuildRepository).
+func Build(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Options) (*Result, error) {
+	p := &cfg.Profile
+	if o.Directive.Name == "" || o.Directive.DryRun {
+		return nil, fmt.Errorf("run: %q is not a building directive", o.Directive.Name)
+	}
+	if err := cfg.CheckDirs(); err != nil {
+		return nil, err
+	}
+	if o.NewEnv == nil {
+		return nil, fmt.Errorf("no build environment backend for this host")
+	}
+	owner := o.Owner
+	if owner == nil {
+		var err error
+		if owner, err = Own(cfg, o.Stderr); err != nil {
+			return nil, err
+		}
+		defer owner.Close()
+	}
+	o.Observers = append(o.Observers[:len(o.Observers):len(o.Observers)], owner.API())
+	if p.MetricsListen != "" {
+		// One server for the whole run, added ports included.
+		m, srv, err := metrics.Start(p.MetricsListen)
+		if err != nil {
+			return nil, fmt.Errorf("%s: Metrics_listen: %w", cfg.File, err)
+		}
+		defer stopServer(srv, o.Stderr)
+		fmt.Fprintf(o.Stderr, "Serving metrics on http://%s/metrics\n", srv.Addr())
+		o.Observers = append(o.Observers, m)
+		o.ObserveDB = m.ObserveDB
+	}
+	var total *Result
+	for {
+		res, err := buildOnce(ctx, cfg, owner, roots, o)
+		if total == nil {
+			total = res
+		} else if res != nil {
+			total.Plan = res.Plan
+			addCounts(&total.Counts, res.Counts)
+		}
+		if err != nil {
+			return total, err
+		}
+		// Ports queued by `dsynth add` while this set was building.
+		added, err := owner.TakeAdded()
+		if err != nil || len(added) == 0 {
+			return total, err
+		}
+		more, err := ports.ParseArgs(added)
+		if err != nil {
+			fmt.Fprintf(o.Stderr, "warning: ports added to the run: %v\n", err)
+		}
+		if len(more) == 0 {
+			return total, nil
+		}
+		fmt.Fprintf(o.Stderr, "Building %d port(s) added to the run\n", len(more))
+		roots = more
+	}
+}
+
+func addCounts(a *events.Counts, b events.Counts) {
+	a.Queued += b.Queued
+	a.Built += b.Built
+	a.Failed += b.Failed
+	a.Ignored += b.Ignored
+	a.Skipped += b.Skipped
+	a.Meta += b.Meta
+	a.AlreadyBuilt += b.AlreadyBuilt
+	a.Missing += b.Missing
+}
+
+// buildOnce is one pass of Build over a set of roots, under the owner.
+func buildOnce(ctx context.Context, cfg *config.Config, owner *Owner, roots []ports.Origin, o Options) (*Result, error) {
+	p := &cfg.Profile
+	d := o.Directive
+	sc, err := scan(ctx, cfg, roots, o.Stderr, !o.NoNice, d.Lenient)
+	if err != nil {
+		return nil, err
+	}
+	db := owner.DB()
+
+	bus := &events.Bus{}
+	// The bus delivers everything queued before the observers close.
+	var closers []func()
+	defer func() {
+		bus.Close()
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}()
+	logs := report.NewLogs(p.LogsDir, report.LogsOptions{Echo: echo(o), Color: o.Color})
+	if err := logs.Reset(); err != nil {
+		return nil, err
+	}
+	closers = append(closers, func() { logs.Close() })
+	bus.Subscribe(logs)
+	web := report.NewWeb(p.LogsDir, report.WebOptions{})
+	closers = append(closers, func() { web.Close() })
+	bus.Subscribe(web)
+	for _, ob := range o.Observers {
+		bus.Subscribe(ob)
+	}
+	if len(cfg.Hooks) > 0 {
+		hr := hooks.New(cfg, hooks.Options{Publish: bus.Publish, PkgFile: func(origin string) string {
+			if n, ok := sc.Graph.Lookup(origin); ok && n.Info != nil {
+				return n.Info.PkgFile
+			}
+			return ""
+		}})
+		bus.Subscribe(hr)
+		closers = append(closers, hr.Wait)
+	}
+	if d.DeleteRoots {
+		DeletePackages(sc.Graph, sc.Roots, p.RepositoryDir, logFunc(bus))
+	}
+	if d.DeleteObsolete {
+		if _, err := DeleteObsolete(sc.Graph, p.RepositoryDir, p.PackageSuffix, logFunc(bus)); err != nil {
+			return nil, err
+		}
+	}
+	plan, err := makePlan(cfg, sc, db, o.Keep, d.FetchOnly)
+	if err != nil {
+		return nil, err
+	}
+	run := builddb.NewRun(d.Name, o.Args, cfg.ProfileName)
+	rec := builder.NewRecorder(db, run, plan, p.RepositoryDir, p.LogsDir, sc.Setup.Target.OS+" "+sc.Setup.Target.Release)
+	rec.Observe = o.ObserveDB
+	bus.Subscribe(rec)
+	durations, err := db.AverageDurations()
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "warning: build history unreadable, estimating durations: %v\n", err)
+	}
+	bo := builderOptions(cfg, sc, o)
+	bo.RunID = run.ID.String()
+	bo.Bus = bus
+	bo.Durations = durations
+	if d.Freeze {
+		bo.Freeze = map[string]bool{}
+		for _, id := range sc.Roots {
+			bo.Freeze[sc.Graph.Nodes[id].Origin.String()] = true
+		}
+		bo.OnFrozen = o.OnFrozen
+	}
+	counts, err := builder.New(plan, bo).Run(ctx)
+	bus.Flush()
+	if rerr := rec.Err(); rerr != nil {
+		fmt.Fprintf(o.Stderr, "warning: build database: %v\n", rerr)
+	}
+	return &Result{Plan: plan, Counts: counts}, err
+}
+
+// echo is where plain (-S) line output goes: nil (no echo) with a display.
+func echo(o Options) io.Writer {
+	if o.Echo {
+		return o.Stdout
+	}
+	return nil
+}

@@ -1,0 +1,125 @@
+package run
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/go-dsynth/go-dsynth/api"
+	"github.com/go-dsynth/go-dsynth/builddb"
+)
+
+// ErrNoOwner is returned by Dial when no process owns the build base (or
+// the one that does answers no socket): callers may then open the database
+// file briefly themselves.
+var ErrNoOwner = errors.New("no process owns the build base")
+
+// clientTimeout bounds one request to the owner.
+const clientTimeout = 2 * time.Minute
+
+// Client asks the owner of a build base over its Unix socket, with the
+// API the owner serves (peer credentials make root admin).
+type Client struct {
+	sock string
+	hc   *http.Client
+}
+
+// Dial connects to the owner of buildBase. ErrNoOwner means nobody owns
+// it: no socket, or a socket nobody listens on (an owner that died).
+func Dial(buildBase string) (*Client, error) {
+	sock := filepath.Join(buildBase, SocketName)
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
+			return nil, ErrNoOwner
+		}
+		return nil, fmt.Errorf("owner socket %s: %w", sock, err)
+	}
+	c.Close()
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		},
+		MaxIdleConns: 4,
+	}
+	return &Client{sock: sock, hc: &http.Client{Transport: tr, Timeout: clientTimeout}}, nil
+}
+
+// Close drops the client's idle connections.
+func (c *Client) Close() { c.hc.CloseIdleConnections() }
+
+// call sends one request and returns the answer's data.
+func (c *Client) call(ctx context.Context, method, path string, body any) (json.RawMessage, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://owner"+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("owner socket %s: %w", c.sock, err)
+	}
+	defer resp.Body.Close()
+	var env struct {
+		Status string          `json:"status"`
+		Data   json.RawMessage `json:"data"`
+		Error  *api.ErrorBody  `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+		return nil, fmt.Errorf("owner socket %s: %s %s: %w", c.sock, method, path, err)
+	}
+	if env.Error != nil {
+		return nil, fmt.Errorf("the build base's owner answered %s %s: %s (%s)", method, path, env.Error.Message, env.Error.Code)
+	}
+	return env.Data, nil
+}
+
+// Stats returns the owner's answer to GET /api/v1/stats: the statistics
+// of the whole history, as `dsynth db stats` prints them.
+func (c *Client) Stats(ctx context.Context) (json.RawMessage, error) {
+	return c.call(ctx, http.MethodGet, "/api/v1/stats", nil)
+}
+
+// Inputs returns the stored rebuild inputs of the origins, as a reader the
+// planner uses in place of the database.
+func (c *Client) Inputs(ctx context.Context, origins []string) (StoredInputs, error) {
+	data, err := c.call(ctx, http.MethodPost, "/api/v1/inputs", api.InputsRequest{Origins: origins})
+	if err != nil {
+		return nil, err
+	}
+	var out api.InputsData
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, fmt.Errorf("owner socket %s: inputs: %w", c.sock, err)
+	}
+	return StoredInputs(out.Inputs), nil
+}
+
+// StoredInputs are rebuild inputs fetched from the owner, by origin.
+type StoredInputs map[string]*builddb.Inputs
+
+// Inputs implements builder.InputsReader.
+func (s StoredInputs) Inputs(origin string) (*builddb.Inputs, error) {
+	if in, ok := s[origin]; ok {
+		return in, nil
+	}
+	return nil, fmt.Errorf("inputs of %s: %w", origin, builddb.ErrNotFound)
+}

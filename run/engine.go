@@ -1,0 +1,106 @@
+package run
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/go-dsynth/go-dsynth/builder"
+	"github.com/go-dsynth/go-dsynth/builder/sched"
+	"github.com/go-dsynth/go-dsynth/config"
+	"github.com/go-dsynth/go-dsynth/environment"
+	"github.com/go-dsynth/go-dsynth/internal/sysload"
+)
+
+// Slots used by `dsynth exec` and `dsynth shell`. A build's slots are
+// numbered from 0 below Number_of_builders (at most config.MaxBuilders),
+// plus one more per slot the debug directive freezes; the utility slots
+// start far above, so a debugging session never takes a build's slot.
+const (
+	FirstUtilitySlot = 100000
+	LastUtilitySlot  = FirstUtilitySlot + 9
+)
+
+// SlotSettings maps a profile onto a slot's mount plan input (the slot
+// number is the caller's).
+func SlotSettings(p *config.Profile, layout environment.Layout, slot int) environment.Settings {
+	return environment.Settings{
+		BuildBase:    p.BuildBase,
+		PortsDir:     p.PortsDir,
+		OptionsDir:   p.OptionsDir,
+		PackagesDir:  p.PackagesDir,
+		DistfilesDir: p.DistfilesDir,
+		CcacheDir:    p.CcacheDir,
+		Ccache:       p.CcacheDir != "",
+		SystemDir:    p.SystemDir,
+		Slot:         slot,
+		Layout:       layout,
+	}
+}
+
+// TemplateDir is the slot template of a build base.
+func TemplateDir(p *config.Profile) string { return filepath.Join(p.BuildBase, "Template") }
+
+// sampler reads the machine for the dynamic worker limit.
+func sampler() func() sched.LimitSample {
+	return func() sched.LimitSample {
+		s := sysload.Read()
+		return sched.LimitSample{Load: s.Load1, SwapUsed: s.SwapUsed, SwapTotal: s.SwapTotal}
+	}
+}
+
+// builderOptions translates the profile and flags into the engine's options.
+func builderOptions(cfg *config.Config, sc *Scanned, o Options) builder.Options {
+	p := &cfg.Profile
+	d := o.Directive
+	t := sc.Setup.Target
+	var profileVars []string
+	for _, v := range cfg.MakeConf {
+		profileVars = append(profileVars, v.Name+"="+v.Value)
+	}
+	wc := builder.WorkerConf{ProfileVars: profileVars, OS: t.OS, Release: t.Release, Arch: t.Arch, DFlyVersion: t.OSVersion,
+		PkgSuffix: p.PackageSuffix, MaxJobs: p.MaxJobsPerBuilder, Developer: o.Developer || d.Test, Ccache: p.CcacheDir != ""}
+	shims := ""
+	if emu := sc.Setup.Emulation; emu != nil {
+		if b, err := os.ReadFile(emu.MakeConf); err == nil {
+			wc.BaseConf = string(b)
+		}
+		shims = filepath.Join(emu.Dir, "mk")
+	}
+	mem := int64(o.MemTargetGB * (1 << 30))
+	if mem <= 0 {
+		mem = int64(config.DetectHost().PhysMem / 3) // dsynth's default -m
+	}
+	workers := p.NumberOfBuilders
+	if workers < 1 {
+		workers = runtime.NumCPU()/2 + 1
+	}
+	scale := p.PhaseTimeoutScale
+	if scale <= 0 {
+		scale = 1
+	}
+	return builder.Options{
+		Profile:       cfg.ProfileName,
+		Directive:     d.Name,
+		MaxWorkers:    workers,
+		SlowStart:     o.SlowStart,
+		Scale:         o.Scale,
+		MemoryTarget:  mem,
+		NoNice:        o.NoNice,
+		Phases:        builder.PhaseOptions{CheckPlist: o.CheckPlist || p.CheckPlist || d.Test, Install: d.Test, FetchOnly: d.FetchOnly, Developer: o.Developer},
+		WatchdogScale: scale,
+		// dsynth's shortest watchdog is 5 minutes; a small Watchdog_scale
+		// must not kill a phase that is merely quiet for a few seconds.
+		WatchdogFloor: 10 * time.Second,
+		Worker:        wc,
+		Settings:      SlotSettings(p, o.Layout, 0),
+		MakeShims:     shims,
+		Make:          p.MakeCommand,
+		RepositoryDir: p.RepositoryDir,
+		TemplateDir:   TemplateDir(p),
+		NewEnv:        o.NewEnv,
+		OpenLog:       portLogOpener(p.LogsDir),
+		Sampler:       sampler(),
+	}
+}

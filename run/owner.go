@@ -1,0 +1,268 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-dsynth/go-dsynth/api"
+	"github.com/go-dsynth/go-dsynth/builddb"
+	"github.com/go-dsynth/go-dsynth/config"
+	"github.com/go-dsynth/go-dsynth/dashboard"
+	"github.com/go-dsynth/go-dsynth/internal/httpserve"
+	"github.com/go-dsynth/go-dsynth/internal/peercred"
+)
+
+// SocketName is the owner's Unix socket in the build base.
+const SocketName = "dsynth.sock"
+
+// maxSocketPath is the longest socket path every supported system binds
+// (sun_path is 104 bytes on the BSDs, 108 on Linux, NUL included).
+const maxSocketPath = 103
+
+// ownerDBReaders bounds the API requests reading the owner's handle at
+// once. Read transactions on the shared handle never wait for the writer
+// nor make it wait, except when a commit must grow the file: then it
+// waits for the open read transactions to end, so there are not too many.
+const ownerDBReaders = 32
+
+// serverStopTimeout bounds the end of the API and metrics servers: event
+// streams get what is queued for them, requests in progress finish, and
+// whatever is left is cut, so a stuck client cannot keep the run (and the
+// build base lock) from ending.
+const serverStopTimeout = 5 * time.Second
+
+// Owner is the one process's hold on a build base: its lock, the one open
+// handle on its build database (every reader in the process uses read
+// transactions on it, which never block the build's writes), and the Unix
+// socket in the build base through which other processes ask it instead of
+// opening the file. The socket serves the API (mode 0600; a peer that is
+// root or the owner's own user is admin); Api_listen serves the same API
+// with the dashboard over TCP.
+type Owner struct {
+	cfg    *config.Config
+	lock   *builddb.BaseLock
+	db     *builddb.DB
+	api    *api.Server
+	local  *httpserve.Server
+	public *httpserve.Server
+	sock   string
+	log    io.Writer
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Own takes the build base of the configuration's profile: it locks it
+// (another owner's pid is in the error), opens and if needed migrates its
+// database, listens on its socket and, with Api_listen, serves the API and
+// the dashboard. log receives the servers' notes. Close gives it all back.
+func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
+	p := &cfg.Profile
+	if log == nil {
+		log = io.Discard
+	}
+	if p.BuildBase == "" {
+		return nil, fmt.Errorf("%s: the [%s] profile has no Directory_buildbase", cfg.File, cfg.ProfileName)
+	}
+	if err := os.MkdirAll(p.BuildBase, 0o755); err != nil {
+		return nil, fmt.Errorf("build base: %w", err)
+	}
+	o := &Owner{cfg: cfg, log: &lockedWriter{w: log}, sock: filepath.Join(p.BuildBase, SocketName)}
+	defer func() {
+		if err != nil {
+			o.Close()
+		}
+	}()
+	if o.lock, err = builddb.LockBuildBase(p.BuildBase); err != nil {
+		return nil, err
+	}
+	if o.db, err = builddb.Open(builddb.Path(p.BuildBase), builddb.Options{}); err != nil {
+		return nil, err
+	}
+	var keys *api.Keys
+	if p.APIKeys != "" {
+		if keys, err = api.LoadKeys(p.APIKeys); err != nil {
+			return nil, fmt.Errorf("%s: Api_keys: %w", cfg.File, err)
+		}
+	}
+	o.api, err = api.New(api.Options{
+		BuildBase:     p.BuildBase,
+		DB:            o.db,
+		LocalOnly:     p.APIListen == "",
+		Keys:          keys,
+		AnonymousRead: p.APIAnonymousRead,
+		MaxDBReaders:  ownerDBReaders,
+		Logf:          func(format string, args ...any) { fmt.Fprintf(o.log, format+"\n", args...) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: Api_listen: %w", cfg.File, err)
+	}
+	if o.local, err = listenSocket(o.sock, o.api); err != nil {
+		return nil, err
+	}
+	if p.APIListen != "" {
+		// The API under /api/, the dashboard (which talks to it)
+		// everywhere else.
+		if o.public, err = api.Listen(p.APIListen, o.api, siteHandler(o.api, dashboard.Handler())); err != nil {
+			return nil, fmt.Errorf("%s: Api_listen: %w", cfg.File, err)
+		}
+		fmt.Fprintf(o.log, "Serving the API on http://%s/api/v1/ and the dashboard on http://%s/\n", o.public.Addr(), o.public.Addr())
+	}
+	return o, nil
+}
+
+// DB is the owner's open build database.
+func (o *Owner) DB() *builddb.DB { return o.db }
+
+// API is the owner's API server: subscribe it to every run's bus so its
+// live status and event streams follow the builds.
+func (o *Owner) API() *api.Server { return o.api }
+
+// Socket is the path of the owner's Unix socket.
+func (o *Owner) Socket() string { return o.sock }
+
+// TakeAdded returns and forgets the ports `dsynth add` queued.
+func (o *Owner) TakeAdded() ([]string, error) { return o.lock.TakeAdded() }
+
+// Close stops the servers (within a few seconds), closes the database and
+// releases the lock. Later calls return the first call's result.
+func (o *Owner) Close() error {
+	o.closeOnce.Do(func() {
+		var errs []error
+		ctx, cancel := context.WithTimeout(context.Background(), serverStopTimeout)
+		defer cancel()
+		if o.api != nil {
+			errs = append(errs, o.api.Stop(ctx))
+		}
+		for _, s := range []*httpserve.Server{o.public, o.local} {
+			if s != nil {
+				errs = append(errs, s.Close(ctx))
+			}
+		}
+		if o.local != nil {
+			os.Remove(o.sock)
+		}
+		if o.db != nil {
+			errs = append(errs, o.db.Close())
+		}
+		if o.lock != nil {
+			errs = append(errs, o.lock.Unlock())
+		}
+		o.closeErr = errors.Join(errs...)
+	})
+	return o.closeErr
+}
+
+// listenSocket serves h on the Unix socket at path, mode 0600. The caller
+// holds the build base lock, so a socket file already there is a dead
+// owner's. The socket is made under a temporary name and renamed once its
+// mode is set, so nobody connects while it is still open to all.
+func listenSocket(path string, s *api.Server) (*httpserve.Server, error) {
+	if len(path) > maxSocketPath {
+		return nil, fmt.Errorf("owner socket %s: the path is %d bytes, longer than the %d a Unix socket may have; use a shorter Directory_buildbase", path, len(path), maxSocketPath)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("owner socket: %w", err)
+	}
+	tmp := fmt.Sprintf("%s.%d", path, os.Getpid())
+	if len(tmp) > maxSocketPath {
+		tmp = path
+	}
+	os.Remove(tmp)
+	ln, err := net.Listen("unix", tmp)
+	if err != nil {
+		return nil, fmt.Errorf("owner socket: %w", err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		ln.Close()
+		os.Remove(tmp)
+		return nil, fmt.Errorf("owner socket: %w", err)
+	}
+	if tmp != path {
+		if err := os.Rename(tmp, path); err != nil {
+			ln.Close()
+			os.Remove(tmp)
+			return nil, fmt.Errorf("owner socket: %w", err)
+		}
+	}
+	return httpserve.Serve(ln, s, httpserve.Options{Name: "owner socket", ConnContext: peerContext}), nil
+}
+
+// peerContext gives a socket connection its role: root and the owner's own
+// user are admin. Where the system cannot say who the peer is, the
+// socket's mode (0600, the owner's user) already kept everyone else out.
+// Any other user gets no role and must present an API key, as over TCP.
+func peerContext(ctx context.Context, c net.Conn) context.Context {
+	uid, err := peercred.UID(c)
+	switch {
+	case errors.Is(err, peercred.ErrUnknown):
+		return api.WithPeerRole(ctx, api.RoleAdmin)
+	case err != nil:
+		return ctx
+	case uid == 0 || uid == os.Getuid():
+		return api.WithPeerRole(ctx, api.RoleAdmin)
+	}
+	return ctx
+}
+
+// lockedWriter serializes writes from the servers' goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// siteHandler routes /api/… to the API and every other path to the
+// dashboard. It does not clean paths (as http.ServeMux would, answering a
+// ".." with a redirect): the API refuses such paths itself with a 400, and
+// the dashboard serves only its own files.
+func siteHandler(apiHandler, page http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") {
+			apiHandler.ServeHTTP(w, r)
+			return
+		}
+		page.ServeHTTP(w, r)
+	})
+}
+
+// stopServer closes the metrics server within serverStopTimeout.
+func stopServer(srv *httpserve.Server, log io.Writer) {
+	ctx, cancel := context.WithTimeout(context.Background(), serverStopTimeout)
+	defer cancel()
+	if err := srv.Close(ctx); err != nil {
+		fmt.Fprintf(log, "warning: %v\n", err)
+	}
+}
+
+// Serve owns the build base and serves the API until ctx ends: the
+// history, runs and statistics of the build database, on the owner's
+// socket and on Api_listen (which `dsynth serve` needs). No run is active;
+// the event stream only keeps itself alive.
+func Serve(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
+	if cfg.Profile.APIListen == "" {
+		return fmt.Errorf("%s: set Api_listen (host:port, e.g. 127.0.0.1:8080) in the [%s] profile to serve the API", cfg.File, cfg.ProfileName)
+	}
+	o, err := Own(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, "Serving until interrupted")
+	<-ctx.Done()
+	return o.Close()
+}

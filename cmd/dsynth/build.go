@@ -15,7 +15,7 @@ import (
 // bulkOptions turns the flags into a bulk run's options.
 func (r *runner) bulkOptions(d run.Directive, args []string) run.Options {
 	o := r.opts
-	newEnv, layout := hostEnvironment()
+	newEnv, layout := run.HostEnvironment()
 	return run.Options{
 		Directive: d, Args: args,
 		Keep: o.keepPkgs, Yes: o.yes, Developer: o.developer, CheckPlist: o.checkPlist, NoNice: o.noNice,

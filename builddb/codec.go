@@ -28,6 +28,21 @@ const (
 	recordVersion = 2
 )
 
+// Flags in the high bits of a version 2 record's status byte, above the
+// status code (statusCodes has fewer than 64 entries).
+const (
+	// flagRunID says a run UUID follows the status byte.
+	flagRunID = 0x80
+	// flagRecovered is BuildRecord.Recovered. Records written before the
+	// flag existed never have the bit set and decode as not recovered, so
+	// the format version is unchanged; a go-dsynth older than the flag
+	// rejects a record that has it (as a malformed value) and reads every
+	// other record.
+	flagRecovered = 0x40
+	// statusMask keeps the status code.
+	statusMask = 0x3f
+)
+
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // errDecode is the cause wrapped into ErrCorrupt when a value cannot be
@@ -349,11 +364,16 @@ func appendRecord(b []byte, r *BuildRecord) []byte {
 	e.svar(int64(id.WorkerID))
 	e.hstr(id.Options)
 	e.keyStr(id.Key, id.MakeKey())
-	// The status code, with the high bit set when a run UUID follows.
+	// The status code, with flagRunID set when a run UUID follows and
+	// flagRecovered for a recovered record.
+	code := statusCode(r.Status)
+	if r.Recovered {
+		code |= flagRecovered
+	}
 	if r.RunID == uuid.Nil {
-		e.b = append(e.b, statusCode(r.Status))
+		e.b = append(e.b, code)
 	} else {
-		e.b = append(e.b, statusCode(r.Status)|0x80)
+		e.b = append(e.b, code|flagRunID)
 		e.raw(r.RunID[:])
 	}
 	e.tm(r.StartTime)
@@ -402,8 +422,9 @@ func decodeRecord(v []byte) (*BuildRecord, error) {
 	id.Options = d.hstr(nil)
 	id.Key = d.hstr(id.MakeKey)
 	code := d.byte1()
-	r.Status = statusFromCode(code &^ 0x80)
-	if code&0x80 != 0 {
+	r.Status = statusFromCode(code & statusMask)
+	r.Recovered = code&flagRecovered != 0
+	if code&flagRunID != 0 {
 		r.RunID = d.uuid()
 	}
 	r.StartTime = d.tm()

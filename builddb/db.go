@@ -262,7 +262,7 @@ func (db *DB) with(fn func(*bolt.DB) error, what string) error {
 	b := db.bolt
 	if b == nil {
 		if !db.opts.Transient {
-			return fmt.Errorf("builddb: %s: database is closed", db.path)
+			return fmt.Errorf("builddb: %s: %w", db.path, ErrClosed)
 		}
 		var err error
 		if b, err = db.openBolt(); err != nil {

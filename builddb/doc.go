@@ -12,7 +12,13 @@
 // timing, the package it produced and the exact dependency versions it was
 // built against. A [Run] describes one dsynth invocation: when it started and
 // ended, whether it was aborted and how many ports ended in each state. Every
-// record names the run it belongs to.
+// record names the run it belongs to. A record reconstructed after the fact
+// (a package that a run which died never recorded) is marked
+// [BuildRecord.Recovered].
+//
+// [DB.Commit] stores a [Batch] of runs, records and inputs in one
+// transaction, with one fsync: a build run's recorder groups whatever
+// finished meanwhile into each commit.
 //
 // Beside the records the database keeps, per origin, the [Inputs] a port was
 // last successfully built from (fingerprint, CRC, options, dependency

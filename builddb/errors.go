@@ -23,6 +23,8 @@ var (
 	ErrBusy = errors.New("database file is busy")
 	// ErrReadOnly means a write was attempted on a read-only handle.
 	ErrReadOnly = errors.New("database is open read-only")
+	// ErrClosed means the handle was used after DB.Close.
+	ErrClosed = errors.New("database is closed")
 	// ErrInvalidRecord means a record misses a required field (UUID,
 	// origin, start time or status).
 	ErrInvalidRecord = errors.New("invalid build record")

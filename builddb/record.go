@@ -130,6 +130,12 @@ type BuildRecord struct {
 	// command line.
 	EnvVars  map[string]string `json:"env,omitempty"`
 	MakeArgs []string          `json:"make_args,omitempty"`
+
+	// Recovered marks a record reconstructed after the fact rather than
+	// written when the build ended: a package found in the repository
+	// that a run which died never recorded. Its times and dependency
+	// versions are inferred (the end is the package's modification time).
+	Recovered bool `json:"recovered,omitempty"`
 }
 
 // Origin returns the record's origin (see BuildID.Origin).

@@ -243,17 +243,21 @@ func (db *DB) PutBatch(rs []*BuildRecord) error {
 			return err
 		}
 	}
-	return db.updateAgg(func(tx *bolt.Tx, a *aggregate) error {
-		if len(rs) > 1 && allNew(tx, rs) {
-			return putNewRecords(tx, a, rs)
+	return db.updateAgg(func(tx *bolt.Tx, a *aggregate) error { return putRecords(tx, a, rs) })
+}
+
+// putRecords stores normalized records rs in tx: in one sorted pass when
+// they are all new (putNewRecords), else one by one (putRecord).
+func putRecords(tx *bolt.Tx, a *aggregate, rs []*BuildRecord) error {
+	if len(rs) > 1 && allNew(tx, rs) {
+		return putNewRecords(tx, a, rs)
+	}
+	for _, r := range rs {
+		if err := putRecord(tx, a, r); err != nil {
+			return err
 		}
-		for _, r := range rs {
-			if err := putRecord(tx, a, r); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // allNew reports whether no record of rs is stored yet and no UUID repeats.

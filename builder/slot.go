@@ -310,6 +310,7 @@ func (r *slotRun) copyPackage(ctx context.Context, n *ports.Node) (string, error
 	if err := os.Rename(tmp, filepath.Join(b.o.RepositoryDir, name)); err != nil {
 		return "", fmt.Errorf("package: %w", err)
 	}
+	crashPoint("after-package-copy")
 	return name, nil
 }
 

@@ -1,0 +1,414 @@
+package recorder
+
+import (
+	"errors"
+	"maps"
+	"reflect"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-dsynth/go-dsynth/builddb"
+	"github.com/go-dsynth/go-dsynth/builder"
+	"github.com/go-dsynth/go-dsynth/builder/events"
+	"github.com/google/uuid"
+)
+
+// snapshot is what a database holds about one run, with the fresh UUIDs
+// of records replaced by their origins and the inputs' store times left
+// out, so that two databases can be compared.
+type snapshot struct {
+	Run     *builddb.Run
+	Records map[string]builddb.BuildRecord
+	Inputs  map[string]builddb.Inputs
+	// Builds maps each inputs' origin to the origin of the record its
+	// Build names ("" for none).
+	Builds map[string]string
+}
+
+func takeSnapshot(t *testing.T, db *builddb.DB, run uuid.UUID) snapshot {
+	t.Helper()
+	if err := db.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	s := snapshot{Records: map[string]builddb.BuildRecord{}, Inputs: map[string]builddb.Inputs{}, Builds: map[string]string{}}
+	var err error
+	if s.Run, err = db.Run(run); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := db.RunRecords(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[uuid.UUID]string{}
+	for _, r := range recs {
+		if _, dup := s.Records[r.Origin()]; dup {
+			t.Fatalf("two records of %s", r.Origin())
+		}
+		byID[r.ID.UUID] = r.Origin()
+		c := *r
+		c.ID.UUID = uuid.Nil
+		s.Records[r.Origin()] = c
+	}
+	err = db.AllInputs(func(in *builddb.Inputs) error {
+		c := *in
+		if c.Build != uuid.Nil {
+			s.Builds[c.Origin] = byID[c.Build]
+		}
+		c.Build, c.Updated = uuid.Nil, time.Time{}
+		s.Inputs[c.Origin] = c
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestSameRecordsAsBuilderRecorder feeds one run's events to the recorder
+// and to builder.Recorder, each with its own database, and compares what
+// they stored.
+func TestSameRecordsAsBuilderRecorder(t *testing.T) {
+	g := testGraph(t)
+	p := testPlan(t, g)
+	a := newSite(t, builddb.Options{NoSync: true})
+	b := newSite(t, builddb.Options{NoSync: true})
+	b.repo = a.repo // the same packages
+	evs := runEvents(t, p, a.repo)
+	run := builddb.NewRun("build", []string{"devel/app"}, "test")
+
+	runA := *run
+	r := New(Options{DB: a.db, Run: &runA, Plan: p, RepositoryDir: a.repo, LogsDir: a.logs, System: "FreeBSD 14.2"})
+	runB := *run
+	old := builder.NewRecorder(b.db, &runB, p, b.repo, a.logs, "FreeBSD 14.2")
+	for _, e := range evs {
+		r.Handle(e)
+		old.Handle(e)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Err(); err != nil {
+		t.Fatal(err)
+	}
+	got, want := takeSnapshot(t, a.db, run.ID), takeSnapshot(t, b.db, run.ID)
+	if !reflect.DeepEqual(got.Run, want.Run) {
+		t.Errorf("run:\n%+v\nwant\n%+v", got.Run, want.Run)
+	}
+	for _, o := range slices.Sorted(maps.Keys(want.Records)) {
+		if g, w := got.Records[o], want.Records[o]; !reflect.DeepEqual(g, w) {
+			t.Errorf("record of %s:\n%+v\nwant\n%+v", o, g, w)
+		}
+	}
+	if !reflect.DeepEqual(slices.Sorted(maps.Keys(got.Records)), slices.Sorted(maps.Keys(want.Records))) {
+		t.Errorf("records of %v, want %v", slices.Sorted(maps.Keys(got.Records)), slices.Sorted(maps.Keys(want.Records)))
+	}
+	if !reflect.DeepEqual(got.Inputs, want.Inputs) || !reflect.DeepEqual(got.Builds, want.Builds) {
+		t.Errorf("inputs:\n%+v %v\nwant\n%+v %v", got.Inputs, got.Builds, want.Inputs, want.Builds)
+	}
+	// The run covers every kind of record, and the inputs of a port up to
+	// date without stored inputs.
+	statuses := map[builddb.Status]int{}
+	for _, rec := range got.Records {
+		statuses[rec.Status]++
+		if rec.Status == builddb.StatusSuccess && (rec.PkgChecksum == "" || rec.PkgSize == 0 || rec.LogFile == "") {
+			t.Errorf("success without package digest or log: %+v", rec)
+		}
+	}
+	if statuses[builddb.StatusSuccess] == 0 || statuses[builddb.StatusFailed] != 1 || statuses[builddb.StatusIgnored] != 1 || statuses[builddb.StatusSkipped] != 1 {
+		t.Errorf("statuses %v", statuses)
+	}
+	if _, ok := got.Inputs["misc/up"]; !ok || got.Builds["misc/up"] != "" {
+		t.Errorf("inputs of the up-to-date port: %+v", got.Inputs["misc/up"])
+	}
+	if !got.Run.Finished() || got.Run.Counts.Failed != 1 || got.Run.Counts.Queued != len(p.Items) {
+		t.Errorf("run %+v", got.Run)
+	}
+	// The caller's run is the recorder's copy's origin, not its state.
+	if !runA.End.IsZero() {
+		t.Errorf("the caller's run was changed: %+v", runA)
+	}
+}
+
+// TestGroupCommit holds the writer in Observe after its first commit while
+// a whole run is handled: everything queued meanwhile goes into one more
+// commit.
+func TestGroupCommit(t *testing.T) {
+	g := testGraph(t)
+	p := testPlan(t, g)
+	s := newSite(t, builddb.Options{NoSync: true})
+	evs := runEvents(t, p, s.repo)
+	run := builddb.NewRun("build", nil, "test")
+	var commits atomic.Int32
+	first, gate := make(chan struct{}), make(chan struct{})
+	observe := func(op string, d time.Duration) {
+		if op != "commit" || d < 0 {
+			t.Errorf("observed %s %v", op, d)
+		}
+		if commits.Add(1) == 1 {
+			close(first)
+			<-gate
+		}
+	}
+	r := New(Options{DB: s.db, Run: run, Plan: p, RepositoryDir: s.repo, LogsDir: s.logs, Observe: observe})
+	r.Handle(evs[0]) // RunStarted
+	<-first
+	for _, e := range evs[1:] {
+		r.Handle(e)
+	}
+	close(gate)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := commits.Load(); n != 2 {
+		t.Errorf("%d commits for %d events, want 2", n, len(evs))
+	}
+	recs, err := s.db.RunRecords(run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, e := range evs {
+		if f, ok := e.(events.PortFinished); ok && f.Outcome != events.AlreadyBuilt && f.Origin != "not/planned" {
+			want++
+		}
+	}
+	if len(recs) != want {
+		t.Errorf("%d records, want %d", len(recs), want)
+	}
+	if got, err := s.db.Run(run.ID); err != nil || !got.Finished() {
+		t.Errorf("run %+v %v", got, err)
+	}
+}
+
+// TestCloseCommitsPending closes the recorder right after handling a run
+// from several goroutines: everything is stored.
+func TestCloseCommitsPending(t *testing.T) {
+	g := testGraph(t)
+	p := testPlan(t, g)
+	s := newSite(t, builddb.Options{NoSync: true})
+	evs := runEvents(t, p, s.repo)
+	run := builddb.NewRun("build", nil, "test")
+	var commits atomic.Int32
+	r := New(Options{DB: s.db, Run: run, Plan: p, RepositoryDir: s.repo, LogsDir: s.logs,
+		Observe: func(string, time.Duration) { commits.Add(1) }})
+	r.Handle(evs[0])
+	// The ports' events from several goroutines (a port's start before
+	// its finish; the order between ports does not matter to the
+	// records), the run's end last.
+	var units [][]events.Event
+	for i := 1; i < len(evs)-1; i++ {
+		if _, ok := evs[i].(events.PortStarted); ok {
+			units = append(units, evs[i:i+2])
+			i++
+			continue
+		}
+		units = append(units, evs[i:i+1])
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := w; i < len(units); i += 4 {
+				for _, e := range units[i] {
+					r.Handle(e)
+				}
+				_ = r.Err()
+			}
+		})
+	}
+	wg.Wait()
+	r.Handle(evs[len(evs)-1])
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	r.Handle(events.RunStarted{Time: events.Time{T: t0}, Queued: 99}) // ignored after Close
+	if n := int(commits.Load()); n < 1 || n > len(evs) {
+		t.Errorf("%d commits", n)
+	}
+	want := takeSnapshotOf(t, p, evs)
+	got := takeSnapshot(t, s.db, run.ID)
+	if !reflect.DeepEqual(slices.Sorted(maps.Keys(got.Records)), want) {
+		t.Errorf("records of %v, want %v", slices.Sorted(maps.Keys(got.Records)), want)
+	}
+	if got.Run.Counts.Queued != len(p.Items) || !got.Run.Finished() {
+		t.Errorf("run %+v", got.Run)
+	}
+	select {
+	case <-r.Failed():
+		t.Error("Failed closed without a failure")
+	default:
+	}
+}
+
+// takeSnapshotOf lists the origins a run's events give records to.
+func takeSnapshotOf(t *testing.T, p *builder.Plan, evs []events.Event) []string {
+	t.Helper()
+	var out []string
+	for _, e := range evs {
+		if f, ok := e.(events.PortFinished); ok && f.Outcome != events.AlreadyBuilt && f.Origin != "not/planned" {
+			out = append(out, f.Origin)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestFailingDatabase: a read-only or closed handle makes the first commit
+// fail; Failed is closed and Err and Close return the error.
+func TestFailingDatabase(t *testing.T) {
+	g := testGraph(t)
+	p := testPlan(t, g)
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T, path string) *builddb.DB
+		want error
+	}{
+		{"read-only", func(t *testing.T, path string) *builddb.DB {
+			db, err := builddb.Open(path, builddb.Options{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		}, builddb.ErrReadOnly},
+		{"closed", func(t *testing.T, path string) *builddb.DB {
+			db, err := builddb.Open(path, builddb.Options{NoSync: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return db
+		}, builddb.ErrClosed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSite(t, builddb.Options{NoSync: true})
+			path := s.db.Path()
+			if err := s.db.Close(); err != nil {
+				t.Fatal(err)
+			}
+			db := tc.open(t, path)
+			evs := runEvents(t, p, s.repo)
+			r := New(Options{DB: db, Run: builddb.NewRun("build", nil, "test"), Plan: p, RepositoryDir: s.repo, LogsDir: s.logs})
+			for _, e := range evs[:len(evs)/2] {
+				r.Handle(e)
+			}
+			<-r.Failed()
+			if err := r.Err(); !errors.Is(err, tc.want) {
+				t.Errorf("Err: %v", err)
+			}
+			for _, e := range evs[len(evs)/2:] {
+				r.Handle(e)
+			}
+			err := r.Close()
+			if !errors.Is(err, tc.want) {
+				t.Errorf("Close: %v", err)
+			}
+			t.Log(err)
+		})
+	}
+}
+
+// TestHeldWritesStoredByClose: a commit fails because another handle holds
+// the file; Failed is closed, and Close stores the held writes once the
+// file is free, still returning the failure.
+func TestHeldWritesStoredByClose(t *testing.T) {
+	g := testGraph(t)
+	p := testPlan(t, g)
+	s := newSite(t, builddb.Options{NoSync: true})
+	path := s.db.Path()
+	if err := s.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := builddb.Open(path, builddb.Options{Transient: true, NoSync: true, Timeout: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder, err := builddb.Open(path, builddb.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := runEvents(t, p, s.repo)
+	run := builddb.NewRun("build", nil, "test")
+	r := New(Options{DB: db, Run: run, Plan: p, RepositoryDir: s.repo, LogsDir: s.logs})
+	for _, e := range evs[:len(evs)/2] {
+		r.Handle(e)
+	}
+	<-r.Failed()
+	if err := r.Err(); !errors.Is(err, builddb.ErrBusy) {
+		t.Fatalf("Err: %v", err)
+	}
+	for _, e := range evs[len(evs)/2:] {
+		r.Handle(e)
+	}
+	if err := holder.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); !errors.Is(err, builddb.ErrBusy) {
+		t.Errorf("Close: %v", err)
+	}
+	got := takeSnapshot(t, db, run.ID)
+	if want := takeSnapshotOf(t, p, evs); !reflect.DeepEqual(slices.Sorted(maps.Keys(got.Records)), want) {
+		t.Errorf("records of %v, want %v", slices.Sorted(maps.Keys(got.Records)), want)
+	}
+	if !got.Run.Finished() {
+		t.Errorf("run %+v", got.Run)
+	}
+}
+
+// TestMissingPackage: a built port whose package cannot be read fails the
+// recorder; its record is committed all the same, without a digest, and
+// the database is written on.
+func TestMissingPackage(t *testing.T) {
+	g := testGraph(t)
+	p := testPlan(t, g)
+	s := newSite(t, builddb.Options{NoSync: true})
+	run := builddb.NewRun("build", nil, "test")
+	committed := make(chan struct{}, 2)
+	r := New(Options{DB: s.db, Run: run, Plan: p, RepositoryDir: s.repo, LogsDir: s.logs,
+		Observe: func(string, time.Duration) { committed <- struct{}{} }})
+	r.Handle(events.PortFinished{Time: events.Time{T: t0}, Origin: "devel/lib", Outcome: events.Built, PkgFile: "lib-1.0.pkg"})
+	<-committed
+	select {
+	case <-r.Failed():
+	default:
+		t.Fatal("Failed is open")
+	}
+	recs, err := s.db.RunRecords(run.ID)
+	if err != nil || len(recs) != 1 || recs[0].PkgFile != "lib-1.0.pkg" || recs[0].PkgChecksum != "" {
+		t.Fatalf("records %+v %v", recs, err)
+	}
+	r.Handle(events.PortFinished{Time: events.Time{T: t0}, Origin: "misc/fail", Outcome: events.Failed})
+	<-committed
+	if err := r.Close(); err == nil || !errors.Is(err, r.Err()) {
+		t.Fatalf("Close: %v", err)
+	}
+	if recs, err := s.db.RunRecords(run.ID); err != nil || len(recs) != 2 {
+		t.Fatalf("records %+v %v", recs, err)
+	}
+}
+
+func TestMissingOptions(t *testing.T) {
+	s := newSite(t, builddb.Options{NoSync: true})
+	for name, o := range map[string]Options{
+		"db":   {Run: builddb.NewRun("build", nil, ""), Plan: &builder.Plan{}},
+		"run":  {DB: s.db, Plan: &builder.Plan{}},
+		"plan": {DB: s.db, Run: builddb.NewRun("build", nil, "")},
+	} {
+		r := New(o)
+		r.Handle(events.RunStarted{Time: events.Time{T: t0}})
+		<-r.Failed()
+		if err := r.Close(); err == nil {
+			t.Errorf("%s missing: no error", name)
+		}
+	}
+	if runs, err := s.db.Runs(0); err != nil || len(runs) != 0 {
+		t.Errorf("runs %v %v", runs, err)
+	}
+}

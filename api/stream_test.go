@@ -80,6 +80,7 @@ func liveServer(t *testing.T, o Options) (*Server, *HTTPServer, *events.Bus) {
 	}
 	s := newTestServer(t, o)
 	bus := &events.Bus{}
+	t.Cleanup(bus.Close)
 	bus.Subscribe(s)
 	hs, err := Listen("127.0.0.1:0", s, nil)
 	if err != nil {
@@ -159,6 +160,7 @@ func TestSSE(t *testing.T) {
 	for _, e := range aRun() {
 		bus.Publish(e)
 	}
+	bus.Flush() // the server has queued the run to its stream clients
 	hs.Close(context.Background())
 	var types []string
 	for _, ev := range sse.rest(t) {
@@ -263,6 +265,7 @@ func TestSlowClient(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("Publish blocked on a client that does not read")
 	}
+	bus.Flush() // the server has handled every event
 	if n := s.streamCount(); n != 0 {
 		t.Fatalf("%d stream clients after the overflow, want 0", n)
 	}

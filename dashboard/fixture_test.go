@@ -140,6 +140,7 @@ func newSite(t *testing.T, adjust ...func(*api.Options)) *site {
 	}
 	s.bus = &events.Bus{}
 	s.bus.Subscribe(s.api)
+	t.Cleanup(s.bus.Close) // after the cleanup below: stop delivering once the servers are gone
 
 	mux := http.NewServeMux()
 	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

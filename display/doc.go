@@ -29,9 +29,10 @@
 // The command line owns the signal context. Open picks the display (the
 // Screen on a terminal, Plain with -S or when the output is not a
 // terminal); the command line subscribes it to the bus, calls Start with
-// that context, runs the build and calls Stop when the build returns. The
-// Screen's Handle only updates memory; Plain writes in Handle, so wrap it
-// in events.NewBuffered when the output may be slow. When the context ends first
+// that context, runs the build and calls Stop when the build returns.
+// Screen, Plain and MonitorWriter are Live subscribers (events.Live): the
+// bus runs each on its own goroutine and drops events for it rather than
+// let slow output hold up the build. When the context ends first
 // (Ctrl-C), the screen restores the terminal at once and prints the rest of
 // the run's events as plain lines, so the engine's graceful stop stays
 // visible.

@@ -33,6 +33,7 @@ func Example() {
 	// … the engine runs and publishes; here, one port:
 	bus.Publish(events.PortFinished{Slot: 0, Origin: "devel/gmake", Outcome: events.Built})
 
+	bus.Close() // every event handled, before the display stops
 	_ = d.Stop()
 	_ = mon.Stop()
 	// Output:

@@ -72,6 +72,10 @@ func newMonitorWriter(path string, interval time.Duration, now func() time.Time)
 // Path returns the snapshot file's path.
 func (m *MonitorWriter) Path() string { return m.path }
 
+// Delivery implements events.Declarer: the monitor writer is Live, so a
+// slow disk never holds up the build; the bus drops events instead.
+func (m *MonitorWriter) Delivery() events.Delivery { return events.Live }
+
 // Handle applies one event; the end of the run is written at once.
 func (m *MonitorWriter) Handle(e events.Event) {
 	m.mu.Lock()

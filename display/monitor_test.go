@@ -21,6 +21,7 @@ func TestMonitorInPty(t *testing.T) {
 	clock := testenv.NewClock(t0.Add(3723 * time.Second))
 	w := newMonitorWriter(path, 20*time.Millisecond, clock.Now)
 	var bus events.Bus
+	defer bus.Close()
 	bus.Subscribe(w)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -37,6 +38,7 @@ func TestMonitorInPty(t *testing.T) {
 		for _, e := range sampleRun() {
 			bus.Publish(e)
 		}
+		bus.Flush()
 		close(published)
 	}()
 

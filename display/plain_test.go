@@ -28,6 +28,7 @@ func TestPlainGolden(t *testing.T) {
 			for _, e := range plainRun() {
 				bus.Publish(e)
 			}
+			bus.Close() // Plain has printed every event
 			if err := p.Err(); err != nil {
 				t.Fatal(err)
 			}

@@ -101,6 +101,10 @@ func NewScreen(tty *os.File, opts ScreenOptions) *Screen {
 	}
 }
 
+// Delivery implements events.Declarer: the screen is Live, so a stalled
+// terminal never holds up the build; the bus drops events instead.
+func (s *Screen) Delivery() events.Delivery { return events.Live }
+
 // Handle applies one event to the screen's model and asks for a redraw.
 func (s *Screen) Handle(e events.Event) {
 	s.mu.Lock()

@@ -48,6 +48,7 @@ func screenHelper() int {
 	<-ctx.Done()
 	bus.Publish(events.PortFinished{Time: at(3730), Slot: 0, Origin: "devel/gmake", Outcome: events.Built, Duration: 730 * time.Second})
 	bus.Publish(events.RunFinished{Time: at(3731), Aborted: true, Duration: 3731 * time.Second})
+	bus.Close() // the screen has every event before it stops
 	if err := scr.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 4
@@ -85,6 +86,7 @@ func TestScreenInPty(t *testing.T) {
 	clock := testenv.NewClock(t0)
 	scr := NewScreen(tty, ScreenOptions{Interval: 30 * time.Millisecond, Now: clock.Now})
 	var bus events.Bus
+	defer bus.Close()
 	bus.Subscribe(scr)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -95,6 +97,7 @@ func TestScreenInPty(t *testing.T) {
 	for _, e := range sampleRun() {
 		bus.Publish(e)
 	}
+	bus.Flush()
 	clock.Set(t0.Add(3723 * time.Second))
 
 	want := Render(sampleState(), 80, 24)

@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -54,8 +55,7 @@ func TestHooksRunWithDsynthEnvironment(t *testing.T) {
 		}
 	}))
 	r := New(cfg, Options{Publish: bus.Publish, PkgFile: func(o string) string { return "file-of-" + o }})
-	buf := events.NewBuffered(r)
-	bus.Subscribe(buf)
+	bus.Subscribe(r)
 	now := events.Time{T: time.Now()}
 	bus.Publish(events.RunStarted{Time: now, Queued: 7})
 	bus.Publish(events.PortFinished{Time: now, Origin: "editors/vim", Outcome: events.Built, PkgFile: "vim-9.0.pkg"})
@@ -63,8 +63,9 @@ func TestHooksRunWithDsynthEnvironment(t *testing.T) {
 	bus.Publish(events.PortFinished{Time: now, Origin: "devel/y", Outcome: events.Skipped})
 	bus.Publish(events.PortFinished{Time: now, Origin: "devel/z", Outcome: events.Ignored}) // no hook: nothing runs
 	bus.Publish(events.RunFinished{Time: now, Counts: events.Counts{Built: 1, Failed: 1, Skipped: 1, Ignored: 1}})
-	buf.Close()
+	bus.Flush()
 	r.Wait()
+	bus.Close()
 
 	b, err := os.ReadFile(out)
 	if err != nil {
@@ -96,5 +97,65 @@ func TestHooksRunWithDsynthEnvironment(t *testing.T) {
 	mu.Unlock()
 	if !strings.Contains(joined, "hook_pkg_failure: something went wrong") || !strings.Contains(joined, "devel/py-x@py39 SCRIPT hook_pkg_failure") {
 		t.Errorf("the failing hook's stderr and failure should be logged:\n%s", joined)
+	}
+}
+
+// logCollector keeps the Log events' texts.
+type logCollector struct {
+	mu    sync.Mutex
+	texts []string
+}
+
+func (c *logCollector) Handle(e events.Event) {
+	if l, ok := e.(events.Log); ok {
+		c.mu.Lock()
+		c.texts = append(c.texts, l.Text)
+		c.mu.Unlock()
+	}
+}
+
+func (c *logCollector) lines() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.texts...)
+}
+
+// TestHooksWithFullQueues runs more package hooks than there are slots
+// while every queue on the bus is full: the hooks' log lines must neither
+// deadlock the bus nor get lost, and come before run_end's.
+func TestHooksWithFullQueues(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.txt")
+	cfg := &config.Config{ProfileName: "LiveSystem", Hooks: map[string]string{}}
+	cfg.Hooks[config.HookPkgFailure] = writeHook(t, dir, "hook_pkg_failure", out, "$ORIGIN", true)
+	cfg.Hooks[config.HookRunEnd] = writeHook(t, dir, "hook_run_end", out, "", true)
+
+	bus := &events.Bus{QueueSize: 1}
+	var logs logCollector
+	bus.Subscribe(&logs)
+	r := New(cfg, Options{Publish: bus.Publish, Parallel: 1})
+	bus.Subscribe(r)
+	const ports = 20
+	now := events.Time{T: time.Now()}
+	for i := 0; i < ports; i++ {
+		bus.Publish(events.PortFinished{Time: now, Origin: fmt.Sprintf("devel/p%d", i), Outcome: events.Failed})
+		bus.Publish(events.SystemLoad{Time: now})
+	}
+	bus.Publish(events.RunFinished{Time: now, Counts: events.Counts{Failed: ports}})
+	bus.Flush()
+	r.Wait()
+	bus.Close()
+
+	got := logs.lines()
+	if len(got) != 2*ports+2 {
+		t.Fatalf("%d log lines, want %d:\n%s", len(got), 2*ports+2, strings.Join(got, "\n"))
+	}
+	for _, l := range got[:2*ports] {
+		if !strings.HasPrefix(l, "hook_pkg_failure: something went wrong") && !strings.Contains(l, "SCRIPT hook_pkg_failure") {
+			t.Fatalf("package hook lines must come before run_end's; got %q first", l)
+		}
+	}
+	if !strings.Contains(got[2*ports+1], "- SCRIPT hook_run_end") {
+		t.Fatalf("run_end's failure should come last: %q", got[2*ports+1])
 	}
 }

@@ -2,9 +2,15 @@ package events
 
 import "sync"
 
-// Buffered wraps a slow subscriber: Handle queues the event and returns at
-// once; a goroutine delivers queued events in order. Nothing is dropped (the
+// Buffered wraps a subscriber: Handle queues the event and returns at once;
+// a goroutine delivers queued events in order. Nothing is dropped (the
 // queue grows instead). Close delivers what is queued and stops.
+//
+// Deprecated: the Bus gives every subscriber its own goroutine and bounded
+// queue, so a slow subscriber no longer holds up Publish; subscribe it
+// directly (a Lossless subscriber gets every event). Buffered stays only
+// until its last caller (internal/bulk's hooks wiring) moves to that, and
+// its unbounded queue defeats the bus's backpressure.
 type Buffered struct {
 	s      Subscriber
 	mu     sync.Mutex
@@ -15,6 +21,8 @@ type Buffered struct {
 }
 
 // NewBuffered starts delivering to s.
+//
+// Deprecated: subscribe s to the Bus directly; see Buffered.
 func NewBuffered(s Subscriber) *Buffered {
 	b := &Buffered{s: s, done: make(chan struct{})}
 	b.cond = sync.NewCond(&b.mu)

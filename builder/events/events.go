@@ -4,13 +4,13 @@
 // published as a value of one of the types below, and every observer — the
 // build database recorder, dsynth's logs and report, the terminal display,
 // the API, metrics, hooks — subscribes to the same Bus. No observer reaches
-// into the engine.
+// into the engine, and the engine never runs observer code: each
+// subscriber has its own goroutine and bounded queue, and declares whether
+// it must see every event (Lossless: the engine waits for room) or may
+// miss some (Live: it is told how many by a Dropped event).
 package events
 
-import (
-	"sync"
-	"time"
-)
+import "time"
 
 // Event is implemented by every event type.
 type Event interface {
@@ -179,9 +179,10 @@ type Counts struct {
 	Queued, Built, Failed, Ignored, Skipped, Meta, AlreadyBuilt, Missing int
 }
 
-// Subscriber observes events. Handle is called from the publisher's
-// goroutine, one event at a time and in order; a slow observer should wrap
-// itself with Buffered.
+// Subscriber observes events. Each subscriber has its own goroutine and
+// queue (see Bus): Handle is called from that goroutine only, one event at a
+// time, in the bus's publication order. A subscriber declares how its queue
+// behaves when full by implementing Declarer; the default is Lossless.
 type Subscriber interface {
 	Handle(Event)
 }
@@ -191,40 +192,3 @@ type Func func(Event)
 
 // Handle calls f(e).
 func (f Func) Handle(e Event) { f(e) }
-
-// Bus delivers every published event to every subscriber, in order. The zero
-// value is ready to use; it is safe for concurrent use.
-type Bus struct {
-	mu   sync.Mutex
-	subs []*sub
-}
-
-type sub struct{ s Subscriber }
-
-// Subscribe adds s and returns a function that removes it.
-func (b *Bus) Subscribe(s Subscriber) (unsubscribe func()) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	x := &sub{s}
-	b.subs = append(b.subs, x)
-	return func() {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		for i, y := range b.subs {
-			if y == x {
-				b.subs = append(b.subs[:i:i], b.subs[i+1:]...)
-				return
-			}
-		}
-	}
-}
-
-// Publish delivers e to every subscriber before returning. Publishing is
-// serialized, so every subscriber sees the same order.
-func (b *Bus) Publish(e Event) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, x := range b.subs {
-		x.s.Handle(e)
-	}
-}

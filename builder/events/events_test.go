@@ -556,19 +556,3 @@ func TestGoid(t *testing.T) {
 		t.Fatal("two goroutines share an id")
 	}
 }
-
-func TestBufferedDeliversEverythingInOrder(t *testing.T) {
-	got := newRecorder(Lossless)
-	buf := NewBuffered(got)
-	b := newBus(t, 0)
-	b.Subscribe(buf)
-	for i := 0; i < 100; i++ {
-		b.Publish(ev(i))
-	}
-	b.Close()
-	buf.Close()
-	es := got.events()
-	if len(es) != 100 || es[99].(Log).Slot != 99 {
-		t.Fatalf("delivered %d of 100", len(es))
-	}
-}

@@ -121,7 +121,7 @@ func (s *site) runWith(ctx context.Context, roots []string, keep int, adjust fun
 		bus.Subscribe(o)
 	}
 	run := builddb.NewRun("build", roots, "test")
-	rec := NewRecorder(s.db, run, plan, s.repo, s.logs, "FreeBSD 13.2")
+	rec, closeRec := RecordWith(s.db, run, plan, s.repo, s.logs, "FreeBSD 13.2")
 	bus.Subscribe(rec)
 	base, _ := os.ReadFile(s.emu.MakeConf)
 	opts := Options{
@@ -148,7 +148,8 @@ func (s *site) runWith(ctx context.Context, roots []string, keep int, adjust fun
 	}
 	b := New(plan, opts)
 	_, err = b.Run(ctx)
-	if rerr := rec.Err(); rerr != nil {
+	bus.Close()
+	if rerr := closeRec(); rerr != nil {
 		s.t.Errorf("recorder: %v", rerr)
 	}
 	return out, plan, err

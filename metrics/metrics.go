@@ -188,8 +188,8 @@ func (m *Metrics) setSwap(percent float64) {
 	m.swap.Set(percent / 100)
 }
 
-// ObserveDB records one build database transaction (op names it: "put",
-// "put_run", "put_inputs", …).
+// ObserveDB records one build database transaction (op names it: the
+// recorder's "commit", one group commit of every record pending).
 func (m *Metrics) ObserveDB(op string, d time.Duration) {
 	m.dbOps.WithLabelValues(op).Observe(d.Seconds())
 }

@@ -63,9 +63,9 @@ type LogsOptions struct {
 	Clock func() time.Time
 }
 
-// Logs writes dsynth's numbered logs from the event stream. It is an
-// events.Subscriber; wrap it in events.NewBuffered if the publisher must
-// not wait for the disk.
+// Logs writes dsynth's numbered logs from the event stream. It is a
+// lossless events.Subscriber: the bus gives it a queue and a goroutine of
+// its own, so the publisher does not wait for the disk.
 //
 // RunStarted truncates (or creates) all eight files unless Reset was
 // called since the previous run; call Reset before scanning, as dsynth

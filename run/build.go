@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder"
 	"github.com/go-dsynth/go-dsynth/builder/events"
+	"github.com/go-dsynth/go-dsynth/builder/recorder"
 	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/hooks"
 	"github.com/go-dsynth/go-dsynth/metrics"
@@ -103,10 +105,19 @@ func buildOnce(ctx context.Context, cfg *config.Config, owner *Owner, roots []po
 	db := owner.DB()
 
 	bus := &events.Bus{}
-	// The bus delivers everything queued before the observers close.
+	// drain delivers everything queued (hooks still running publish their
+	// log lines meanwhile), then stops the bus; the observers close after.
+	var hr *hooks.Runner
+	drain := func() {
+		bus.Flush()
+		if hr != nil {
+			hr.Wait()
+		}
+		bus.Close()
+	}
 	var closers []func()
 	defer func() {
-		bus.Close()
+		drain()
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
 		}
@@ -124,14 +135,13 @@ func buildOnce(ctx context.Context, cfg *config.Config, owner *Owner, roots []po
 		bus.Subscribe(ob)
 	}
 	if len(cfg.Hooks) > 0 {
-		hr := hooks.New(cfg, hooks.Options{Publish: bus.Publish, PkgFile: func(origin string) string {
+		hr = hooks.New(cfg, hooks.Options{Context: ctx, Publish: bus.Publish, PkgFile: func(origin string) string {
 			if n, ok := sc.Graph.Lookup(origin); ok && n.Info != nil {
 				return n.Info.PkgFile
 			}
 			return ""
 		}})
 		bus.Subscribe(hr)
-		closers = append(closers, hr.Wait)
 	}
 	if d.DeleteRoots {
 		DeletePackages(sc.Graph, sc.Roots, p.RepositoryDir, logFunc(bus))
@@ -145,9 +155,13 @@ func buildOnce(ctx context.Context, cfg *config.Config, owner *Owner, roots []po
 	if err != nil {
 		return nil, err
 	}
+	system := sc.Setup.Target.OS + " " + sc.Setup.Target.Release
+	if err := reconcile(db, sc, cfg, system, logFunc(bus), o.Stderr); err != nil {
+		return nil, err
+	}
 	run := builddb.NewRun(d.Name, o.Args, cfg.ProfileName)
-	rec := builder.NewRecorder(db, run, plan, p.RepositoryDir, p.LogsDir, sc.Setup.Target.OS+" "+sc.Setup.Target.Release)
-	rec.Observe = o.ObserveDB
+	rec := recorder.New(recorder.Options{DB: db, Run: run, Plan: plan, RepositoryDir: p.RepositoryDir, LogsDir: p.LogsDir,
+		System: system, Observe: o.ObserveDB})
 	bus.Subscribe(rec)
 	durations, err := db.AverageDurations()
 	if err != nil {
@@ -164,12 +178,46 @@ func buildOnce(ctx context.Context, cfg *config.Config, owner *Owner, roots []po
 		}
 		bo.OnFrozen = o.OnFrozen
 	}
-	counts, err := builder.New(plan, bo).Run(ctx)
-	bus.Flush()
-	if rerr := rec.Err(); rerr != nil {
-		fmt.Fprintf(o.Stderr, "warning: build database: %v\n", rerr)
+	// A record that cannot be written stops the run: nothing is built
+	// that the database would not know about.
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	go func() {
+		select {
+		case <-rec.Failed():
+			stop(fmt.Errorf("build database: %w", rec.Err()))
+		case <-runCtx.Done():
+		}
+	}()
+	counts, err := builder.New(plan, bo).Run(runCtx)
+	drain()
+	if rerr := rec.Close(); rerr != nil {
+		return &Result{Plan: plan, Counts: counts}, fmt.Errorf("%w: the build database could not record the run: %w", ErrRecord, rerr)
 	}
 	return &Result{Plan: plan, Counts: counts}, err
+}
+
+// reconcile repairs what a process that died during a run left: its run
+// is closed as aborted, and a package it copied into the repository
+// without writing its record gets a record rebuilt from the package, the
+// port's log and the scan, marked recovered. What was repaired is logged.
+func reconcile(db *builddb.DB, sc *Scanned, cfg *config.Config, system string, log func(string), stderr io.Writer) error {
+	p := &cfg.Profile
+	rep, err := recorder.Reconcile(db, sc.Graph, p.RepositoryDir, p.LogsDir, system, time.Now())
+	if err != nil {
+		return fmt.Errorf("reconciling the repository with the build database: %w", err)
+	}
+	for _, r := range rep.Closed {
+		line := fmt.Sprintf("Run %s (%s, started %s) did not finish: recorded as aborted", r.ID, r.Directive, r.Start.Format(time.RFC3339))
+		fmt.Fprintln(stderr, line)
+		log(line)
+	}
+	for _, r := range rep.Recovered {
+		line := fmt.Sprintf("%s: %s was copied into the repository but its record was never written; recovered it from the package, its log and the scan", r.ID.Origin(), r.PkgFile)
+		fmt.Fprintln(stderr, line)
+		log(line)
+	}
+	return nil
 }
 
 // echo is where plain (-S) line output goes: nil (no echo) with a display.

@@ -27,6 +27,10 @@ import (
 // one, could not be scanned (dsynth's "N packages failed to probe").
 var ErrProbe = errors.New("packages failed to probe")
 
+// ErrRecord is returned when the build database failed to record a run:
+// the run was stopped, and the error says why.
+var ErrRecord = errors.New("build database write failed")
+
 // Options are a directive's flags and what the caller wires in.
 type Options struct {
 	// Directive is what runs (Lookup("build"), …).

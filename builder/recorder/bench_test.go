@@ -80,7 +80,7 @@ func benchRecorder(b *testing.B, serial bool, opts builddb.Options) {
 	recordOld := func() {
 		evs := benchEvents(p)
 		start := time.Now()
-		old := builder.NewRecorder(single.db, builddb.NewRun("build", nil, "bench"), p, single.repo, single.logs, "bench")
+		old := newPerRecord(single.db, builddb.NewRun("build", nil, "bench"), p, single.repo, single.logs, "bench")
 		for _, e := range evs {
 			old.Handle(e)
 		}

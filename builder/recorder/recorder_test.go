@@ -82,7 +82,7 @@ func TestSameRecordsAsBuilderRecorder(t *testing.T) {
 	runA := *run
 	r := New(Options{DB: a.db, Run: &runA, Plan: p, RepositoryDir: a.repo, LogsDir: a.logs, System: "FreeBSD 14.2"})
 	runB := *run
-	old := builder.NewRecorder(b.db, &runB, p, b.repo, a.logs, "FreeBSD 14.2")
+	old := newPerRecord(b.db, &runB, p, b.repo, a.logs, "FreeBSD 14.2")
 	for _, e := range evs {
 		r.Handle(e)
 		old.Handle(e)

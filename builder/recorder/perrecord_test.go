@@ -1,4 +1,4 @@
-package builder
+package recorder
 
 import (
 	"crypto/sha256"
@@ -11,39 +11,45 @@ import (
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/builddb"
+	"github.com/go-dsynth/go-dsynth/builder"
 	"github.com/go-dsynth/go-dsynth/builder/events"
 	"github.com/go-dsynth/go-dsynth/ports"
 )
 
-// Recorder is the build database's subscriber: it stores the run record, one
+// perRecord is the recorder go-dsynth had before group commit, kept as
+// the baseline of the tests and benchmarks: it writes every record, run
+// and inputs entry in a transaction (and an fsync) of its own, inline in
+// Handle.
+//
+// It was the build database's subscriber: it stores the run record, one
 // build record per port that was built, failed, ignored or skipped, and the
 // rebuild inputs of every port built (or found up to date with no stored
 // inputs). Errors are kept, not fatal: Err returns the first.
-type Recorder struct {
+type perRecord struct {
 	db       *builddb.DB
 	run      *builddb.Run
-	plan     *Plan
-	byOrigin map[string]*Item
+	plan     *builder.Plan
+	byOrigin map[string]*builder.Item
 	repo     string
 	logsDir  string
 	system   string
 	mu       sync.Mutex
-	started  map[string]startInfo
+	started  map[string]oldStartInfo
 	err      error
 	// Observe, when set, is told how long each database write took and
 	// which it was ("put_run", "put", "put_inputs"), for metrics.
 	Observe func(op string, d time.Duration)
 }
 
-type startInfo struct {
+type oldStartInfo struct {
 	at   time.Time
 	slot int
 }
 
-// NewRecorder returns a recorder for one run of a plan.
-func NewRecorder(db *builddb.DB, run *builddb.Run, plan *Plan, repositoryDir, logsDir, systemVersion string) *Recorder {
-	r := &Recorder{db: db, run: run, plan: plan, repo: repositoryDir, logsDir: logsDir, system: systemVersion,
-		byOrigin: map[string]*Item{}, started: map[string]startInfo{}}
+// newPerRecord returns a per-record recorder for one run of a plan.
+func newPerRecord(db *builddb.DB, run *builddb.Run, plan *builder.Plan, repositoryDir, logsDir, systemVersion string) *perRecord {
+	r := &perRecord{db: db, run: run, plan: plan, repo: repositoryDir, logsDir: logsDir, system: systemVersion,
+		byOrigin: map[string]*builder.Item{}, started: map[string]oldStartInfo{}}
 	for _, it := range plan.Items {
 		r.byOrigin[it.Origin] = it
 	}
@@ -51,13 +57,13 @@ func NewRecorder(db *builddb.DB, run *builddb.Run, plan *Plan, repositoryDir, lo
 }
 
 // Err returns the first storage error met.
-func (r *Recorder) Err() error {
+func (r *perRecord) Err() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.err
 }
 
-func (r *Recorder) keep(err error) {
+func (r *perRecord) keep(err error) {
 	if err != nil && r.err == nil {
 		r.err = err
 	}
@@ -65,7 +71,7 @@ func (r *Recorder) keep(err error) {
 
 // write runs one database write, timing it for Observe, and keeps its
 // error.
-func (r *Recorder) write(op string, fn func() error) {
+func (r *perRecord) write(op string, fn func() error) {
 	start := time.Now()
 	err := fn()
 	if r.Observe != nil {
@@ -75,7 +81,7 @@ func (r *Recorder) write(op string, fn func() error) {
 }
 
 // Handle implements events.Subscriber.
-func (r *Recorder) Handle(e events.Event) {
+func (r *perRecord) Handle(e events.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch ev := e.(type) {
@@ -83,7 +89,7 @@ func (r *Recorder) Handle(e events.Event) {
 		r.run.Counts.Queued = ev.Queued
 		r.write("put_run", func() error { return r.db.PutRun(r.run) })
 	case events.PortStarted:
-		r.started[ev.Origin] = startInfo{at: ev.T, slot: ev.Slot}
+		r.started[ev.Origin] = oldStartInfo{at: ev.T, slot: ev.Slot}
 	case events.PortFinished:
 		r.finished(ev)
 	case events.RunFinished:
@@ -95,7 +101,7 @@ func (r *Recorder) Handle(e events.Event) {
 	}
 }
 
-func (r *Recorder) finished(ev events.PortFinished) {
+func (r *perRecord) finished(ev events.PortFinished) {
 	it := r.byOrigin[ev.Origin]
 	if it == nil {
 		return
@@ -148,7 +154,7 @@ func (r *Recorder) finished(ev events.PortFinished) {
 	}
 	if status == builddb.StatusSuccess && ev.PkgFile != "" {
 		rec.PkgFile = ev.PkgFile
-		size, sum, err := fileDigest(filepath.Join(r.repo, ev.PkgFile))
+		size, sum, err := oldFileDigest(filepath.Join(r.repo, ev.PkgFile))
 		r.keep(err)
 		rec.PkgSize, rec.PkgChecksum = size, sum
 	}
@@ -161,7 +167,7 @@ func (r *Recorder) finished(ev events.PortFinished) {
 }
 
 // inputs are the rebuild inputs to store for a port.
-func (r *Recorder) inputs(it *Item, n *ports.Node, deps map[string]string) builddb.Inputs {
+func (r *perRecord) inputs(it *builder.Item, n *ports.Node, deps map[string]string) builddb.Inputs {
 	cur := it.Facts.Current
 	in := builddb.Inputs{Origin: it.Origin, Fingerprint: cur.Fingerprint, CRC: cur.CRC, HasCRC: cur.HasCRC,
 		Options: cur.Options, DepVersions: cur.DepVersions, Updated: time.Now().UTC()}
@@ -175,10 +181,10 @@ func (r *Recorder) inputs(it *Item, n *ports.Node, deps map[string]string) build
 }
 
 // depVersions are the versions of the packages installed in the slot.
-func (r *Recorder) depVersions(id ports.NodeID) map[string]string {
+func (r *perRecord) depVersions(id ports.NodeID) map[string]string {
 	g := r.plan.Graph
 	out := map[string]string{}
-	for _, d := range InstallSet(g, id) {
+	for _, d := range builder.InstallSet(g, id) {
 		if dn := g.Nodes[d]; dn.Info != nil {
 			out[dn.Origin.String()] = dn.Info.PkgVersion
 		}
@@ -186,7 +192,7 @@ func (r *Recorder) depVersions(id ports.NodeID) map[string]string {
 	return out
 }
 
-func fileDigest(path string) (int64, string, error) {
+func oldFileDigest(path string) (int64, string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, "", fmt.Errorf("recorder: %w", err)

@@ -105,6 +105,9 @@ func buildOnce(ctx context.Context, cfg *config.Config, owner *Owner, roots []po
 	db := owner.DB()
 
 	bus := &events.Bus{}
+	if o.NewBus != nil {
+		bus = o.NewBus()
+	}
 	// drain delivers everything queued (hooks still running publish their
 	// log lines meanwhile), then stops the bus; the observers close after.
 	var hr *hooks.Runner

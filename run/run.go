@@ -65,6 +65,10 @@ type Options struct {
 	ObserveDB func(op string, d time.Duration)
 	// OnFrozen is called with the slots the debug directive kept.
 	OnFrozen func(ctx context.Context, slots []builder.Frozen)
+	// NewBus, when set, makes the event bus of each pass of the run (to
+	// observe how long publishers wait, or for a baseline); nil: a plain
+	// events.Bus.
+	NewBus func() *events.Bus
 	// Owner, when set, is the caller's hold on the build base (a service
 	// that runs many builds); when nil, Build takes the build base for
 	// the run and releases it at the end.

@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 // testSite writes dsynth init's configuration around a copy of the
 // project's ports tree, with two builders, and returns its directory and
 // build base.
-func testSite(t *testing.T) (confDir, buildBase string) {
+func testSite(t testing.TB) (confDir, buildBase string) {
 	t.Helper()
 	testenv.NeedRoot(t)
 	testenv.NeedCommand(t, "bmake", "bmake")

@@ -105,6 +105,17 @@ type Bus struct {
 	// DefaultQueueSize. Subscribe reads it: set it before the first
 	// Subscribe.
 	QueueSize int
+	// ObservePublish, when set, is told how long each Publish took: the
+	// time a publisher (a build slot, the run loop) waited on the
+	// observers. Set it before the first Publish.
+	ObservePublish func(time.Duration)
+	// Inline delivers every event inside Publish, one subscriber after the
+	// other, under one lock, as go-dsynth's first bus did: the publisher
+	// waits for every observer. It exists as the baseline of the
+	// observer-wait benchmark, nothing else; subscribers must not publish
+	// from Handle then. Set it before the first Subscribe.
+	Inline bool
+	inline inlineSubs
 
 	mu      sync.Mutex
 	room    sync.Cond         // publishers waiting for room; L is &mu
@@ -159,6 +170,9 @@ func (b *Bus) initLocked() {
 // Handle, where it returns at once). Calling it again is harmless. After
 // Close, Subscribe does nothing and returns a no-op.
 func (b *Bus) Subscribe(s Subscriber) (unsubscribe func()) {
+	if b.Inline {
+		return b.inline.add(s)
+	}
 	x := &sub{s: s, done: make(chan struct{})}
 	if d, ok := s.(Declarer); ok {
 		x.live = d.Delivery() == Live
@@ -202,7 +216,17 @@ func (b *Bus) unsubscribe(x *sub) {
 // subscriber code. It waits only while a Lossless queue is full, and never
 // when called from a subscriber's Handle (see Bus). Publish after Close has
 // started is a no-op, except from a subscriber while Close flushes.
-func (b *Bus) Publish(e Event) { b.publish(e, false) }
+func (b *Bus) Publish(e Event) {
+	if b.ObservePublish != nil {
+		start := time.Now()
+		defer func() { b.ObservePublish(time.Since(start)) }()
+	}
+	if b.Inline {
+		b.inline.deliver(e)
+		return
+	}
+	b.publish(e, false)
+}
 
 // publish queues e; fromSub says the caller is known to be a delivery
 // goroutine, so it must not wait.
@@ -268,6 +292,9 @@ func (x *sub) offerLocked(e Event) {
 // subscribers publish meanwhile are not waited for. It panics when called
 // from Handle, where it would wait for itself.
 func (b *Bus) Flush() {
+	if b.Inline {
+		return // Publish delivered everything already
+	}
 	b.mu.Lock()
 	b.initLocked()
 	if b.gids[goid()] != nil {
@@ -291,6 +318,10 @@ func (b *Bus) Flush() {
 // are still taken. Close may be called more than once; it panics when
 // called from Handle.
 func (b *Bus) Close() {
+	if b.Inline {
+		b.inline.close()
+		return
+	}
 	b.mu.Lock()
 	b.initLocked()
 	if b.gids[goid()] != nil {
@@ -470,4 +501,50 @@ func (r *ring) pop() item {
 	r.head = (r.head + 1) % len(r.buf)
 	r.n--
 	return it
+}
+
+// inlineSubs are the subscribers of an Inline bus.
+type inlineSubs struct {
+	mu     sync.Mutex
+	subs   []Subscriber
+	closed bool
+}
+
+// add subscribes s; the returned function removes it.
+func (in *inlineSubs) add(s Subscriber) func() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.closed {
+		return func() {}
+	}
+	in.subs = append(in.subs, s)
+	return func() {
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		for i, y := range in.subs {
+			if y == s {
+				in.subs = append(in.subs[:i:i], in.subs[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+// deliver hands e to every subscriber, in order, before returning.
+func (in *inlineSubs) deliver(e Event) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.closed {
+		return
+	}
+	for _, s := range in.subs {
+		s.Handle(e)
+	}
+}
+
+// close makes later publishes no-ops.
+func (in *inlineSubs) close() {
+	in.mu.Lock()
+	in.closed = true
+	in.mu.Unlock()
 }

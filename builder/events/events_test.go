@@ -556,3 +556,35 @@ func TestGoid(t *testing.T) {
 		t.Fatal("two goroutines share an id")
 	}
 }
+
+// TestInlineBusAndObservePublish: an Inline bus delivers inside Publish (the
+// baseline the observer-wait benchmark compares with), and ObservePublish
+// sees every Publish of either kind.
+func TestInlineBusAndObservePublish(t *testing.T) {
+	for _, inline := range []bool{false, true} {
+		var observed int
+		b := &Bus{Inline: inline, ObservePublish: func(time.Duration) { observed++ }}
+		var got []Event
+		var mu sync.Mutex
+		b.Subscribe(Func(func(e Event) { mu.Lock(); got = append(got, e); mu.Unlock() }))
+		b.Publish(Log{Text: "one"})
+		if inline {
+			mu.Lock()
+			if len(got) != 1 {
+				t.Errorf("inline: Publish returned before Handle ran (%d events handled)", len(got))
+			}
+			mu.Unlock()
+		}
+		b.Publish(Log{Text: "two"})
+		b.Close()
+		b.Publish(Log{Text: "after close"})
+		mu.Lock()
+		if len(got) != 2 {
+			t.Errorf("inline=%v: handled %d events, want 2", inline, len(got))
+		}
+		mu.Unlock()
+		if observed != 3 {
+			t.Errorf("inline=%v: ObservePublish saw %d publishes, want 3", inline, observed)
+		}
+	}
+}

@@ -21,7 +21,7 @@ const FileName = "dsynth.db"
 const LegacyFileName = "ports_crc.db"
 
 // SchemaVersion is the schema this version of go-dsynth writes.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // DefaultTimeout bounds how long an open waits for another process's
 // transaction to release the file.
@@ -233,6 +233,11 @@ var migrations = map[uint64]func(*bolt.Tx) error{
 		}
 		return rebuildDerived(tx)
 	},
+	// Schema 5 may hold records marked recovered (a bit of the status
+	// byte that schema 4's decoder refuses): nothing to convert, but the
+	// version tells an older go-dsynth to leave the file alone
+	// (ErrUnknownSchema) instead of calling it damaged.
+	4: func(*bolt.Tx) error { return nil },
 }
 
 // Schema returns the schema version stored in the file.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/go-dsynth/go-dsynth/builddb"
 )
@@ -87,4 +88,40 @@ func (s *Server) inputs(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// Trailers of GET /api/v1/export.
+const (
+	ExportCountTrailer = "X-Export-Count"
+	ExportErrorTrailer = "X-Export-Error"
+)
+
+// export answers GET /api/v1/export: every build record as JSON lines,
+// oldest first, as `dsynth db export` writes them, read in one read
+// transaction. The body is not an envelope; the trailers say how many
+// records were written and, when the export stopped early, why.
+func (s *Server) export(w http.ResponseWriter, r *http.Request, id string) {
+	if r.Method == http.MethodHead {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		return
+	}
+	w.Header().Set("Trailer", ExportCountTrailer+", "+ExportErrorTrailer)
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	n := 0
+	err := s.withDB(func(db *builddb.DB) error {
+		var err error
+		n, err = db.Export(w)
+		return err
+	})
+	var e *Error
+	if errors.As(err, &e) && n == 0 {
+		w.Header().Del("Trailer")
+		s.writeError(w, id, e)
+		return
+	}
+	w.Header().Set(ExportCountTrailer, strconv.Itoa(n))
+	if err != nil {
+		s.logf("api: export: %v", err)
+		w.Header().Set(ExportErrorTrailer, "the export stopped after "+strconv.Itoa(n)+" records: "+err.Error())
+	}
 }

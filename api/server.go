@@ -147,6 +147,7 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "GET /api/v1/runs/{id}", need: RoleRead, data: s.run},
 		{pattern: "GET /api/v1/events", need: RoleRead, serve: s.events},
 		{pattern: "POST /api/v1/inputs", need: RoleRead, data: s.inputs},
+		{pattern: "GET /api/v1/export", need: RoleRead, serve: s.export},
 	}
 	mux := http.NewServeMux()
 	for _, rt := range table {

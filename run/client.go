@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -122,4 +123,38 @@ func (s StoredInputs) Inputs(origin string) (*builddb.Inputs, error) {
 		return in, nil
 	}
 	return nil, fmt.Errorf("inputs of %s: %w", origin, builddb.ErrNotFound)
+}
+
+// Export writes every build record as JSON lines to w, as the owner reads
+// them (`dsynth db export`), and returns how many.
+func (c *Client) Export(ctx context.Context, w io.Writer) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://owner/api/v1/export", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("owner socket %s: %w", c.sock, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var env struct {
+			Error *api.ErrorBody `json:"error"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || env.Error == nil {
+			return 0, fmt.Errorf("the build base's owner answered the export with %s", resp.Status)
+		}
+		return 0, fmt.Errorf("the build base's owner answered the export: %s (%s)", env.Error.Message, env.Error.Code)
+	}
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return 0, fmt.Errorf("owner socket %s: export: %w", c.sock, err)
+	}
+	if msg := resp.Trailer.Get(api.ExportErrorTrailer); msg != "" {
+		return 0, fmt.Errorf("the build base's owner: %s", msg)
+	}
+	n, err := strconv.Atoi(resp.Trailer.Get(api.ExportCountTrailer))
+	if err != nil {
+		return 0, fmt.Errorf("owner socket %s: export: no record count (the answer was cut short)", c.sock)
+	}
+	return n, nil
 }

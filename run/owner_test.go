@@ -1,6 +1,7 @@
 package run
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -130,6 +131,17 @@ func TestClientReadsTheOwnersHandle(t *testing.T) {
 	}
 	if _, err := got.Inputs("misc/absent"); !errors.Is(err, builddb.ErrNotFound) {
 		t.Fatalf("inputs of a port with none: %v, want ErrNotFound", err)
+	}
+	var viaOwner, direct bytes.Buffer
+	n, err := c.Export(ctx, &viaOwner)
+	if err != nil || n != 1 {
+		t.Fatalf("export through the owner: %d records, %v", n, err)
+	}
+	if _, err := db.Export(&direct); err != nil {
+		t.Fatal(err)
+	}
+	if viaOwner.String() != direct.String() {
+		t.Fatalf("export through the owner:\n%s\nfrom the handle:\n%s", viaOwner.String(), direct.String())
 	}
 	data, err := c.Stats(ctx)
 	if err != nil {

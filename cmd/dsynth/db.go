@@ -52,7 +52,7 @@ func runDB(ctx context.Context, r *runner, args []string) error {
 		if len(rest) > 0 {
 			return &usageError{msg: "db export takes no arguments"}
 		}
-		return dbExport(r, path)
+		return dbExport(ctx, r, base)
 	case "clean":
 		return dbClean(r, base, path, rest)
 	case "compact":
@@ -134,13 +134,23 @@ func dbStats(ctx context.Context, r *runner, base string) error {
 	return enc.Encode(s)
 }
 
-func dbExport(r *runner, path string) error {
-	db, err := openReader(path)
-	if err != nil {
-		return err
+// dbExport writes every record as JSON lines: the owner's answer when a
+// process owns the build base, else the file's.
+func dbExport(ctx context.Context, r *runner, base string) error {
+	var n int
+	c, err := run.Dial(base)
+	switch {
+	case err == nil:
+		defer c.Close()
+		n, err = c.Export(ctx, r.stdout)
+	case errors.Is(err, run.ErrNoOwner):
+		var db *builddb.DB
+		if db, err = openReader(builddb.Path(base)); err != nil {
+			return err
+		}
+		defer db.Close()
+		n, err = db.Export(r.stdout)
 	}
-	defer db.Close()
-	n, err := db.Export(r.stdout)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func watchOpens(t *testing.T, path string) (opened func() int) {
 }
 
 // TestCLIReadsThroughTheOwner: while a build owns the build base, `dsynth
-// status` and `dsynth db stats` from other processes answer through the
+// status`, `dsynth db stats` and `dsynth db export` from other processes answer through the
 // owner's socket and never open the database file; once the build is over
 // they read the file and say the same.
 func TestCLIReadsThroughTheOwner(t *testing.T) {
@@ -72,6 +72,7 @@ func TestCLIReadsThroughTheOwner(t *testing.T) {
 	opened := watchOpens(t, dbFile)
 	statusOwned := s.must(t, 0, "status", "misc/hello")
 	statsOwned := s.must(t, 0, "db", "stats")
+	exportOwned := s.must(t, 0, "db", "export")
 	if n := opened(); n != 0 {
 		t.Fatalf("the database file was opened %d time(s) while the build owned it", n)
 	}
@@ -80,6 +81,9 @@ func TestCLIReadsThroughTheOwner(t *testing.T) {
 	}
 	if !strings.Contains(statsOwned, `"total_builds"`) {
 		t.Errorf("db stats during the build:\n%s", statsOwned)
+	}
+	if !strings.Contains(exportOwned, `"portdir":"misc/hello"`) || !strings.Contains(exportOwned, "exported ") {
+		t.Errorf("db export during the build:\n%s", exportOwned)
 	}
 
 	wait()

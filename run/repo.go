@@ -55,3 +55,23 @@ func RebuildRepository(ctx context.Context, cfg *config.Config, out io.Writer) e
 	fmt.Fprintln(out, "Rebuild succeeded")
 	return nil
 }
+
+// RepositoryStepFor runs the step a building directive takes after its
+// build (Directive.Repository): rebuild the repository always, or when
+// ask says so (the caller asks dsynth's question or answers -y), or not;
+// then the upgrade note of upgrade-system.
+func RepositoryStepFor(ctx context.Context, cfg *config.Config, d Directive, ask func() bool, out io.Writer) error {
+	var err error
+	switch d.Repository {
+	case AlwaysRepository:
+		err = RebuildRepository(ctx, cfg, out)
+	case AskRepository:
+		if ask() {
+			err = RebuildRepository(ctx, cfg, out)
+		}
+	}
+	if err == nil && d.UpgradeNote {
+		fmt.Fprintln(out, "NOTE: you have to pkg upgrade manually")
+	}
+	return err
+}

@@ -97,18 +97,8 @@ func buildDirective(d run.Directive) func(context.Context, *runner, []string) er
 		}
 		c := res.Counts
 		fmt.Fprintf(r.stdout, "dsynth %s: %d built, %d failed, %d ignored, %d skipped, %d already built\n", name, c.Built, c.Failed, c.Ignored, c.Skipped, c.AlreadyBuilt)
-		switch d.Repository {
-		case run.AlwaysRepository:
-			err = rebuildRepository(ctx, r)
-		case run.AskRepository:
-			if r.opts.yes || run.RepositoryPrompt(os.Stdin, r.stdout) {
-				err = rebuildRepository(ctx, r)
-			}
-		}
-		if err == nil && d.UpgradeNote {
-			fmt.Fprintln(r.stdout, "NOTE: you have to pkg upgrade manually")
-		}
-		if err != nil {
+		ask := func() bool { return r.opts.yes || run.RepositoryPrompt(os.Stdin, r.stdout) }
+		if err := run.RepositoryStepFor(ctx, cfg, d, ask, r.stdout); err != nil {
 			return err
 		}
 		if c.Failed > 0 {

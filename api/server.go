@@ -201,11 +201,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// Delivery implements events.Declarer: the API is Live. A slow stream
-// client must never slow the build down, so the bus drops events for the
-// API rather than wait for it (and the API drops a stream client whose own
-// queue is full).
-func (s *Server) Delivery() events.Delivery { return events.Live }
+// Delivery implements events.Declarer: the API is Lossless, so its live
+// status (/api/v1/status) never misses an event. Handle never waits on the
+// network: each stream client has its own bounded queue, and a client
+// whose queue is full is dropped with a stream.overflow marker — the
+// stream clients are the live part.
+func (s *Server) Delivery() events.Delivery { return events.Lossless }
 
 // Handle implements events.Subscriber: it updates the live status and
 // queues the event's messages, encoded once, to every stream client. It

@@ -27,10 +27,6 @@ const (
 	// TypeOverflow is the last message a client gets when it fell so far
 	// behind that its queue filled: the server drops it after that.
 	TypeOverflow = "stream.overflow"
-	// TypeGap tells every client that the server itself missed events:
-	// the build's event bus dropped them because the API fell behind.
-	// /api/v1/status and the database have the truth.
-	TypeGap = "stream.gap"
 )
 
 // Message is one message of the live stream; every XxxMsg type is one.
@@ -167,13 +163,6 @@ type LogLineMsg struct {
 	Worker *int   `json:"worker,omitempty"`
 	Line   string `json:"line"`
 	Log    string `json:"log,omitempty"`
-}
-
-// GapMsg is stream.gap: Missed events of the run never reached the API.
-type GapMsg struct {
-	Base
-	Missed  int    `json:"missed"`
-	Message string `json:"message"`
 }
 
 // OverflowMsg is stream.overflow.

@@ -61,9 +61,6 @@ func (t *Translator) Translate(e events.Event) []Message {
 			m.SwapPercent = &sp
 		}
 		return []Message{m}
-	case events.Dropped:
-		return []Message{GapMsg{Base: base(TypeGap), Missed: ev.Count,
-			Message: "the API fell behind the build and missed these events; /api/v1/status and the build history are complete"}}
 	case events.Log:
 		m := LogLineMsg{Base: base(TypeLogLine), Line: ev.Text}
 		if ev.Slot >= 0 {

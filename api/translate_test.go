@@ -95,18 +95,3 @@ func TestTranslate(t *testing.T) {
 		}
 	}
 }
-
-// TestTranslateDropped: events the bus dropped for the API become one
-// stream.gap message, so clients know their picture has a hole.
-func TestTranslateDropped(t *testing.T) {
-	var tr Translator
-	tr.Translate(events.RunStarted{Time: at, RunID: "r1"})
-	msgs := tr.Translate(events.Dropped{Time: at, Count: 12})
-	if len(msgs) != 1 {
-		t.Fatalf("%d messages, want 1", len(msgs))
-	}
-	got := jsonOf(t, msgs[0])
-	if got["type"] != "stream.gap" || got["missed"] != float64(12) || got["run_id"] != "r1" {
-		t.Fatalf("gap message %v", got)
-	}
-}

@@ -32,6 +32,10 @@ func eventLines(e events.Event) []logLine {
 		return lines(dsynthfmt.WorkerLimitLine(e.From, e.To, e.Line), true)
 	case events.Log:
 		return lines(dsynthfmt.LogLine(e.Slot, e.Bare, e.Text), false)
+	case events.Dropped:
+		// The screen is a live view: when it falls a whole queue behind,
+		// the bus drops events for it and says how many.
+		return lines(dsynthfmt.LogLine(-1, false, fmt.Sprintf("display: %d events not shown (the screen fell behind; the logs have everything)", e.Count)), false)
 	}
 	return nil
 }

@@ -46,10 +46,10 @@ func NewPlain(w io.Writer, colour bool) *Plain {
 	return &Plain{w: w, colour: colour}
 }
 
-// Delivery implements events.Declarer: the plain display is Live, so
-// output that is not read (a stopped pager) never holds up the build; the
-// bus drops events instead. The results log keeps every line.
-func (p *Plain) Delivery() events.Delivery { return events.Live }
+// Delivery implements events.Declarer: the plain display is Lossless.
+// Scripts read dsynth's -S lines from stdout, so none may be missing; a
+// reader that stops reading holds the build up, as it holds dsynth up.
+func (p *Plain) Delivery() events.Delivery { return events.Lossless }
 
 // Handle prints the lines of one event.
 func (p *Plain) Handle(e events.Event) {

@@ -3,6 +3,7 @@ package display
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -158,5 +159,25 @@ func TestWorkerLimitLinesHidden(t *testing.T) {
 	}
 	if ls := eventLines(events.WorkerLimit{From: 4, To: 2}); len(ls) != 1 || !ls[0].quiet || ls[0].text != "[XXX] Adjust Workers 4->2" {
 		t.Errorf("lines %+v", ls)
+	}
+}
+
+// TestStateShowsDroppedEvents: when the bus drops events for the live
+// screen, the screen says so in its log area instead of silently showing a
+// stale picture.
+func TestStateShowsDroppedEvents(t *testing.T) {
+	var s State
+	s.Apply(events.RunStarted{Queued: 3, MaxWorkers: 1})
+	s.Apply(events.Dropped{Count: 7})
+	if len(s.Log) == 0 || !strings.Contains(s.Log[len(s.Log)-1], "7 events not shown") {
+		t.Fatalf("log after a drop: %q", s.Log)
+	}
+}
+
+// TestPlainIsLossless: dsynth's -S lines are read by scripts, so the plain
+// display never lets the bus drop them.
+func TestPlainIsLossless(t *testing.T) {
+	if d := NewPlain(io.Discard, false).Delivery(); d != events.Lossless {
+		t.Fatalf("plain display delivery %v, want lossless", d)
 	}
 }

@@ -74,6 +74,20 @@ type Options struct {
 	Sampler func() sched.LimitSample
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// NewTicker starts the builder's periodic ticks: the run loop's limit
+	// tick, each building port's line count, each phase's watchdog check
+	// (nil: HostTicker, time.NewTicker). A tick carries its time on Now's
+	// clock: the watchdog measures idle output up to it.
+	NewTicker func(use TickerUse, d time.Duration) Ticker
+	// NumCPU is the number of cores the dynamic worker limit and the
+	// watchdogs' load scaling count with (0: runtime.NumCPU()).
+	NumCPU int
+	// Load15 reads the 15-minute load average that lengthens the watchdogs
+	// on an overloaded machine (nil: the host's).
+	Load15 func() float64
+	// FS is the host file system under RepositoryDir as the run touches it
+	// (nil: OSFS, the host's).
+	FS HostFS
 	// Freeze names the origins whose slot is kept after their build
 	// (debug); the slot is not reused for the rest of the run.
 	Freeze map[string]bool
@@ -128,7 +142,7 @@ func (b *Builder) depSize(id ports.NodeID) int64 {
 		if n.Info == nil || n.Info.PkgFile == "" {
 			continue
 		}
-		if st, err := os.Stat(filepath.Join(b.o.RepositoryDir, n.Info.PkgFile)); err == nil {
+		if st, err := b.o.FS.Stat(filepath.Join(b.o.RepositoryDir, n.Info.PkgFile)); err == nil {
 			total += sched.InstalledSize(n.Info.PkgFile, st.Size())
 		}
 	}
@@ -139,6 +153,18 @@ func (b *Builder) depSize(id ports.NodeID) int64 {
 func New(plan *Plan, o Options) *Builder {
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.NewTicker == nil {
+		o.NewTicker = HostTicker
+	}
+	if o.NumCPU < 1 {
+		o.NumCPU = runtime.NumCPU()
+	}
+	if o.Load15 == nil {
+		o.Load15 = hostLoad15
+	}
+	if o.FS == nil {
+		o.FS = OSFS{}
 	}
 	if o.Bus == nil {
 		o.Bus = &events.Bus{}
@@ -184,234 +210,6 @@ type Frozen struct {
 	Origin string
 	Slot   int
 	Env    environment.Environment
-}
-
-// Run executes the plan: disposes of every port that needs no build, then
-// builds the rest over the slots, publishing events all along. It returns
-// the counts; on cancellation running builds are killed, their slots torn
-// down, and the error wraps ErrAborted.
-func (b *Builder) Run(ctx context.Context) (events.Counts, error) {
-	start := b.now()
-	p := b.plan
-	g := p.Graph
-	var counts events.Counts
-	for _, id := range p.Order {
-		if p.Items[id].Disp != Dummy { // dsynth does not count dummies
-			counts.Queued++
-		}
-	}
-	b.bus.Publish(events.RunStarted{Time: b.t(), RunID: b.o.RunID, Profile: b.o.Profile, Directive: b.o.Directive, Queued: counts.Queued, MaxWorkers: b.o.MaxWorkers})
-
-	finish := func(aborted bool) {
-		b.bus.Publish(events.RunFinished{Time: b.t(), RunID: b.o.RunID, Aborted: aborted, Duration: b.now().Sub(start), Counts: counts})
-	}
-
-	// Scheduler graph: the ports to build.
-	idx := map[ports.NodeID]int{}
-	var nodes []ports.NodeID
-	for _, id := range p.Order {
-		if p.Items[id].Disp == Build {
-			idx[id] = len(nodes)
-			nodes = append(nodes, id)
-		}
-	}
-	pkgIdx := -1
-	if n, ok := g.Resolve(ports.Origin{Dir: ports.PkgOrigin}); ok {
-		if i, ok := idx[n.ID]; ok {
-			pkgIdx = i
-		}
-	}
-	sn := make([]sched.Node, len(nodes))
-	for i, id := range nodes {
-		for _, d := range p.Items[id].Deps {
-			if j, ok := idx[d]; ok {
-				sn[i].Deps = append(sn[i].Deps, j)
-			}
-		}
-		if pkgIdx >= 0 && i != pkgIdx {
-			sn[i].Deps = append(sn[i].Deps, pkgIdx)
-		}
-		sn[i].Estimate = b.estimate(g.Nodes[id])
-	}
-	sg, err := sched.NewGraph(sn)
-	if err != nil {
-		finish(false)
-		return counts, fmt.Errorf("scheduler: %w", err)
-	}
-
-	// Dispose of everything that needs no build, dsynth's first pass.
-	dummies := newDummyTracker(p)
-	for _, id := range p.Order {
-		it := p.Items[id]
-		switch it.Disp {
-		case UpToDate:
-			counts.AlreadyBuilt++
-			b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: it.Origin, Outcome: events.AlreadyBuilt})
-			b.dummyDone(dummies.done(id, true, false), &counts)
-		case Ignore:
-			counts.Ignored++
-			b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: it.Origin, Outcome: events.Ignored, Reason: it.Reason, SkippedDependents: b.staticDependents(id)})
-			b.dummyDone(dummies.done(id, false, false), &counts)
-		case Skip:
-			counts.Skipped++
-			b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: it.Origin, Outcome: events.Skipped, Reason: it.Reason, SkippedDependents: b.staticDependents(id)})
-			b.dummyDone(dummies.done(id, false, false), &counts)
-		case Broken:
-			if g.Nodes[id].Status() == ports.StatusNotFound {
-				// dsynth's "missing": a port the tree does not have.
-				counts.Missing++
-				b.log(-1, "%s missing: %s", it.Origin, it.Reason)
-			} else {
-				counts.Failed++
-				b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: it.Origin, Outcome: events.Failed, Phase: "scan", Reason: it.Reason, SkippedDependents: b.staticDependents(id)})
-			}
-			b.dummyDone(dummies.done(id, false, false), &counts)
-		case Build:
-			b.bus.Publish(events.PortQueued{Time: b.t(), Origin: it.Origin, Reason: it.Reason})
-		}
-	}
-	if err := b.prepareTemplate(); err != nil {
-		finish(false)
-		return counts, err
-	}
-
-	s := sched.New(sg, b.o.Policy, b.o.MaxWorkers)
-	limiter := sched.Limiter{MaxWorkers: b.o.MaxWorkers, NumCPU: runtime.NumCPU(), MemoryTarget: b.o.MemoryTarget, Scale: scaleX100(b.o.Scale)}
-	lstate := sched.LimitState{Dynamic: sched.InitialWorkers(b.o.MaxWorkers, b.o.SlowStart, b.o.SlowStart >= 0)}
-	if lstate.Dynamic < 1 {
-		lstate.Dynamic = 1
-	}
-	results := make(chan portResult)
-	busy := make([]bool, b.o.MaxWorkers)
-	running := 0
-	runCtx, cancelAll := context.WithCancel(ctx)
-	defer cancelAll()
-	var wg sync.WaitGroup
-	ticker := time.NewTicker(time.Second)
-	defer ticker.Stop()
-	aborted := false
-	done := ctx.Done()
-	var frozen []Frozen
-	slotDeps := map[int]int64{} // estimated installed dependency size per busy slot
-	defer func() {
-		if len(frozen) > 0 && b.o.OnFrozen != nil {
-			b.o.OnFrozen(ctx, frozen)
-		}
-		for _, f := range frozen {
-			f.Env.Teardown()
-		}
-	}()
-
-	dispatch := func() {
-		for running < lstate.Dynamic && !aborted {
-			slot := -1
-			for i, bz := range busy {
-				if !bz {
-					slot = i
-					break
-				}
-			}
-			if slot < 0 {
-				return
-			}
-			n, ok := s.Next(slot)
-			if !ok {
-				return
-			}
-			busy[slot] = true
-			running++
-			id := nodes[n]
-			size := b.depSize(id)
-			slotDeps[slot] = size
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				results <- b.buildPort(runCtx, slot, n, id, size)
-			}()
-		}
-	}
-	for {
-		dispatch()
-		if running == 0 {
-			break
-		}
-		select {
-		case r := <-results:
-			running--
-			delete(slotDeps, r.slot)
-			busy[r.slot] = r.frozen != nil // a frozen slot stays out of service…
-			if r.frozen != nil {
-				frozen = append(frozen, *r.frozen)
-				busy = append(busy, false) // …and a new one takes its place
-			}
-			id := nodes[r.node]
-			it := p.Items[id]
-			if r.aborted {
-				aborted = true
-				continue
-			}
-			if r.ok && r.node == pkgIdx {
-				if err := b.prepareTemplate(); err != nil {
-					b.log(-1, "template: %v", err)
-					r.ok, r.phase, r.reason = false, "template", err.Error()
-				}
-			}
-			res, err := s.Done(r.node, r.ok)
-			if err != nil {
-				b.log(-1, "scheduler: %v", err)
-			}
-			if r.ok {
-				counts.Built++
-				outcome := events.Built
-				if b.o.Phases.FetchOnly {
-					outcome = events.Fetched
-				}
-				b.bus.Publish(events.PortFinished{Time: b.t(), Slot: r.slot, Origin: it.Origin, Outcome: outcome, Duration: r.duration, PhaseTime: r.phaseTime, PkgFile: r.pkgFile, Lines: r.lines})
-				b.dummyDone(dummies.done(id, true, true), &counts)
-				continue
-			}
-			counts.Failed++
-			b.bus.Publish(events.PortFinished{Time: b.t(), Slot: r.slot, Origin: it.Origin, Outcome: events.Failed, Phase: r.phase, Reason: r.reason, SkippedDependents: len(res.Skipped), Duration: r.duration, Lines: r.lines})
-			b.dummyDone(dummies.done(id, false, false), &counts)
-			for _, sk := range res.Skipped {
-				counts.Skipped++
-				sid := nodes[sk.Node]
-				b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: p.Items[sid].Origin, Outcome: events.Skipped, Reason: b.chainReason(nodes, sk.Chain)})
-				b.dummyDone(dummies.done(sid, false, false), &counts)
-			}
-		case <-ticker.C:
-			if b.o.Sampler != nil {
-				smp := b.o.Sampler()
-				smp.Running = running
-				for _, sz := range slotDeps {
-					smp.DepSize += sz
-				}
-				lr := limiter.Step(lstate, smp, b.now())
-				if lr.Evaluated && lr.Changed {
-					b.bus.Publish(events.WorkerLimit{Time: b.t(), From: lr.Prev, To: lr.Selected, Line: lr.LogLine(smp.DepSize)})
-				}
-				lstate = lr.State
-				swap := -1.0
-				if smp.SwapTotal > 0 {
-					swap = 100 * float64(smp.SwapUsed) / float64(smp.SwapTotal)
-				}
-				b.bus.Publish(events.SystemLoad{Time: b.t(), Load1: smp.Load, SwapPercent: swap, Running: running, Limit: lstate.Dynamic, MaxWorkers: b.o.MaxWorkers})
-			} else if lstate.Dynamic < b.o.MaxWorkers {
-				lstate.Dynamic++ // slow start without a sampler: one more slot a second
-			}
-		case <-done:
-			done = nil
-			aborted = true
-			cancelAll()
-		}
-	}
-	wg.Wait()
-	if aborted || ctx.Err() != nil {
-		finish(true)
-		return counts, fmt.Errorf("%w: %v", ErrAborted, context.Cause(ctx))
-	}
-	finish(false)
-	return counts, nil
 }
 
 func scaleX100(f float64) int {
@@ -489,7 +287,8 @@ func (b *Builder) dummyDone(ds []dummyOutcome, counts *events.Counts) {
 
 // prepareTemplate makes sure the slot template exists and holds the package
 // tool (the ports-mgmt/pkg package extracted into it, as dsynth does).
-func (b *Builder) prepareTemplate() error {
+// Ending ctx interrupts the extraction.
+func (b *Builder) prepareTemplate(ctx context.Context) error {
 	if b.o.TemplateDir == "" {
 		return nil
 	}
@@ -501,18 +300,21 @@ func (b *Builder) prepareTemplate() error {
 		return nil
 	}
 	pkgFile := filepath.Join(b.o.RepositoryDir, n.Info.PkgFile)
-	if _, err := os.Stat(pkgFile); err != nil {
+	if _, err := b.o.FS.Stat(pkgFile); err != nil {
 		return nil // not built yet: installed once it is
 	}
 	marker := filepath.Join(b.o.TemplateDir, ".pkg-tool")
 	if old, err := os.ReadFile(marker); err == nil && string(old) == n.Info.PkgFile {
 		return nil
 	}
-	if err := extractPackage(pkgFile, b.o.TemplateDir); err != nil {
+	if err := extractPackage(ctx, pkgFile, b.o.TemplateDir); err != nil {
 		return fmt.Errorf("template: installing the package tool %s: %w", pkgFile, err)
 	}
 	b.log(-1, "Template: installed %s", n.Info.PkgFile)
-	return os.WriteFile(marker, []byte(n.Info.PkgFile), 0o644)
+	if err := os.WriteFile(marker, []byte(n.Info.PkgFile), 0o644); err != nil {
+		return fmt.Errorf("template: %w", err)
+	}
+	return nil
 }
 
 // dummyTracker completes dummy nodes when all their flavors are done.

@@ -5,10 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -16,7 +13,6 @@ import (
 	"github.com/go-dsynth/go-dsynth/builder/events"
 	"github.com/go-dsynth/go-dsynth/dsynthfmt"
 	"github.com/go-dsynth/go-dsynth/environment"
-	"github.com/go-dsynth/go-dsynth/internal/sysload"
 	"github.com/go-dsynth/go-dsynth/ports"
 	"golang.org/x/sys/unix"
 )
@@ -53,7 +49,7 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 
 	if it.DeletePackage && n.Info.PkgFile != "" {
 		path := filepath.Join(b.o.RepositoryDir, n.Info.PkgFile)
-		if err := os.Remove(path); err == nil {
+		if err := b.o.FS.Remove(path); err == nil {
 			b.log(-1, "%s DELETE-PACKAGE %s (%s)", it.Origin, path, it.Reason)
 		}
 	}
@@ -71,16 +67,16 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 	stopLines := make(chan struct{})
 	var linesWG sync.WaitGroup
 	linesWG.Add(1)
+	linesTick := b.o.NewTicker(TickLines, time.Second)
 	go func() {
 		defer linesWG.Done()
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
+		defer linesTick.Stop()
 		last := int64(-1)
 		for {
 			select {
 			case <-stopLines:
 				return
-			case <-t.C:
+			case <-linesTick.C:
 				if l := plog.Lines(); l != last {
 					last = l
 					b.bus.Publish(events.PortLines{Time: b.t(), Slot: slot, Origin: it.Origin, Lines: int(l)})
@@ -192,20 +188,20 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 	b.bus.Publish(events.PhaseStarted{Time: b.t(), Slot: r.slot, Origin: r.origin.String(), Phase: ph.Name})
 	r.log.Phase(ph.Name)
 	start := b.now()
-	limit := max(WatchdogLimit(ph.Watchdog, sysload.Read().Load15, runtime.NumCPU(), b.o.WatchdogScale), b.o.WatchdogFloor)
+	limit := max(WatchdogLimit(ph.Watchdog, b.o.Load15(), b.o.NumCPU, b.o.WatchdogScale), b.o.WatchdogFloor)
 	pctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	r.tap.reset()
 	stop := make(chan struct{})
+	watch := b.o.NewTicker(TickWatchdog, watchdogTick(limit))
 	go func() {
-		t := time.NewTicker(watchdogTick(limit))
-		defer t.Stop()
+		defer watch.Stop()
 		for {
 			select {
 			case <-stop:
 				return
-			case <-t.C:
-				if r.tap.idleSince() >= limit {
+			case at := <-watch.C:
+				if r.tap.idleAt(at) >= limit {
 					cancel(errWatchdog)
 					return
 				}
@@ -304,32 +300,12 @@ func (r *slotRun) copyPackage(ctx context.Context, n *ports.Node) (string, error
 		return "", fmt.Errorf("cp %s: %v %s", src, err, strings.TrimSpace(errb.String()))
 	}
 	tmp := filepath.Join(b.o.RepositoryDir, name+".new")
-	if err := syncFile(tmp); err != nil {
-		return "", err
+	if err := b.o.FS.Sync(tmp); err != nil {
+		return "", fmt.Errorf("package: %w", err)
 	}
-	if err := os.Rename(tmp, filepath.Join(b.o.RepositoryDir, name)); err != nil {
+	if err := b.o.FS.Rename(tmp, filepath.Join(b.o.RepositoryDir, name)); err != nil {
 		return "", fmt.Errorf("package: %w", err)
 	}
 	crashPoint("after-package-copy")
 	return name, nil
-}
-
-func syncFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("package: %w", err)
-	}
-	defer f.Close()
-	return f.Sync()
-}
-
-// extractPackage unpacks a package archive into dir, leaving out the
-// package's own metadata (+MANIFEST & co), as dsynth installs pkg into its
-// template.
-func extractPackage(pkgFile, dir string) error {
-	out, err := exec.Command("tar", "-xpf", pkgFile, "-C", dir, "--exclude", "+*").CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("tar: %v: %s", err, strings.TrimSpace(string(out)))
-	}
-	return nil
 }

@@ -48,11 +48,12 @@ func (t *outputTap) Write(buf []byte) (int, error) {
 	return n, err
 }
 
-// idleSince returns how long no output arrived.
-func (t *outputTap) idleSince() time.Duration {
+// idleAt returns how long no output had arrived at a moment (a watchdog
+// tick's time).
+func (t *outputTap) idleAt(at time.Time) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.now().Sub(t.last)
+	return at.Sub(t.last)
 }
 
 // reset restarts the idle clock (at the start of a phase).

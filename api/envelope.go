@@ -112,9 +112,28 @@ func writeJSON(w http.ResponseWriter, code int, env Envelope) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(env) // the client may be gone; nothing to do about it
+	json.NewEncoder(w).Encode(env) // the client may be gone; nothing to do about it
+}
+
+// writeRaw answers 200 with data already encoded (a kept answer): the
+// envelope is written around it without encoding it again.
+func (s *Server) writeRaw(w http.ResponseWriter, id string, data json.RawMessage) {
+	meta, err := json.Marshal(s.meta(id))
+	if err != nil {
+		s.writeError(w, id, err)
+		return
+	}
+	buf := make([]byte, 0, len(data)+len(meta)+48)
+	buf = append(buf, `{"status":"success","data":`...)
+	buf = append(buf, data...)
+	buf = append(buf, `,"meta":`...)
+	buf = append(buf, meta...)
+	buf = append(buf, "}\n"...)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	w.Write(buf) // the client may be gone; nothing to do about it
 }
 
 // writeData answers 200 with data.

@@ -56,7 +56,7 @@ func TestEnvelopeAndRequestID(t *testing.T) {
 	}
 	// The error envelope has no data.
 	a = get(t, s, "/api/v1/builds/00000000-0000-0000-0000-000000000000")
-	if strings.Contains(a.raw, `"data"`) || !strings.Contains(a.raw, `"details": {}`) {
+	if strings.Contains(a.raw, `"data"`) || !strings.Contains(a.raw, `"details":{}`) {
 		t.Errorf("error envelope:\n%s", a.raw)
 	}
 }

@@ -91,6 +91,7 @@ type Server struct {
 	quit    chan struct{} // closed by Stop
 	streams sync.WaitGroup
 	dbSlots chan struct{} // one token per request reading the database
+	cache   answerCache   // database-only answers of the current version
 }
 
 // New returns a Server. It refuses options that no client could use: no
@@ -132,19 +133,22 @@ type route struct {
 	need    Role
 	data    func(r *http.Request) (any, error)
 	serve   func(w http.ResponseWriter, r *http.Request, id string)
+	// dbOnly marks an answer that depends on the build database alone:
+	// with the owner's handle it is kept per database version.
+	dbOnly bool
 }
 
 // routes builds the router from the endpoint table.
 func (s *Server) routes() *http.ServeMux {
 	table := []route{
 		{pattern: "GET /api/v1/status", need: RoleRead, data: s.status},
-		{pattern: "GET /api/v1/builds", need: RoleRead, data: s.builds},
-		{pattern: "GET /api/v1/builds/{id}", need: RoleRead, data: s.build},
-		{pattern: "GET /api/v1/packages/{category}/{port}", need: RoleRead, data: s.pkg},
-		{pattern: "GET /api/v1/packages/{category}/{port}/history", need: RoleRead, data: s.history},
-		{pattern: "GET /api/v1/stats", need: RoleRead, data: s.stats},
-		{pattern: "GET /api/v1/runs", need: RoleRead, data: s.runs},
-		{pattern: "GET /api/v1/runs/{id}", need: RoleRead, data: s.run},
+		{pattern: "GET /api/v1/builds", need: RoleRead, data: s.builds, dbOnly: true},
+		{pattern: "GET /api/v1/builds/{id}", need: RoleRead, data: s.build, dbOnly: true},
+		{pattern: "GET /api/v1/packages/{category}/{port}", need: RoleRead, data: s.pkg, dbOnly: true},
+		{pattern: "GET /api/v1/packages/{category}/{port}/history", need: RoleRead, data: s.history, dbOnly: true},
+		{pattern: "GET /api/v1/stats", need: RoleRead, data: s.stats, dbOnly: true},
+		{pattern: "GET /api/v1/runs", need: RoleRead, data: s.runs, dbOnly: true},
+		{pattern: "GET /api/v1/runs/{id}", need: RoleRead, data: s.run, dbOnly: true},
 		{pattern: "GET /api/v1/events", need: RoleRead, serve: s.events},
 		{pattern: "POST /api/v1/inputs", need: RoleRead, data: s.inputs},
 		{pattern: "GET /api/v1/export", need: RoleRead, serve: s.export},
@@ -180,6 +184,10 @@ func (s *Server) handle(mux *http.ServeMux, rt route) {
 			rt.serve(w, r, id)
 			return
 		}
+		if rt.dbOnly && s.o.DB != nil {
+			s.answerFromCache(w, r, id, rt)
+			return
+		}
 		data, err := rt.data(r)
 		if err != nil {
 			s.writeError(w, id, err)
@@ -187,6 +195,29 @@ func (s *Server) handle(mux *http.ServeMux, rt route) {
 		}
 		s.writeData(w, id, data)
 	})
+}
+
+// answerFromCache answers a database-only endpoint from the answer kept
+// for the database's current version, computing it when there is none.
+func (s *Server) answerFromCache(w http.ResponseWriter, r *http.Request, id string, rt route) {
+	version, err := s.o.DB.Version()
+	if err != nil {
+		s.writeError(w, id, s.dbError(err))
+		return
+	}
+	key := r.URL.Path + "?" + r.URL.Query().Encode()
+	raw, err := s.cache.get(version, key, func() (json.RawMessage, error) {
+		data, err := rt.data(r)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(data)
+	})
+	if err != nil {
+		s.writeError(w, id, err)
+		return
+	}
+	s.writeRaw(w, id, raw)
 }
 
 // ServeHTTP answers one request: it sets the request id, refuses paths

@@ -297,3 +297,26 @@ func TestRecoveredFlag(t *testing.T) {
 		t.Errorf("export shows %d recovered records:\n%s", n, out.String())
 	}
 }
+
+// TestVersionMovesWithCommits: Version is stable between commits and
+// moves with each one.
+func TestVersionMovesWithCommits(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), FileName), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	v1, err := db.Version()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v2, _ := db.Version(); v2 != v1 {
+		t.Fatalf("version moved without a commit: %d then %d", v1, v2)
+	}
+	if err := db.PutInputs(Inputs{Origin: "misc/hello", Version: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if v3, _ := db.Version(); v3 == v1 {
+		t.Fatalf("version %d did not move with a commit", v3)
+	}
+}

@@ -147,3 +147,19 @@ func TestLocalOnlyServer(t *testing.T) {
 		t.Errorf("peer without a role: %d, want 403", code)
 	}
 }
+
+// TestLocalOnlyServerTakesKeys: on the owner's socket, a peer without a
+// role (another local user) may still present a key from Api_keys.
+func TestLocalOnlyServerTakesKeys(t *testing.T) {
+	ks := testKeys(t)
+	s, err := New(Options{BuildBase: t.TempDir(), LocalOnly: true, Keys: ks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := get(t, s, "/api/v1/stats", "X-API-Key", readKey); a.code != http.StatusOK {
+		t.Fatalf("a key on the local server: %d", a.code)
+	}
+	if a := get(t, s, "/api/v1/stats", "Accept", "*/*"); a.code != http.StatusUnauthorized {
+		t.Fatalf("no key, no role: %d", a.code)
+	}
+}

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 
@@ -45,6 +47,20 @@ func (s *Server) withDB(fn func(db *builddb.DB) error) error {
 	defer db.Close()
 	if err := fn(db); err != nil {
 		return s.dbError(err)
+	}
+	return nil
+}
+
+// StopReading waits for the requests reading the database to finish and
+// keeps every later one from starting (they answer 503 DATABASE_BUSY), so
+// the owner may close its handle. It gives up when ctx ends.
+func (s *Server) StopReading(ctx context.Context) error {
+	for i := 0; i < cap(s.dbSlots); i++ {
+		select {
+		case s.dbSlots <- struct{}{}:
+		case <-ctx.Done():
+			return fmt.Errorf("api: requests still reading the build database: %w", ctx.Err())
+		}
 	}
 	return nil
 }

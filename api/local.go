@@ -1,12 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/go-dsynth/go-dsynth/builddb"
 )
@@ -37,8 +39,8 @@ func (s *Server) authorizeRequest(r *http.Request, need Role) *Error {
 		}
 		return nil
 	}
-	if s.o.LocalOnly {
-		return errorf(http.StatusUnauthorized, CodeUnauthorized, "this server only answers the build base's local socket")
+	if s.o.LocalOnly && (s.o.Keys == nil || len(s.o.Keys.List) == 0) && !s.o.AnonymousRead {
+		return errorf(http.StatusUnauthorized, CodeUnauthorized, "only root and the build's own user may ask it (or a key from Api_keys)")
 	}
 	secret, given := presentedKey(r)
 	return authorize(s.o.Keys, s.o.AnonymousRead, secret, given, need)
@@ -96,32 +98,60 @@ const (
 	ExportErrorTrailer = "X-Export-Error"
 )
 
+// exportPage is how many records one read transaction of an export takes.
+const exportPage = 2000
+
 // export answers GET /api/v1/export: every build record as JSON lines,
-// oldest first, as `dsynth db export` writes them, read in one read
-// transaction. The body is not an envelope; the trailers say how many
-// records were written and, when the export stopped early, why.
+// oldest first, as `dsynth db export` writes them. It reads the history a
+// page at a time, each page in a short read transaction, and writes each
+// page to the client outside the transaction, under the write timeout: a
+// client that stops reading is cut off and never holds a transaction open
+// (which would make the build's commits wait when the file must grow).
+// The body is not an envelope; the trailers say how many records were
+// written and, when the export stopped early, why.
 func (s *Server) export(w http.ResponseWriter, r *http.Request, id string) {
 	if r.Method == http.MethodHead {
 		w.Header().Set("Content-Type", "application/x-ndjson")
 		return
 	}
-	w.Header().Set("Trailer", ExportCountTrailer+", "+ExportErrorTrailer)
-	w.Header().Set("Content-Type", "application/x-ndjson")
+	rc := http.NewResponseController(w)
+	var buf bytes.Buffer
+	var after []byte
 	n := 0
-	err := s.withDB(func(db *builddb.DB) error {
-		var err error
-		n, err = db.Export(w)
-		return err
-	})
-	var e *Error
-	if errors.As(err, &e) && n == 0 {
-		w.Header().Del("Trailer")
-		s.writeError(w, id, e)
-		return
+	started := false
+	for {
+		buf.Reset()
+		var next []byte
+		var k int
+		err := s.withDB(func(db *builddb.DB) error {
+			var err error
+			next, k, err = db.ExportPage(after, exportPage, &buf)
+			return err
+		})
+		if err != nil && !started {
+			s.writeError(w, id, err)
+			return
+		}
+		if !started {
+			w.Header().Set("Trailer", ExportCountTrailer+", "+ExportErrorTrailer)
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			started = true
+		}
+		if err != nil {
+			s.logf("api: export: %v", err)
+			w.Header().Set(ExportErrorTrailer, "the export stopped after "+strconv.Itoa(n)+" records: "+err.Error())
+			break
+		}
+		rc.SetWriteDeadline(time.Now().Add(s.o.WriteTimeout))
+		if _, err := w.Write(buf.Bytes()); err != nil {
+			return // the client is gone or too slow: nothing more to say
+		}
+		n += k
+		if next == nil {
+			break
+		}
+		after = next
 	}
+	rc.SetWriteDeadline(time.Time{})
 	w.Header().Set(ExportCountTrailer, strconv.Itoa(n))
-	if err != nil {
-		s.logf("api: export: %v", err)
-		w.Header().Set(ExportErrorTrailer, "the export stopped after "+strconv.Itoa(n)+" records: "+err.Error())
-	}
 }

@@ -200,9 +200,13 @@ func (s *Server) handle(mux *http.ServeMux, rt route) {
 // answerFromCache answers a database-only endpoint from the answer kept
 // for the database's current version, computing it when there is none.
 func (s *Server) answerFromCache(w http.ResponseWriter, r *http.Request, id string, rt route) {
-	version, err := s.o.DB.Version()
-	if err != nil {
-		s.writeError(w, id, s.dbError(err))
+	var version uint64
+	if err := s.withDB(func(db *builddb.DB) error {
+		var err error
+		version, err = db.Version()
+		return err
+	}); err != nil {
+		s.writeError(w, id, err)
 		return
 	}
 	key := r.URL.Path + "?" + r.URL.Query().Encode()

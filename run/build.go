@@ -42,6 +42,11 @@ func Build(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Opti
 		}
 		defer owner.Close()
 	}
+	done, err := owner.startRun()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	o.Observers = append(o.Observers[:len(o.Observers):len(o.Observers)], owner.API())
 	if p.MetricsListen != "" {
 		// One server for the whole run, added ports included.

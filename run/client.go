@@ -23,43 +23,69 @@ import (
 // file briefly themselves.
 var ErrNoOwner = errors.New("no process owns the build base")
 
-// clientTimeout bounds one request to the owner.
+// clientTimeout bounds a question to the owner (not an export, whose
+// length is the history's).
 const clientTimeout = 2 * time.Minute
 
 // Client asks the owner of a build base over its Unix socket, with the
 // API the owner serves (peer credentials make root admin).
 type Client struct {
-	sock string
-	hc   *http.Client
+	sock  string
+	hc    *http.Client
+	first chan net.Conn // the probe's connection until a request takes it
 }
 
 // Dial connects to the owner of buildBase. ErrNoOwner means nobody owns
 // it: no socket, or a socket nobody listens on (an owner that died).
 func Dial(buildBase string) (*Client, error) {
 	sock := filepath.Join(buildBase, SocketName)
+	if len(sock) > maxSocketPath {
+		return nil, ErrNoOwner // no owner can listen there
+	}
 	c, err := net.Dial("unix", sock)
-	if err != nil {
-		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
-			return nil, ErrNoOwner
-		}
+	switch {
+	case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ECONNREFUSED):
+		return nil, ErrNoOwner
+	case errors.Is(err, syscall.EACCES):
+		return nil, fmt.Errorf("%s: a dsynth owns this build base, and only root or its own user may ask it: %w", sock, err)
+	case err != nil:
 		return nil, fmt.Errorf("owner socket %s: %w", sock, err)
 	}
-	c.Close()
+	// The probe's connection serves the first request, so an owner that
+	// ends right after the probe is an error of that request, not a
+	// second dial's.
+	first := make(chan net.Conn, 1)
+	first <- c
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			select {
+			case c := <-first:
+				return c, nil
+			default:
+			}
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", sock)
 		},
-		MaxIdleConns: 4,
+		MaxIdleConns:          4,
+		ResponseHeaderTimeout: clientTimeout,
 	}
-	return &Client{sock: sock, hc: &http.Client{Transport: tr, Timeout: clientTimeout}}, nil
+	return &Client{sock: sock, hc: &http.Client{Transport: tr}, first: first}, nil
 }
 
-// Close drops the client's idle connections.
-func (c *Client) Close() { c.hc.CloseIdleConnections() }
+// Close drops the client's connections.
+func (c *Client) Close() {
+	select {
+	case conn := <-c.first:
+		conn.Close()
+	default:
+	}
+	c.hc.CloseIdleConnections()
+}
 
 // call sends one request and returns the answer's data.
 func (c *Client) call(ctx context.Context, method, path string, body any) (json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, clientTimeout)
+	defer cancel()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -24,9 +25,9 @@ import (
 // SocketName is the owner's Unix socket in the build base.
 const SocketName = "dsynth.sock"
 
-// maxSocketPath is the longest socket path every supported system binds
-// (sun_path is 104 bytes on the BSDs, 108 on Linux, NUL included).
-const maxSocketPath = 103
+// maxSocketPath is the longest socket path the system binds (sun_path is
+// 108 bytes on Linux, 104 on the BSDs, NUL included).
+var maxSocketPath = map[bool]int{true: 107, false: 103}[runtime.GOOS == "linux"]
 
 // ownerDBReaders bounds the API requests reading the owner's handle at
 // once. Read transactions on the shared handle never wait for the writer
@@ -56,6 +57,10 @@ type Owner struct {
 	public *httpserve.Server
 	sock   string
 	log    io.Writer
+	// running is held by the build in progress: one at a time per build
+	// base (slots, the recorder's reconciliation and `dsynth add` assume
+	// it).
+	running sync.Mutex
 
 	closeOnce sync.Once
 	closeErr  error
@@ -107,7 +112,10 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 		return nil, fmt.Errorf("%s: Api_listen: %w", cfg.File, err)
 	}
 	if o.local, err = listenSocket(o.sock, o.api); err != nil {
-		return nil, err
+		// Builds work without it; other dsynth commands then open the
+		// database file, and wait while this process holds it.
+		fmt.Fprintf(o.log, "warning: %v: other dsynth commands cannot ask this build and will wait for it to end\n", err)
+		o.local = nil
 	}
 	if p.APIListen != "" {
 		// The API under /api/, the dashboard (which talks to it)
@@ -130,6 +138,18 @@ func (o *Owner) API() *api.Server { return o.api }
 // Socket is the path of the owner's Unix socket.
 func (o *Owner) Socket() string { return o.sock }
 
+// ErrBusy is returned when a build is asked to start under an owner whose
+// previous build is still running.
+var ErrBusy = errors.New("a build is already running in this build base")
+
+// startRun marks a build as running under the owner; done ends it.
+func (o *Owner) startRun() (done func(), err error) {
+	if !o.running.TryLock() {
+		return nil, fmt.Errorf("%s: %w (pid %d)", o.cfg.Profile.BuildBase, ErrBusy, os.Getpid())
+	}
+	return o.running.Unlock, nil
+}
+
 // TakeAdded returns and forgets the ports `dsynth add` queued.
 func (o *Owner) TakeAdded() ([]string, error) { return o.lock.TakeAdded() }
 
@@ -151,7 +171,15 @@ func (o *Owner) Close() error {
 		if o.local != nil {
 			os.Remove(o.sock)
 		}
-		if o.db != nil {
+		readersDone := true
+		if o.api != nil {
+			// Requests cut off above may still be reading the handle.
+			if err := o.api.StopReading(ctx); err != nil {
+				errs = append(errs, err)
+				readersDone = false
+			}
+		}
+		if o.db != nil && readersDone {
 			errs = append(errs, o.db.Close())
 		}
 		if o.lock != nil {
@@ -264,5 +292,10 @@ func Serve(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stderr, "Serving until interrupted")
 	<-ctx.Done()
-	return o.Close()
+	if err := o.Close(); err != nil {
+		// Interrupted as asked: a client that lingered is worth a
+		// warning, not a failure.
+		fmt.Fprintf(stderr, "warning: %v\n", err)
+	}
+	return nil
 }

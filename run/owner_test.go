@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,4 +177,51 @@ func TestOwnerSocketPathTooLong(t *testing.T) {
 	if err == nil {
 		t.Fatal("a socket path longer than sun_path was accepted")
 	}
+}
+
+// TestOwnerWithoutSocket: a build base whose socket path no system could
+// bind is still owned (builds work), with a warning; other processes then
+// find no owner to ask.
+func TestOwnerWithoutSocket(t *testing.T) {
+	cfg := testConfig(t)
+	long := cfg.Profile.BuildBase
+	for len(filepath.Join(long, SocketName)) <= maxSocketPath {
+		long = filepath.Join(long, "a-rather-long-directory-name")
+	}
+	cfg.Profile.BuildBase = long
+	var log strings.Builder
+	o, err := Own(cfg, &log)
+	if err != nil {
+		t.Fatalf("Own with an unusable socket path: %v", err)
+	}
+	defer o.Close()
+	if !strings.Contains(log.String(), "warning: owner socket") || !strings.Contains(log.String(), "longer than") {
+		t.Fatalf("no warning about the socket:\n%s", log.String())
+	}
+	if _, err := Dial(long); !errors.Is(err, ErrNoOwner) {
+		t.Fatalf("Dial: %v, want ErrNoOwner", err)
+	}
+}
+
+// TestOwnerRunsOneBuildAtATime: a second build under the same owner is
+// refused while the first runs.
+func TestOwnerRunsOneBuildAtATime(t *testing.T) {
+	o, err := Own(testConfig(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	done, err := o.startRun()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.startRun(); !errors.Is(err, ErrBusy) {
+		t.Fatalf("second build: %v, want ErrBusy", err)
+	}
+	done()
+	done2, err := o.startRun()
+	if err != nil {
+		t.Fatalf("after the first ended: %v", err)
+	}
+	done2()
 }

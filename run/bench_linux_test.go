@@ -26,8 +26,15 @@ import (
 // loadRounds is how many rounds of builds BenchmarkBuildUnderReadLoad runs
 // per iteration: each is an unloaded build, a build under the readers on
 // the owner's API, and a build under the same readers on a trivial
-// handler.
+// handler, and a build under eight readers of the owner that poll every
+// pollInterval.
 const loadRounds = 5
+
+// pollInterval is the pause of a polling client between an answer and its
+// next request in the fourth build of each round: eight clients polling
+// the heaviest queries ten times a second each, as dashboards and scripts
+// poll (the closed-loop readers of the second build never pause).
+const pollInterval = 100 * time.Millisecond
 
 // BenchmarkBuildUnderReadLoad times the force of TestReadLoadLosesNoRecord
 // (ten ports, 300,000 records in the build base, one owner for every
@@ -54,10 +61,10 @@ func BenchmarkBuildUnderReadLoad(b *testing.B) {
 	ctx := context.Background()
 	var reads, trivialReads readStats
 	// build times a force, under readers on sock (none when sock is "").
-	build := func(sock string, rs *readStats) time.Duration {
+	build := func(sock string, rs *readStats, pause time.Duration) time.Duration {
 		var load *readLoad
 		if sock != "" {
-			load = startReaders(sock, loadReaders, time.Now().AddDate(-1, 0, 0))
+			load = startReaders(sock, loadReaders, time.Now().AddDate(-1, 0, 0), pause)
 		}
 		var out syncBuffer
 		start := time.Now()
@@ -74,15 +81,17 @@ func BenchmarkBuildUnderReadLoad(b *testing.B) {
 		}
 		return d
 	}
-	build("", nil) // the package tool, and warm caches
+	build("", nil, 0) // the package tool, and warm caches
 
-	var unloaded, loaded, trivial []time.Duration
+	var unloaded, loaded, trivial, polled []time.Duration
+	var polledReads readStats
 	b.ResetTimer()
 	for range b.N {
 		for range loadRounds {
-			unloaded = append(unloaded, build("", nil))
-			loaded = append(loaded, build(owner.Socket(), &reads))
-			trivial = append(trivial, build(trivialSock, &trivialReads))
+			unloaded = append(unloaded, build("", nil, 0))
+			loaded = append(loaded, build(owner.Socket(), &reads, 0))
+			trivial = append(trivial, build(trivialSock, &trivialReads, 0))
+			polled = append(polled, build(owner.Socket(), &polledReads, pollInterval))
 		}
 	}
 	b.StopTimer()
@@ -91,7 +100,10 @@ func BenchmarkBuildUnderReadLoad(b *testing.B) {
 			b.Errorf("readers of the %s: %d requests failed otherwise than with 503 DATABASE_BUSY; first: %s", name, rs.other, rs.firstErr)
 		}
 	}
-	mu, ml, mt := median(unloaded), median(loaded), median(trivial)
+	mu, ml, mt, mp := median(unloaded), median(loaded), median(trivial), median(polled)
+	b.ReportMetric(mp.Seconds(), "polled-s")
+	b.ReportMetric(float64(mp)/float64(mu), "polled/unloaded")
+	b.ReportMetric(float64(polledReads.ok)/sum(polled).Seconds(), "polled-reads/s")
 	b.Logf("builds: unloaded %v; loaded %v; loaded through a trivial handler %v", unloaded, loaded, trivial)
 	b.Logf("readers of the owner: %s; of the trivial handler: %s", reads, trivialReads)
 	b.ReportMetric(0, "ns/op")

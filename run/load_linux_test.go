@@ -82,7 +82,7 @@ func TestReadLoadLosesNoRecord(t *testing.T) {
 		}
 	}()
 
-	load := startReaders(owner.Socket(), loadReaders, time.Now().AddDate(-1, 0, 0))
+	load := startReaders(owner.Socket(), loadReaders, time.Now().AddDate(-1, 0, 0), 0)
 	res, err := forceBuild(context.Background(), cfg, owner, loadPorts, &out)
 	rs := load.stop()
 	t.Logf("readers: %s", rs)
@@ -312,7 +312,7 @@ func readQueries(since time.Time) []string {
 // startReaders starts n clients polling readQueries(since) on the socket
 // sock until stop, and returns once each has had its first answer (of any
 // kind): the load is in place from then on.
-func startReaders(sock string, n int, since time.Time) *readLoad {
+func startReaders(sock string, n int, since time.Time, pause time.Duration) *readLoad {
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &readLoad{cancel: cancel, client: unixClient(sock, n), perReader: make([]atomic.Int64, n)}
 	qs := readQueries(since)
@@ -325,6 +325,12 @@ func startReaders(sock string, n int, since time.Time) *readLoad {
 				l.read(ctx, i, qs[j%len(qs)])
 				if j == i {
 					first.Done()
+				}
+				if pause > 0 {
+					select { // a polling client's interval, not a test's wait
+					case <-time.After(pause):
+					case <-ctx.Done():
+					}
 				}
 			}
 		})

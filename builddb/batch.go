@@ -9,7 +9,7 @@ import (
 
 // Batch is a set of writes that DB.Commit stores together: run records,
 // build records and rebuild inputs, as DB.PutRun, DB.PutBatch and
-// DB.PutInputs would store them.
+// DB.PutInputs would store them, and the intents of runs (intents.go).
 type Batch struct {
 	// Runs are stored or updated in order (the last of two with the same
 	// UUID wins).
@@ -21,17 +21,28 @@ type Batch struct {
 	// inputs of an origin replace the last good marker one of its records
 	// may have set (as PutInputs after Put does).
 	Inputs []Inputs
+	// Intents are stored after the inputs, each replacing the intent of
+	// the same run and origin.
+	Intents []Intent
+	// DoneRuns are runs whose intents are all deleted, last: a run's
+	// final commit names it, so that a batch holding both a run's intents
+	// and its end leaves none.
+	DoneRuns []uuid.UUID
 }
 
 // Len returns the number of writes in b.
-func (b Batch) Len() int { return len(b.Runs) + len(b.Records) + len(b.Inputs) }
+func (b Batch) Len() int {
+	return len(b.Runs) + len(b.Records) + len(b.Inputs) + len(b.Intents) + len(b.DoneRuns)
+}
 
 // Commit stores everything in b in one read-write transaction, with one
 // fsync (unless Options.NoSync): all of it or, on error, none of it. The
-// runs are written first, then the records, then the inputs. Every value is
-// checked before the transaction starts: a run without UUID or start time,
-// an invalid record or inputs without an origin give ErrInvalidRecord and
-// nothing is written. An empty batch writes nothing and returns nil.
+// runs are written first, then the records, the inputs, the intents, and
+// last the intents of DoneRuns are deleted. Every value is checked before
+// the transaction starts: a run without UUID or start time, an invalid
+// record, inputs without an origin or an intent without run, origin or
+// port directory give ErrInvalidRecord and nothing is written. An empty
+// batch writes nothing and returns nil.
 func (db *DB) Commit(b Batch) error {
 	if b.Len() == 0 {
 		return nil
@@ -60,6 +71,18 @@ func (db *DB) Commit(b Batch) error {
 			return fmt.Errorf("%w: inputs without origin", ErrInvalidRecord)
 		}
 	}
+	intents := make([][]byte, len(b.Intents))
+	for i := range b.Intents {
+		in := &b.Intents[i]
+		if err := in.check(); err != nil {
+			return err
+		}
+		v, err := encodeIntent(in)
+		if err != nil {
+			return fmt.Errorf("builddb: intent of %s in run %s: %w", in.Origin, in.Run, err)
+		}
+		intents[i] = v
+	}
 	write := func(tx *bolt.Tx, a *aggregate) error {
 		rb := tx.Bucket(bRuns)
 		for i, r := range b.Runs {
@@ -77,7 +100,10 @@ func (db *DB) Commit(b Batch) error {
 				return fmt.Errorf("inputs of %s: %w", in.Origin, err)
 			}
 		}
-		return nil
+		if err := putIntents(tx, b.Intents, intents); err != nil {
+			return err
+		}
+		return dropIntents(tx, b.DoneRuns)
 	}
 	if len(b.Records) == 0 {
 		// No record: the statistics aggregate stays as it is.

@@ -41,7 +41,10 @@ var (
 	bRuns      = []byte("runs")
 	bRunBuilds = []byte("runbuilds")
 
-	allBuckets = [][]byte{bMeta, bBuilds, bPackages, bInputs, bHistory, bWorkers, bRuns, bRunBuilds}
+	// allBuckets are created in every file opened for writing. A bucket
+	// added without a schema change (bIntents) is created in files of the
+	// current schema too (prepare).
+	allBuckets = [][]byte{bMeta, bBuilds, bPackages, bInputs, bHistory, bWorkers, bRuns, bRunBuilds, bIntents}
 
 	kSchema  = []byte("schema")
 	kCreated = []byte("created")
@@ -143,10 +146,12 @@ func (db *DB) openBolt() (b *bolt.DB, err error) {
 }
 
 // prepare checks the schema and, for writers, creates the buckets and runs
-// migrations. Nothing is written unless something must change.
+// migrations. Nothing is written unless something must change: a file of
+// the current schema is written only when it lacks a bucket that was added
+// without a schema change (bIntents, in a file made before it existed).
 func (db *DB) prepare(b *bolt.DB) error {
 	var version uint64
-	var fresh bool
+	var fresh, missing bool
 	err := db.guard(func() error {
 		return b.View(func(tx *bolt.Tx) error {
 			m := tx.Bucket(bMeta)
@@ -162,6 +167,11 @@ func (db *DB) prepare(b *bolt.DB) error {
 				return db.corrupt(errors.New("schema version missing"))
 			}
 			version = binary.BigEndian.Uint64(v)
+			for _, name := range allBuckets {
+				if tx.Bucket(name) == nil {
+					missing = true
+				}
+			}
 			return nil
 		})
 	})
@@ -172,7 +182,9 @@ func (db *DB) prepare(b *bolt.DB) error {
 	case version > SchemaVersion:
 		return fmt.Errorf("builddb: %s: %w %d (this go-dsynth knows up to %d); refusing to open it, the file is left untouched",
 			db.path, ErrUnknownSchema, version, SchemaVersion)
-	case !fresh && version == SchemaVersion:
+	case !fresh && version == SchemaVersion && (!missing || db.opts.ReadOnly):
+		// A reader copes with the buckets added without a schema change
+		// being absent.
 		return nil
 	case db.opts.ReadOnly && fresh:
 		return fmt.Errorf("builddb: %s: %w", db.path, ErrNotFound)

@@ -44,6 +44,10 @@
 //	workers   worker ‖ start ‖ UUID   → status
 //	runs      run UUID                → run record
 //	runbuilds run UUID ‖ start ‖ UUID → nothing (a run's records)
+//	intents   run UUID ‖ origin       → a port the run plans to build: the
+//	                                    templates of its success record and
+//	                                    rebuild inputs (JSON, checksummed),
+//	                                    deleted when the run ends
 //
 // Every secondary index is updated in the same bbolt transaction as the
 // record it points to, so a reader never sees one without the other.
@@ -80,7 +84,10 @@
 // The meta bucket holds the schema version. Opening a file written by an
 // older go-dsynth for writing runs the forward migrations in one
 // transaction; a file with a newer, unknown version is refused
-// ([ErrUnknownSchema]) and never written to.
+// ([ErrUnknownSchema]) and never written to. A bucket that older versions
+// can safely ignore is added without a new version: a writer creates it in
+// a file of the current schema that lacks it, and readers cope with its
+// absence (the intents bucket, added to schema 5).
 //
 // # Concurrency
 //

@@ -488,6 +488,7 @@ func (db *DB) Verify() error {
 			}
 			return nil
 		})
+		problems = append(problems, verifyIntents(tx)...)
 		if got, err := loadAggregate(tx); err != nil {
 			problems = append(problems, err.Error())
 		} else if g, w := got.encode(), agg.encode(); !bytes.Equal(g, w) {

@@ -1,6 +1,7 @@
 package builddb
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -55,6 +56,8 @@ type RecoverReport struct {
 	Records int `json:"records"`
 	Runs    int `json:"runs"`
 	Inputs  int `json:"inputs"`
+	// Intents counts the intents of runs saved (intents.go).
+	Intents int `json:"intents"`
 	// TreeIntact says the whole file could be read through bbolt; when it
 	// is false the pages were also scanned directly, and records deleted
 	// before the damage may have come back.
@@ -67,17 +70,19 @@ type salvage struct {
 	records map[uuid.UUID]*BuildRecord
 	runs    map[uuid.UUID]*Run
 	inputs  map[string]*Inputs
+	intents map[string]*Intent
 	damaged int
 }
 
 func newSalvage() *salvage {
-	return &salvage{records: map[uuid.UUID]*BuildRecord{}, runs: map[uuid.UUID]*Run{}, inputs: map[string]*Inputs{}}
+	return &salvage{records: map[uuid.UUID]*BuildRecord{}, runs: map[uuid.UUID]*Run{}, inputs: map[string]*Inputs{},
+		intents: map[string]*Intent{}}
 }
 
 // offer keeps a value found in the file; prefer says whether an existing
 // copy wins (copies read through the tree always win over scanned ones).
 func (s *salvage) offer(k, v []byte, fromTree bool) {
-	if len(v) < 2 || (v[1] != codecVersion && (v[0] != tagBuild || v[1] != recordVersion)) {
+	if len(v) < 2 || (v[1] != codecVersion && (v[0] != tagBuild || v[1] != recordVersion) && (v[0] != tagIntent || v[1] != intentVersion)) {
 		return
 	}
 	switch v[0] {
@@ -114,6 +119,18 @@ func (s *salvage) offer(k, v []byte, fromTree bool) {
 			return
 		}
 		s.inputs[in.Origin] = in
+	case tagIntent:
+		in, err := decodeIntent(v)
+		if err != nil {
+			s.damaged++
+			return
+		}
+		if !bytes.Equal(k, intentKey(in.Run, in.Origin)) {
+			return
+		}
+		// A scanned copy may be of an intent deleted since: harmless, as
+		// recorder.Reconcile drops the intents of runs that ended.
+		s.intents[string(k)] = in
 	}
 }
 
@@ -182,6 +199,14 @@ func Recover(src, dst string) (RecoverReport, error) {
 		out.Close()
 		return rep, err
 	}
+	intents := make([]Intent, 0, len(s.intents))
+	for _, in := range s.intents {
+		intents = append(intents, *in)
+	}
+	if err := out.Commit(Batch{Intents: intents}); err != nil {
+		out.Close()
+		return rep, err
+	}
 	if err := out.bolt.Sync(); err != nil {
 		out.Close()
 		return rep, out.wrap("sync", err)
@@ -189,12 +214,13 @@ func Recover(src, dst string) (RecoverReport, error) {
 	if err := out.Close(); err != nil {
 		return rep, err
 	}
-	rep.Records, rep.Runs, rep.Inputs, rep.Damaged = len(s.records), len(s.runs), len(s.inputs), s.damaged
+	rep.Records, rep.Runs, rep.Inputs, rep.Intents, rep.Damaged = len(s.records), len(s.runs), len(s.inputs), len(s.intents), s.damaged
 	return rep, nil
 }
 
-// readTree reads the three data buckets through bbolt, keeping everything
-// it reads before any failure.
+// readTree reads the three data buckets and the intents (which a file made
+// before they existed lacks) through bbolt, keeping everything it reads
+// before any failure.
 func readTree(path string, s *salvage) error {
 	b, err := bolt.Open(path, 0o644, &bolt.Options{ReadOnly: true, Timeout: DefaultTimeout})
 	if err != nil {
@@ -205,10 +231,12 @@ func readTree(path string, s *salvage) error {
 	return db.guard(func() error {
 		return b.View(func(tx *bolt.Tx) error {
 			var errs []error
-			for _, name := range [][]byte{bBuilds, bRuns, bInputs} {
+			for _, name := range [][]byte{bBuilds, bRuns, bInputs, bIntents} {
 				bk := tx.Bucket(name)
 				if bk == nil {
-					errs = append(errs, fmt.Errorf("bucket %s missing", name))
+					if !bytes.Equal(name, bIntents) {
+						errs = append(errs, fmt.Errorf("bucket %s missing", name))
+					}
 					continue
 				}
 				before := s.damaged

@@ -14,11 +14,19 @@
 // closes [Recorder.Failed], which the caller watches to stop the run, and
 // [Recorder.Close] and [Recorder.Err] return the error. The writes of the
 // failed transaction are held and tried once more by Close, so a passing
-// failure (another process holding the file) loses nothing.
+// failure (another process holding the file) loses nothing. A built
+// port's package that cannot be read for its digest is not a database
+// failure: the record is stored without size and checksum and the problem
+// is kept for [Recorder.Warnings].
 //
 // A process killed in the middle of a run leaves a run without an end and,
 // possibly, packages in the repository that no record describes (the
 // package is renamed into the repository before its record is committed).
-// [Reconcile], called before the next run, closes such runs as aborted and
-// writes a success record, marked recovered, for every such package.
+// So that they can be found whatever the next command scans, the recorder
+// stores with the run record, when the run starts, the intent of every
+// port the run builds (builddb.Intent: the templates of its success record
+// and rebuild inputs), and drops them with the final run record.
+// [Reconcile], called before the next scan, closes the runs without an end
+// as aborted and writes, from their intents, a success record, marked
+// recovered, for every package they made without recording it.
 package recorder

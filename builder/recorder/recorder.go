@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -45,6 +46,9 @@ type Recorder struct {
 	queue  []events.Event
 	closed bool
 	err    error
+	// warnings are the problems that did not stop the recording
+	// (Warnings).
+	warnings []error
 
 	failed chan struct{}
 	done   chan struct{}
@@ -113,13 +117,29 @@ func (r *Recorder) Handle(e events.Event) {
 // should then stop the run. Err says why.
 func (r *Recorder) Failed() <-chan struct{} { return r.failed }
 
-// Err returns the first error met: a commit that failed, a package that
-// could not be read for its digest, a missing option. It is nil while
-// every write succeeded.
+// Err returns the first error met: a commit that failed or a missing
+// option. It is nil while every write succeeded.
 func (r *Recorder) Err() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.err
+}
+
+// Warnings returns the problems met so far that did not stop the
+// recording, in order: a built port's package that could not be read for
+// its size and digest (its success record is stored without them). The
+// caller reports them; they never close Failed.
+func (r *Recorder) Warnings() []error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.warnings)
+}
+
+// warn keeps a problem for Warnings.
+func (r *Recorder) warn(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.warnings = append(r.warnings, err)
 }
 
 // Close commits everything queued, stops the writer goroutine and returns
@@ -191,8 +211,8 @@ func (r *Recorder) commit(b builddb.Batch) {
 	if err := r.store(b); err != nil {
 		r.stalled = true
 		r.hold(b)
-		r.fail(fmt.Errorf("recorder: commit of %d build records, %d inputs and %d run updates: %w",
-			len(b.Records), len(b.Inputs), len(b.Runs), err))
+		r.fail(fmt.Errorf("recorder: commit of %d build records, %d inputs, %d run updates, %d intents and %d runs' intents to drop: %w",
+			len(b.Records), len(b.Inputs), len(b.Runs), len(b.Intents), len(b.DoneRuns), err))
 	}
 }
 
@@ -214,9 +234,13 @@ func (r *Recorder) hold(b builddb.Batch) {
 	}
 	r.held.Records = append(r.held.Records, b.Records...)
 	r.held.Inputs = append(r.held.Inputs, b.Inputs...)
+	r.held.Intents = append(r.held.Intents, b.Intents...)
+	r.held.DoneRuns = append(r.held.DoneRuns, b.DoneRuns...)
 }
 
-// batch turns events into writes, as builder.Recorder does one by one.
+// batch turns events into writes, as builder.Recorder does one by one, and
+// adds the run's intents: written with the run record at RunStarted,
+// deleted with it at RunFinished (builddb.Intent).
 func (r *Recorder) batch(q []events.Event) builddb.Batch {
 	var b builddb.Batch
 	runChanged := false
@@ -225,6 +249,7 @@ func (r *Recorder) batch(q []events.Event) builddb.Batch {
 		case events.RunStarted:
 			r.run.Counts.Queued = ev.Queued
 			runChanged = true
+			b.Intents = append(b.Intents, r.intents()...)
 		case events.PortStarted:
 			r.started[ev.Origin] = startInfo{at: ev.T, slot: ev.Slot}
 		case events.PortFinished:
@@ -235,6 +260,7 @@ func (r *Recorder) batch(q []events.Event) builddb.Batch {
 			r.run.Counts = builddb.Counts{Queued: ev.Counts.Queued, Built: ev.Counts.Built, Failed: ev.Counts.Failed,
 				Ignored: ev.Counts.Ignored, Skipped: ev.Counts.Skipped, Missing: ev.Counts.Missing, Meta: ev.Counts.Meta}
 			runChanged = true
+			b.DoneRuns = append(b.DoneRuns, r.run.ID)
 		}
 	}
 	if runChanged {
@@ -294,8 +320,9 @@ func (r *Recorder) finished(b *builddb.Batch, ev events.PortFinished) {
 		rec.PkgFile = ev.PkgFile
 		size, sum, err := fileDigest(filepath.Join(r.o.RepositoryDir, ev.PkgFile))
 		if err != nil {
-			// The record is still written, without the digest.
-			r.fail(fmt.Errorf("recorder: %s: %w", ev.Origin, err))
+			// The record is still written, without the size and
+			// digest: the package was built, the database is fine.
+			r.warn(fmt.Errorf("recorder: %s: %w; its record has no size or checksum", ev.Origin, err))
 		}
 		rec.PkgSize, rec.PkgChecksum = size, sum
 	}

@@ -2,9 +2,11 @@ package recorder
 
 import (
 	"errors"
+	"io/fs"
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -362,9 +364,9 @@ func TestHeldWritesStoredByClose(t *testing.T) {
 	}
 }
 
-// TestMissingPackage: a built port whose package cannot be read fails the
-// recorder; its record is committed all the same, without a digest, and
-// the database is written on.
+// TestMissingPackage: a built port whose package cannot be read is a
+// warning, not a failure: its record is committed without size and
+// checksum, Failed stays open, and the database is written on.
 func TestMissingPackage(t *testing.T) {
 	g := testGraph(t)
 	p := testPlan(t, g)
@@ -377,20 +379,133 @@ func TestMissingPackage(t *testing.T) {
 	<-committed
 	select {
 	case <-r.Failed():
+		t.Fatalf("Failed is closed: %v", r.Err())
 	default:
-		t.Fatal("Failed is open")
+	}
+	if err := r.Err(); err != nil {
+		t.Fatalf("Err: %v", err)
+	}
+	w := r.Warnings()
+	if len(w) != 1 || !errors.Is(w[0], fs.ErrNotExist) || !strings.Contains(w[0].Error(), "devel/lib") {
+		t.Fatalf("warnings %v", w)
 	}
 	recs, err := s.db.RunRecords(run.ID)
-	if err != nil || len(recs) != 1 || recs[0].PkgFile != "lib-1.0.pkg" || recs[0].PkgChecksum != "" {
+	if err != nil || len(recs) != 1 || recs[0].PkgFile != "lib-1.0.pkg" || recs[0].PkgChecksum != "" || recs[0].PkgSize != 0 ||
+		recs[0].Status != builddb.StatusSuccess {
 		t.Fatalf("records %+v %v", recs, err)
 	}
 	r.Handle(events.PortFinished{Time: events.Time{T: t0}, Origin: "misc/fail", Outcome: events.Failed})
 	<-committed
-	if err := r.Close(); err == nil || !errors.Is(err, r.Err()) {
+	if err := r.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 	if recs, err := s.db.RunRecords(run.ID); err != nil || len(recs) != 2 {
 		t.Fatalf("records %+v %v", recs, err)
+	}
+	// The caller's copy is its own.
+	w[0] = nil
+	if w := r.Warnings(); len(w) != 1 || w[0] == nil {
+		t.Errorf("warnings %v", w)
+	}
+}
+
+// TestIntents: the recorder stores the intents of the ports the plan
+// builds with the run record at RunStarted, and drops them with the final
+// run record at RunFinished.
+func TestIntents(t *testing.T) {
+	g := testGraph(t)
+	p := testPlan(t, g)
+	s := newSite(t, builddb.Options{NoSync: true})
+	evs := runEvents(t, p, s.repo)
+	run := builddb.NewRun("build", nil, "test")
+	committed := make(chan struct{}, len(evs))
+	r := New(Options{DB: s.db, Run: run, Plan: p, RepositoryDir: s.repo, LogsDir: s.logs, System: "FreeBSD 14.2",
+		Observe: func(string, time.Duration) { committed <- struct{}{} }})
+	r.Handle(evs[0]) // RunStarted
+	<-committed
+	stored, err := s.db.Run(run.ID)
+	if err != nil || stored.Counts.Queued != len(p.Items) {
+		t.Fatalf("run %+v %v", stored, err)
+	}
+	intents, err := s.db.Intents(run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byOrigin := map[string]builddb.Intent{}
+	for _, in := range intents {
+		byOrigin[in.Origin] = in
+	}
+	for _, id := range p.Order {
+		it := p.Items[id]
+		in, ok := byOrigin[it.Origin]
+		if ok != (it.Disp == builder.Build) {
+			t.Errorf("%s (%v): intent %v", it.Origin, it.Disp, ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		n := g.Nodes[id]
+		want := newRecord(it, n, "FreeBSD 14.2", run.ID)
+		want.ID.UUID, want.ID.Key = uuid.Nil, ""
+		want.PkgFile, want.LogFile, want.DepVersions = n.Info.PkgFile, logPath(s.logs, n), depVersions(g, id)
+		got := in.Record
+		if in.Run != run.ID || !sameJSON(got, *want) {
+			t.Errorf("%s: intent record\n%+v\nwant\n%+v", it.Origin, got, *want)
+		}
+		wantIn := inputs(it, n, want.DepVersions, time.Time{})
+		if !sameJSON(in.Inputs, wantIn) {
+			t.Errorf("%s: intent inputs\n%+v\nwant\n%+v", it.Origin, in.Inputs, wantIn)
+		}
+	}
+	for _, e := range evs[1:] {
+		r.Handle(e)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if runs, err := s.db.IntentRuns(); err != nil || len(runs) != 0 {
+		t.Errorf("intents of %v left at the end (%v)", runs, err)
+	}
+	if stored, err := s.db.Run(run.ID); err != nil || !stored.Finished() {
+		t.Errorf("run %+v %v", stored, err)
+	}
+}
+
+// TestIntentsOfShortRun: a run whose start and end go into one commit
+// leaves no intents. The writer is held in its first commit (of a record)
+// while the whole run is handled.
+func TestIntentsOfShortRun(t *testing.T) {
+	g := testGraph(t)
+	p := testPlan(t, g)
+	s := newSite(t, builddb.Options{NoSync: true})
+	run := builddb.NewRun("build", nil, "test")
+	var commits atomic.Int32
+	first, gate := make(chan struct{}), make(chan struct{})
+	observe := func(string, time.Duration) {
+		if commits.Add(1) == 1 {
+			close(first)
+			<-gate
+		}
+	}
+	r := New(Options{DB: s.db, Run: run, Plan: p, RepositoryDir: s.repo, LogsDir: s.logs, Observe: observe})
+	r.Handle(events.PortFinished{Time: events.Time{T: t0}, Origin: "misc/fail", Outcome: events.Failed})
+	<-first
+	for _, e := range runEvents(t, p, s.repo) {
+		r.Handle(e)
+	}
+	close(gate)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := commits.Load(); n != 2 {
+		t.Fatalf("%d commits, want 2", n)
+	}
+	if runs, err := s.db.IntentRuns(); err != nil || len(runs) != 0 {
+		t.Errorf("intents of %v left (%v)", runs, err)
+	}
+	if got, err := s.db.Run(run.ID); err != nil || !got.Finished() {
+		t.Errorf("run %+v %v", got, err)
 	}
 }
 

@@ -50,7 +50,7 @@ func TestSiteHandler(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	for _, p := range []string{"/api/v1/packages/../x/history", "/api/v1/packages/misc/..%2F..%2Fetc", "/api//v1/status"} {
-		if code, body := get(p, true); code != http.StatusBadRequest || !strings.Contains(body, `"code": "BAD_REQUEST"`) {
+		if code, body := get(p, true); code != http.StatusBadRequest || !strings.Contains(body, `"code":"BAD_REQUEST"`) {
 			t.Errorf("%s: %d %.120s, want the API's 400", p, code, body)
 		}
 	}
@@ -60,7 +60,7 @@ func TestSiteHandler(t *testing.T) {
 	if code, _ := get("/api/v1/status", false); code != http.StatusUnauthorized {
 		t.Errorf("/api/v1/status without a key: %d", code)
 	}
-	if code, body := get("/api/v1/status", true); code != http.StatusOK || !strings.Contains(body, `"status": "success"`) {
+	if code, body := get("/api/v1/status", true); code != http.StatusOK || !strings.Contains(body, `"status":"success"`) {
 		t.Errorf("/api/v1/status with the key: %d %.120s", code, body)
 	}
 	if code, _ := get("/x/../api/v1/status", false); code == http.StatusOK {

@@ -2,9 +2,9 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder"
@@ -164,8 +164,8 @@ func buildOnce(ctx context.Context, cfg *config.Config, owner *Owner, roots []po
 		return nil, err
 	}
 	system := sc.Setup.Target.OS + " " + sc.Setup.Target.Release
-	if err := reconcile(db, sc, cfg, system, logFunc(bus), o.Stderr); err != nil {
-		return nil, err
+	for _, line := range owner.takeRepairs() {
+		logFunc(bus)(line) // the 00 log of the first run after the repair
 	}
 	run := builddb.NewRun(d.Name, o.Args, cfg.ProfileName)
 	rec := recorder.New(recorder.Options{DB: db, Run: run, Plan: plan, RepositoryDir: p.RepositoryDir, LogsDir: p.LogsDir,
@@ -199,33 +199,14 @@ func buildOnce(ctx context.Context, cfg *config.Config, owner *Owner, roots []po
 	}()
 	counts, err := builder.New(plan, bo).Run(runCtx)
 	drain()
-	if rerr := rec.Close(); rerr != nil {
-		return &Result{Plan: plan, Counts: counts}, fmt.Errorf("%w: the build database could not record the run: %w", ErrRecord, rerr)
+	rerr := rec.Close()
+	for _, w := range rec.Warnings() {
+		fmt.Fprintf(o.Stderr, "warning: %v\n", w)
+	}
+	if rerr != nil {
+		return &Result{Plan: plan, Counts: counts}, errors.Join(fmt.Errorf("%w: the build database could not record the run: %w", ErrRecord, rerr), err)
 	}
 	return &Result{Plan: plan, Counts: counts}, err
-}
-
-// reconcile repairs what a process that died during a run left: its run
-// is closed as aborted, and a package it copied into the repository
-// without writing its record gets a record rebuilt from the package, the
-// port's log and the scan, marked recovered. What was repaired is logged.
-func reconcile(db *builddb.DB, sc *Scanned, cfg *config.Config, system string, log func(string), stderr io.Writer) error {
-	p := &cfg.Profile
-	rep, err := recorder.Reconcile(db, sc.Graph, p.RepositoryDir, p.LogsDir, system, time.Now())
-	if err != nil {
-		return fmt.Errorf("reconciling the repository with the build database: %w", err)
-	}
-	for _, r := range rep.Closed {
-		line := fmt.Sprintf("Run %s (%s, started %s) did not finish: recorded as aborted", r.ID, r.Directive, r.Start.Format(time.RFC3339))
-		fmt.Fprintln(stderr, line)
-		log(line)
-	}
-	for _, r := range rep.Recovered {
-		line := fmt.Sprintf("%s: %s was copied into the repository but its record was never written; recovered it from the package, its log and the scan", r.ID.Origin(), r.PkgFile)
-		fmt.Fprintln(stderr, line)
-		log(line)
-	}
-	return nil
 }
 
 // echo is where plain (-S) line output goes: nil (no echo) with a display.

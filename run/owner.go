@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-dsynth/go-dsynth/api"
 	"github.com/go-dsynth/go-dsynth/builddb"
+	"github.com/go-dsynth/go-dsynth/builder/recorder"
 	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/dashboard"
 	"github.com/go-dsynth/go-dsynth/internal/httpserve"
@@ -61,6 +62,10 @@ type Owner struct {
 	// base (slots, the recorder's reconciliation and `dsynth add` assume
 	// it).
 	running sync.Mutex
+	// repairs are the lines of the reconciliation done when the owner
+	// took the build base, for the next run's 00 log.
+	repairMu sync.Mutex
+	repairs  []string
 
 	closeOnce sync.Once
 	closeErr  error
@@ -91,6 +96,9 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 		return nil, err
 	}
 	if o.db, err = builddb.Open(builddb.Path(p.BuildBase), builddb.Options{}); err != nil {
+		return nil, err
+	}
+	if err := o.reconcile(); err != nil {
 		return nil, err
 	}
 	var keys *api.Keys
@@ -126,6 +134,46 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 		fmt.Fprintf(o.log, "Serving the API on http://%s/api/v1/ and the dashboard on http://%s/\n", o.public.Addr(), o.public.Addr())
 	}
 	return o, nil
+}
+
+// reconcile repairs what a process that died during a run left, before
+// anything reads the database: the run is closed as aborted, and each
+// package it copied into the repository without writing the record gets
+// one rebuilt from the run's write-ahead intent, the package and the
+// port's log, marked recovered. What was repaired goes to the log now and
+// to the next run's 00 log.
+func (o *Owner) reconcile() error {
+	p := &o.cfg.Profile
+	rep, err := recorder.Reconcile(o.db, p.RepositoryDir, p.LogsDir, time.Now())
+	if err != nil {
+		return fmt.Errorf("reconciling the repository with the build database: %w", err)
+	}
+	var lines []string
+	for _, r := range rep.Closed {
+		lines = append(lines, fmt.Sprintf("Run %s (%s, started %s) did not finish: recorded as aborted", r.ID, r.Directive, r.Start.Format(time.RFC3339)))
+	}
+	for _, r := range rep.Recovered {
+		lines = append(lines, fmt.Sprintf("%s: %s was copied into the repository but its record was never written; recovered it from the package and the run's plan", r.ID.Origin(), r.PkgFile))
+	}
+	for _, w := range rep.Warnings {
+		lines = append(lines, "warning: "+w)
+	}
+	for _, l := range lines {
+		fmt.Fprintln(o.log, l)
+	}
+	o.repairMu.Lock()
+	o.repairs = lines
+	o.repairMu.Unlock()
+	return nil
+}
+
+// takeRepairs returns the reconciliation's lines once.
+func (o *Owner) takeRepairs() []string {
+	o.repairMu.Lock()
+	defer o.repairMu.Unlock()
+	l := o.repairs
+	o.repairs = nil
+	return l
 }
 
 // DB is the owner's open build database.

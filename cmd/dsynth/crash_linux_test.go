@@ -33,7 +33,7 @@ func TestCLICrashBetweenCopyAndRecord(t *testing.T) {
 	s.must(t, 0, "cleanup")
 
 	out2 := s.must(t, 0, "-S", "just-build", "misc/hello")
-	contains(t, "the next run", out2, "recovered it from the package", "did not finish: recorded as aborted")
+	contains(t, "the next run", out2, "recovered it from the package and the run's plan", "did not finish: recorded as aborted")
 
 	db, err := builddb.OpenReader(s.base, builddb.Options{})
 	if err != nil {

@@ -168,6 +168,9 @@ func (db *DB) Find(f Filter) (Page, error) {
 		hi = putTime(nil, f.Until.UnixNano())
 	}
 	err := db.view(func(tx *bolt.Tx) error {
+		if f.OriginPrefix != "" && noOriginWithPrefix(tx, f.OriginPrefix) {
+			return nil // no record can match
+		}
 		c := tx.Bucket(bHistory).Cursor()
 		var k, v []byte
 		var step func() ([]byte, []byte)
@@ -228,13 +231,21 @@ const (
 )
 
 // Stats aggregates the records that started in [since, until) (zero times
-// mean unbounded) into the /api/v1/stats shape. Without a time range it
-// reads the maintained aggregates (meta/stats and the packages index)
-// instead of every record's summary.
+// mean unbounded) into the /api/v1/stats shape. When the range holds every
+// record (no range, or one wider than the history) it reads the maintained
+// aggregates (meta/stats and the packages index) instead of every record's
+// summary.
 func (db *DB) Stats(since, until time.Time) (Stats, error) {
-	if since.IsZero() && until.IsZero() {
-		var a Aggregator
-		err := db.view(func(tx *bolt.Tx) error { return aggregatedStats(tx, &a) })
+	var a Aggregator
+	whole := false
+	err := db.view(func(tx *bolt.Tx) error {
+		// A range that holds every record is the whole history.
+		if whole = rangeHoldsHistory(tx, since, until); whole {
+			return aggregatedStats(tx, &a)
+		}
+		return nil
+	})
+	if err != nil || whole {
 		return a.Stats(), err
 	}
 	return db.scanStats(since, until)

@@ -40,6 +40,9 @@ type aggregate struct {
 	// later than 1970).
 	maxEnd  int64
 	workers map[int]int64
+	// byStatus counts the records by status code (statusCodes); nil when
+	// the stored aggregate predates it (a schema-5 file being migrated).
+	byStatus []int64
 	// stale says a record holding maxEnd was removed: save recomputes it.
 	stale bool
 }
@@ -59,6 +62,9 @@ func (a *aggregate) add(r *BuildRecord) {
 	}
 	a.total++
 	a.workers[r.ID.WorkerID]++
+	if a.byStatus != nil {
+		a.byStatus[statusCode(r.Status)]++
+	}
 	switch r.Status {
 	case StatusSuccess:
 		a.ok++
@@ -74,6 +80,9 @@ func (a *aggregate) add(r *BuildRecord) {
 
 func (a *aggregate) remove(r *BuildRecord) {
 	a.total--
+	if a.byStatus != nil {
+		a.byStatus[statusCode(r.Status)]--
+	}
 	if a.workers[r.ID.WorkerID]--; a.workers[r.ID.WorkerID] <= 0 {
 		delete(a.workers, r.ID.WorkerID)
 	}
@@ -104,6 +113,11 @@ func (a *aggregate) encode() []byte {
 		e.svar(int64(w))
 		e.uvar(uint64(a.workers[w]))
 	}
+	if a.byStatus != nil {
+		for _, n := range a.byStatus {
+			e.uvar(uint64(n))
+		}
+	}
 	return seal(e.b)
 }
 
@@ -127,17 +141,42 @@ func decodeAggregate(v []byte) (*aggregate, error) {
 		w := int(d.svar())
 		a.workers[w] = int64(d.uvar())
 	}
+	if len(d.b) > 0 { // schema 6: the counts by status follow
+		a.byStatus = make([]int64, len(statusCodes))
+		for i := range a.byStatus {
+			a.byStatus[i] = int64(d.uvar())
+		}
+	}
 	if d.err || len(d.b) != 0 {
 		return nil, errDecode
 	}
 	return a, nil
 }
 
+// newAggregate is the aggregate of an empty history.
+func newAggregate() *aggregate {
+	return &aggregate{workers: map[int]int64{}, byStatus: make([]int64, len(statusCodes))}
+}
+
+// noneWithStatus reports whether the aggregate knows that no record has
+// any of these statuses.
+func (a *aggregate) noneWithStatus(statuses []Status) bool {
+	if a.byStatus == nil {
+		return false
+	}
+	for _, st := range statuses {
+		if a.byStatus[statusCode(st)] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // loadAggregate reads meta/stats; a missing value is an empty history.
 func loadAggregate(tx *bolt.Tx) (*aggregate, error) {
 	v := tx.Bucket(bMeta).Get(kStats)
 	if v == nil {
-		return &aggregate{workers: map[int]int64{}}, nil
+		return newAggregate(), nil
 	}
 	a, err := decodeAggregate(v)
 	if err != nil {

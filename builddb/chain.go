@@ -208,7 +208,7 @@ type derived struct {
 // not nil) with it, and derives the history chains, the packages entries
 // and the statistics aggregate.
 func deriveIndexes(tx *bolt.Tx, each func(k []byte, r *BuildRecord) error) (derived, error) {
-	d := derived{agg: &aggregate{workers: map[int]int64{}}}
+	d := derived{agg: newAggregate()}
 	pkgs := map[string]*pkgEntry{}
 	var items []chainItem
 	err := tx.Bucket(bBuilds).ForEach(func(k, v []byte) error {

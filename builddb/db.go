@@ -21,7 +21,7 @@ const FileName = "dsynth.db"
 const LegacyFileName = "ports_crc.db"
 
 // SchemaVersion is the schema this version of go-dsynth writes.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // DefaultTimeout bounds how long an open waits for another process's
 // transaction to release the file.
@@ -250,6 +250,9 @@ var migrations = map[uint64]func(*bolt.Tx) error{
 	// version tells an older go-dsynth to leave the file alone
 	// (ErrUnknownSchema) instead of calling it damaged.
 	4: func(*bolt.Tx) error { return nil },
+	// Schema 6 counts the records by status in meta/stats (a status filter
+	// that no record can match answers at once): recompute it.
+	5: rebuildDerived,
 }
 
 // Schema returns the schema version stored in the file.

@@ -171,6 +171,15 @@ func (db *DB) Find(f Filter) (Page, error) {
 		if f.OriginPrefix != "" && noOriginWithPrefix(tx, f.OriginPrefix) {
 			return nil // no record can match
 		}
+		if len(f.Status) > 0 {
+			agg, err := loadAggregate(tx)
+			if err != nil {
+				return err
+			}
+			if agg.noneWithStatus(f.Status) {
+				return nil // no record has these statuses
+			}
+		}
 		c := tx.Bucket(bHistory).Cursor()
 		var k, v []byte
 		var step func() ([]byte, []byte)

@@ -28,7 +28,7 @@ import (
 // the owner's API, and a build under the same readers on a trivial
 // handler, and a build under eight readers of the owner that poll every
 // pollInterval.
-const loadRounds = 5
+const loadRounds = 9
 
 // pollInterval is the pause of a polling client between an answer and its
 // next request in the fourth build of each round: eight clients polling

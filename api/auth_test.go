@@ -79,8 +79,8 @@ func TestAuthHTTP(t *testing.T) {
 	for _, anon := range []bool{false, true} {
 		s := newTestServer(t, Options{BuildBase: f.base, AnonymousRead: anon})
 		s.handle(s.mux, route{pattern: "GET /api/v1/admin-only", need: RoleAdmin, data: func(*http.Request) (any, error) { return "ok", nil }})
-		for _, path := range []string{"/api/v1/status", "/api/v1/builds", "/api/v1/stats", "/api/v1/runs", "/api/v1/packages/misc/hello",
-			"/api/v1/packages/misc/hello/history", "/api/v1/builds/" + f.records[0].ID.UUID.String(), "/api/v1/runs/" + f.runs[0].ID.String(), "/api/v1/events"} {
+		for _, path := range []string{"/api/v1/status", "/api/v1/records", "/api/v1/stats", "/api/v1/runs", "/api/v1/packages/misc/hello",
+			"/api/v1/packages/misc/hello/history", "/api/v1/records/" + f.records[0].ID.UUID.String(), "/api/v1/runs/" + f.runs[0].ID.String(), "/api/v1/events"} {
 			if anon && path == "/api/v1/events" {
 				continue // it would stream: see stream_test.go
 			}

@@ -111,19 +111,19 @@ func TestOwnerAnswersFollowCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	count := func(a answer) int {
-		var d BuildsData
+		var d RecordsData
 		if err := json.Unmarshal(a.Data, &d); err != nil {
 			t.Fatal(err)
 		}
-		return len(d.Builds)
+		return len(d.Records)
 	}
-	a1 := get(t, cached, "/api/v1/builds?limit=10", "Accept", "*/*")
-	a2 := get(t, cached, "/api/v1/builds?limit=10", "Accept", "*/*")
+	a1 := get(t, cached, "/api/v1/records?limit=10", "Accept", "*/*")
+	a2 := get(t, cached, "/api/v1/records?limit=10", "Accept", "*/*")
 	if a1.code != 200 || string(a1.Data) != string(a2.Data) || count(a1) != 1 {
 		t.Fatalf("cached answers: %d %s / %s", a1.code, a1.Data, a2.Data)
 	}
 	put("misc/two")
-	a3 := get(t, cached, "/api/v1/builds?limit=10", "Accept", "*/*")
+	a3 := get(t, cached, "/api/v1/records?limit=10", "Accept", "*/*")
 	if count(a3) != 2 {
 		t.Fatalf("after a commit the answer still has %d builds", count(a3))
 	}

@@ -21,7 +21,8 @@ const (
 	CodeBadRequest       = "BAD_REQUEST"       // malformed path or parameter
 	CodeInvalidOrigin    = "INVALID_ORIGIN"    // not category/port[@flavor]
 	CodeInvalidID        = "INVALID_ID"        // not a UUID
-	CodeBuildNotFound    = "BUILD_NOT_FOUND"   // no build record with that id
+	CodeBuildNotFound    = "BUILD_NOT_FOUND"   // no build with that id
+	CodeRecordNotFound   = "RECORD_NOT_FOUND"  // no port build record with that id
 	CodeRunNotFound      = "RUN_NOT_FOUND"     // no run with that id
 	CodePackageNotFound  = "PACKAGE_NOT_FOUND" // no build of that origin
 	CodeNotFound         = "NOT_FOUND"         // no such endpoint
@@ -142,7 +143,12 @@ func (s *Server) writeRaw(w http.ResponseWriter, id string, data json.RawMessage
 
 // writeData answers 200 with data.
 func (s *Server) writeData(w http.ResponseWriter, id string, data any) {
-	writeJSON(w, http.StatusOK, Envelope{Status: "success", Data: data, Meta: s.meta(id)})
+	s.writeDataStatus(w, id, http.StatusOK, data)
+}
+
+// writeDataStatus answers with data and a success status (201 Created).
+func (s *Server) writeDataStatus(w http.ResponseWriter, id string, status int, data any) {
+	writeJSON(w, status, Envelope{Status: "success", Data: data, Meta: s.meta(id)})
 }
 
 // writeError answers with err's status and code.

@@ -112,15 +112,15 @@ func (s *Server) status(*http.Request) (any, error) {
 	return out, err
 }
 
-// BuildsData is the answer of GET /api/v1/builds: one page of records and
-// the cursor of the next page (empty on the last one).
-type BuildsData struct {
-	Builds     []*builddb.BuildRecord `json:"builds"`
+// RecordsData is the answer of GET /api/v1/records: one page of port
+// build records and the cursor of the next page (empty on the last one).
+type RecordsData struct {
+	Records    []*builddb.BuildRecord `json:"records"`
 	Count      int                    `json:"count"`
 	NextCursor string                 `json:"next_cursor,omitempty"`
 }
 
-func (s *Server) builds(r *http.Request) (any, error) {
+func (s *Server) records(r *http.Request) (any, error) {
 	f, err := parseFilter(r.URL.Query())
 	if err != nil {
 		return nil, err
@@ -133,14 +133,14 @@ func (s *Server) builds(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return BuildsData{Builds: nonNil(page.Records), Count: len(page.Records), NextCursor: page.Next}, nil
+	return RecordsData{Records: nonNil(page.Records), Count: len(page.Records), NextCursor: page.Next}, nil
 }
 
-func (s *Server) build(r *http.Request) (any, error) {
+func (s *Server) record(r *http.Request) (any, error) {
 	if err := allowOnly(r.URL.Query()); err != nil {
 		return nil, err
 	}
-	id, err := parseUUID(r.PathValue("id"), "build")
+	id, err := parseUUID(r.PathValue("id"), "record")
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (s *Server) build(r *http.Request) (any, error) {
 		return err
 	})
 	if errors.Is(err, builddb.ErrNotFound) || (err == nil && rec == nil) {
-		return nil, errorf(http.StatusNotFound, CodeBuildNotFound, "no build with id %s", id)
+		return nil, errorf(http.StatusNotFound, CodeRecordNotFound, "no port build record with id %s", id)
 	}
 	return rec, err
 }

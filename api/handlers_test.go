@@ -46,8 +46,8 @@ func TestEnvelopeAndRequestID(t *testing.T) {
 	// No id, or one that could split a header or a log line: a fresh one.
 	ids := map[string]bool{}
 	for _, sent := range []string{"", "a b", strings.Repeat("x", 200), "x\u00e9"} {
-		a := get(t, s, "/api/v1/builds/00000000-0000-0000-0000-000000000000", "X-API-Key", readKey, "X-Request-ID", sent)
-		a.wantError(t, 404, CodeBuildNotFound)
+		a := get(t, s, "/api/v1/records/00000000-0000-0000-0000-000000000000", "X-API-Key", readKey, "X-Request-ID", sent)
+		a.wantError(t, 404, CodeRecordNotFound)
 		id := a.header.Get("X-Request-ID")
 		if !strings.HasPrefix(id, "req-") || id == sent || a.Meta.RequestID != id || ids[id] {
 			t.Errorf("sent %q: request id %q, meta %q", sent, id, a.Meta.RequestID)
@@ -55,7 +55,7 @@ func TestEnvelopeAndRequestID(t *testing.T) {
 		ids[id] = true
 	}
 	// The error envelope has no data.
-	a = get(t, s, "/api/v1/builds/00000000-0000-0000-0000-000000000000")
+	a = get(t, s, "/api/v1/records/00000000-0000-0000-0000-000000000000")
 	if strings.Contains(a.raw, `"data"`) || !strings.Contains(a.raw, `"details":{}`) {
 		t.Errorf("error envelope:\n%s", a.raw)
 	}
@@ -64,21 +64,21 @@ func TestEnvelopeAndRequestID(t *testing.T) {
 func TestBuildsFilters(t *testing.T) {
 	f := newFixture(t)
 	s := newTestServer(t, Options{BuildBase: f.base})
-	list := func(query string) BuildsData {
+	list := func(query string) RecordsData {
 		t.Helper()
-		var d BuildsData
-		get(t, s, "/api/v1/builds"+query).data(t, &d)
-		if d.Count != len(d.Builds) {
-			t.Errorf("%s: count %d for %d builds", query, d.Count, len(d.Builds))
+		var d RecordsData
+		get(t, s, "/api/v1/records"+query).data(t, &d)
+		if d.Count != len(d.Records) {
+			t.Errorf("%s: count %d for %d builds", query, d.Count, len(d.Records))
 		}
 		return d
 	}
 	all := list("")
-	if want := len(f.records); len(all.Builds) != want || all.NextCursor != "" {
-		t.Fatalf("all: %d builds, cursor %q; want %d, none", len(all.Builds), all.NextCursor, want)
+	if want := len(f.records); len(all.Records) != want || all.NextCursor != "" {
+		t.Fatalf("all: %d builds, cursor %q; want %d, none", len(all.Records), all.NextCursor, want)
 	}
-	if all.Builds[0].ID.UUID != f.records[len(f.records)-1].ID.UUID {
-		t.Errorf("newest first: got %s first", all.Builds[0].Origin())
+	if all.Records[0].ID.UUID != f.records[len(f.records)-1].ID.UUID {
+		t.Errorf("newest first: got %s first", all.Records[0].Origin())
 	}
 	for query, want := range map[string][]string{
 		"?status=failed":               {"misc/hello", "misc/broken"},
@@ -92,8 +92,8 @@ func TestBuildsFilters(t *testing.T) {
 		"?status=skipped":                                        nil,
 	} {
 		got := list(query)
-		if !slices.Equal(origins(got.Builds), want) {
-			t.Errorf("%s: %v, want %v", query, origins(got.Builds), want)
+		if !slices.Equal(origins(got.Records), want) {
+			t.Errorf("%s: %v, want %v", query, origins(got.Records), want)
 		}
 	}
 }
@@ -111,10 +111,10 @@ func TestBuildsPaging(t *testing.T) {
 			if cursor != "" {
 				q.Set("cursor", cursor)
 			}
-			var d BuildsData
-			get(t, s, "/api/v1/builds?"+q.Encode()).data(t, &d)
+			var d RecordsData
+			get(t, s, "/api/v1/records?"+q.Encode()).data(t, &d)
 			pages++
-			for _, r := range d.Builds {
+			for _, r := range d.Records {
 				seen = append(seen, r.ID.UUID.String())
 			}
 			if d.NextCursor == "" {
@@ -142,21 +142,21 @@ func TestBadParameters(t *testing.T) {
 	f := newFixture(t)
 	s := newTestServer(t, Options{BuildBase: f.base})
 	for _, path := range []string{
-		"/api/v1/builds?status=done",
-		"/api/v1/builds?status=success,",
-		"/api/v1/builds?limit=0",
-		"/api/v1/builds?limit=1001",
-		"/api/v1/builds?limit=ten",
-		"/api/v1/builds?worker=-1",
-		"/api/v1/builds?worker=x",
-		"/api/v1/builds?since=yesterday",
-		"/api/v1/builds?since=2025-01-16T00:00:00Z&until=2025-01-15T00:00:00Z",
-		"/api/v1/builds?cursor=zz",
-		"/api/v1/builds?cursor=" + strings.Repeat("0", 47) + "g",
-		"/api/v1/builds?order=random",
-		"/api/v1/builds?statuses=failed",
-		"/api/v1/builds?limit=1&limit=2",
-		"/api/v1/builds?origin=a%20b",
+		"/api/v1/records?status=done",
+		"/api/v1/records?status=success,",
+		"/api/v1/records?limit=0",
+		"/api/v1/records?limit=1001",
+		"/api/v1/records?limit=ten",
+		"/api/v1/records?worker=-1",
+		"/api/v1/records?worker=x",
+		"/api/v1/records?since=yesterday",
+		"/api/v1/records?since=2025-01-16T00:00:00Z&until=2025-01-15T00:00:00Z",
+		"/api/v1/records?cursor=zz",
+		"/api/v1/records?cursor=" + strings.Repeat("0", 47) + "g",
+		"/api/v1/records?order=random",
+		"/api/v1/records?statuses=failed",
+		"/api/v1/records?limit=1&limit=2",
+		"/api/v1/records?origin=a%20b",
 		"/api/v1/stats?since=2025-13-01T00:00:00Z",
 		"/api/v1/stats?limit=3",
 		"/api/v1/runs?limit=-3",
@@ -166,7 +166,7 @@ func TestBadParameters(t *testing.T) {
 		a := get(t, s, path)
 		a.wantError(t, http.StatusBadRequest, CodeBadRequest)
 	}
-	for _, path := range []string{"/api/v1/builds/not-a-uuid", "/api/v1/runs/1234", "/api/v1/builds/550e8400e29b41d4a716446655440000"} {
+	for _, path := range []string{"/api/v1/records/not-a-uuid", "/api/v1/runs/1234", "/api/v1/records/550e8400e29b41d4a716446655440000"} {
 		get(t, s, path).wantError(t, http.StatusBadRequest, CodeInvalidID)
 	}
 }
@@ -176,11 +176,11 @@ func TestBuildAndRun(t *testing.T) {
 	s := newTestServer(t, Options{BuildBase: f.base})
 	want := f.records[3]
 	var got builddb.BuildRecord
-	get(t, s, "/api/v1/builds/"+want.ID.UUID.String()).data(t, &got)
+	get(t, s, "/api/v1/records/"+want.ID.UUID.String()).data(t, &got)
 	if got.ID.UUID != want.ID.UUID || got.Origin() != "misc/broken" || got.Status != builddb.StatusFailed || got.ErrorMsg != want.ErrorMsg || got.ID.WorkerID != 1 {
 		t.Errorf("build: %+v", got)
 	}
-	get(t, s, "/api/v1/builds/0190a6c4-0000-7000-8000-000000000000").wantError(t, 404, CodeBuildNotFound)
+	get(t, s, "/api/v1/records/0190a6c4-0000-7000-8000-000000000000").wantError(t, 404, CodeRecordNotFound)
 
 	var rd RunData
 	get(t, s, "/api/v1/runs/"+f.runs[1].ID.String()).data(t, &rd)
@@ -257,9 +257,9 @@ func TestNoDatabase(t *testing.T) {
 	base := t.TempDir()
 	path := builddb.Path(base)
 	s := newTestServer(t, Options{BuildBase: base})
-	var bd BuildsData
-	get(t, s, "/api/v1/builds").data(t, &bd)
-	if bd.Count != 0 || bd.Builds == nil {
+	var bd RecordsData
+	get(t, s, "/api/v1/records").data(t, &bd)
+	if bd.Count != 0 || bd.Records == nil {
 		t.Errorf("builds: %+v", bd)
 	}
 	var sd StatusData
@@ -294,9 +294,9 @@ func TestDatabaseBusy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	get(t, s, "/api/v1/builds").wantError(t, http.StatusServiceUnavailable, CodeDatabaseBusy)
+	get(t, s, "/api/v1/records").wantError(t, http.StatusServiceUnavailable, CodeDatabaseBusy)
 	w.Close()
-	get(t, s, "/api/v1/builds").data(t, &BuildsData{})
+	get(t, s, "/api/v1/records").data(t, &RecordsData{})
 	w, err = builddb.Open(f.path, builddb.Options{Timeout: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("the API kept the file open: %v", err)
@@ -309,7 +309,7 @@ func TestUnknownEndpointAndMethod(t *testing.T) {
 	s := newTestServer(t, Options{BuildBase: f.base})
 	get(t, s, "/api/v1/nothing").wantError(t, 404, CodeNotFound)
 	get(t, s, "/").wantError(t, 404, CodeNotFound)
-	req := httptest.NewRequest(http.MethodPost, "/api/v1/builds", strings.NewReader("{}"))
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/records", strings.NewReader("{}"))
 	req.Header.Set("X-API-Key", readKey)
 	w := httptest.NewRecorder()
 	s.ServeHTTP(w, req)
@@ -360,7 +360,7 @@ func TestTraversal(t *testing.T) {
 		"/api/v1/packages/misc/hello@a@b":              "bad flavor",
 		"/api/v1/packages/misc/hello%20world/history":  "whitespace",
 		"/api/v1/packages/misc/hello@..%2F..%2Fx":      "encoded slashes",
-		"/api/v1/builds/..%2F..%2Fetc%2Fpasswd":        "encoded slashes",
+		"/api/v1/records/..%2F..%2Fetc%2Fpasswd":        "encoded slashes",
 		"/api/v1/runs/..":                              `".." segments`,
 		"/api/v1/packages/misc/hello/history/../../..": `".." segments`,
 	} {

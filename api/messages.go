@@ -41,6 +41,9 @@ type Base struct {
 	Type      string    `json:"type"`
 	Timestamp time.Time `json:"timestamp"`
 	RunID     string    `json:"run_id,omitempty"`
+	// BuildID is the build service request the run executes (absent for
+	// a run started from the command line).
+	BuildID string `json:"build_id,omitempty"`
 }
 
 // MessageType returns b.Type.

@@ -94,7 +94,7 @@ func parseRange(q url.Values) (since, until time.Time, err error) {
 	return since, until, nil
 }
 
-// parseFilter reads the query of GET /api/v1/builds.
+// parseFilter reads the query of GET /api/v1/records.
 func parseFilter(q url.Values) (builddb.Filter, error) {
 	var f builddb.Filter
 	if err := allowOnly(q, "status", "origin", "worker", "since", "until", "limit", "cursor", "order"); err != nil {

@@ -44,6 +44,11 @@ type Options struct {
 	// (WithPeerRole): it needs no keys.
 	LocalOnly bool
 
+	// Control, when set, is the build service: the write endpoints
+	// (POST /builds, DELETE /builds/{id}, retry, the queue) go to it.
+	// Without it they answer 409 NOT_A_SERVICE.
+	Control Controller
+
 	// Keys are the accepted API keys (nil: none).
 	Keys *Keys
 	// AnonymousRead lets clients without a key use the read endpoints.
@@ -142,8 +147,17 @@ type route struct {
 func (s *Server) routes() *http.ServeMux {
 	table := []route{
 		{pattern: "GET /api/v1/status", need: RoleRead, data: s.status},
-		{pattern: "GET /api/v1/builds", need: RoleRead, data: s.builds, dbOnly: true},
-		{pattern: "GET /api/v1/builds/{id}", need: RoleRead, data: s.build, dbOnly: true},
+		{pattern: "GET /api/v1/builds", need: RoleRead, data: s.buildList, dbOnly: true},
+		{pattern: "POST /api/v1/builds", need: RoleBuild, serve: s.submit},
+		{pattern: "GET /api/v1/builds/{id}", need: RoleRead, data: s.buildOne, dbOnly: true},
+		{pattern: "DELETE /api/v1/builds/{id}", need: RoleBuild, data: s.cancel},
+		{pattern: "POST /api/v1/builds/{id}/retry", need: RoleBuild, serve: s.retry},
+		{pattern: "GET /api/v1/builds/{id}/ports", need: RoleRead, data: s.buildPorts, dbOnly: true},
+		{pattern: "GET /api/v1/queue", need: RoleRead, data: s.queue, dbOnly: true},
+		{pattern: "POST /api/v1/queue", need: RoleBuild, serve: s.submit},
+		{pattern: "DELETE /api/v1/queue/{id}", need: RoleBuild, data: s.remove},
+		{pattern: "GET /api/v1/records", need: RoleRead, data: s.records, dbOnly: true},
+		{pattern: "GET /api/v1/records/{id}", need: RoleRead, data: s.record, dbOnly: true},
 		{pattern: "GET /api/v1/packages/{category}/{port}", need: RoleRead, data: s.pkg, dbOnly: true},
 		{pattern: "GET /api/v1/packages/{category}/{port}/history", need: RoleRead, data: s.history, dbOnly: true},
 		{pattern: "GET /api/v1/stats", need: RoleRead, data: s.stats, dbOnly: true},

@@ -13,7 +13,7 @@ import (
 // concurrent use (the Server calls it from Handle, which the bus
 // serializes).
 type Translator struct {
-	runID string
+	runID, buildID string
 }
 
 // Translate returns the messages for e, in order: none for events the
@@ -21,17 +21,17 @@ type Translator struct {
 // then worker.idle).
 func (t *Translator) Translate(e events.Event) []Message {
 	at := e.At().UTC()
-	base := func(typ string) Base { return Base{Type: typ, Timestamp: at, RunID: t.runID} }
+	base := func(typ string) Base { return Base{Type: typ, Timestamp: at, RunID: t.runID, BuildID: t.buildID} }
 	switch ev := e.(type) {
 	case events.RunStarted:
-		t.runID = ev.RunID
+		t.runID, t.buildID = ev.RunID, ev.BuildID
 		return []Message{RunStartedMsg{Base: base(TypeRunStarted), Profile: ev.Profile, Directive: ev.Directive, Queued: ev.Queued, MaxWorkers: ev.MaxWorkers}}
 	case events.RunFinished:
 		b := base(TypeRunFinished)
 		if ev.RunID != "" {
 			b.RunID = ev.RunID
 		}
-		t.runID = ""
+		t.runID, t.buildID = "", ""
 		return []Message{RunFinishedMsg{Base: b, Aborted: ev.Aborted, Duration: builddb.Duration(ev.Duration), Counts: countsOf(ev.Counts)}}
 	case events.PortQueued:
 		return []Message{BuildQueuedMsg{Base: base(TypeBuildQueued), Package: ev.Origin, Reason: ev.Reason}}

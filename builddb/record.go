@@ -197,6 +197,9 @@ type Run struct {
 	Args      []string `json:"args,omitempty"`
 	Profile   string   `json:"profile,omitempty"`
 	Counts    Counts   `json:"counts"`
+	// Build is the build service request the run executed (absent for a
+	// run started from the command line).
+	Build uuid.UUID `json:"build,omitzero"`
 }
 
 // Finished reports whether the run has ended (cleanly or aborted).

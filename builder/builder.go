@@ -23,7 +23,10 @@ var ErrAborted = errors.New("build run aborted")
 
 // Options configure a Builder.
 type Options struct {
-	RunID     string
+	RunID string
+	// BuildID names the build service request the run executes (empty
+	// for a run started from the command line).
+	BuildID   string
 	Profile   string
 	Directive string
 

@@ -100,7 +100,7 @@ func queuedCount(p *Plan) int {
 func (rs *runState) announce() {
 	b := rs.b
 	rs.counts.Queued = queuedCount(b.plan)
-	b.bus.Publish(events.RunStarted{Time: b.t(), RunID: b.o.RunID, Profile: b.o.Profile, Directive: b.o.Directive, Queued: rs.counts.Queued, MaxWorkers: b.o.MaxWorkers})
+	b.bus.Publish(events.RunStarted{Time: b.t(), RunID: b.o.RunID, BuildID: b.o.BuildID, Profile: b.o.Profile, Directive: b.o.Directive, Queued: rs.counts.Queued, MaxWorkers: b.o.MaxWorkers})
 }
 
 // finish closes the run.

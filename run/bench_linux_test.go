@@ -156,7 +156,7 @@ var apiBuildPorts = []string{"misc/hello", "lang/brainf", "devel/libkit"}
 // run: a build base of 1,000,000 records, one owner, forces of three
 // ports one after the other for the whole measurement, and an open-loop
 // generator sending 1,000 requests per second, half GET /api/v1/status
-// and half GET /api/v1/builds, over the owner's Unix socket. Each
+// and half GET /api/v1/records, over the owner's Unix socket. Each
 // latency runs from the request's scheduled send time, so a request that
 // waited for a free worker (or for a late tick) counts its wait. The
 // baseline is the same generator against a trivial net/http handler (it
@@ -189,7 +189,7 @@ func BenchmarkAPIUnderBuild(b *testing.B) {
 	}
 	builds := startBuilds(cfg, owner, apiBuildPorts)
 
-	paths := []string{"/api/v1/status", "/api/v1/builds"}
+	paths := []string{"/api/v1/status", "/api/v1/records"}
 	apiClient, trivialClient := unixClient(owner.Socket(), apiWorkers), unixClient(trivialSock, apiWorkers)
 	turn := time.Duration(apiSeconds) * time.Second / apiSegments
 	var api, base openLoopResult

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/google/uuid"
+
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder"
 	"github.com/go-dsynth/go-dsynth/builder/events"
@@ -85,6 +87,7 @@ func Build(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Opti
 		}
 		fmt.Fprintf(o.Stderr, "Building %d port(s) added to the run\n", len(more))
 		roots = more
+		o.RunID = uuid.Nil
 	}
 }
 
@@ -168,6 +171,13 @@ func buildOnce(ctx context.Context, cfg *config.Config, owner *Owner, roots []po
 		logFunc(bus)(line) // the 00 log of the first run after the repair
 	}
 	run := builddb.NewRun(d.Name, o.Args, cfg.ProfileName)
+	if o.RunID != uuid.Nil {
+		run.ID = o.RunID
+	}
+	run.Build = o.BuildID
+	if o.OnRun != nil {
+		o.OnRun(run.ID)
+	}
 	rec := recorder.New(recorder.Options{DB: db, Run: run, Plan: plan, RepositoryDir: p.RepositoryDir, LogsDir: p.LogsDir,
 		System: system, Observe: o.ObserveDB})
 	bus.Subscribe(rec)
@@ -177,6 +187,9 @@ func buildOnce(ctx context.Context, cfg *config.Config, owner *Owner, roots []po
 	}
 	bo := builderOptions(cfg, sc, o)
 	bo.RunID = run.ID.String()
+	if o.BuildID != uuid.Nil {
+		bo.BuildID = o.BuildID.String()
+	}
 	bo.Bus = bus
 	bo.Durations = durations
 	if d.Freeze {

@@ -303,8 +303,8 @@ func (s readStats) String() string {
 // records of the last year rather than the maintained aggregates.
 func readQueries(since time.Time) []string {
 	return []string{
-		"/api/v1/builds?" + url.Values{"origin": {"zzz/"}}.Encode(),
-		"/api/v1/builds?" + url.Values{"status": {"running"}}.Encode(),
+		"/api/v1/records?" + url.Values{"origin": {"zzz/"}}.Encode(),
+		"/api/v1/records?" + url.Values{"status": {"running"}}.Encode(),
 		"/api/v1/stats?" + url.Values{"since": {since.UTC().Format(time.RFC3339)}}.Encode(),
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/go-dsynth/go-dsynth/builder"
 	"github.com/go-dsynth/go-dsynth/builder/events"
 	"github.com/go-dsynth/go-dsynth/environment"
@@ -69,6 +71,13 @@ type Options struct {
 	// observe how long publishers wait, or for a baseline); nil: a plain
 	// events.Bus.
 	NewBus func() *events.Bus
+	// RunID, when set, is the UUID of the run record of the build's first
+	// pass (later passes, for ports `dsynth add` queued meanwhile, get
+	// fresh ones); BuildID names the build service request the run
+	// executes; OnRun is told each pass's run UUID before it builds.
+	RunID   uuid.UUID
+	BuildID uuid.UUID
+	OnRun   func(run uuid.UUID)
 	// Owner, when set, is the caller's hold on the build base (a service
 	// that runs many builds); when nil, Build takes the build base for
 	// the run and releases it at the end.

@@ -43,7 +43,10 @@ const (
 // RunStarted opens a run.
 type RunStarted struct {
 	Time
-	RunID     string
+	RunID string
+	// BuildID is the build service request the run executes, empty for
+	// a run started from the command line.
+	BuildID   string
 	Profile   string
 	Directive string
 	// Queued is the number of ports in the build set before already-built

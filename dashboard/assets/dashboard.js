@@ -490,8 +490,8 @@
     if (state.filter.origin) q.set('origin', state.filter.origin);
     const cursor = state.pages[state.pages.length - 1];
     if (cursor) q.set('cursor', cursor);
-    const d = await api('/builds?' + q.toString());
-    const list = d.builds || [];
+    const d = await api('/records?' + q.toString());
+    const list = d.records || [];
     state.next = d.next_cursor || '';
     $('builds-rows').replaceChildren(...(list.length > 0
       ? list.map((r) => recordRow(r, true))

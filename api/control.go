@@ -388,11 +388,22 @@ const maxBody = 1 << 20
 // controller returns the build service, or the error that says there is
 // none in this process.
 func (s *Server) controller() (Controller, error) {
-	if s.o.Control == nil {
+	s.mu.Lock()
+	c := s.control
+	s.mu.Unlock()
+	if c == nil {
 		return nil, errorf(http.StatusConflict, CodeNotAService,
 			"this process only watches its build: start builds through `dsynth serve`, which runs a queue of them")
 	}
-	return s.o.Control, nil
+	return c, nil
+}
+
+// SetController makes c the build service behind the write endpoints
+// (Options.Control, for a service created after its server).
+func (s *Server) SetController(c Controller) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.control = c
 }
 
 // submit answers POST /api/v1/builds and POST /api/v1/queue (201).
@@ -427,17 +438,17 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, id string) {
 
 // cancel answers DELETE /api/v1/builds/{id}.
 func (s *Server) cancel(r *http.Request) (any, error) {
-	return s.control(r, func(c Controller, id uuid.UUID) (*builddb.Request, error) { return c.Cancel(r.Context(), id) })
+	return s.controlCall(r, func(c Controller, id uuid.UUID) (*builddb.Request, error) { return c.Cancel(r.Context(), id) })
 }
 
 // remove answers DELETE /api/v1/queue/{id}.
 func (s *Server) remove(r *http.Request) (any, error) {
-	return s.control(r, func(c Controller, id uuid.UUID) (*builddb.Request, error) { return c.Remove(r.Context(), id) })
+	return s.controlCall(r, func(c Controller, id uuid.UUID) (*builddb.Request, error) { return c.Remove(r.Context(), id) })
 }
 
-// control runs one control call on the build named in the path and
+// controlCall runs one control call on the build named in the path and
 // answers with the build after it.
-func (s *Server) control(r *http.Request, call func(Controller, uuid.UUID) (*builddb.Request, error)) (any, error) {
+func (s *Server) controlCall(r *http.Request, call func(Controller, uuid.UUID) (*builddb.Request, error)) (any, error) {
 	c, err := s.controller()
 	if err != nil {
 		return nil, err

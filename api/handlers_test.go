@@ -360,7 +360,7 @@ func TestTraversal(t *testing.T) {
 		"/api/v1/packages/misc/hello@a@b":              "bad flavor",
 		"/api/v1/packages/misc/hello%20world/history":  "whitespace",
 		"/api/v1/packages/misc/hello@..%2F..%2Fx":      "encoded slashes",
-		"/api/v1/records/..%2F..%2Fetc%2Fpasswd":        "encoded slashes",
+		"/api/v1/records/..%2F..%2Fetc%2Fpasswd":       "encoded slashes",
 		"/api/v1/runs/..":                              `".." segments`,
 		"/api/v1/packages/misc/hello/history/../../..": `".." segments`,
 	} {

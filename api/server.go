@@ -97,6 +97,7 @@ type Server struct {
 	streams sync.WaitGroup
 	dbSlots chan struct{} // one token per request reading the database
 	cache   answerCache   // database-only answers of the current version
+	control Controller    // the build service (Options.Control, SetController)
 }
 
 // New returns a Server. It refuses options that no client could use: no
@@ -127,6 +128,7 @@ func New(o Options) (*Server, error) {
 		o.Now = time.Now
 	}
 	s := &Server{o: o, clients: map[*client]struct{}{}, quit: make(chan struct{}), dbSlots: make(chan struct{}, o.MaxDBReaders)}
+	s.control = o.Control
 	s.mux = s.routes()
 	return s, nil
 }

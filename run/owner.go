@@ -325,25 +325,3 @@ func stopServer(srv *httpserve.Server, log io.Writer) {
 		fmt.Fprintf(log, "warning: %v\n", err)
 	}
 }
-
-// Serve owns the build base and serves the API until ctx ends: the
-// history, runs and statistics of the build database, on the owner's
-// socket and on Api_listen (which `dsynth serve` needs). No run is active;
-// the event stream only keeps itself alive.
-func Serve(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
-	if cfg.Profile.APIListen == "" {
-		return fmt.Errorf("%s: set Api_listen (host:port, e.g. 127.0.0.1:8080) in the [%s] profile to serve the API", cfg.File, cfg.ProfileName)
-	}
-	o, err := Own(cfg, stderr)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stderr, "Serving until interrupted")
-	<-ctx.Done()
-	if err := o.Close(); err != nil {
-		// Interrupted as asked: a client that lingered is worth a
-		// warning, not a failure.
-		fmt.Fprintf(stderr, "warning: %v\n", err)
-	}
-	return nil
-}

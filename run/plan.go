@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder"
@@ -79,17 +80,77 @@ func storedInputs(ctx context.Context, cfg *config.Config, sc *Scanned, owner *O
 }
 
 // makePlan plans a scanned set against the repository and the stored
-// inputs (nil: none stored).
-func makePlan(cfg *config.Config, sc *Scanned, inputs builder.InputsReader, keep int, fetchOnly bool) (*builder.Plan, error) {
+// inputs (nil: none stored). The packages of the deleted ports count as
+// gone (a preview of a directive that deletes them first).
+func makePlan(cfg *config.Config, sc *Scanned, inputs builder.InputsReader, keep int, fetchOnly bool, deleted ...ports.NodeID) (*builder.Plan, error) {
 	fs := builder.FactsSource{Graph: sc.Graph, PortsDir: cfg.Profile.PortsDir, RepositoryDir: cfg.Profile.RepositoryDir, DB: inputs}
 	facts := fs.Facts
-	if fetchOnly {
+	if fetchOnly || len(deleted) > 0 {
+		gone := map[ports.NodeID]bool{}
+		for _, id := range deleted {
+			gone[id] = true
+		}
 		// fetch-only fetches for every port: existing packages do not count.
 		facts = func(n *ports.Node) builder.Facts {
 			f := fs.Facts(n)
-			f.PackageExists, f.Current.PackageExists = false, false
+			if fetchOnly || gone[n.ID] {
+				f.PackageExists, f.Current.PackageExists = false, false
+			}
 			return f
 		}
 	}
 	return builder.MakePlan(sc.Graph, sc.Set, facts, builddb.PolicyFromX(keep))
+}
+
+// Preview is what a build directive would do over a set of ports, planned
+// without building: the plan, how many ports it builds, and how long the
+// scheduler expects them to take on the profile's slots.
+type Preview struct {
+	Plan     *builder.Plan
+	ToBuild  int
+	Estimate time.Duration
+}
+
+// PreviewBuild scans and plans a building directive the way Build would
+// (the ports a directive deletes first count as having no package) and
+// estimates its duration from the recorded durations (builder's
+// EstimateDuration). It writes nothing. The stored inputs come from
+// o.Owner, as for Status.
+func PreviewBuild(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Options) (*Preview, error) {
+	d := o.Directive
+	sc, err := scan(ctx, cfg, roots, o.Stderr, !o.NoNice, d.Lenient)
+	if err != nil {
+		return nil, err
+	}
+	inputs, done, err := storedInputs(ctx, cfg, sc, o.Owner)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	var deleted []ports.NodeID
+	if d.DeleteRoots {
+		deleted = sc.Roots
+	}
+	plan, err := makePlan(cfg, sc, inputs, o.Keep, d.FetchOnly, deleted...)
+	if err != nil {
+		return nil, err
+	}
+	pv := &Preview{Plan: plan}
+	for _, id := range plan.Order {
+		if plan.Items[id].Disp == builder.Build {
+			pv.ToBuild++
+		}
+	}
+	var durations map[string]time.Duration
+	if o.Owner != nil {
+		if durations, err = o.Owner.DB().AverageDurations(); err != nil {
+			return nil, err
+		}
+	}
+	bo := builderOptions(cfg, sc, o)
+	bo.Durations = durations
+	if pv.Estimate, err = builder.EstimateDuration(plan, bo); err != nil {
+		return nil, err
+	}
+	return pv, nil
 }

@@ -12,9 +12,8 @@ import (
 	"testing"
 
 	"github.com/go-dsynth/go-dsynth/builddb"
-	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/internal/testenv"
-	"github.com/go-dsynth/go-dsynth/internal/testports"
+	"github.com/go-dsynth/go-dsynth/internal/testsite"
 	"github.com/go-dsynth/go-dsynth/run"
 )
 
@@ -31,40 +30,8 @@ func TestMain(m *testing.M) {
 // build base.
 func testSite(t testing.TB) (confDir, buildBase string) {
 	t.Helper()
-	testenv.NeedRoot(t)
-	testenv.NeedCommand(t, "bmake", "bmake")
-	dir := t.TempDir()
-	tree := filepath.Join(dir, "ports")
-	if out, err := exec.Command("cp", "-a", testports.Dir(), tree).CombinedOutput(); err != nil {
-		t.Fatalf("copy tree: %v %s", err, out)
-	}
-	confDir = filepath.Join(dir, "etc")
-	if _, err := config.WriteDefault(confDir); err != nil {
-		t.Fatal(err)
-	}
-	ini := filepath.Join(confDir, config.IniName)
-	b, err := os.ReadFile(ini)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines []string
-	for _, l := range strings.Split(string(b), "\n") {
-		switch {
-		case strings.HasPrefix(l, "Directory_portsdir"):
-			l = "Directory_portsdir= " + tree
-		case strings.HasPrefix(l, "Number_of_builders"):
-			l = "Number_of_builders= 2"
-		}
-		lines = append(lines, l)
-	}
-	if err := os.WriteFile(ini, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(config.LoadOptions{Dir: confDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return confDir, cfg.Profile.BuildBase
+	s := testsite.New(t, 2)
+	return s.ConfDir, s.BuildBase
 }
 
 // TestExampleBuild runs the package example's code over the project's

@@ -6,10 +6,12 @@ import (
 
 	"github.com/go-dsynth/go-dsynth/api"
 	"github.com/go-dsynth/go-dsynth/run"
+	"github.com/go-dsynth/go-dsynth/service"
 )
 
-// runServe is `dsynth serve`: the API on Api_listen until SIGINT or
-// SIGTERM, outside any build.
+// runServe is `dsynth serve`: the build service — the API on Api_listen
+// and the owner's socket, and the queue of builds it runs — until SIGINT
+// or SIGTERM.
 func runServe(ctx context.Context, r *runner, args []string) error {
 	if len(args) > 0 {
 		return &usageError{"serve takes no arguments"}
@@ -18,7 +20,13 @@ func runServe(ctx context.Context, r *runner, args []string) error {
 	if err != nil {
 		return err
 	}
-	return run.Serve(ctx, cfg, r.stderr)
+	newEnv, layout := run.HostEnvironment()
+	if newEnv == nil {
+		return fmt.Errorf("serve: no build environment backend for this host")
+	}
+	ro := run.Options{NoNice: r.opts.noNice, SlowStart: r.opts.slowStart, Scale: r.opts.scale, MemTargetGB: r.opts.memTargetGB,
+		Stderr: r.stderr, NewEnv: newEnv, Layout: layout}
+	return service.Serve(ctx, cfg, r.stderr, ro)
 }
 
 // runAPIKey is `dsynth api-key NAME ROLE`: a fresh key, whose hash line is

@@ -27,6 +27,12 @@ const (
 	// TypeOverflow is the last message a client gets when it fell so far
 	// behind that its queue filled: the server drops it after that.
 	TypeOverflow = "stream.overflow"
+	// TypeGap tells a client that resumed with Last-Event-ID which
+	// messages were no longer kept.
+	TypeGap = "stream.gap"
+	// TypeBuildState is a build of the service changing state (queued,
+	// running, done, failed, cancelled).
+	TypeBuildState = "build.state"
 )
 
 // Message is one message of the live stream; every XxxMsg type is one.
@@ -38,6 +44,9 @@ type Message interface {
 // Base is the part every stream message has: its type, when the event
 // happened, and the run it belongs to (empty outside a run).
 type Base struct {
+	// ID is the message's event id (also SSE's id: line), by which a
+	// client resumes; markers outside the stream's history have none.
+	ID        uint64    `json:"id,omitempty"`
 	Type      string    `json:"type"`
 	Timestamp time.Time `json:"timestamp"`
 	RunID     string    `json:"run_id,omitempty"`
@@ -166,6 +175,14 @@ type LogLineMsg struct {
 	Worker *int   `json:"worker,omitempty"`
 	Line   string `json:"line"`
 	Log    string `json:"log,omitempty"`
+}
+
+// BuildStateMsg is build.state: a build of the service changed state.
+// BuildID names it; Error says why it failed or was cancelled.
+type BuildStateMsg struct {
+	Base
+	State string `json:"state"`
+	Error string `json:"error,omitempty"`
 }
 
 // OverflowMsg is stream.overflow.

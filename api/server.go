@@ -19,6 +19,7 @@ const (
 	DefaultWriteTimeout = 10 * time.Second
 	DefaultMaxStreams   = 64
 	DefaultMaxDBReaders = 4
+	DefaultReplaySize   = 4096
 )
 
 // Options configure a Server.
@@ -57,6 +58,10 @@ type Options struct {
 	// QueueSize is each stream client's queue, in messages; a client
 	// whose queue is full is dropped (DefaultQueueSize when ≤ 0).
 	QueueSize int
+	// ReplaySize is how many of the last messages the server keeps for
+	// clients that resume a stream with Last-Event-ID
+	// (DefaultReplaySize when ≤ 0).
+	ReplaySize int
 	// KeepAlive is the interval of SSE comments and WebSocket pings
 	// (DefaultKeepAlive when ≤ 0).
 	KeepAlive time.Duration
@@ -98,6 +103,7 @@ type Server struct {
 	dbSlots chan struct{} // one token per request reading the database
 	cache   answerCache   // database-only answers of the current version
 	control Controller    // the build service (Options.Control, SetController)
+	recent  replay        // the last messages, for clients that resume
 }
 
 // New returns a Server. It refuses options that no client could use: no
@@ -127,8 +133,12 @@ func New(o Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.ReplaySize <= 0 {
+		o.ReplaySize = DefaultReplaySize
+	}
 	s := &Server{o: o, clients: map[*client]struct{}{}, quit: make(chan struct{}), dbSlots: make(chan struct{}, o.MaxDBReaders)}
 	s.control = o.Control
+	s.recent = newReplay(o.ReplaySize, o.Now())
 	s.mux = s.routes()
 	return s, nil
 }
@@ -267,16 +277,13 @@ func (s *Server) Handle(e events.Event) {
 	defer s.mu.Unlock()
 	s.live.apply(e)
 	msgs := s.tr.Translate(e)
-	if len(s.clients) == 0 {
-		return
-	}
 	for _, m := range msgs {
 		data, err := json.Marshal(m)
 		if err != nil {
 			s.logf("api: encode %s: %v", m.MessageType(), err)
 			continue
 		}
-		f := frame{typ: m.MessageType(), data: data}
+		f := s.recent.add(m.MessageType(), data)
 		for c := range s.clients {
 			select {
 			case c.ch <- f:

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -12,8 +13,10 @@ import (
 	"github.com/coder/websocket"
 )
 
-// frame is one encoded stream message.
+// frame is one encoded stream message and its event id (0 for a marker
+// that is not part of the stream's history).
 type frame struct {
+	id   uint64
 	typ  string
 	data []byte
 }
@@ -39,8 +42,10 @@ type sink interface {
 }
 
 // subscribe adds a stream client, or returns an error when the server
-// stops or has MaxStreams clients.
-func (s *Server) subscribe() (*client, error) {
+// stops or has MaxStreams clients. A client that resumes (resume.ok) first
+// gets the kept messages after resume.id, behind a stream.gap marker when
+// some were no longer kept.
+func (s *Server) subscribe(resume lastEventID) (*client, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
@@ -50,6 +55,15 @@ func (s *Server) subscribe() (*client, error) {
 		return nil, errorf(http.StatusServiceUnavailable, CodeTooManyStreams, "%d event streams are open already; try again later", len(s.clients))
 	}
 	c := &client{ch: make(chan frame, s.o.QueueSize), over: make(chan struct{})}
+	if resume.ok {
+		missed, gap := s.recent.since(resume.id, s.o.QueueSize)
+		if gap != nil {
+			c.ch <- s.gapFrame(*gap)
+		}
+		for _, f := range missed {
+			c.ch <- f
+		}
+	}
 	s.clients[c] = struct{}{}
 	s.streams.Add(1)
 	return c, nil
@@ -138,7 +152,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, id string) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	c, err := s.subscribe()
+	resume, err := parseLastEventID(r)
+	if err != nil {
+		s.writeError(w, id, err)
+		return
+	}
+	c, err := s.subscribe(resume)
 	if err != nil {
 		s.writeError(w, id, err)
 		return
@@ -168,7 +187,11 @@ func (o *sseSink) write(text string) error {
 
 func (o *sseSink) send(_ context.Context, f frame) error {
 	// The JSON has no newline: one data line per message.
-	return o.write("event: " + f.typ + "\ndata: " + string(f.data) + "\n\n")
+	id := ""
+	if f.id != 0 {
+		id = "id: " + strconv.FormatUint(f.id, 10) + "\n"
+	}
+	return o.write(id + "event: " + f.typ + "\ndata: " + string(f.data) + "\n\n")
 }
 
 func (o *sseSink) keepAlive(context.Context) error { return o.write(": keep-alive\n\n") }

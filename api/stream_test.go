@@ -19,7 +19,7 @@ import (
 
 // sseEvent is one parsed Server-Sent Event, or a comment.
 type sseEvent struct {
-	typ, data, comment string
+	id, typ, data, comment string
 }
 
 // sseReader parses an event stream.
@@ -41,6 +41,8 @@ func (s *sseReader) next() (sseEvent, error) {
 			}
 		case strings.HasPrefix(line, ":"):
 			ev.comment = strings.TrimSpace(line[1:])
+		case strings.HasPrefix(line, "id: "):
+			ev.id = line[len("id: "):]
 		case strings.HasPrefix(line, "event: "):
 			ev.typ = line[len("event: "):]
 		case strings.HasPrefix(line, "data: "):

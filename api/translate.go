@@ -26,6 +26,8 @@ func (t *Translator) Translate(e events.Event) []Message {
 	case events.RunStarted:
 		t.runID, t.buildID = ev.RunID, ev.BuildID
 		return []Message{RunStartedMsg{Base: base(TypeRunStarted), Profile: ev.Profile, Directive: ev.Directive, Queued: ev.Queued, MaxWorkers: ev.MaxWorkers}}
+	case events.BuildState:
+		return []Message{BuildStateMsg{Base: Base{Type: TypeBuildState, Timestamp: at, BuildID: ev.BuildID}, State: ev.State, Error: ev.Error}}
 	case events.RunFinished:
 		b := base(TypeRunFinished)
 		if ev.RunID != "" {

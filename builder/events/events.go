@@ -177,6 +177,16 @@ type RunFinished struct {
 	Counts   Counts
 }
 
+// BuildState reports a build of the build service changing state (queued,
+// running, done, failed, cancelled): the service publishes it, not the
+// builder.
+type BuildState struct {
+	Time
+	BuildID string
+	State   string
+	Error   string
+}
+
 // Counts totals a run's outcomes.
 type Counts struct {
 	Queued, Built, Failed, Ignored, Skipped, Meta, AlreadyBuilt, Missing int

@@ -99,6 +99,12 @@ type BuildStartedMsg struct {
 	Base
 	Package string `json:"package"`
 	Worker  int    `json:"worker"`
+	// dsynth's START line figures: recursive dependencies, direct
+	// dependents, depth of dependents, estimated installed size.
+	IDep      int     `json:"idep,omitempty"`
+	DepI      int     `json:"depi,omitempty"`
+	DepIDepth int     `json:"depi_depth,omitempty"`
+	DepSizeGB float64 `json:"dep_size_gb,omitempty"`
 }
 
 // BuildPhaseMsg is build.phase: a port entered a build phase.
@@ -137,6 +143,8 @@ type BuildEndMsg struct {
 	PkgFile           string           `json:"pkg_file,omitempty"`
 	Lines             int              `json:"lines,omitempty"`
 	SkippedDependents int              `json:"skipped_dependents,omitempty"`
+	// Dummy marks dsynth's unflavored stand-in of a flavored port.
+	Dummy bool `json:"dummy,omitempty"`
 }
 
 // WorkerMsg is worker.idle (Status empty) and worker.status (a worker

@@ -38,7 +38,8 @@ func (t *Translator) Translate(e events.Event) []Message {
 	case events.PortQueued:
 		return []Message{BuildQueuedMsg{Base: base(TypeBuildQueued), Package: ev.Origin, Reason: ev.Reason}}
 	case events.PortStarted:
-		return []Message{BuildStartedMsg{Base: base(TypeBuildStarted), Package: ev.Origin, Worker: ev.Slot}}
+		return []Message{BuildStartedMsg{Base: base(TypeBuildStarted), Package: ev.Origin, Worker: ev.Slot,
+			IDep: ev.IDep, DepI: ev.DepI, DepIDepth: ev.DepIDepth, DepSizeGB: ev.DepSizeGB}}
 	case events.PhaseStarted:
 		return []Message{BuildPhaseMsg{Base: base(TypeBuildPhase), Package: ev.Origin, Worker: ev.Slot, Phase: ev.Phase}}
 	case events.PortLines:
@@ -96,7 +97,7 @@ func (t *Translator) portEnd(base func(string) Base, ev events.PortFinished) Bui
 	}
 	m := BuildEndMsg{Base: base(kind.typ), Package: ev.Origin, Status: kind.status, Outcome: string(ev.Outcome),
 		Phase: ev.Phase, Duration: builddb.Duration(ev.Duration), PkgFile: ev.PkgFile, Lines: ev.Lines,
-		SkippedDependents: ev.SkippedDependents}
+		SkippedDependents: ev.SkippedDependents, Dummy: ev.Dummy}
 	if ev.Slot >= 0 {
 		w := ev.Slot
 		m.Worker = &w

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -28,11 +29,27 @@ var ErrNoOwner = errors.New("no process owns the build base")
 const clientTimeout = 2 * time.Minute
 
 // Client asks the owner of a build base over its Unix socket, with the
-// API the owner serves (peer credentials make root admin).
+// API the owner serves (peer credentials make root admin), or a remote
+// build service over HTTP with an API key (DialRemote).
 type Client struct {
-	sock  string
+	sock  string // the socket, or the remote URL (for messages)
+	base  string // the URL the API paths are appended to
+	key   string // the API key sent to a remote service
 	hc    *http.Client
 	first chan net.Conn // the probe's connection until a request takes it
+}
+
+// DialRemote returns a client of the build service at rawURL (its API's
+// scheme, host and port: http://build.example:8080), which sends key in
+// X-API-Key. Nothing is sent until the first call.
+func DialRemote(rawURL, key string) (*Client, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return nil, fmt.Errorf("remote service %q: give the API's address as http(s)://host:port", rawURL)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ResponseHeaderTimeout = clientTimeout
+	return &Client{sock: u.Scheme + "://" + u.Host, base: u.Scheme + "://" + u.Host, key: key, hc: &http.Client{Transport: tr}, first: make(chan net.Conn)}, nil
 }
 
 // Dial connects to the owner of buildBase. ErrNoOwner means nobody owns
@@ -69,7 +86,7 @@ func Dial(buildBase string) (*Client, error) {
 		MaxIdleConns:          4,
 		ResponseHeaderTimeout: clientTimeout,
 	}
-	return &Client{sock: sock, hc: &http.Client{Transport: tr}, first: first}, nil
+	return &Client{sock: sock, base: "http://owner", hc: &http.Client{Transport: tr}, first: first}, nil
 }
 
 // Close drops the client's connections.
@@ -94,7 +111,7 @@ func (c *Client) call(ctx context.Context, method, path string, body any) (json.
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, "http://owner"+path, rd)
+	req, err := c.request(ctx, method, path, rd)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +120,7 @@ func (c *Client) call(ctx context.Context, method, path string, body any) (json.
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("owner socket %s: %w", c.sock, err)
+		return nil, fmt.Errorf("%s: %w", c.sock, err)
 	}
 	defer resp.Body.Close()
 	var env struct {
@@ -112,13 +129,40 @@ func (c *Client) call(ctx context.Context, method, path string, body any) (json.
 		Error  *api.ErrorBody  `json:"error"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
-		return nil, fmt.Errorf("owner socket %s: %s %s: %w", c.sock, method, path, err)
+		return nil, fmt.Errorf("%s: %s %s: %s: %w", c.sock, method, path, resp.Status, err)
 	}
 	if env.Error != nil {
-		return nil, fmt.Errorf("the build base's owner answered %s %s: %s (%s)", method, path, env.Error.Message, env.Error.Code)
+		return nil, &AnswerError{Method: method, Path: path, Err: &api.Error{HTTPStatus: resp.StatusCode, Code: env.Error.Code, Message: env.Error.Message}}
 	}
 	return env.Data, nil
 }
+
+// request makes a request of the API at path, with the client's key.
+func (c *Client) request(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, err
+	}
+	if c.key != "" {
+		req.Header.Set("X-API-Key", c.key)
+	}
+	return req, nil
+}
+
+// AnswerError is an error answer of the owner or service: errors.As finds
+// the *api.Error (its HTTP status and code) in it.
+type AnswerError struct {
+	Method, Path string
+	Err          *api.Error
+}
+
+// Error says what was asked and what the service answered.
+func (e *AnswerError) Error() string {
+	return fmt.Sprintf("the build service answered %s %s: %s (%s)", e.Method, e.Path, e.Err.Message, e.Err.Code)
+}
+
+// Unwrap returns the *api.Error.
+func (e *AnswerError) Unwrap() error { return e.Err }
 
 // Stats returns the owner's answer to GET /api/v1/stats: the statistics
 // of the whole history, as `dsynth db stats` prints them.
@@ -154,7 +198,7 @@ func (s StoredInputs) Inputs(origin string) (*builddb.Inputs, error) {
 // Export writes every build record as JSON lines to w, as the owner reads
 // them (`dsynth db export`), and returns how many.
 func (c *Client) Export(ctx context.Context, w io.Writer) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://owner/api/v1/export", nil)
+	req, err := c.request(ctx, http.MethodGet, "/api/v1/export", nil)
 	if err != nil {
 		return 0, err
 	}

@@ -55,8 +55,8 @@ var loadPorts = []string{
 
 // TestReadLoadLosesNoRecord is the starvation scenario as a test: with
 // 300,000 records in the build base and eight clients hammering
-// builds?origin=zzz/ (an origin prefix that matches nothing, so the whole
-// history is scanned), builds?status=running and stats?since=<a year ago>
+// records?origin=zzz/ (an origin prefix that matches nothing, so the whole
+// history is scanned), records?status=running and stats?since=<a year ago>
 // over the owner's socket, a force of ten ports through run.Build with
 // that owner succeeds and every port has its success record in this run
 // and its package in the repository. The readers must really have run

@@ -29,6 +29,7 @@ import (
 
 	"github.com/go-dsynth/go-dsynth/api"
 	"github.com/go-dsynth/go-dsynth/builddb"
+	"github.com/go-dsynth/go-dsynth/builder/events"
 	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/ports"
 	"github.com/go-dsynth/go-dsynth/run"
@@ -473,6 +474,9 @@ func (s *Service) putLocked(r *builddb.Request) error {
 	err := s.db.PutRequest(r)
 	close(s.changed)
 	s.changed = make(chan struct{})
+	if err == nil {
+		s.owner.API().Handle(events.BuildState{Time: events.Time{T: s.now()}, BuildID: r.ID.String(), State: string(r.State), Error: r.Error})
+	}
 	return err
 }
 

@@ -210,9 +210,9 @@ func TestCLIAPIDuringBuild(t *testing.T) {
 				PortDir string `json:"portdir"`
 			} `json:"id"`
 			Phase string `json:"phase"`
-		} `json:"builds"`
+		} `json:"records"`
 	}
-	if code := apiGet(t, addr, key, "/builds?status=failed", &failed); code != 200 || len(failed.Builds) != 1 || failed.Builds[0].ID.PortDir != "misc/hang" {
+	if code := apiGet(t, addr, key, "/records?status=failed", &failed); code != 200 || len(failed.Builds) != 1 || failed.Builds[0].ID.PortDir != "misc/hang" {
 		t.Errorf("failed builds: %d %+v", code, failed)
 	}
 	if code := apiGet(t, addr, "", "/packages/misc/hello/history", nil); code != http.StatusUnauthorized {

@@ -74,6 +74,9 @@ func statusDirective(d run.Directive) func(context.Context, *runner, []string) e
 func buildDirective(d run.Directive) func(context.Context, *runner, []string) error {
 	name := d.Name
 	return func(ctx context.Context, r *runner, args []string) error {
+		if handled, err := r.submitToService(ctx, d, args); handled {
+			return err
+		}
 		origins, err := originsFor(ctx, r, d, args)
 		if err != nil {
 			return err
@@ -117,18 +120,28 @@ func (r *runner) frontEnd(ctx context.Context, logsDir string, bo *run.Options) 
 		return nil, err
 	}
 	bo.Observers = append(bo.Observers, mon)
+	stop, err := r.display(ctx, bo)
+	if err != nil {
+		mon.Stop()
+		return nil, err
+	}
+	return func() { stop(); mon.Stop() }, nil
+}
+
+// display attaches dsynth's screen (or its plain lines) when stdout is a
+// file. The returned function stops it.
+func (r *runner) display(ctx context.Context, bo *run.Options) (func(), error) {
 	f, ok := r.stdout.(*os.File)
 	if !ok {
-		return func() { mon.Stop() }, nil
+		return func() {}, nil
 	}
 	d := display.Open(f, r.opts.noCurses)
 	if err := d.Start(ctx); err != nil {
-		mon.Stop()
 		return nil, err
 	}
 	bo.Echo = false
 	bo.Observers = append(bo.Observers, d)
-	return func() { d.Stop(); mon.Stop() }, nil
+	return func() { d.Stop() }, nil
 }
 
 // showFrozen tells the user how to enter the slots the debug directive kept

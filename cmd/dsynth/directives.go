@@ -79,7 +79,7 @@ func runVersion(_ context.Context, r *runner, _ []string) error {
 
 // printUsage writes the usage text: flags, then every directive.
 func printUsage(w io.Writer) {
-	fmt.Fprint(w, `usage: dsynth [-dhvxyDPNS] [-C dir] [-m GB] [-M scale] [-p profile] [-s N] directive [ports… | file]
+	fmt.Fprint(w, `usage: dsynth [-dhvxyDPNS] [-C dir] [-R url] [-m GB] [-M scale] [-p profile] [-s N] directive [ports… | file]
 
 flags:
   -d          debug (scheduler trace to 07_debug.log; -dd to stdout)
@@ -93,6 +93,8 @@ flags:
   -D          DEVELOPER mode        -P   add the check-plist phase
   -N          do not nice builds    -S   no curses display (-SS: no colour)
   -C dir      configuration directory (default /etc/dsynth, then /usr/local/etc/dsynth)
+  -R url      submit build, just-build, force and test to the build service at url
+              and follow them (or DSYNTH_REMOTE; the key from DSYNTH_API_KEY)
 
 directives:
 `)

@@ -7,7 +7,7 @@ import (
 )
 
 // options are dsynth's flags (getopt "dhm:p:vxys:DPM:NS") plus go-dsynth's
-// -C (configuration directory).
+// -C (configuration directory) and -R (remote build service).
 type options struct {
 	debug       int     // -d, counted
 	help        bool    // -h
@@ -23,6 +23,7 @@ type options struct {
 	noNice      bool    // -N
 	noCurses    int     // -S, counted
 	configDir   string  // -C dir
+	remote      string  // -R URL: a remote build service (go-dsynth's own)
 }
 
 // parseFlags parses dsynth's flags in getopt style (clustered short flags,
@@ -42,7 +43,7 @@ func parseFlags(args []string) (options, []string, error) {
 		}
 		for j := 1; j < len(a); j++ {
 			c := a[j]
-			needsValue := strings.IndexByte("mpsMC", c) >= 0
+			needsValue := strings.IndexByte("mpsMCR", c) >= 0
 			var val string
 			if needsValue {
 				if j+1 < len(a) {
@@ -77,6 +78,8 @@ func parseFlags(args []string) (options, []string, error) {
 				o.profile = val
 			case 'C':
 				o.configDir = val
+			case 'R':
+				o.remote = val
 			case 'm':
 				f, err := strconv.ParseFloat(val, 64)
 				if err != nil || f <= 0 {

@@ -1,0 +1,336 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-dsynth/go-dsynth/builddb"
+)
+
+// serviceSite is a demo site whose build base `dsynth serve` owns, with a
+// key of role build.
+type serviceSite struct {
+	*demoSite
+	addr, key string
+	serve     *exec.Cmd
+	out       *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for a process writing and a test
+// reading.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func newServiceSite(t *testing.T) *serviceSite {
+	t.Helper()
+	ds := newDemoSite(t)
+	s := &serviceSite{demoSite: ds, addr: freeAddr(t)}
+	f, err := os.OpenFile(filepath.Join(ds.conf, "dsynth.ini"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("Api_listen= " + s.addr + "\nApi_keys= " + filepath.Join(ds.conf, "api.keys") + "\n")
+	f.Close()
+	s.key, _, _ = strings.Cut(ds.must(t, 0, "api-key", "ci", "build"), "\n") // the key, then a note
+	if len(s.key) != 64 {
+		t.Fatalf("api-key printed %q", s.key)
+	}
+	s.start(t)
+	return s
+}
+
+// start runs `dsynth serve` and waits until its API answers.
+func (s *serviceSite) start(t *testing.T) {
+	t.Helper()
+	s.out = &syncBuffer{}
+	s.serve = exec.Command(dsynthBinary(t), "-C", s.conf, "serve")
+	s.serve.Stdout, s.serve.Stderr = s.out, s.out
+	if err := s.serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := s.serve
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Signal(syscall.SIGTERM)
+			cmd.Wait()
+		}
+	})
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		if apiGet(t, s.addr, s.key, "/status", nil) == 200 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve never answered:\n%s", s.out.String())
+		}
+	}
+}
+
+// call sends one request to the service and decodes the answer's data.
+func (s *serviceSite) call(t *testing.T, method, path, key string, body any, data any) (int, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, "http://"+s.addr+"/api/v1"+path, rd)
+	if key != "" {
+		req.Header.Set("X-API-Key", key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	var env struct {
+		Data  json.RawMessage `json:"data"`
+		Error struct{ Code string } `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	if data != nil && env.Data != nil {
+		if err := json.Unmarshal(env.Data, data); err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+	return resp.StatusCode, env.Error.Code
+}
+
+type buildAnswer struct {
+	Build struct {
+		ID     string               `json:"id"`
+		State  builddb.RequestState `json:"state"`
+		Runs   []string             `json:"runs"`
+		Counts builddb.Counts       `json:"counts"`
+	} `json:"build"`
+}
+
+// waitForLine waits until the file has a line containing want.
+func waitForLine(t *testing.T, what string, read func() string, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Minute); !strings.Contains(read(), want); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never showed %q:\n%s", what, want, read())
+		}
+	}
+}
+
+// TestCLISubmitsToTheService: while `dsynth serve` owns the build base, a
+// build typed in a shell is queued with the service and followed to its
+// end with dsynth's lines; Ctrl-C cancels it; the remote CLI works with a
+// valid key and is refused without one.
+func TestCLISubmitsToTheService(t *testing.T) {
+	s := newServiceSite(t)
+
+	out := s.must(t, 0, "-S", "just-build", "misc/hello")
+	contains(t, "the followed build", out, "queued with the service", "SUCCESS misc/hello", "dsynth just-build: 2 built, 0 failed")
+	if _, err := os.Stat(filepath.Join(s.repo, "hello-1.0.pkg")); err != nil {
+		t.Errorf("package: %v", err)
+	}
+	var list struct {
+		Builds []struct {
+			ID, Source, By string
+			State          builddb.RequestState
+		} `json:"builds"`
+	}
+	if code, _ := s.call(t, "GET", "/builds", s.key, nil, &list); code != 200 || len(list.Builds) != 1 ||
+		list.Builds[0].Source != "service" || list.Builds[0].By != "local" || list.Builds[0].State != builddb.RequestDone {
+		t.Errorf("builds: %d %+v", code, list)
+	}
+
+	// Ctrl-C while misc/hang builds: the build is cancelled on the service.
+	cmd := exec.Command(dsynthBinary(t), "-C", s.conf, "-S", "just-build", "misc/hang")
+	var cout syncBuffer
+	cmd.Stdout, cmd.Stderr = &cout, &cout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitForLine(t, "the follower", cout.String, "START   misc/hang")
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Errorf("interrupted follower: %v\n%s", err, cout.String())
+	}
+	contains(t, "the interrupted follower", cout.String(), "cancelling build", "was cancelled")
+	if code, _ := s.call(t, "GET", "/builds?state=cancelled", s.key, nil, &list); code != 200 || len(list.Builds) != 1 {
+		t.Errorf("cancelled builds: %d %+v", code, list)
+	}
+
+	// The remote CLI: -R with DSYNTH_API_KEY, and without a key.
+	remote := exec.Command(dsynthBinary(t), "-R", "http://"+s.addr, "-S", "force", "misc/hello")
+	remote.Env = append(os.Environ(), "DSYNTH_API_KEY="+s.key)
+	rout, err := remote.CombinedOutput()
+	if err != nil {
+		t.Errorf("remote force: %v\n%s", err, rout)
+	}
+	contains(t, "the remote build", string(rout), "SUCCESS misc/hello", "dsynth force: 1 built")
+	anon := exec.Command(dsynthBinary(t), "-R", "http://"+s.addr, "just-build", "misc/hello")
+	anon.Env = append(os.Environ(), "DSYNTH_API_KEY=")
+	aout, err := anon.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 || !strings.Contains(string(aout), "UNAUTHORIZED") {
+		t.Errorf("remote without a key: %v\n%s", err, aout)
+	}
+}
+
+// TestServiceOverHTTP: a build started over HTTP and followed over SSE;
+// every bad request refused with its code; the service SIGKILLed during a
+// run resumes it at its next start, and every package in the repository
+// has its success record.
+func TestServiceOverHTTP(t *testing.T) {
+	s := newServiceSite(t)
+
+	// Follow the stream from before the submission.
+	req, _ := http.NewRequest("GET", "http://"+s.addr+"/api/v1/events", nil)
+	req.Header.Set("X-API-Key", s.key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	types := make(chan string, 4096)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			if line := sc.Text(); strings.HasPrefix(line, "data: ") {
+				var m struct{ Type, Package, State string }
+				json.Unmarshal([]byte(line[6:]), &m)
+				types <- m.Type + " " + m.Package + m.State
+			}
+		}
+		close(types)
+	}()
+
+	var sub struct {
+		BuildID  string `json:"build_id"`
+		Queued   int    `json:"queued_packages"`
+		Estimate string `json:"estimated_duration"`
+	}
+	code, _ := s.call(t, "POST", "/builds", s.key, map[string]any{"packages": []string{"devel/xd"}, "directive": "just-build"}, &sub)
+	if code != 201 || sub.BuildID == "" || sub.Queued != 4 || sub.Estimate == "" || sub.Estimate == "0s" {
+		t.Fatalf("POST /builds: %d %+v", code, sub)
+	}
+	var seen []string
+	for m := range types {
+		seen = append(seen, m)
+		if m == "build.state done" {
+			break
+		}
+	}
+	want := []string{"build.state running", "run.started ", "build.completed devel/xd", "run.finished ", "build.state done"}
+	at := 0
+	for _, m := range seen {
+		if at < len(want) && m == want[at] {
+			at++
+		}
+	}
+	if at != len(want) {
+		t.Errorf("stream: %v; want in order %v", seen, want)
+	}
+
+	// Bad requests: a clear code, nothing queued.
+	for _, c := range []struct {
+		method, path, key string
+		body              any
+		status            int
+		code              string
+	}{
+		{"POST", "/builds", s.key, map[string]any{"packages": []string{"misc/nothere"}}, 400, "UNKNOWN_PORT"},
+		{"POST", "/builds", s.key, map[string]any{"packages": []string{"misc/hello"}, "profile": "Nope"}, 400, "BAD_PROFILE"},
+		{"POST", "/builds", s.key, map[string]any{"packages": []string{"misc/hello"}, "colour": "red"}, 400, "BAD_REQUEST"},
+		{"POST", "/builds", s.key, "not an object", 400, "BAD_REQUEST"},
+		{"POST", "/builds", "", map[string]any{"packages": []string{"misc/hello"}}, 401, "UNAUTHORIZED"},
+		{"DELETE", "/builds/" + sub.BuildID, s.key, nil, 409, "CONFLICT"},
+		{"POST", "/builds/" + sub.BuildID + "/retry", s.key, nil, 409, "NOTHING_TO_RETRY"},
+		{"DELETE", "/queue/" + sub.BuildID, s.key, nil, 409, "CONFLICT"},
+		{"DELETE", "/builds/0190a6c4-0000-7000-8000-000000000000", s.key, nil, 404, "BUILD_NOT_FOUND"},
+	} {
+		if code, ecode := s.call(t, c.method, c.path, c.key, c.body, nil); code != c.status || ecode != c.code {
+			t.Errorf("%s %s %v: %d %s, want %d %s", c.method, c.path, c.body, code, ecode, c.status, c.code)
+		}
+	}
+	var q struct{ Builds []any }
+	if code, _ := s.call(t, "GET", "/queue", s.key, nil, &q); code != 200 || len(q.Builds) != 0 {
+		t.Errorf("queue after bad requests: %d %+v", code, q)
+	}
+
+	// A run the service is killed in the middle of resumes at its next
+	// start.
+	var hang struct {
+		BuildID string `json:"build_id"`
+	}
+	if code, _ := s.call(t, "POST", "/builds", s.key, map[string]any{"packages": []string{"misc/hang", "games/riddle"}, "directive": "just-build"}, &hang); code != 201 {
+		t.Fatalf("POST /builds: %d", code)
+	}
+	for m := range types {
+		if m == "build.started misc/hang" {
+			break
+		}
+	}
+	s.serve.Process.Kill()
+	s.serve.Wait()
+	s.start(t)
+	var b buildAnswer
+	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		s.call(t, "GET", "/builds/"+hang.BuildID, s.key, nil, &b)
+		if len(b.Build.Runs) == 2 && b.Build.State == builddb.RequestRunning {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the build did not resume: %+v\n%s", b, s.out.String())
+		}
+	}
+	if code, _ := s.call(t, "DELETE", "/builds/"+hang.BuildID, s.key, nil, &b); code != 200 || b.Build.State != builddb.RequestCancelled {
+		t.Errorf("cancel of the resumed build: %d %+v", code, b)
+	}
+	s.serve.Process.Signal(syscall.SIGTERM)
+	s.serve.Wait()
+	db, err := builddb.OpenReader(s.base, builddb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	pkgs, _ := filepath.Glob(filepath.Join(s.repo, "*.pkg"))
+	for _, p := range pkgs {
+		name := filepath.Base(p)
+		recs, err := db.Find(builddb.Filter{Status: []builddb.Status{builddb.StatusSuccess}, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range recs.Records {
+			found = found || r.PkgFile == name
+		}
+		if !found {
+			t.Errorf("%s has no success record", name)
+		}
+	}
+}

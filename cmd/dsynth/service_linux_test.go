@@ -110,7 +110,7 @@ func (s *serviceSite) call(t *testing.T, method, path, key string, body any, dat
 	}
 	defer resp.Body.Close()
 	var env struct {
-		Data  json.RawMessage `json:"data"`
+		Data  json.RawMessage       `json:"data"`
 		Error struct{ Code string } `json:"error"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {

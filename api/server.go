@@ -50,6 +50,12 @@ type Options struct {
 	// Without it they answer 409 NOT_A_SERVICE.
 	Control Controller
 
+	// WorkerControl, when set, pauses and resumes workers (POST
+	// /workers/{id}/pause and resume); Workers is the configured number
+	// of workers, listed idle outside a run.
+	WorkerControl WorkerControl
+	Workers       int
+
 	// Keys are the accepted API keys (nil: none).
 	Keys *Keys
 	// AnonymousRead lets clients without a key use the read endpoints.
@@ -176,6 +182,10 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "GET /api/v1/runs", need: RoleRead, data: s.runs, dbOnly: true},
 		{pattern: "GET /api/v1/runs/{id}", need: RoleRead, data: s.run, dbOnly: true},
 		{pattern: "GET /api/v1/events", need: RoleRead, serve: s.events},
+		{pattern: "GET /api/v1/workers", need: RoleRead, data: s.workers},
+		{pattern: "GET /api/v1/workers/{id}", need: RoleRead, data: s.worker},
+		{pattern: "POST /api/v1/workers/{id}/pause", need: RoleBuild, data: s.pauseWorker},
+		{pattern: "POST /api/v1/workers/{id}/resume", need: RoleBuild, data: s.resumeWorker},
 		{pattern: "POST /api/v1/inputs", need: RoleRead, data: s.inputs},
 		{pattern: "GET /api/v1/export", need: RoleRead, serve: s.export},
 	}

@@ -24,6 +24,8 @@ var ErrAborted = errors.New("build run aborted")
 // Options configure a Builder.
 type Options struct {
 	RunID string
+	// Slots, when set, pauses and resumes slots from outside the run.
+	Slots *SlotControl
 	// BuildID names the build service request the run executes (empty
 	// for a run started from the command line).
 	BuildID   string

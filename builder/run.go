@@ -223,7 +223,7 @@ func (rs *runState) loop() (events.Counts, error) {
 	defer rs.releaseFrozen()
 	for {
 		rs.dispatch()
-		if rs.running == 0 {
+		if rs.running == 0 && !rs.heldByPause() {
 			break
 		}
 		select {
@@ -231,6 +231,7 @@ func (rs *runState) loop() (events.Counts, error) {
 			rs.handle(r)
 		case <-ticker.C:
 			rs.tick()
+		case <-rs.b.o.Slots.woken():
 		case <-rs.done:
 			rs.abort()
 		}
@@ -252,14 +253,20 @@ func (rs *runState) abort() {
 	rs.cancelSlots()
 }
 
-// freeSlot returns the lowest slot not busy, or -1.
+// freeSlot returns the lowest slot neither busy nor paused, or -1.
 func (rs *runState) freeSlot() int {
 	for i, bz := range rs.busy {
-		if !bz {
+		if !bz && !rs.b.o.Slots.Paused(i) {
 			return i
 		}
 	}
 	return -1
+}
+
+// heldByPause reports whether ports are ready that only paused slots keep
+// from starting: the run then waits for a slot to be resumed.
+func (rs *runState) heldByPause() bool {
+	return !rs.aborted && rs.b.o.Slots.anyPaused() && rs.sched.Count(sched.Ready) > 0
 }
 
 // dispatch starts ready ports on free slots while the dynamic limit

@@ -1,0 +1,136 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// WorkerControl pauses and resumes workers (builder.SlotControl): a
+// paused worker finishes its port and takes no new one.
+type WorkerControl interface {
+	Pause(slot int)
+	Resume(slot int)
+	Paused(slot int) bool
+}
+
+// Worker is one worker (build slot) as GET /api/v1/workers shows it, in
+// the seed's shape.
+type Worker struct {
+	ID int `json:"id"`
+	// Status is idle, busy, FROZEN (kept by debug) or FAILED.
+	Status         string    `json:"status"`
+	Paused         bool      `json:"paused"`
+	CurrentPackage string    `json:"current_package,omitempty"`
+	Phase          string    `json:"phase,omitempty"`
+	StartedAt      time.Time `json:"started_at,omitzero"`
+}
+
+// WorkersData is the answer of GET /api/v1/workers.
+type WorkersData struct {
+	Workers []Worker `json:"workers"`
+	Total   int      `json:"total"`
+	Busy    int      `json:"busy"`
+	Idle    int      `json:"idle"`
+	Paused  int      `json:"paused"`
+	// Active says a run is in progress (outside one every worker is idle).
+	Active bool `json:"active"`
+}
+
+// WorkerData is the answer of GET /api/v1/workers/{id} and of pause and
+// resume.
+type WorkerData struct {
+	Worker Worker `json:"worker"`
+}
+
+// workerList is the workers now: the run's slots during a run, else the
+// configured number of builders, all idle.
+func (s *Server) workerList() WorkersData {
+	s.mu.Lock()
+	ls, active := s.live.snapshot()
+	s.mu.Unlock()
+	out := WorkersData{Active: active, Workers: []Worker{}}
+	if active {
+		for _, w := range ls.Workers.Slots {
+			wk := Worker{ID: w.Worker, Status: w.Status, CurrentPackage: w.Package, Phase: w.Phase}
+			if w.Status == "busy" {
+				wk.StartedAt = w.Since
+			}
+			out.Workers = append(out.Workers, wk)
+		}
+	} else {
+		for i := range s.o.Workers {
+			out.Workers = append(out.Workers, Worker{ID: i, Status: "idle"})
+		}
+	}
+	for i := range out.Workers {
+		w := &out.Workers[i]
+		w.Paused = s.o.WorkerControl != nil && s.o.WorkerControl.Paused(w.ID)
+		switch {
+		case w.Status == "busy":
+			out.Busy++
+		case w.Status == "idle":
+			out.Idle++
+		}
+		if w.Paused {
+			out.Paused++
+		}
+	}
+	out.Total = len(out.Workers)
+	return out
+}
+
+// workers answers GET /api/v1/workers.
+func (s *Server) workers(r *http.Request) (any, error) {
+	if err := allowOnly(r.URL.Query()); err != nil {
+		return nil, err
+	}
+	return s.workerList(), nil
+}
+
+// workerOf returns one worker by the path's id.
+func (s *Server) workerOf(r *http.Request) (Worker, error) {
+	v := r.PathValue("id")
+	id, err := strconv.Atoi(v)
+	if err != nil || id < 0 || strconv.Itoa(id) != v {
+		return Worker{}, errorf(http.StatusBadRequest, CodeInvalidID, "worker %q: want a worker number (0, 1, …)", v)
+	}
+	for _, w := range s.workerList().Workers {
+		if w.ID == id {
+			return w, nil
+		}
+	}
+	return Worker{}, errorf(http.StatusNotFound, CodeWorkerNotFound, "no worker %d", id)
+}
+
+// worker answers GET /api/v1/workers/{id}.
+func (s *Server) worker(r *http.Request) (any, error) {
+	if err := allowOnly(r.URL.Query()); err != nil {
+		return nil, err
+	}
+	w, err := s.workerOf(r)
+	return WorkerData{Worker: w}, err
+}
+
+// pauseWorker answers POST /api/v1/workers/{id}/pause.
+func (s *Server) pauseWorker(r *http.Request) (any, error) { return s.setPaused(r, true) }
+
+// resumeWorker answers POST /api/v1/workers/{id}/resume.
+func (s *Server) resumeWorker(r *http.Request) (any, error) { return s.setPaused(r, false) }
+
+func (s *Server) setPaused(r *http.Request, pause bool) (any, error) {
+	if s.o.WorkerControl == nil {
+		return nil, errorf(http.StatusConflict, CodeNotAService, "this process cannot pause workers")
+	}
+	w, err := s.workerOf(r)
+	if err != nil {
+		return nil, err
+	}
+	if pause {
+		s.o.WorkerControl.Pause(w.ID)
+	} else {
+		s.o.WorkerControl.Resume(w.ID)
+	}
+	w.Paused = pause
+	return WorkerData{Worker: w}, nil
+}

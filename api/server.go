@@ -92,6 +92,10 @@ type Server struct {
 	streams sync.WaitGroup
 	dbSlots chan struct{} // one token per request reading the database
 	cache   answerCache   // database-only answers of the current version
+
+	// patterns are the route table's patterns, in order: the tests hold
+	// the OpenAPI document to them.
+	patterns []string
 }
 
 // New returns a Server. It refuses options that no client could use: no
@@ -152,6 +156,7 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "GET /api/v1/events", need: RoleRead, serve: s.events},
 		{pattern: "POST /api/v1/inputs", need: RoleRead, data: s.inputs},
 		{pattern: "GET /api/v1/export", need: RoleRead, serve: s.export},
+		{pattern: "GET /api/v1/openapi.json", need: RoleRead, serve: s.openapi},
 	}
 	mux := http.NewServeMux()
 	for _, rt := range table {
@@ -174,6 +179,7 @@ func (s *Server) routes() *http.ServeMux {
 
 // handle registers one route: authorization first, then the answer.
 func (s *Server) handle(mux *http.ServeMux, rt route) {
+	s.patterns = append(s.patterns, rt.pattern)
 	mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) {
 		id := w.Header().Get(requestIDHeader)
 		if err := s.authorizeRequest(r, rt.need); err != nil {

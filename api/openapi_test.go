@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -31,6 +32,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/go-dsynth/go-dsynth/builddb"
 )
 
 // spec is api/openapi.json, loaded and checked once.
@@ -45,6 +48,15 @@ var spec struct {
 // load or is not valid OpenAPI 3.1 fails the test.
 func specDoc(t testing.TB) (*openapi3.T, routers.Router) {
 	t.Helper()
+	doc, r, err := loadSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc, r
+}
+
+// loadSpec loads and checks the document, once.
+func loadSpec() (*openapi3.T, routers.Router, error) {
 	spec.once.Do(func() {
 		loader := openapi3.NewLoader()
 		doc, err := loader.LoadFromData(OpenAPI)
@@ -63,10 +75,7 @@ func specDoc(t testing.TB) (*openapi3.T, routers.Router) {
 		}
 		spec.doc, spec.router = doc, r
 	})
-	if spec.err != nil {
-		t.Fatal(spec.err)
-	}
-	return spec.doc, spec.router
+	return spec.doc, spec.router, spec.err
 }
 
 func init() {
@@ -251,12 +260,44 @@ func checkExchange(doc *openapi3.T, router routers.Router, req *http.Request, st
 	if head || status == http.StatusSwitchingProtocols {
 		respOpts.ExcludeResponseBody = true
 	}
+	exercised.Store(req.Method+" "+route.Path, true)
 	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: header,
 		Body: io.NopCloser(bytes.NewReader(body)), Options: &respOpts}
 	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
 		fail("the %d answer does not match api/openapi.json: %v\n%.500s", status, err, body)
 	}
 	return problems
+}
+
+// exercised holds the operations ("METHOD /path") that checkExchange
+// has seen answered: TestMain wants every one of them.
+var exercised sync.Map
+
+// TestMain runs the tests, then fails a complete run (no -run, -skip or
+// -short) in which some documented operation was never asked through the
+// harness: every operation needs a test, and its answers are validated.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	partial := false
+	for _, name := range []string{"test.run", "test.skip"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" {
+			partial = true
+		}
+	}
+	if code == 0 && !testing.Short() && !partial {
+		doc, _, err := loadSpec()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		for _, op := range operations(doc) {
+			if _, ok := exercised.Load(op); !ok {
+				fmt.Fprintf(os.Stderr, "FAIL: api/openapi.json documents %s, and no test of the api package asks it through the OpenAPI harness (get, serve or validating)\n", op)
+				code = 1
+			}
+		}
+	}
+	os.Exit(code)
 }
 
 // validateJSON validates a JSON text against a schema of the document's
@@ -550,5 +591,61 @@ func TestOpenAPIHarness(t *testing.T) {
 		if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
 			t.Errorf("%s: problems %q, want %q", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestInputsAndExport asks the endpoints that no other test asks through
+// the harness: POST /api/v1/inputs (found, left out, refused bodies), a
+// small export, and the HEAD operations.
+func TestInputsAndExport(t *testing.T) {
+	f := newFixture(t)
+	db, err := builddb.Open(f.path, builddb.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := builddb.Inputs{Origin: "misc/hello", Fingerprint: "fp", CRC: 42, HasCRC: true, Version: "1.0",
+		DepVersions: map[string]string{"devel/libargs": "1.0"}, Build: f.records[6].ID.UUID, Updated: t0}
+	if err := db.PutInputs(in); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s := newTestServer(t, Options{BuildBase: f.base})
+	call := func(method, path, body string) *httptest.ResponseRecorder {
+		t.Helper()
+		req := httptest.NewRequest(method, "http://dsynth.test"+path, strings.NewReader(body))
+		req.Header.Set("X-API-Key", readKey)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		w := httptest.NewRecorder()
+		serve(t, s, w, req)
+		return w
+	}
+
+	w := call(http.MethodPost, "/api/v1/inputs", `{"origins":["misc/hello","misc/none"]}`)
+	var got InputsData
+	decodeAnswer(t, w.Code, w.Header(), w.Body).data(t, &got)
+	if len(got.Inputs) != 1 || got.Inputs["misc/hello"] == nil || got.Inputs["misc/hello"].CRC != 42 {
+		t.Errorf("inputs: %+v", got)
+	}
+	for _, body := range []string{`{"origins":["misc/hello"],"extra":1}`, `{"origins":`} {
+		w := call(http.MethodPost, "/api/v1/inputs", body)
+		decodeAnswer(t, w.Code, w.Header(), w.Body).wantError(t, http.StatusBadRequest, CodeBadRequest)
+	}
+
+	w = call(http.MethodGet, "/api/v1/export", "")
+	if n := strings.Count(w.Body.String(), "\n"); w.Code != http.StatusOK || n != len(f.records) ||
+		w.Result().Trailer.Get(ExportCountTrailer) != strconv.Itoa(n) {
+		t.Errorf("export: %d, %d lines, trailer %q", w.Code, n, w.Result().Trailer.Get(ExportCountTrailer))
+	}
+	// (The recorder keeps what a handler writes for HEAD; net/http would
+	// drop it. These handlers write none.)
+	for _, path := range []string{"/api/v1/export", "/api/v1/events", "/api/v1/openapi.json"} {
+		if w := call(http.MethodHead, path, ""); w.Code != http.StatusOK || w.Body.Len() != 0 {
+			t.Errorf("HEAD %s: %d, %d bytes", path, w.Code, w.Body.Len())
+		}
+	}
+	if w := call(http.MethodHead, "/api/v1/runs", ""); w.Code != http.StatusOK {
+		t.Errorf("HEAD /api/v1/runs: %d", w.Code)
 	}
 }

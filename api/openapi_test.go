@@ -445,6 +445,23 @@ func TestOpenAPIDocument(t *testing.T) {
 	if doc.Info.Version != Version {
 		t.Errorf("info.version %q, want the API's %s", doc.Info.Version, Version)
 	}
+	// The JSON Schema 2020-12 forms the document uses, as the validator
+	// reads them: a type array with "null", anyOf with {"type": "null"},
+	// const.
+	for _, tt := range []struct {
+		schema, value string
+		ok            bool
+	}{
+		{"WorkersSummary", `{"total":0,"busy":0,"limit":0,"slots":null}`, true},
+		{"WorkersSummary", `{"total":0,"busy":0,"limit":0,"slots":"none"}`, false},
+		{"IdleStatus", `{"active":false}`, true},
+		{"IdleStatus", `{"active":true}`, false},
+		{"PackageData", `{"package":"misc/x","last_build":null,"last_good":null,"average_duration":"0s","successful_builds":0}`, false},
+	} {
+		if err := validateJSON(doc, tt.schema, []byte(tt.value)); (err == nil) != tt.ok {
+			t.Errorf("%s %s: %v, want valid %v", tt.schema, tt.value, err, tt.ok)
+		}
+	}
 	consts := packageStringConsts(t)
 	codes := doc.Components.Schemas["ErrorCode"].Value.Enum
 	types := map[string]bool{}

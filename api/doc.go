@@ -21,6 +21,12 @@
 // X-Request-ID when it sent a sane one, a fresh one otherwise; always
 // echoed back in the X-Request-ID header).
 //
+// api/openapi.json is the OpenAPI 3.1 description of every route, built
+// in ([OpenAPI]) and served at /api/v1/openapi.json. The tests hold the
+// server to it: every request they make goes through a validator
+// (kin-openapi, a test-only dependency), and the route table and the
+// document must list the same operations.
+//
 // # The build database
 //
 // A running build writes the database through a transient handle (the

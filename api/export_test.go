@@ -64,7 +64,7 @@ func TestExportDoesNotHoldTheWriter(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s.ServeHTTP(w, req)
+		serve(t, s, w, req)
 	}()
 	<-w.stalled
 	// Enough new records to make bbolt grow and remap the file: with a

@@ -312,7 +312,7 @@ func TestUnknownEndpointAndMethod(t *testing.T) {
 	req := httptest.NewRequest(http.MethodPost, "/api/v1/records", strings.NewReader("{}"))
 	req.Header.Set("X-API-Key", readKey)
 	w := httptest.NewRecorder()
-	s.ServeHTTP(w, req)
+	serve(t, s, w, req)
 	a := decodeAnswer(t, w.Code, w.Header(), w.Body)
 	a.wantError(t, http.StatusMethodNotAllowed, CodeMethodNotAllowed)
 	if w.Header().Get("Allow") == "" {
@@ -343,7 +343,7 @@ func rawGet(t *testing.T, addr, path string) answer {
 func TestTraversal(t *testing.T) {
 	f := newFixture(t)
 	s := newTestServer(t, Options{BuildBase: f.base})
-	srv := httptest.NewServer(s)
+	srv := httptest.NewServer(validating(t, s))
 	defer srv.Close()
 	addr := strings.TrimPrefix(srv.URL, "http://")
 	for path, want := range map[string]string{

@@ -126,7 +126,22 @@ type answer struct {
 }
 
 // get sends a GET with the read key (unless headers say otherwise) to h.
+// The request and its answer are validated against api/openapi.json
+// (checkedServe): a disagreement fails the test.
 func get(t *testing.T, h http.Handler, path string, headers ...string) answer {
+	t.Helper()
+	return send(t, h, true, path, headers...)
+}
+
+// getOffSpec is get without the validation, for the routes that tests add
+// to a server and the document rightly does not describe.
+func getOffSpec(t *testing.T, h http.Handler, path string, headers ...string) answer {
+	t.Helper()
+	return send(t, h, false, path, headers...)
+}
+
+// send is get, validated against api/openapi.json when check is set.
+func send(t *testing.T, h http.Handler, check bool, path string, headers ...string) answer {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, "http://dsynth.test"+path, nil)
 	if len(headers) == 0 {
@@ -136,8 +151,22 @@ func get(t *testing.T, h http.Handler, path string, headers ...string) answer {
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, req)
+	if check {
+		serve(t, h, w, req)
+	} else {
+		h.ServeHTTP(w, req)
+	}
 	return decodeAnswer(t, w.Code, w.Header(), w.Body)
+}
+
+// serve serves req with h into w, validating the request and its answer
+// against api/openapi.json: every test that calls a handler directly goes
+// through it (or through get).
+func serve(t testing.TB, h http.Handler, w http.ResponseWriter, req *http.Request) {
+	t.Helper()
+	for _, p := range checkedServe(t, h, w, req) {
+		t.Errorf("api/openapi.json: %s", p)
+	}
 }
 
 func decodeAnswer(t *testing.T, code int, h http.Header, body io.Reader) answer {

@@ -65,7 +65,7 @@ func TestHeadEventsOpensNoStream(t *testing.T) {
 		req := httptest.NewRequest(http.MethodHead, "http://dsynth.test/api/v1/events", nil)
 		req.Header.Set("X-API-Key", readKey)
 		w := httptest.NewRecorder()
-		s.ServeHTTP(w, req)
+		serve(t, s, w, req)
 		if w.Code != http.StatusOK || w.Header().Get("Content-Type") != "text/event-stream" || w.Body.Len() != 0 {
 			t.Fatalf("HEAD: %d %q %q", w.Code, w.Header().Get("Content-Type"), w.Body.String())
 		}

@@ -110,6 +110,10 @@ type Server struct {
 	cache   answerCache   // database-only answers of the current version
 	control Controller    // the build service (Options.Control, SetController)
 	recent  replay        // the last messages, for clients that resume
+
+	// patterns are the route table's patterns, in order: the tests hold
+	// the OpenAPI document to them.
+	patterns []string
 }
 
 // New returns a Server. It refuses options that no client could use: no
@@ -188,6 +192,7 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "POST /api/v1/workers/{id}/resume", need: RoleBuild, data: s.resumeWorker},
 		{pattern: "POST /api/v1/inputs", need: RoleRead, data: s.inputs},
 		{pattern: "GET /api/v1/export", need: RoleRead, serve: s.export},
+		{pattern: "GET /api/v1/openapi.json", need: RoleRead, serve: s.openapi},
 	}
 	mux := http.NewServeMux()
 	for _, rt := range table {
@@ -210,6 +215,7 @@ func (s *Server) routes() *http.ServeMux {
 
 // handle registers one route: authorization first, then the answer.
 func (s *Server) handle(mux *http.ServeMux, rt route) {
+	s.patterns = append(s.patterns, rt.pattern)
 	mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) {
 		id := w.Header().Get(requestIDHeader)
 		if err := s.authorizeRequest(r, rt.need); err != nil {

@@ -84,7 +84,7 @@ func liveServer(t *testing.T, o Options) (*Server, *HTTPServer, *events.Bus) {
 	bus := &events.Bus{}
 	t.Cleanup(bus.Close)
 	bus.Subscribe(s)
-	hs, err := Listen("127.0.0.1:0", s, nil)
+	hs, err := Listen("127.0.0.1:0", s, validating(t, s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,6 +225,7 @@ func TestWebSocket(t *testing.T) {
 		if typ != websocket.MessageText || json.Unmarshal(data, &m) != nil {
 			t.Fatalf("message %v %q", typ, data)
 		}
+		checkMessage(t, m)
 		types = append(types, m["type"].(string))
 		if m["type"] == TypeBuildStarted && (m["package"] != "misc/hello" || m["worker"] != 1.0 || m["run_id"] != "run-1") {
 			t.Errorf("build.started: %v", m)

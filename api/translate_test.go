@@ -86,6 +86,7 @@ func TestTranslate(t *testing.T) {
 		}
 		for i, m := range msgs {
 			got := jsonOf(t, m)
+			checkMessage(t, got)
 			if !reflect.DeepEqual(got, tt.want[i]) {
 				t.Errorf("%T message %d:\n got %v\nwant %v", tt.ev, i, got, tt.want[i])
 			}

@@ -191,6 +191,7 @@ func buildOnce(ctx context.Context, cfg *config.Config, owner *Owner, roots []po
 		bo.BuildID = o.BuildID.String()
 	}
 	bo.Bus = bus
+	bo.Slots = owner.Slots()
 	bo.Durations = durations
 	if d.Freeze {
 		bo.Freeze = map[string]bool{}

@@ -72,10 +72,7 @@ func builderOptions(cfg *config.Config, sc *Scanned, o Options) builder.Options 
 	if mem <= 0 {
 		mem = int64(config.DetectHost().PhysMem / 3) // dsynth's default -m
 	}
-	workers := p.NumberOfBuilders
-	if workers < 1 {
-		workers = runtime.NumCPU()/2 + 1
-	}
+	workers := configuredWorkers(p.NumberOfBuilders)
 	scale := p.PhaseTimeoutScale
 	if scale <= 0 {
 		scale = 1
@@ -103,4 +100,13 @@ func builderOptions(cfg *config.Config, sc *Scanned, o Options) builder.Options 
 		OpenLog:       portLogOpener(p.LogsDir),
 		Sampler:       sampler(),
 	}
+}
+
+// configuredWorkers is Number_of_builders, or dsynth's default (half the
+// CPUs plus one) when it is not set.
+func configuredWorkers(n int) int {
+	if n < 1 {
+		return runtime.NumCPU()/2 + 1
+	}
+	return n
 }

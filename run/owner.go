@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-dsynth/go-dsynth/api"
 	"github.com/go-dsynth/go-dsynth/builddb"
+	"github.com/go-dsynth/go-dsynth/builder"
 	"github.com/go-dsynth/go-dsynth/builder/recorder"
 	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/dashboard"
@@ -58,6 +59,9 @@ type Owner struct {
 	public *httpserve.Server
 	sock   string
 	log    io.Writer
+	// slots pauses and resumes the slots of every run of this owner (the
+	// API's worker pause and resume).
+	slots *builder.SlotControl
 	// running is held by the build in progress: one at a time per build
 	// base (slots, the recorder's reconciliation and `dsynth add` assume
 	// it).
@@ -86,7 +90,7 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 	if err := os.MkdirAll(p.BuildBase, 0o755); err != nil {
 		return nil, fmt.Errorf("build base: %w", err)
 	}
-	o := &Owner{cfg: cfg, log: &lockedWriter{w: log}, sock: filepath.Join(p.BuildBase, SocketName)}
+	o := &Owner{cfg: cfg, log: &lockedWriter{w: log}, sock: filepath.Join(p.BuildBase, SocketName), slots: builder.NewSlotControl()}
 	defer func() {
 		if err != nil {
 			o.Close()
@@ -114,6 +118,8 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 		Keys:          keys,
 		AnonymousRead: p.APIAnonymousRead,
 		MaxDBReaders:  ownerDBReaders,
+		WorkerControl: o.slots,
+		Workers:       configuredWorkers(p.NumberOfBuilders),
 		Logf:          func(format string, args ...any) { fmt.Fprintf(o.log, format+"\n", args...) },
 	})
 	if err != nil {
@@ -175,6 +181,10 @@ func (o *Owner) takeRepairs() []string {
 	o.repairs = nil
 	return l
 }
+
+// Slots returns the control that pauses and resumes the slots of the
+// owner's runs.
+func (o *Owner) Slots() *builder.SlotControl { return o.slots }
 
 // DB is the owner's open build database.
 func (o *Owner) DB() *builddb.DB { return o.db }

@@ -282,6 +282,35 @@ func TestServiceOverHTTP(t *testing.T) {
 		t.Errorf("queue after bad requests: %d %+v", code, q)
 	}
 
+	// Workers between runs: the configured two, idle; one paused and
+	// resumed.
+	var ws struct {
+		Workers []struct {
+			ID     int
+			Status string
+			Paused bool
+		}
+		Total, Paused int
+	}
+	if code, _ := s.call(t, "GET", "/workers", s.key, nil, &ws); code != 200 || ws.Total != 2 || ws.Workers[1].Status != "idle" {
+		t.Errorf("workers: %d %+v", code, ws)
+	}
+	var w struct {
+		Worker struct{ Paused bool }
+	}
+	if code, _ := s.call(t, "POST", "/workers/1/pause", s.key, nil, &w); code != 200 || !w.Worker.Paused {
+		t.Errorf("pause: %d %+v", code, w)
+	}
+	if code, _ := s.call(t, "GET", "/workers", s.key, nil, &ws); code != 200 || ws.Paused != 1 || !ws.Workers[1].Paused {
+		t.Errorf("workers after a pause: %d %+v", code, ws)
+	}
+	if code, _ := s.call(t, "POST", "/workers/1/resume", s.key, nil, &w); code != 200 || w.Worker.Paused {
+		t.Errorf("resume: %d %+v", code, w)
+	}
+	if code, ecode := s.call(t, "POST", "/workers/7/pause", s.key, nil, nil); code != 404 || ecode != "WORKER_NOT_FOUND" {
+		t.Errorf("pause of worker 7: %d %s", code, ecode)
+	}
+
 	// A run the service is killed in the middle of resumes at its next
 	// start.
 	var hang struct {

@@ -14,7 +14,6 @@ import (
 	"github.com/go-dsynth/go-dsynth/builder/recorder"
 	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/hooks"
-	"github.com/go-dsynth/go-dsynth/metrics"
 	"github.com/go-dsynth/go-dsynth/ports"
 	"github.com/go-dsynth/go-dsynth/report"
 )
@@ -26,7 +25,6 @@ import (
 // return the counts. The repository step is the caller's (it may ask a
 // question; see Directive.Repository and RebuildRepository).
 func Build(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Options) (*Result, error) {
-	p := &cfg.Profile
 	if o.Directive.Name == "" || o.Directive.DryRun {
 		return nil, fmt.Errorf("run: %q is not a building directive", o.Directive.Name)
 	}
@@ -50,14 +48,8 @@ func Build(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Opti
 	}
 	defer done()
 	o.Observers = append(o.Observers[:len(o.Observers):len(o.Observers)], owner.API())
-	if p.MetricsListen != "" {
-		// One server for the whole run, added ports included.
-		m, srv, err := metrics.Start(p.MetricsListen)
-		if err != nil {
-			return nil, fmt.Errorf("%s: Metrics_listen: %w", cfg.File, err)
-		}
-		defer stopServer(srv, o.Stderr)
-		fmt.Fprintf(o.Stderr, "Serving metrics on http://%s/metrics\n", srv.Addr())
+	if m := owner.Metrics(); m != nil {
+		// The owner's metrics, for every run it makes.
 		o.Observers = append(o.Observers, m)
 		o.ObserveDB = m.ObserveDB
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/go-dsynth/go-dsynth/api"
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder"
+	"github.com/go-dsynth/go-dsynth/metrics"
 	"github.com/go-dsynth/go-dsynth/builder/recorder"
 	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/dashboard"
@@ -62,6 +63,10 @@ type Owner struct {
 	// slots pauses and resumes the slots of every run of this owner (the
 	// API's worker pause and resume).
 	slots *builder.SlotControl
+	// metrics, with Metrics_listen, observe every run of this owner;
+	// metricsSrv serves them.
+	metrics    *metrics.Metrics
+	metricsSrv *httpserve.Server
 	// running is held by the build in progress: one at a time per build
 	// base (slots, the recorder's reconciliation and `dsynth add` assume
 	// it).
@@ -131,6 +136,14 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 		fmt.Fprintf(o.log, "warning: %v: other dsynth commands cannot ask this build and will wait for it to end\n", err)
 		o.local = nil
 	}
+	if p.MetricsListen != "" {
+		// One server for the owner's life: every run, added ports and
+		// the service's builds included.
+		if o.metrics, o.metricsSrv, err = metrics.Start(p.MetricsListen); err != nil {
+			return nil, fmt.Errorf("%s: Metrics_listen: %w", cfg.File, err)
+		}
+		fmt.Fprintf(o.log, "Serving metrics on http://%s/metrics\n", o.metricsSrv.Addr())
+	}
 	if p.APIListen != "" {
 		// The API under /api/, the dashboard (which talks to it)
 		// everywhere else.
@@ -182,6 +195,10 @@ func (o *Owner) takeRepairs() []string {
 	return l
 }
 
+// Metrics returns the metrics every run of the owner feeds (nil without
+// Metrics_listen).
+func (o *Owner) Metrics() *metrics.Metrics { return o.metrics }
+
 // Slots returns the control that pauses and resumes the slots of the
 // owner's runs.
 func (o *Owner) Slots() *builder.SlotControl { return o.slots }
@@ -221,7 +238,7 @@ func (o *Owner) Close() error {
 		if o.api != nil {
 			errs = append(errs, o.api.Stop(ctx))
 		}
-		for _, s := range []*httpserve.Server{o.public, o.local} {
+		for _, s := range []*httpserve.Server{o.public, o.local, o.metricsSrv} {
 			if s != nil {
 				errs = append(errs, s.Close(ctx))
 			}

@@ -87,6 +87,8 @@ type BuildStartedMsg struct {
 	Base
 	Package string `json:"package"`
 	Worker  int    `json:"worker"`
+	// BuildID is the UUID the port's build record will carry.
+	BuildID string `json:"build_id,omitempty"`
 }
 
 // BuildPhaseMsg is build.phase: a port entered a build phase.

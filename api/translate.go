@@ -3,6 +3,8 @@ package api
 import (
 	"fmt"
 
+	"github.com/google/uuid"
+
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder/events"
 )
@@ -36,7 +38,11 @@ func (t *Translator) Translate(e events.Event) []Message {
 	case events.PortQueued:
 		return []Message{BuildQueuedMsg{Base: base(TypeBuildQueued), Package: ev.Origin, Reason: ev.Reason}}
 	case events.PortStarted:
-		return []Message{BuildStartedMsg{Base: base(TypeBuildStarted), Package: ev.Origin, Worker: ev.Slot}}
+		m := BuildStartedMsg{Base: base(TypeBuildStarted), Package: ev.Origin, Worker: ev.Slot}
+		if ev.Build != uuid.Nil {
+			m.BuildID = ev.Build.String()
+		}
+		return []Message{m}
 	case events.PhaseStarted:
 		return []Message{BuildPhaseMsg{Base: base(TypeBuildPhase), Package: ev.Origin, Worker: ev.Slot, Phase: ev.Phase}}
 	case events.PortLines:

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder/events"
+	"github.com/go-dsynth/go-dsynth/config"
 )
 
 // Defaults of Options.
@@ -39,6 +40,12 @@ type Options struct {
 	// base: every request reads it in a read transaction of its own, and
 	// neither BuildBase nor OpenDB is used.
 	DB *builddb.DB
+	// Config, when set, is the configuration of the process that owns
+	// the build base: the ports tree (its scan cache in the build base),
+	// the logs and the repository that GET /packages, /logs and /artifacts
+	// read, and the dsynth.ini that /config reads and writes. Without it
+	// those endpoints answer 404 NOT_CONFIGURED.
+	Config *config.Config
 	// LocalOnly marks a server reached only through the owner's Unix
 	// socket, whose clients carry a role from their peer credentials
 	// (WithPeerRole): it needs no keys.
@@ -92,6 +99,7 @@ type Server struct {
 	streams sync.WaitGroup
 	dbSlots chan struct{} // one token per request reading the database
 	cache   answerCache   // database-only answers of the current version
+	ext     extState      // the tree, log followers, package digests, dsynth.ini writes (logs.go)
 }
 
 // New returns a Server. It refuses options that no client could use: no
@@ -144,7 +152,7 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "GET /api/v1/status", need: RoleRead, data: s.status},
 		{pattern: "GET /api/v1/builds", need: RoleRead, data: s.builds, dbOnly: true},
 		{pattern: "GET /api/v1/builds/{id}", need: RoleRead, data: s.build, dbOnly: true},
-		{pattern: "GET /api/v1/packages/{category}/{port}", need: RoleRead, data: s.pkg, dbOnly: true},
+		{pattern: "GET /api/v1/packages/{category}/{port}", need: RoleRead, data: s.pkg},
 		{pattern: "GET /api/v1/packages/{category}/{port}/history", need: RoleRead, data: s.history, dbOnly: true},
 		{pattern: "GET /api/v1/stats", need: RoleRead, data: s.stats, dbOnly: true},
 		{pattern: "GET /api/v1/runs", need: RoleRead, data: s.runs, dbOnly: true},
@@ -152,6 +160,20 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "GET /api/v1/events", need: RoleRead, serve: s.events},
 		{pattern: "POST /api/v1/inputs", need: RoleRead, data: s.inputs},
 		{pattern: "GET /api/v1/export", need: RoleRead, serve: s.export},
+		// The ports tree, per-day and per-port statistics, the
+		// configuration, logs and packages (packages.go, config.go, logs.go).
+		{pattern: "GET /api/v1/packages", need: RoleRead, data: s.packages},
+		{pattern: "GET /api/v1/packages/{category}/{port}/deps", need: RoleRead, data: s.pkgDeps},
+		{pattern: "GET /api/v1/packages/{category}/{port}/status", need: RoleRead, data: s.pkgStatus},
+		{pattern: "GET /api/v1/stats/today", need: RoleRead, data: s.statsToday},
+		{pattern: "GET /api/v1/stats/package/{category}/{port}", need: RoleRead, data: s.statsPackage, dbOnly: true},
+		{pattern: "GET /api/v1/config", need: RoleRead, data: s.getConfig},
+		{pattern: "PUT /api/v1/config", need: RoleAdmin, serve: s.putConfig},
+		{pattern: "GET /api/v1/config/profiles", need: RoleRead, data: s.getProfiles},
+		{pattern: "POST /api/v1/config/profiles", need: RoleAdmin, serve: s.postProfile},
+		{pattern: "GET /api/v1/logs/{id}", need: RoleRead, serve: s.serveLog},
+		{pattern: "GET /api/v1/logs/{id}/stream", need: RoleRead, serve: s.streamLog},
+		{pattern: "GET /api/v1/artifacts/{id}", need: RoleRead, serve: s.serveArtifact},
 	}
 	mux := http.NewServeMux()
 	for _, rt := range table {
@@ -250,6 +272,7 @@ func (s *Server) Handle(e events.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.live.apply(e)
+	s.ext.notify(e)
 	msgs := s.tr.Translate(e)
 	if len(s.clients) == 0 {
 		return

@@ -262,31 +262,57 @@ func sectionLines(name string, settings map[string]string) []string {
 
 // replaceSection returns text with the sections named name replaced by
 // lines: the first keeps its place, later ones (dsynth adds them up) are
-// removed. Lines outside them are kept as they are; a section ends where
-// the next line starting with '[' begins, as dsynth reads it. found says
-// whether a section was there.
+// removed. A section ends where the next line starting with '[' begins, as
+// dsynth reads it; the comments and blank lines after its last setting
+// (usually about the next section) are kept, and so is every line outside
+// it. found says whether a section was there.
 func replaceSection(text []byte, name string, lines []string) (out []byte, found bool) {
 	src := strings.SplitAfter(string(text), "\n")
 	var b strings.Builder
+	var body []string
 	in := false
+	end := func(last bool) {
+		// Keep the comments and blanks after the section's last setting.
+		keep := len(body)
+		for keep > 0 {
+			l := strings.Trim(body[keep-1], " \t\r\n\v\f")
+			if l != "" && l[0] != ';' && l[0] != '#' {
+				break
+			}
+			keep--
+		}
+		if !found {
+			for _, nl := range lines {
+				b.WriteString(nl + "\n")
+			}
+			if keep == len(body) && !last {
+				b.WriteString("\n")
+			}
+		}
+		found = true
+		for _, l := range body[keep:] {
+			b.WriteString(l)
+		}
+		body, in = nil, false
+	}
 	for _, l := range src {
-		trimmed := strings.TrimRight(l, " \t\r\n\v\f")
 		if strings.HasPrefix(l, "[") {
-			in = trimmed == "["+name+"]"
 			if in {
-				if !found {
-					for _, nl := range lines {
-						b.WriteString(nl + "\n")
-					}
-					b.WriteString("\n")
-				}
-				found = true
+				end(false)
+			}
+			if strings.TrimRight(l, " \t\r\n\v\f") == "["+name+"]" {
+				in = true
 				continue
 			}
 		}
-		if !in {
+		if in {
+			body = append(body, l)
+		} else {
 			b.WriteString(l)
 		}
+	}
+	if in {
+		end(true)
 	}
 	return []byte(b.String()), found
 }
@@ -439,7 +465,23 @@ func (s *Server) changeConfig(r *http.Request, create bool) (*ConfigWritten, err
 		return nil, err
 	}
 	return &ConfigWritten{File: s.o.Config.File, Profile: name, Settings: rawSettings(mapEntries(body.Settings)),
-		RestartNeeded: name == s.o.Config.ProfileName}, nil
+		RestartNeeded: s.differs(next)}, nil
+}
+
+// differs says whether the active profile of dsynth.ini's text data (valid)
+// is not what this process runs with.
+func (s *Server) differs(data []byte) bool {
+	cfg := s.o.Config
+	ini, err := config.ParseINI(cfg.File, data)
+	if err != nil {
+		return true
+	}
+	entries, ok := ini.Entries(cfg.ProfileName)
+	if !ok {
+		return true
+	}
+	p, err := config.DecodeProfile(cfg.File, entries, config.DetectHost())
+	return err != nil || !reflect.DeepEqual(p, cfg.Profile)
 }
 
 // mapEntries turns settings into entries, for rawSettings.

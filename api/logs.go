@@ -107,10 +107,23 @@ type logTarget struct {
 	build  uuid.UUID
 	// tail is set when the build runs: the client follows it.
 	tail *logTail
-	// running says the build is in progress; status is a finished
-	// build's status.
+	// running says the build is in progress, since when; status is a
+	// finished build's status.
 	running bool
+	since   time.Time
 	status  builddb.Status
+}
+
+// logStartSlack is how much earlier than its port's start a running
+// build's log may seem modified (the file system's clock and the
+// builder's): a file older than that is the previous build's, which the
+// worker has not truncated yet.
+const logStartSlack = time.Second
+
+// current says whether fi is the running build's log rather than the
+// previous build's left until the worker truncates it.
+func (t *logTarget) current(fi os.FileInfo) bool {
+	return !t.running || !fi.ModTime().Before(t.since.Add(-logStartSlack))
 }
 
 // findLog resolves a build id to its log. With follow, a running build's
@@ -142,7 +155,7 @@ func (s *Server) findLog(r *http.Request, follow bool) (*logTarget, error) {
 			s.untail(t)
 			return nil, fmt.Errorf("running port %q: %w", w.Package, err)
 		}
-		return &logTarget{path: report.PortLogPath(cfg.Profile.LogsDir, o.String()), origin: o.String(), build: id, tail: t, running: true}, nil
+		return &logTarget{path: report.PortLogPath(cfg.Profile.LogsDir, o.String()), origin: o.String(), build: id, tail: t, running: true, since: w.Since}, nil
 	}
 	var rec, newest *builddb.BuildRecord
 	err = s.withDB(func(db *builddb.DB) error {
@@ -224,7 +237,19 @@ func (s *Server) serveLog(w http.ResponseWriter, r *http.Request, id string) {
 		s.writeError(w, id, err)
 		return
 	}
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	if t.running {
+		h.Set("X-Build-Running", "true")
+	}
 	f, err := os.Open(t.path)
+	if errors.Is(err, os.ErrNotExist) && t.running {
+		// The worker has not created it yet: nothing written so far.
+		http.ServeContent(w, r, filepath.Base(t.path), t.since, bytes.NewReader(nil))
+		return
+	}
 	if errors.Is(err, os.ErrNotExist) {
 		s.writeError(w, id, errorf(http.StatusGone, CodeGone, "the log of build %s of %s is gone: the file was deleted", t.build, t.origin))
 		return
@@ -239,12 +264,9 @@ func (s *Server) serveLog(w http.ResponseWriter, r *http.Request, id string) {
 		s.writeError(w, id, fmt.Errorf("log of %s: %w", t.origin, err))
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	if t.running {
-		h.Set("X-Build-Running", "true")
+	if !t.current(fi) {
+		http.ServeContent(w, r, filepath.Base(t.path), t.since, bytes.NewReader(nil))
+		return
 	}
 	http.ServeContent(w, r, filepath.Base(t.path), fi.ModTime(), f)
 }
@@ -291,9 +313,6 @@ func (s *Server) streamLog(w http.ResponseWriter, r *http.Request, id string) {
 		s.writeError(w, id, errorf(http.StatusGone, CodeGone, "the log of build %s of %s is gone: %v", t.build, t.origin, errors.Unwrap(err)))
 		return
 	}
-	if f != nil {
-		defer f.Close()
-	}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -304,7 +323,15 @@ func (s *Server) streamLog(w http.ResponseWriter, r *http.Request, id string) {
 	if out.write(": go-dsynth log of "+t.origin+"\n\n") != nil {
 		return
 	}
-	lt := &lineTail{f: f, path: t.path, send: func(line string) error {
+	if f != nil && t.running {
+		// The previous build's log, until the worker truncates it: not
+		// this build's; lineTail opens it again once it is.
+		if fi, err := f.Stat(); err != nil || !t.current(fi) {
+			f.Close()
+			f = nil
+		}
+	}
+	lt := &lineTail{f: f, path: t.path, target: t, send: func(line string) error {
 		data, _ := json.Marshal(LogLine{Line: line, Timestamp: s.now().UTC()})
 		return out.send(r.Context(), frame{typ: "log.line", data: data})
 	}}
@@ -315,6 +342,7 @@ func (s *Server) streamLog(w http.ResponseWriter, r *http.Request, id string) {
 		data, _ := json.Marshal(LogEnd{Build: t.build.String(), Status: status, Timestamp: s.now().UTC()})
 		out.send(r.Context(), frame{typ: "log.end", data: data})
 	}
+	defer lt.close()
 	if t.tail == nil {
 		end(string(t.status))
 		return
@@ -354,27 +382,48 @@ func (s *Server) follow(ctx context.Context, t *logTail, lt *lineTail, out *sseS
 type lineTail struct {
 	f       *os.File
 	path    string
+	target  *logTarget
+	off     int64 // bytes of the file read
 	partial []byte
 	buf     []byte
 	send    func(string) error
 }
 
+// close closes the file, if open.
+func (lt *lineTail) close() {
+	if lt.f != nil {
+		lt.f.Close()
+	}
+}
+
 // drain sends what the file holds beyond what was sent; with final, the
-// last line even without its newline.
+// last line even without its newline. A file not created yet (or still
+// the previous build's) sends nothing; a file truncated under it is read
+// again from its start.
 func (lt *lineTail) drain(final bool) error {
 	if lt.f == nil {
-		// The log of a build that had not created it yet.
 		f, err := os.Open(lt.path)
 		if err != nil {
 			return nil
 		}
+		if fi, err := f.Stat(); err != nil || !lt.target.current(fi) {
+			f.Close()
+			return nil
+		}
 		lt.f = f
+	}
+	if fi, err := lt.f.Stat(); err == nil && fi.Size() < lt.off {
+		if _, err := lt.f.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("log %s: %w", lt.path, err)
+		}
+		lt.off, lt.partial = 0, nil
 	}
 	if lt.buf == nil {
 		lt.buf = make([]byte, 32<<10)
 	}
 	for {
 		n, err := lt.f.Read(lt.buf)
+		lt.off += int64(n)
 		lt.partial = append(lt.partial, lt.buf[:n]...)
 		for {
 			i := bytes.IndexByte(lt.partial, '\n')

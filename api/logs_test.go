@@ -208,8 +208,14 @@ func TestLogStreamFollowsRunningBuild(t *testing.T) {
 	build := uuid.Must(uuid.NewV7())
 	at := events.Time{T: t0}
 	s.Handle(events.RunStarted{Time: at, RunID: "r", MaxWorkers: 2})
-	s.Handle(events.PortStarted{Time: at, Slot: 0, Origin: "www/web", Build: build})
-	ls.writeLog(t, "line one\n", time.Now())
+	started := time.Now()
+	s.Handle(events.PortStarted{Time: events.Time{T: started}, Slot: 0, Origin: "www/web", Build: build})
+	// Until the worker truncates it, the file is the previous build's
+	// log: not this build's.
+	if w := raw(t, s, "/api/v1/logs/"+build.String()); w.Code != http.StatusOK || w.Body.Len() != 0 || w.Header().Get("X-Build-Running") != "true" {
+		t.Errorf("before the worker's log: %d %q %v", w.Code, w.Body, w.Header())
+	}
+	ls.writeLog(t, "line one\n", started)
 
 	// While it builds, the plain log is what is written so far, and the
 	// previous build's log is gone (the port's log is being rewritten).
@@ -263,5 +269,29 @@ func TestLogStreamFollowsRunningBuild(t *testing.T) {
 	s.mu.Unlock()
 	if n != 0 {
 		t.Errorf("%d followers left", n)
+	}
+}
+
+// TestLineTailTruncated: a log truncated under a follower (a new build of
+// the port) is read again from its start; a partial line waits for its
+// end unless the stream ends.
+func TestLineTailTruncated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.log")
+	os.WriteFile(path, []byte("a\nb\nhalf"), 0o644)
+	var got []string
+	lt := &lineTail{path: path, target: &logTarget{}, send: func(l string) error { got = append(got, l); return nil }}
+	defer lt.close()
+	if err := lt.drain(false); err != nil || strings.Join(got, "|") != "a|b" {
+		t.Fatalf("first drain: %q %v", got, err)
+	}
+	os.WriteFile(path, []byte("c\n"), 0o644)
+	got = nil
+	if err := lt.drain(true); err != nil || strings.Join(got, "|") != "c" {
+		t.Fatalf("after truncation: %q %v", got, err)
+	}
+	os.WriteFile(path, []byte("c\nd"), 0o644)
+	got = nil
+	if err := lt.drain(true); err != nil || strings.Join(got, "|") != "d" {
+		t.Fatalf("final partial line: %q %v", got, err)
 	}
 }

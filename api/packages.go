@@ -97,6 +97,20 @@ func (c *treeCache) load(path, portsDir string) (*portTree, error) {
 	return t, nil
 }
 
+// withDBOrNone is withDB, calling fn with a nil database when there is
+// none yet (no build ran): the tree's endpoints answer from the tree alone.
+func (s *Server) withDBOrNone(fn func(db *builddb.DB) error) error {
+	called := false
+	err := s.withDB(func(db *builddb.DB) error {
+		called = true
+		return fn(db)
+	})
+	if err == nil && !called {
+		return fn(nil)
+	}
+	return err
+}
+
 // portTree returns the tree of the owner's scan cache (nil before the
 // first scan).
 func (s *Server) portTree() (*portTree, error) {
@@ -292,7 +306,7 @@ func (s *Server) packages(r *http.Request) (any, error) {
 			start++
 		}
 	}
-	err = s.withDB(func(db *builddb.DB) error {
+	err = s.withDBOrNone(func(db *builddb.DB) error {
 		for i := start; i < len(t.listed); i++ {
 			n, origin := t.listed[i], t.names[i]
 			if !f.match(n, origin) {
@@ -304,13 +318,15 @@ func (s *Server) packages(r *http.Request) (any, error) {
 			}
 			p := PackageSummary{Origin: origin, Category: n.Origin.Category(), Name: n.Origin.Name(), Flavor: n.Origin.Flavor,
 				Version: n.Info.PkgVersion, PkgFile: n.Info.PkgFile, Ignore: n.Info.Ignore, Status: "none"}
-			last, err := db.PortHistory(origin, 1)
-			if err != nil {
-				return err
-			}
-			if len(last) > 0 {
-				p.LastBuild = refOf(last[0])
-				p.Status = string(last[0].Status)
+			if db != nil {
+				last, err := db.PortHistory(origin, 1)
+				if err != nil {
+					return err
+				}
+				if len(last) > 0 {
+					p.LastBuild = refOf(last[0])
+					p.Status = string(last[0].Status)
+				}
 			}
 			if len(f.status) > 0 && !slices.Contains(f.status, p.Status) {
 				continue
@@ -513,17 +529,20 @@ func (s *Server) pkgStatus(r *http.Request) (any, error) {
 	queued := s.live.isQueued(out.Package)
 	s.mu.Unlock()
 	var plan *builder.Item
-	err = s.withDB(func(db *builddb.DB) error {
-		last, err := db.PortHistory(out.Package, 1)
-		if err != nil {
-			return err
-		}
-		if len(last) > 0 {
-			out.LastBuild = refOf(last[0])
+	err = s.withDBOrNone(func(db *builddb.DB) error {
+		if db != nil {
+			last, err := db.PortHistory(out.Package, 1)
+			if err != nil {
+				return err
+			}
+			if len(last) > 0 {
+				out.LastBuild = refOf(last[0])
+			}
 		}
 		if n == nil {
 			return nil
 		}
+		var err error
 		plan, err = planOne(t.graph, n, s.o.Config.Profile.PortsDir, s.o.Config.Profile.RepositoryDir, db)
 		return err
 	})
@@ -587,9 +606,12 @@ func packageState(building, queued bool, last *BuildRef, plan *builder.Item) str
 
 // planOne plans a build of n alone (with its dependencies and pkg, as a
 // build of it would) with the planner's own function and facts, and
-// returns n's item.
+// returns n's item. db nil: no database yet, nothing stored.
 func planOne(g *ports.Graph, n *ports.Node, portsDir, repoDir string, db *builddb.DB) (*builder.Item, error) {
-	src := builder.FactsSource{Graph: g, PortsDir: portsDir, RepositoryDir: repoDir, DB: db}
+	src := builder.FactsSource{Graph: g, PortsDir: portsDir, RepositoryDir: repoDir}
+	if db != nil {
+		src.DB = db
+	}
 	p, err := builder.MakePlan(g, g.BuildSet(n.ID), src.Facts, builddb.Policy{})
 	if err != nil {
 		return nil, fmt.Errorf("planning %s: %w", n.Origin, err)

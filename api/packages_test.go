@@ -240,3 +240,23 @@ func TestStatsTodayAndPackage(t *testing.T) {
 	get(t, s, "/api/v1/stats/package/misc/nothing").wantError(t, http.StatusNotFound, CodePackageNotFound)
 	get(t, s, "/api/v1/stats/today?since=x").wantError(t, http.StatusBadRequest, CodeBadRequest)
 }
+
+// TestPackagesBeforeAnyBuild: without a build database yet, the tree's
+// endpoints answer from the tree alone.
+func TestPackagesBeforeAnyBuild(t *testing.T) {
+	st := newSite(t)
+	if err := os.Remove(st.path); err != nil {
+		t.Fatal(err)
+	}
+	s := st.server(t, Options{})
+	var all PackagesData
+	get(t, s, "/api/v1/packages?status=none").data(t, &all)
+	if all.Count != 7 {
+		t.Errorf("packages without a database: %v", listOrigins(all.Packages))
+	}
+	var ps PackageStatus
+	get(t, s, "/api/v1/packages/misc/hello/status").data(t, &ps)
+	if ps.State != StateNotBuilt || ps.LastBuild != nil || ps.Rebuild == nil || ps.Rebuild.Reason != "no package" {
+		t.Errorf("status without a database: %+v %+v", ps, ps.Rebuild)
+	}
+}

@@ -142,11 +142,22 @@ func (s *Server) findLog(r *http.Request, follow bool) (*logTarget, error) {
 	w, running := s.live.buildingID(id.String())
 	var t *logTail
 	if running && follow {
+		// Followers count as event streams: bounded, refused while
+		// the server stops, waited for by Stop.
+		switch {
+		case s.stopped:
+			s.mu.Unlock()
+			return nil, errorf(http.StatusServiceUnavailable, CodeShuttingDown, "the server is stopping")
+		case len(s.ext.tails) >= s.o.MaxStreams:
+			s.mu.Unlock()
+			return nil, errorf(http.StatusServiceUnavailable, CodeTooManyStreams, "%d log streams are open already; try again later", len(s.ext.tails))
+		}
 		t = &logTail{origin: w.Package, wake: make(chan struct{}, 1), done: make(chan struct{})}
 		if s.ext.tails == nil {
 			s.ext.tails = map[*logTail]struct{}{}
 		}
 		s.ext.tails[t] = struct{}{}
+		s.streams.Add(1)
 	}
 	s.mu.Unlock()
 	if running {
@@ -223,6 +234,7 @@ func (s *Server) untail(t *logTail) {
 	s.mu.Lock()
 	delete(s.ext.tails, t)
 	s.mu.Unlock()
+	s.streams.Done()
 }
 
 // serveLog serves GET /api/v1/logs/{id}: the port's log as text, with

@@ -200,7 +200,7 @@ func TestLogStreamFollowsRunningBuild(t *testing.T) {
 	ls := newLogSite(t)
 	// No keep-alive during the test: only the port's events move the
 	// stream (a missed wake-up would hang it).
-	s := ls.server(t, Options{KeepAlive: time.Hour})
+	s := ls.server(t, Options{KeepAlive: time.Hour, MaxStreams: 1})
 	hs := httptest.NewServer(s)
 	defer hs.Close()
 	defer s.Stop(t.Context())
@@ -240,6 +240,8 @@ func TestLogStreamFollowsRunningBuild(t *testing.T) {
 	}
 	r := bufio.NewReader(resp.Body)
 	wantLine(t, r, "line one")
+	// Followers are bounded like event streams.
+	get(t, s, "/api/v1/logs/"+build.String()+"/stream").wantError(t, http.StatusServiceUnavailable, CodeTooManyStreams)
 
 	f, err := os.OpenFile(ls.log, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {

@@ -36,6 +36,17 @@
 // an older go-dsynth wrote; Options.OpenDB can replace it), so readers and
 // the build take turns at the file lock.
 //
+// # Beyond the database
+//
+// With Options.Config (the owner's configuration) the Server also reads
+// the ports tree from the build base's scan cache (packages.go: kept
+// while the file is unchanged; a port's rebuild verdict is
+// builder.MakePlan's own), the port logs and the repository (logs.go: a
+// build is named by its record's UUID, which events.PortStarted announces
+// while it runs; a log stream is woken by the port's events), and
+// dsynth.ini (config.go: validated with config's file:line rules, written
+// atomically).
+//
 // # Authentication
 //
 // Clients present an API key in X-API-Key or Authorization: Bearer. The

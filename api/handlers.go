@@ -155,48 +155,6 @@ func (s *Server) record(r *http.Request) (any, error) {
 	return rec, err
 }
 
-// PackageData is the answer of GET /api/v1/packages/{category}/{port}: the
-// port's latest build, its last known good build (with its package) and
-// the average of its successful build times.
-type PackageData struct {
-	Package          string               `json:"package"`
-	LastBuild        *builddb.BuildRecord `json:"last_build"`
-	LastGood         *builddb.BuildRecord `json:"last_good"`
-	AverageDuration  builddb.Duration     `json:"average_duration"`
-	SuccessfulBuilds int                  `json:"successful_builds"`
-}
-
-func (s *Server) pkg(r *http.Request) (any, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
-		return nil, err
-	}
-	o, err := parseOrigin(r.PathValue("category"), r.PathValue("port"))
-	if err != nil {
-		return nil, err
-	}
-	out := PackageData{Package: o.String()}
-	err = s.withDB(func(db *builddb.DB) error {
-		last, err := db.PortHistory(out.Package, 1)
-		if err != nil || len(last) == 0 {
-			return err
-		}
-		out.LastBuild = last[0]
-		if out.LastGood, err = db.LastGood(out.Package); err != nil && !errors.Is(err, builddb.ErrNotFound) {
-			return err
-		}
-		avg, n, err := db.AverageDuration(out.Package)
-		out.AverageDuration, out.SuccessfulBuilds = builddb.Duration(avg), n
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if out.LastBuild == nil {
-		return nil, notBuilt(out.Package)
-	}
-	return out, nil
-}
-
 // notBuilt is the 404 of a port with no build record.
 func notBuilt(origin string) error {
 	e := errorf(http.StatusNotFound, CodePackageNotFound, "no build of %s is recorded", origin)

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/go-dsynth/go-dsynth/builder/events"
 )
 
@@ -33,11 +35,14 @@ type LiveRun struct {
 
 // WorkerState is one worker of the run in progress.
 type WorkerState struct {
-	Worker  int       `json:"worker"`
-	Status  string    `json:"status"` // idle, busy, FROZEN, FAILED
-	Package string    `json:"package,omitempty"`
-	Phase   string    `json:"phase,omitempty"`
-	Since   time.Time `json:"since"`
+	Worker  int    `json:"worker"`
+	Status  string `json:"status"` // idle, busy, FROZEN, FAILED
+	Package string `json:"package,omitempty"`
+	Phase   string `json:"phase,omitempty"`
+	// RecordID is the UUID the build record of the port in progress will
+	// carry (GET /api/v1/logs/{RecordID} and its stream follow its log).
+	RecordID string    `json:"record_id,omitempty"`
+	Since    time.Time `json:"since"`
 }
 
 // LoadState is the latest system sample.
@@ -81,6 +86,9 @@ func (l *live) apply(e events.Event) {
 		}
 	case events.PortStarted:
 		l.worker(ev.Slot, at, "busy", ev.Origin)
+		if w := l.workers[ev.Slot]; w != nil && ev.Build != uuid.Nil {
+			w.RecordID = ev.Build.String()
+		}
 	case events.PhaseStarted:
 		if w := l.workers[ev.Slot]; w != nil && w.Package == ev.Origin {
 			w.Phase = ev.Phase
@@ -163,3 +171,28 @@ func (l *live) snapshot() (LiveStatus, bool) {
 	s.Workers.Total = len(s.Workers.Slots)
 	return s, true
 }
+
+// building returns the worker building origin, if one is.
+func (l *live) building(origin string) (WorkerState, bool) {
+	for _, w := range l.workers {
+		if w.Status == "busy" && w.Package == origin {
+			return *w, true
+		}
+	}
+	return WorkerState{}, false
+}
+
+// buildingID returns the worker running the build whose record will have
+// the UUID id, if one is.
+func (l *live) buildingID(id string) (WorkerState, bool) {
+	for _, w := range l.workers {
+		if w.Status == "busy" && w.RecordID == id {
+			return *w, true
+		}
+	}
+	return WorkerState{}, false
+}
+
+// isQueued says whether origin is queued in the run in progress and not
+// finished.
+func (l *live) isQueued(origin string) bool { return l.active && l.queued[origin] }

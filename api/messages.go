@@ -105,6 +105,9 @@ type BuildStartedMsg struct {
 	DepI      int     `json:"depi,omitempty"`
 	DepIDepth int     `json:"depi_depth,omitempty"`
 	DepSizeGB float64 `json:"dep_size_gb,omitempty"`
+	// RecordID is the UUID the port's build record will carry (GET
+	// /api/v1/records/{id}, /logs/{id} and its stream).
+	RecordID string `json:"record_id,omitempty"`
 }
 
 // BuildPhaseMsg is build.phase: a port entered a build phase.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder/events"
+	"github.com/go-dsynth/go-dsynth/config"
 )
 
 // Defaults of Options.
@@ -40,6 +41,12 @@ type Options struct {
 	// base: every request reads it in a read transaction of its own, and
 	// neither BuildBase nor OpenDB is used.
 	DB *builddb.DB
+	// Config, when set, is the configuration of the process that owns
+	// the build base: the ports tree (its scan cache in the build base),
+	// the logs and the repository that GET /packages, /logs and /artifacts
+	// read, and the dsynth.ini that /config reads and writes. Without it
+	// those endpoints answer 404 NOT_CONFIGURED.
+	Config *config.Config
 	// LocalOnly marks a server reached only through the owner's Unix
 	// socket, whose clients carry a role from their peer credentials
 	// (WithPeerRole): it needs no keys.
@@ -114,6 +121,7 @@ type Server struct {
 	// patterns are the route table's patterns, in order: the tests hold
 	// the OpenAPI document to them.
 	patterns []string
+	ext      extState // the tree, log followers, package digests, dsynth.ini writes (logs.go)
 }
 
 // New returns a Server. It refuses options that no client could use: no
@@ -180,7 +188,7 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "DELETE /api/v1/queue/{id}", need: RoleBuild, data: s.remove},
 		{pattern: "GET /api/v1/records", need: RoleRead, data: s.records, dbOnly: true},
 		{pattern: "GET /api/v1/records/{id}", need: RoleRead, data: s.record, dbOnly: true},
-		{pattern: "GET /api/v1/packages/{category}/{port}", need: RoleRead, data: s.pkg, dbOnly: true},
+		{pattern: "GET /api/v1/packages/{category}/{port}", need: RoleRead, data: s.pkg},
 		{pattern: "GET /api/v1/packages/{category}/{port}/history", need: RoleRead, data: s.history, dbOnly: true},
 		{pattern: "GET /api/v1/stats", need: RoleRead, data: s.stats, dbOnly: true},
 		{pattern: "GET /api/v1/runs", need: RoleRead, data: s.runs, dbOnly: true},
@@ -193,6 +201,20 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "POST /api/v1/inputs", need: RoleRead, data: s.inputs},
 		{pattern: "GET /api/v1/export", need: RoleRead, serve: s.export},
 		{pattern: "GET /api/v1/openapi.json", need: RoleRead, serve: s.openapi},
+		// The ports tree, per-day and per-port statistics, the
+		// configuration, logs and packages (packages.go, config.go, logs.go).
+		{pattern: "GET /api/v1/packages", need: RoleRead, data: s.packages},
+		{pattern: "GET /api/v1/packages/{category}/{port}/deps", need: RoleRead, data: s.pkgDeps},
+		{pattern: "GET /api/v1/packages/{category}/{port}/status", need: RoleRead, data: s.pkgStatus},
+		{pattern: "GET /api/v1/stats/today", need: RoleRead, data: s.statsToday},
+		{pattern: "GET /api/v1/stats/package/{category}/{port}", need: RoleRead, data: s.statsPackage, dbOnly: true},
+		{pattern: "GET /api/v1/config", need: RoleRead, data: s.getConfig},
+		{pattern: "PUT /api/v1/config", need: RoleAdmin, serve: s.putConfig},
+		{pattern: "GET /api/v1/config/profiles", need: RoleRead, data: s.getProfiles},
+		{pattern: "POST /api/v1/config/profiles", need: RoleAdmin, serve: s.postProfile},
+		{pattern: "GET /api/v1/logs/{id}", need: RoleRead, serve: s.serveLog},
+		{pattern: "GET /api/v1/logs/{id}/stream", need: RoleRead, serve: s.streamLog},
+		{pattern: "GET /api/v1/artifacts/{id}", need: RoleRead, serve: s.serveArtifact},
 	}
 	mux := http.NewServeMux()
 	for _, rt := range table {
@@ -292,6 +314,7 @@ func (s *Server) Handle(e events.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.live.apply(e)
+	s.ext.notify(e)
 	msgs := s.tr.Translate(e)
 	for _, m := range msgs {
 		data, err := json.Marshal(m)

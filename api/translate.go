@@ -3,6 +3,8 @@ package api
 import (
 	"fmt"
 
+	"github.com/google/uuid"
+
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder/events"
 )
@@ -38,8 +40,12 @@ func (t *Translator) Translate(e events.Event) []Message {
 	case events.PortQueued:
 		return []Message{BuildQueuedMsg{Base: base(TypeBuildQueued), Package: ev.Origin, Reason: ev.Reason}}
 	case events.PortStarted:
-		return []Message{BuildStartedMsg{Base: base(TypeBuildStarted), Package: ev.Origin, Worker: ev.Slot,
-			IDep: ev.IDep, DepI: ev.DepI, DepIDepth: ev.DepIDepth, DepSizeGB: ev.DepSizeGB}}
+		m := BuildStartedMsg{Base: base(TypeBuildStarted), Package: ev.Origin, Worker: ev.Slot,
+			IDep: ev.IDep, DepI: ev.DepI, DepIDepth: ev.DepIDepth, DepSizeGB: ev.DepSizeGB}
+		if ev.Build != uuid.Nil {
+			m.RecordID = ev.Build.String()
+		}
+		return []Message{m}
 	case events.PhaseStarted:
 		return []Message{BuildPhaseMsg{Base: base(TypeBuildPhase), Package: ev.Origin, Worker: ev.Slot, Phase: ev.Phase}}
 	case events.PortLines:

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/go-dsynth/go-dsynth/builder/events"
 	"github.com/go-dsynth/go-dsynth/dsynthfmt"
 	"github.com/go-dsynth/go-dsynth/environment"
@@ -44,7 +46,11 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 	res = portResult{node: schedIdx, slot: slot}
 	defer func() { res.duration = b.now().Sub(start) }()
 
-	b.bus.Publish(events.PortStarted{Time: b.t(), Slot: slot, Origin: it.Origin, IDep: len(b.plan.Graph.Closure(id)) - 1,
+	build, err := uuid.NewV7()
+	if err != nil {
+		build = uuid.New()
+	}
+	b.bus.Publish(events.PortStarted{Time: b.t(), Slot: slot, Origin: it.Origin, Build: build, IDep: len(b.plan.Graph.Closure(id)) - 1,
 		DepI: len(n.RDeps), DepIDepth: b.depth(id), DepSizeGB: float64(depSize) / (1 << 30)})
 
 	if it.DeletePackage && n.Info.PkgFile != "" {

@@ -159,14 +159,42 @@ func (c *cacheReader) hash() (h Hash) {
 
 func readCacheFile(r io.Reader) (*cacheFile, error) {
 	c := &cacheReader{r: bufio.NewReaderSize(r, 1<<16), intern: map[string]string{}}
-	magic := make([]byte, len(cacheMagic))
-	if _, err := io.ReadFull(c.r, magic); err != nil || string(magic) != cacheMagic {
-		return nil, errCacheFormat
-	}
-	if c.uvarint() != cacheFormat || c.err != nil {
-		return nil, errCacheFormat
+	if err := c.head(); err != nil {
+		return nil, err
 	}
 	d := &cacheFile{Format: cacheFormat}
+	c.entries(d)
+	nf := c.uvarint()
+	d.Files = make(map[string]fileMemo, min(nf, 1<<22))
+	for i := uint64(0); i < nf && c.err == nil; i++ {
+		p := c.str()
+		var m fileMemo
+		m.Stamp.Size, m.Stamp.MtimeNs, m.Stamp.CtimeNs = c.varint(), c.varint(), c.varint()
+		m.Stamp.Ino = c.uvarint()
+		m.Hash = c.hash()
+		d.Files[p] = m
+	}
+	if c.err != nil {
+		return nil, fmt.Errorf("scan cache: %w", c.err)
+	}
+	return d, nil
+}
+
+// head reads the magic and the format.
+func (c *cacheReader) head() error {
+	magic := make([]byte, len(cacheMagic))
+	if _, err := io.ReadFull(c.r, magic); err != nil || string(magic) != cacheMagic {
+		return errCacheFormat
+	}
+	if c.uvarint() != cacheFormat || c.err != nil {
+		return errCacheFormat
+	}
+	return nil
+}
+
+// entries reads the remembered scans into d.Entries (c.err says whether
+// it failed).
+func (c *cacheReader) entries(d *cacheFile) {
 	n := c.uvarint()
 	d.Entries = make(map[string]*cacheEntry, min(n, 1<<20))
 	for i := uint64(0); i < n && c.err == nil; i++ {
@@ -186,18 +214,4 @@ func readCacheFile(r io.Reader) (*cacheFile, error) {
 		}
 		d.Entries[k] = e
 	}
-	nf := c.uvarint()
-	d.Files = make(map[string]fileMemo, min(nf, 1<<22))
-	for i := uint64(0); i < nf && c.err == nil; i++ {
-		p := c.str()
-		var m fileMemo
-		m.Stamp.Size, m.Stamp.MtimeNs, m.Stamp.CtimeNs = c.varint(), c.varint(), c.varint()
-		m.Stamp.Ino = c.uvarint()
-		m.Hash = c.hash()
-		d.Files[p] = m
-	}
-	if c.err != nil {
-		return nil, fmt.Errorf("scan cache: %w", c.err)
-	}
-	return d, nil
 }

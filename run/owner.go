@@ -119,6 +119,7 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 	o.api, err = api.New(api.Options{
 		BuildBase:     p.BuildBase,
 		DB:            o.db,
+		Config:        cfg,
 		LocalOnly:     p.APIListen == "",
 		Keys:          keys,
 		AnonymousRead: p.APIAnonymousRead,

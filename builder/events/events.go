@@ -10,7 +10,11 @@
 // miss some (Live: it is told how many by a Dropped event).
 package events
 
-import "time"
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
 
 // Event is implemented by every event type.
 type Event interface {
@@ -68,6 +72,10 @@ type PortStarted struct {
 	Time
 	Slot   int
 	Origin string
+	// Build is the UUID the build record of this attempt will carry (the
+	// recorder writes it when the port finishes), so observers can name
+	// the build while it runs; zero when the builder did not set one.
+	Build uuid.UUID
 	// dsynth's START line figures: recursive dependency count, direct
 	// dependents, depth of dependents, estimated installed dependency size.
 	IDep, DepI, DepIDepth int

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder"
 	"github.com/go-dsynth/go-dsynth/builder/events"
@@ -66,8 +68,9 @@ type Recorder struct {
 
 // startInfo is what PortStarted told about a port.
 type startInfo struct {
-	at   time.Time
-	slot int
+	at    time.Time
+	slot  int
+	build uuid.UUID
 }
 
 // New starts a recorder for one run of a plan. Close must be called once
@@ -251,7 +254,7 @@ func (r *Recorder) batch(q []events.Event) builddb.Batch {
 			runChanged = true
 			b.Intents = append(b.Intents, r.intents()...)
 		case events.PortStarted:
-			r.started[ev.Origin] = startInfo{at: ev.T, slot: ev.Slot}
+			r.started[ev.Origin] = startInfo{at: ev.T, slot: ev.Slot, build: ev.Build}
 		case events.PortFinished:
 			r.finished(&b, ev)
 		case events.RunFinished:
@@ -305,6 +308,9 @@ func (r *Recorder) finished(b *builddb.Batch, ev events.PortFinished) {
 	if started {
 		rec.StartTime = st.at.UTC()
 		rec.ID.WorkerID = st.slot
+		if st.build != uuid.Nil {
+			rec.ID.UUID = st.build
+		}
 	}
 	rec.ID.BuildTime = rec.StartTime
 	rec.Duration = rec.EndTime.Sub(rec.StartTime)

@@ -108,7 +108,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Setup, error) 
 		setup.Emulation = emu
 	}
 	if !opts.NoCache {
-		c, err := ports.OpenCache(filepath.Join(p.BuildBase, "scan.cache"))
+		c, err := ports.OpenCache(filepath.Join(p.BuildBase, ports.CacheName))
 		if err != nil {
 			fmt.Fprintf(log, "note: %v\n", err)
 		}

@@ -65,6 +65,12 @@ type Options struct {
 	// more get 503 DATABASE_BUSY (DefaultMaxDBReaders when ≤ 0).
 	MaxDBReaders int
 
+	// Maintenance, when set, lets POST /api/v1/database/clean and
+	// /compact run on DB (database.go); ReadyChecks are checks of GET
+	// /readyz beside the database's (health.go).
+	Maintenance *Maintenance
+	ReadyChecks []ReadyCheck
+
 	// Now is the clock of the answers' meta (time.Now when nil).
 	Now func() time.Time
 	// Logf, when set, is told about internal errors and dropped stream
@@ -152,6 +158,12 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "GET /api/v1/events", need: RoleRead, serve: s.events},
 		{pattern: "POST /api/v1/inputs", need: RoleRead, data: s.inputs},
 		{pattern: "GET /api/v1/export", need: RoleRead, serve: s.export},
+		{pattern: "GET /api/v1/database/stats", need: RoleRead, data: s.databaseStats, dbOnly: true},
+		{pattern: "GET /api/v1/database/export", need: RoleRead, serve: s.databaseExport},
+		{pattern: "POST /api/v1/database/clean", need: RoleAdmin, data: s.databaseClean},
+		{pattern: "POST /api/v1/database/compact", need: RoleAdmin, data: s.databaseCompact},
+		{pattern: "GET /healthz", need: RoleNone, serve: s.healthz},
+		{pattern: "GET /readyz", need: RoleNone, serve: s.readyz},
 	}
 	mux := http.NewServeMux()
 	for _, rt := range table {

@@ -96,30 +96,27 @@ const (
 // never holds a transaction open while it waits. Between pages the build
 // may commit: a dump taken during a build is a consistent copy of each
 // page, not of the whole (a record committed meanwhile may be in it or
-// not); taken without a build running it is exact. Make it with
-// DB.NewDumper.
+// not); taken without a build running it is exact. The zero Dumper is at
+// the start of the dump; each page may read another handle on the same
+// file (a caller that opens the file for each page).
 type Dumper struct {
-	db     *DB
 	stage  int
 	after  []byte // the last key written in the current stage
 	counts DumpCounts
 }
 
-// NewDumper returns a Dumper at the start of the dump.
-func (db *DB) NewDumper() *Dumper { return &Dumper{db: db} }
-
 // Counts returns how many lines of each kind were written so far.
 func (d *Dumper) Counts() DumpCounts { return d.counts }
 
-// Next appends up to max lines (at least one) to buf and reports whether
-// the dump is complete (the end line written) and how many lines it
-// appended.
-func (d *Dumper) Next(buf *bytes.Buffer, max int) (done bool, n int, err error) {
+// Next appends up to max lines (at least one) of db's dump to buf and
+// reports whether the dump is complete (the end line written) and how many
+// lines it appended.
+func (d *Dumper) Next(db *DB, buf *bytes.Buffer, max int) (done bool, n int, err error) {
 	if max < 1 {
 		max = 1
 	}
 	enc := json.NewEncoder(buf)
-	err = d.db.view(func(tx *bolt.Tx) error {
+	err = db.view(func(tx *bolt.Tx) error {
 		for n < max && d.stage != stageDone {
 			var line DumpLine
 			var key []byte
@@ -242,11 +239,11 @@ const dumpPage = 2000
 
 // Dump writes the complete dump to w and returns its counts.
 func (db *DB) Dump(w io.Writer) (DumpCounts, error) {
-	d := db.NewDumper()
+	var d Dumper
 	var buf bytes.Buffer
 	for {
 		buf.Reset()
-		done, _, err := d.Next(&buf, dumpPage)
+		done, _, err := d.Next(db, &buf, dumpPage)
 		if err != nil {
 			return d.Counts(), err
 		}
@@ -257,6 +254,19 @@ func (db *DB) Dump(w io.Writer) (DumpCounts, error) {
 			return d.Counts(), nil
 		}
 	}
+}
+
+// EmptyDump writes the complete dump of a build base that has no database
+// yet: a header and an end line.
+func EmptyDump(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	if err := enc.Encode(&DumpLine{Kind: DumpKindHeader, Format: DumpFormat, Version: DumpVersion}); err != nil {
+		return fmt.Errorf("builddb: dump: %w", err)
+	}
+	if err := enc.Encode(&DumpLine{Kind: DumpKindEnd, Counts: &DumpCounts{}}); err != nil {
+		return fmt.Errorf("builddb: dump: %w", err)
+	}
+	return nil
 }
 
 // ErrNotEmpty is returned by ImportDump when the database to restore into

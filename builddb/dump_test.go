@@ -99,9 +99,9 @@ func TestDumpImportRoundTrip(t *testing.T) {
 	}
 	for _, size := range []int{1, 3, 1000} {
 		var paged bytes.Buffer
-		d := db.NewDumper()
+		var d Dumper
 		for {
-			done, _, err := d.Next(&paged, size)
+			done, _, err := d.Next(db, &paged, size)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -186,6 +186,14 @@ func TestImportRefusesNonEmpty(t *testing.T) {
 			t.Errorf("%s: the database changed", name)
 		}
 		db.Close()
+	}
+	// The dump of a build base without a database restores into one.
+	var none bytes.Buffer
+	if err := EmptyDump(&none); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := ImportDump(filepath.Join(t.TempDir(), FileName), &none, "none", time.Second); err != nil || c != (DumpCounts{}) {
+		t.Fatalf("empty dump: %+v, %v", c, err)
 	}
 	// An empty database file (made by a command that found nothing to
 	// record) is restored into.
@@ -332,5 +340,18 @@ func TestCompactOpen(t *testing.T) {
 	}
 	if _, err := os.Stat(db.Path() + ".compact"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("temporary file left: %v", err)
+	}
+}
+
+// TestInfo: the description counts what the file holds.
+func TestInfo(t *testing.T) {
+	db := dumpFixture(t)
+	in, err := db.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Schema != SchemaVersion || in.Created.IsZero() || in.SizeBytes <= 0 || in.Version == 0 ||
+		in.Records != 9 || in.Runs != 2 || in.Inputs != 5 || in.Intents != 1 {
+		t.Fatalf("%+v", in)
 	}
 }

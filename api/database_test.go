@@ -247,3 +247,27 @@ func TestHealth(t *testing.T) {
 		t.Fatalf("healthz with the database closed: %d", code)
 	}
 }
+
+// TestDatabaseMethods: a database path asked with the wrong method is 405
+// naming the right one.
+func TestDatabaseMethods(t *testing.T) {
+	_, _, s := ownerFixture(t, nil)
+	for path, allow := range map[string]string{
+		"/api/v1/database/compact": "POST",
+		"/api/v1/database/clean":   "POST",
+		"/api/v1/database/stats":   "GET, HEAD",
+	} {
+		method := http.MethodGet
+		if allow != "POST" {
+			method = http.MethodPost
+		}
+		req := httptest.NewRequest(method, "http://dsynth.test"+path, nil)
+		req.Header.Set("X-API-Key", adminKey)
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		decodeAnswer(t, w.Code, w.Header(), w.Body).wantError(t, http.StatusMethodNotAllowed, CodeMethodNotAllowed)
+		if got := w.Header().Get("Allow"); got != allow {
+			t.Errorf("%s %s: Allow %q, want %q", method, path, got, allow)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -172,11 +173,9 @@ func (s *Server) routes() *http.ServeMux {
 	// Everything else: 405 for a known path with another method, 404.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		id := w.Header().Get(requestIDHeader)
-		probe := r.Clone(r.Context())
-		probe.Method = http.MethodGet
-		if _, pattern := mux.Handler(probe); pattern != "/" && r.Method != http.MethodGet {
-			w.Header().Set("Allow", "GET, HEAD")
-			s.writeError(w, id, errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "%s is not allowed on %s; use GET", r.Method, r.URL.Path))
+		if allowed := allowedMethods(mux, r); len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			s.writeError(w, id, methodNotAllowed(r, allowed))
 			return
 		}
 		s.writeError(w, id, errorf(http.StatusNotFound, CodeNotFound, "no such endpoint: %s (see docs/API.md)", r.URL.Path))

@@ -20,7 +20,7 @@ import (
 // CRCs and the intents of a run that did not end.
 func dumpFixture(t *testing.T) *DB {
 	t.Helper()
-	db, m, runs := fixture(t)
+	db, _, runs := fixture(t)
 	for i, id := range runs {
 		r := &Run{ID: id, Start: t0.Add(time.Duration(i) * time.Hour), Directive: "build", Args: []string{"editors/vim"}, Profile: "LiveSystem",
 			Counts: Counts{Queued: 3, Built: 2, Failed: 1}}
@@ -51,7 +51,6 @@ func dumpFixture(t *testing.T) *DB {
 	if _, err := db.ImportLegacy([]LegacyEntry{{Origin: "old/legacy", CRC: 0xabcdef}, {Origin: "editors/vim", CRC: 1}}, false); err != nil {
 		t.Fatal(err)
 	}
-	_ = m
 	mustVerify(t, db)
 	return db
 }

@@ -77,7 +77,7 @@ func TestDBExportAllImport(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	dir2, base2 := dbSetup(t)
+	dir2, _ := dbSetup(t)
 	if code, out, errs := dsynth(t, dir2, "db", "import", file); code != 0 || !strings.Contains(out, "imported 3 records, 1 runs, 3 rebuild inputs and 0 intents") {
 		t.Fatalf("import: %d %q %q", code, out, errs)
 	}
@@ -121,7 +121,6 @@ func TestDBExportAllImport(t *testing.T) {
 		t.Fatalf("import while locked: %d %q", code, errs)
 	}
 	lock.Unlock()
-	_ = base2
 }
 
 // TestDBCommandsAskTheOwner: while a process owns the build base, `db

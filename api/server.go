@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -87,6 +88,12 @@ type Options struct {
 	// MaxDBReaders bounds the requests reading the build database at once;
 	// more get 503 DATABASE_BUSY (DefaultMaxDBReaders when ≤ 0).
 	MaxDBReaders int
+
+	// Maintenance, when set, lets POST /api/v1/database/clean and
+	// /compact run on DB (database.go); ReadyChecks are checks of GET
+	// /readyz beside the database's (health.go).
+	Maintenance *Maintenance
+	ReadyChecks []ReadyCheck
 
 	// Now is the clock of the answers' meta (time.Now when nil).
 	Now func() time.Time
@@ -215,6 +222,12 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "GET /api/v1/logs/{id}", need: RoleRead, serve: s.serveLog},
 		{pattern: "GET /api/v1/logs/{id}/stream", need: RoleRead, serve: s.streamLog},
 		{pattern: "GET /api/v1/artifacts/{id}", need: RoleRead, serve: s.serveArtifact},
+		{pattern: "GET /api/v1/database/stats", need: RoleRead, data: s.databaseStats, dbOnly: true},
+		{pattern: "GET /api/v1/database/export", need: RoleRead, serve: s.databaseExport},
+		{pattern: "POST /api/v1/database/clean", need: RoleAdmin, data: s.databaseClean},
+		{pattern: "POST /api/v1/database/compact", need: RoleAdmin, data: s.databaseCompact},
+		{pattern: "GET /healthz", need: RoleNone, serve: s.healthz},
+		{pattern: "GET /readyz", need: RoleNone, serve: s.readyz},
 	}
 	mux := http.NewServeMux()
 	for _, rt := range table {
@@ -223,11 +236,9 @@ func (s *Server) routes() *http.ServeMux {
 	// Everything else: 405 for a known path with another method, 404.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		id := w.Header().Get(requestIDHeader)
-		probe := r.Clone(r.Context())
-		probe.Method = http.MethodGet
-		if _, pattern := mux.Handler(probe); pattern != "/" && r.Method != http.MethodGet {
-			w.Header().Set("Allow", "GET, HEAD")
-			s.writeError(w, id, errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "%s is not allowed on %s; use GET", r.Method, r.URL.Path))
+		if allowed := allowedMethods(mux, r); len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			s.writeError(w, id, methodNotAllowed(r, allowed))
 			return
 		}
 		s.writeError(w, id, errorf(http.StatusNotFound, CodeNotFound, "no such endpoint: %s (see docs/API.md)", r.URL.Path))

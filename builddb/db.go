@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -74,7 +75,15 @@ type Options struct {
 type DB struct {
 	path string
 	opts Options
+	// mu guards bolt: every transaction on a handle that stays open holds
+	// it shared; Close and CompactOpen, which replace the handle, hold it
+	// exclusively, so that no transaction ever runs on a closed handle.
+	mu   sync.RWMutex
 	bolt *bolt.DB // nil when Transient
+	// txBase is added to the bbolt transaction id in Version, so that the
+	// version keeps increasing when CompactOpen swaps in a new file (whose
+	// transaction ids start again).
+	txBase uint64
 }
 
 // Open opens or creates the database at path. A new file gets the current
@@ -114,6 +123,8 @@ func (db *DB) Path() string { return db.path }
 
 // Close releases the file.
 func (db *DB) Close() error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
 	if db.bolt == nil {
 		return nil
 	}
@@ -125,13 +136,16 @@ func (db *DB) Close() error {
 	return nil
 }
 
-func (db *DB) openBolt() (b *bolt.DB, err error) {
+func (db *DB) openBolt() (b *bolt.DB, err error) { return db.openBoltAt(db.path) }
+
+// openBoltAt opens the file at path with the handle's options.
+func (db *DB) openBoltAt(path string) (b *bolt.DB, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			b, err = nil, db.corrupt(fmt.Errorf("%v", p))
 		}
 	}()
-	b, err = bolt.Open(db.path, 0o644, &bolt.Options{
+	b, err = bolt.Open(path, 0o644, &bolt.Options{
 		Timeout:        db.opts.Timeout,
 		ReadOnly:       db.opts.ReadOnly,
 		NoSync:         db.opts.NoSync,
@@ -279,6 +293,10 @@ func (db *DB) view(fn func(*bolt.Tx) error) error {
 }
 
 func (db *DB) with(fn func(*bolt.DB) error, what string) error {
+	if !db.opts.Transient {
+		db.mu.RLock()
+		defer db.mu.RUnlock()
+	}
 	b := db.bolt
 	if b == nil {
 		if !db.opts.Transient {

@@ -101,6 +101,18 @@
 // timeout in between. Nothing ever waits without a bound: every open uses
 // [Options.Timeout].
 //
+// # Dumps and compaction
+//
+// [DB.Dump] and [Dumper] write the complete content as versioned JSON lines
+// (a header, the records, runs, rebuild inputs, intents and an end line
+// counting them; dump.go), a page per read transaction; [ImportDump]
+// restores one into an empty database, all or nothing, by building a new
+// file beside it and renaming it in. [DB.CompactOpen] compacts the file of
+// an open handle in place: transactions on a handle that stays open hold
+// the handle's lock shared, and the compaction holds it exclusively while
+// it copies the file and swaps the handle to the copy, so that no reader
+// ever uses a closed handle.
+//
 // # Legacy data
 //
 // [ReadLegacyCRC] reads dsynth's ports_crc.db (a Berkeley DB 1.85 hash file

@@ -32,7 +32,7 @@ func Compact(path string, timeout time.Duration) (before, after int64, err error
 	if err != nil {
 		return 0, 0, fmt.Errorf("builddb: compact %s: %w", tmp, err)
 	}
-	err = src.guard(func() error { return bolt.Compact(dst, src.bolt, 64<<20) })
+	err = src.guard(func() error { return bolt.Compact(dst, src.bolt, compactTxSize) })
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}

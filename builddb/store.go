@@ -539,7 +539,9 @@ func (db *DB) DeleteInputs(origins ...string) error {
 	})
 }
 
-// AllInputs calls fn for every stored rebuild input, in origin order.
+// AllInputs calls fn for every stored rebuild input, in origin order,
+// inside one read transaction: fn must not use db (a transaction of its
+// own would wait behind a compaction that waits for this one).
 func (db *DB) AllInputs(fn func(*Inputs) error) error {
 	return db.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bInputs).ForEach(func(k, v []byte) error {

@@ -63,6 +63,11 @@ func TestSiteHandler(t *testing.T) {
 	if code, body := get("/api/v1/status", true); code != http.StatusOK || !strings.Contains(body, `"status":"success"`) {
 		t.Errorf("/api/v1/status with the key: %d %.120s", code, body)
 	}
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if code, body := get(p, false); code != http.StatusOK || !strings.Contains(body, `"status":`) {
+			t.Errorf("%s without a key: %d %.120s, want the API's probe", p, code, body)
+		}
+	}
 	if code, _ := get("/x/../api/v1/status", false); code == http.StatusOK {
 		t.Error("a climbing path outside /api/ reached the API")
 	}

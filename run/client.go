@@ -198,7 +198,47 @@ func (s StoredInputs) Inputs(origin string) (*builddb.Inputs, error) {
 // Export writes every build record as JSON lines to w, as the owner reads
 // them (`dsynth db export`), and returns how many.
 func (c *Client) Export(ctx context.Context, w io.Writer) (int, error) {
-	req, err := c.request(ctx, http.MethodGet, "/api/v1/export", nil)
+	return c.stream(ctx, "/api/v1/export", w)
+}
+
+// Dump writes the complete dump of the owner's database to w (`dsynth db
+// export --all`, builddb.Dumper) and returns how many lines it wrote.
+func (c *Client) Dump(ctx context.Context, w io.Writer) (int, error) {
+	return c.stream(ctx, "/api/v1/database/export", w)
+}
+
+// Compact asks the owner to compact its database in place (refused while
+// a build runs) and returns the sizes before and after.
+func (c *Client) Compact(ctx context.Context) (api.CompactData, error) {
+	var out api.CompactData
+	data, err := c.call(ctx, http.MethodPost, "/api/v1/database/compact", nil)
+	if err != nil {
+		return out, err
+	}
+	if err := json.Unmarshal(data, &out); err != nil {
+		return out, fmt.Errorf("owner socket %s: compact: %w", c.sock, err)
+	}
+	return out, nil
+}
+
+// Clean asks the owner to clean its database as `dsynth db clean` does
+// (refused while a build runs); olderThan is "" or an age ("90d").
+func (c *Client) Clean(ctx context.Context, olderThan string) (builddb.CleanResult, error) {
+	var out builddb.CleanResult
+	data, err := c.call(ctx, http.MethodPost, "/api/v1/database/clean", api.CleanRequest{OlderThan: olderThan})
+	if err != nil {
+		return out, err
+	}
+	if err := json.Unmarshal(data, &out); err != nil {
+		return out, fmt.Errorf("owner socket %s: clean: %w", c.sock, err)
+	}
+	return out, nil
+}
+
+// stream copies the JSON lines the owner answers at path to w and returns
+// the count of its trailer.
+func (c *Client) stream(ctx context.Context, path string, w io.Writer) (int, error) {
+	req, err := c.request(ctx, http.MethodGet, path, nil)
 	if err != nil {
 		return 0, err
 	}

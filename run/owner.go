@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/api"
@@ -76,6 +77,9 @@ type Owner struct {
 	repairMu sync.Mutex
 	repairs  []string
 
+	// socketUp says the owner's socket listens (GET /readyz).
+	socketUp atomic.Bool
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -126,6 +130,8 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 		MaxDBReaders:  ownerDBReaders,
 		WorkerControl: o.slots,
 		Workers:       configuredWorkers(p.NumberOfBuilders),
+		Maintenance:   &api.Maintenance{Exclusive: o.exclusive, Ports: func() (func(string) bool, error) { return PortsTree(p.PortsDir) }},
+		ReadyChecks:   []api.ReadyCheck{{Name: "socket", Check: o.socketReady}},
 		Logf:          func(format string, args ...any) { fmt.Fprintf(o.log, format+"\n", args...) },
 	})
 	if err != nil {
@@ -136,6 +142,8 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 		// database file, and wait while this process holds it.
 		fmt.Fprintf(o.log, "warning: %v: other dsynth commands cannot ask this build and will wait for it to end\n", err)
 		o.local = nil
+	} else {
+		o.socketUp.Store(true)
 	}
 	if p.MetricsListen != "" {
 		// One server for the owner's life: every run, added ports and
@@ -224,6 +232,41 @@ func (o *Owner) startRun() (done func(), err error) {
 		return nil, fmt.Errorf("%s: %w (pid %d)", o.cfg.Profile.BuildBase, ErrBusy, os.Getpid())
 	}
 	return o.running.Unlock, nil
+}
+
+// exclusive runs fn while no build runs under the owner and none can
+// start (database maintenance over the API); when a build runs it returns
+// an error wrapping api.ErrBuildRunning.
+func (o *Owner) exclusive(fn func() error) error {
+	if !o.running.TryLock() {
+		return fmt.Errorf("%s: %w", o.cfg.Profile.BuildBase, api.ErrBuildRunning)
+	}
+	defer o.running.Unlock()
+	return fn()
+}
+
+// socketReady is the owner's check of GET /readyz: its socket, through
+// which the other dsynth commands ask it, listens.
+func (o *Owner) socketReady(context.Context) error {
+	if !o.socketUp.Load() {
+		return errors.New("the owner's socket is not listening: other dsynth commands wait for this process instead of asking it")
+	}
+	return nil
+}
+
+// PortsTree returns whether an origin ("category/port", with or without
+// "@flavor") is still in the ports tree at dir, for cleaning the build
+// database of the ports that are gone. A dir without Mk/ is refused
+// rather than have every port look gone.
+func PortsTree(dir string) (exists func(origin string) bool, err error) {
+	if st, err := os.Stat(filepath.Join(dir, "Mk")); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("%s does not look like a ports tree (no Mk/); refusing to treat every port as gone", dir)
+	}
+	return func(origin string) bool {
+		portDir, _, _ := strings.Cut(origin, "@")
+		st, err := os.Stat(filepath.Join(dir, portDir, "Makefile"))
+		return err == nil && !st.IsDir()
+	}, nil
 }
 
 // TakeAdded returns and forgets the ports `dsynth add` queued.
@@ -331,13 +374,13 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// siteHandler routes /api/… to the API and every other path to the
-// dashboard. It does not clean paths (as http.ServeMux would, answering a
+// siteHandler routes /api/… and the health probes (/healthz, /readyz) to
+// the API and every other path to the dashboard. It does not clean paths (as http.ServeMux would, answering a
 // ".." with a redirect): the API refuses such paths itself with a 400, and
 // the dashboard serves only its own files.
 func siteHandler(apiHandler, page http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") {
+		if r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			apiHandler.ServeHTTP(w, r)
 			return
 		}

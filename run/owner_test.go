@@ -225,3 +225,52 @@ func TestOwnerRunsOneBuildAtATime(t *testing.T) {
 	}
 	done2()
 }
+
+// TestOwnerMaintenance: database maintenance over the owner's socket waits
+// for no build — it is refused while one runs — and the readiness probe
+// sees the socket and the database.
+func TestOwnerMaintenance(t *testing.T) {
+	o, err := Own(testConfig(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	c, err := Dial(o.cfg.Profile.BuildBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	done, err := o.startRun()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Compact(ctx); err == nil || !strings.Contains(err.Error(), "BUILD_RUNNING") {
+		t.Fatalf("compact during a build: %v", err)
+	}
+	if _, err := o.startRun(); !errors.Is(err, ErrBusy) {
+		t.Fatalf("the refused compaction let a second build start: %v", err)
+	}
+	done()
+	if res, err := c.Compact(ctx); err != nil || res.AfterBytes <= 0 {
+		t.Fatalf("compact: %+v %v", res, err)
+	}
+	done, err = o.startRun()
+	if err != nil {
+		t.Fatalf("a build after the compaction: %v", err)
+	}
+	done()
+	resp, err := c.hc.Get("http://owner/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var d struct {
+		Status string
+		Checks map[string]struct{ Status string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil || resp.StatusCode != 200 || d.Status != "ready" ||
+		d.Checks["socket"].Status != "ok" || d.Checks["database"].Status != "ok" {
+		t.Fatalf("readyz: %d %+v %v", resp.StatusCode, d, err)
+	}
+}

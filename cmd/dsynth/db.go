@@ -8,10 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/go-dsynth/go-dsynth/api"
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/run"
 )
@@ -31,10 +30,10 @@ func (r *runner) buildBase() (string, error) {
 	return cfg.Profile.BuildBase, nil
 }
 
-// runDB is `dsynth db stats|export|clean|compact|import-legacy FILE|recover`.
+// runDB is `dsynth db stats|export [--all]|import FILE|clean|compact|import-legacy FILE|recover`.
 func runDB(ctx context.Context, r *runner, args []string) error {
 	if len(args) == 0 {
-		return &usageError{msg: "db needs a subcommand: stats, export, clean [-older-than 90d], compact, import-legacy FILE, recover"}
+		return &usageError{msg: "db needs a subcommand: stats, export [--all], import FILE|-, clean [-older-than 90d], compact, import-legacy FILE, recover"}
 	}
 	base, err := r.buildBase()
 	if err != nil {
@@ -49,15 +48,41 @@ func runDB(ctx context.Context, r *runner, args []string) error {
 		}
 		return dbStats(ctx, r, base)
 	case "export":
-		if len(rest) > 0 {
-			return &usageError{msg: "db export takes no arguments"}
+		all := false
+		for _, a := range rest {
+			switch a {
+			case "-a", "--all", "-all":
+				all = true
+			default:
+				return &usageError{msg: fmt.Sprintf("db export: unknown argument %q (--all writes the complete dump)", a)}
+			}
+		}
+		if all {
+			return dbDump(ctx, r, base)
 		}
 		return dbExport(ctx, r, base)
+	case "import":
+		if len(rest) != 1 {
+			return &usageError{msg: "db import needs exactly one FILE (a complete dump of `dsynth db export --all`; - reads stdin)"}
+		}
+		return dbImport(r, base, path, rest[0])
 	case "clean":
-		return dbClean(r, base, path, rest)
+		return dbClean(ctx, r, base, path, rest)
 	case "compact":
 		if len(rest) > 0 {
 			return &usageError{msg: "db compact takes no arguments"}
+		}
+		if c, err := run.Dial(base); err == nil {
+			// The owner compacts its own handle (refused during a build).
+			defer c.Close()
+			res, err := c.Compact(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(r.stdout, "compacted %s: %d -> %d bytes\n", path, res.BeforeBytes, res.AfterBytes)
+			return nil
+		} else if !errors.Is(err, run.ErrNoOwner) {
+			return err
 		}
 		return withLock(base, func() error {
 			before, after, err := builddb.Compact(path, dbTimeout)
@@ -78,7 +103,7 @@ func runDB(ctx context.Context, r *runner, args []string) error {
 		}
 		return dbRecover(r, base, path)
 	}
-	return &usageError{msg: fmt.Sprintf("unknown db subcommand %q (stats, export, clean, compact, import-legacy, recover)", sub)}
+	return &usageError{msg: fmt.Sprintf("unknown db subcommand %q (stats, export, import, clean, compact, import-legacy, recover)", sub)}
 }
 
 // withLock runs fn holding the build base lock, like a dsynth run.
@@ -158,24 +183,74 @@ func dbExport(ctx context.Context, r *runner, base string) error {
 	return nil
 }
 
-// parseAge reads "90d", "12h" or any Go duration.
-func parseAge(s string) (time.Duration, error) {
-	if d, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(d)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("bad age %q", s)
+// dbDump writes the complete dump (builddb.Dumper): the owner's when a
+// process owns the build base, else the file's.
+func dbDump(ctx context.Context, r *runner, base string) error {
+	c, err := run.Dial(base)
+	switch {
+	case err == nil:
+		defer c.Close()
+		n, err := c.Dump(ctx, r.stdout)
+		if err != nil {
+			return err
 		}
-		return time.Duration(n) * 24 * time.Hour, nil
+		fmt.Fprintf(r.stderr, "exported %d lines\n", n)
+		return nil
+	case !errors.Is(err, run.ErrNoOwner):
+		return err
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("bad age %q", s)
+	path := builddb.Path(base)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		// Nothing recorded yet: the dump of an empty database.
+		return builddb.EmptyDump(r.stdout)
 	}
-	return d, nil
+	db, err := openReader(path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	counts, err := db.Dump(r.stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(r.stderr, "exported %d records, %d runs, %d rebuild inputs and %d intents\n", counts.Records, counts.Runs, counts.Inputs, counts.Intents)
+	return nil
 }
 
-func dbClean(r *runner, base, path string, args []string) error {
+// dbImport restores a complete dump into the build base's database, which
+// must be empty, holding the build base lock (refused while an owner
+// runs).
+func dbImport(r *runner, base, path, file string) error {
+	in, name := r.stdin, "stdin"
+	if in == nil {
+		in = os.Stdin
+	}
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return fmt.Errorf("db import: %w", err)
+		}
+		defer f.Close()
+		in, name = f, file
+	}
+	err := withLock(base, func() error {
+		counts, err := builddb.ImportDump(path, in, name, dbTimeout)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(r.stdout, "imported %d records, %d runs, %d rebuild inputs and %d intents into %s\n",
+			counts.Records, counts.Runs, counts.Inputs, counts.Intents, path)
+		return nil
+	})
+	if errors.Is(err, builddb.ErrLocked) {
+		return fmt.Errorf("db import restores only into a build base that nothing owns (stop `dsynth serve` or the build first): %w", err)
+	}
+	return err
+}
+
+func dbClean(ctx context.Context, r *runner, base, path string, args []string) error {
 	var opts builddb.CleanOptions
+	var age string
 	for i := 0; i < len(args); i++ {
 		switch a := args[i]; {
 		case a == "-older-than" || a == "--older-than":
@@ -183,7 +258,8 @@ func dbClean(r *runner, base, path string, args []string) error {
 				return &usageError{msg: "-older-than needs an age (90d, 720h)"}
 			}
 			i++
-			d, err := parseAge(args[i])
+			age = args[i]
+			d, err := api.ParseAge(age)
 			if err != nil {
 				return &usageError{msg: err.Error()}
 			}
@@ -192,18 +268,24 @@ func dbClean(r *runner, base, path string, args []string) error {
 			return &usageError{msg: fmt.Sprintf("db clean: unknown argument %q", a)}
 		}
 	}
+	if c, err := run.Dial(base); err == nil {
+		// The owner cleans its own handle (refused during a build).
+		defer c.Close()
+		res, err := c.Clean(ctx, age)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(r.stdout, "removed %d records and %d rebuild inputs\n", res.Records, res.Inputs)
+		return nil
+	} else if !errors.Is(err, run.ErrNoOwner) {
+		return err
+	}
 	cfg, err := r.config()
 	if err != nil {
 		return err
 	}
-	ports := cfg.Profile.PortsDir
-	if st, err := os.Stat(filepath.Join(ports, "Mk")); err != nil || !st.IsDir() {
-		return fmt.Errorf("db clean: %s does not look like a ports tree (no Mk/); refusing to treat every port as gone", ports)
-	}
-	opts.Exists = func(origin string) bool {
-		dir, _, _ := strings.Cut(origin, "@")
-		st, err := os.Stat(filepath.Join(ports, dir, "Makefile"))
-		return err == nil && !st.IsDir()
+	if opts.Exists, err = run.PortsTree(cfg.Profile.PortsDir); err != nil {
+		return fmt.Errorf("db clean: %w", err)
 	}
 	return withLock(base, func() error {
 		db, err := builddb.Open(path, builddb.Options{Timeout: dbTimeout})

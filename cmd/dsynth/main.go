@@ -28,7 +28,9 @@ func (e *usageError) Error() string { return e.msg }
 // runner carries what every directive needs: the parsed flags, the output
 // streams and the lazily loaded configuration.
 type runner struct {
-	opts   options
+	opts options
+	// stdin is what `db import -` reads (os.Stdin when nil).
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 	cfg    *config.Config

@@ -56,11 +56,15 @@ func DecodeEvent(typ string, data []byte) (events.Event, error) {
 		}
 		return events.PortStarted{Time: at(m.Base), Slot: m.Worker, Origin: m.Package, IDep: m.IDep, DepI: m.DepI, DepIDepth: m.DepIDepth, DepSizeGB: m.DepSizeGB}, nil
 	case TypeBuildPhase:
+		// The phase's build.progress follows with its step: the event is
+		// made from that one when there is one.
 		var m BuildPhaseMsg
 		if err := into(&m); err != nil {
 			return nil, err
 		}
 		return events.PhaseStarted{Time: at(m.Base), Slot: m.Worker, Origin: m.Package, Phase: m.Phase}, nil
+	case TypeBuildProgress:
+		return nil, nil
 	case TypeBuildOutput:
 		var m BuildOutputMsg
 		if err := into(&m); err != nil {
@@ -104,7 +108,7 @@ func DecodeEvent(typ string, data []byte) (events.Event, error) {
 		if m.SwapPercent != nil {
 			swap = *m.SwapPercent
 		}
-		return events.SystemLoad{Time: at(m.Base), Load1: m.Load1, SwapPercent: swap, Running: m.WorkersBusy, Limit: m.Limit, MaxWorkers: m.WorkersTotal}, nil
+		return events.SystemLoad{Time: at(m.Base), Load1: m.Load1, Load5: m.LoadAvg[1], Load15: m.LoadAvg[2], SwapPercent: swap, Running: m.WorkersBusy, Limit: m.Limit, MaxWorkers: m.WorkersTotal}, nil
 	case TypeLogLine:
 		var m LogLineMsg
 		if err := into(&m); err != nil {

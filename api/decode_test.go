@@ -25,7 +25,7 @@ func TestDecodeEventInvertsTranslate(t *testing.T) {
 		events.PortFinished{Time: at, Slot: -1, Origin: "lang/py", Outcome: events.AlreadyBuilt, Dummy: true},
 		events.SlotState{Time: at, Slot: 1, State: "FROZEN"},
 		events.WorkerLimit{Time: at, From: 2, To: 1, Line: "load high"},
-		events.SystemLoad{Time: at, Load1: 1.5, SwapPercent: -1, Running: 1, Limit: 2, MaxWorkers: 2},
+		events.SystemLoad{Time: at, Load1: 1.5, Load5: 1.2, Load15: 0.9, SwapPercent: -1, Running: 1, Limit: 2, MaxWorkers: 2},
 		events.SystemLoad{Time: at, Load1: 1.5, SwapPercent: 3, Running: 1, Limit: 2, MaxWorkers: 2},
 		events.Log{Time: at, Slot: -1, Text: "DELETE-PACKAGE x", File: events.LogObsolete},
 		events.Log{Time: at, Slot: 2, Text: "a line"},

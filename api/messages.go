@@ -14,6 +14,7 @@ const (
 	TypeBuildQueued    = "build.queued"
 	TypeBuildStarted   = "build.started"
 	TypeBuildPhase     = "build.phase"
+	TypeBuildProgress  = "build.progress"
 	TypeBuildOutput    = "build.output"
 	TypeBuildCompleted = "build.completed"
 	TypeBuildFailed    = "build.failed"
@@ -118,6 +119,19 @@ type BuildPhaseMsg struct {
 	Phase   string `json:"phase"`
 }
 
+// BuildProgressMsg is build.progress, the seed's: with each build.phase of
+// a make phase, how far the port is through its phases, in percent (the
+// share of its phases already done; 0 at the first).
+type BuildProgressMsg struct {
+	Base
+	Package  string `json:"package"`
+	Worker   int    `json:"worker"`
+	Phase    string `json:"phase"`
+	Progress int    `json:"progress"`
+	Step     int    `json:"step"`
+	Steps    int    `json:"steps"`
+}
+
 // BuildOutputMsg is build.output: how many lines of output a building
 // port has produced so far (about once a second per worker).
 type BuildOutputMsg struct {
@@ -170,11 +184,13 @@ type WorkersLimitMsg struct {
 // when the machine has no swap.
 type SystemLoadMsg struct {
 	Base
-	Load1        float64  `json:"load1"`
-	SwapPercent  *float64 `json:"swap_percent,omitempty"`
-	WorkersBusy  int      `json:"workers_busy"`
-	WorkersTotal int      `json:"workers_total"`
-	Limit        int      `json:"limit"`
+	Load1 float64 `json:"load1"`
+	// LoadAvg is the seed's load_avg: the 1, 5 and 15 minute averages.
+	LoadAvg      [3]float64 `json:"load_avg"`
+	SwapPercent  *float64   `json:"swap_percent,omitempty"`
+	WorkersBusy  int        `json:"workers_busy"`
+	WorkersTotal int        `json:"workers_total"`
+	Limit        int        `json:"limit"`
 }
 
 // LogLineMsg is log.line: a line of dsynth's 00_last_results.log that is

@@ -47,7 +47,12 @@ func (t *Translator) Translate(e events.Event) []Message {
 		}
 		return []Message{m}
 	case events.PhaseStarted:
-		return []Message{BuildPhaseMsg{Base: base(TypeBuildPhase), Package: ev.Origin, Worker: ev.Slot, Phase: ev.Phase}}
+		out := []Message{BuildPhaseMsg{Base: base(TypeBuildPhase), Package: ev.Origin, Worker: ev.Slot, Phase: ev.Phase}}
+		if ev.Steps > 0 {
+			out = append(out, BuildProgressMsg{Base: base(TypeBuildProgress), Package: ev.Origin, Worker: ev.Slot, Phase: ev.Phase,
+				Progress: (ev.Step - 1) * 100 / ev.Steps, Step: ev.Step, Steps: ev.Steps})
+		}
+		return out
 	case events.PortLines:
 		return []Message{BuildOutputMsg{Base: base(TypeBuildOutput), Package: ev.Origin, Worker: ev.Slot, Lines: ev.Lines}}
 	case events.PortFinished:
@@ -64,7 +69,7 @@ func (t *Translator) Translate(e events.Event) []Message {
 	case events.WorkerLimit:
 		return []Message{WorkersLimitMsg{Base: base(TypeWorkersLimit), From: ev.From, To: ev.To, Line: ev.Line}}
 	case events.SystemLoad:
-		m := SystemLoadMsg{Base: base(TypeSystemLoad), Load1: ev.Load1, WorkersBusy: ev.Running, WorkersTotal: ev.MaxWorkers, Limit: ev.Limit}
+		m := SystemLoadMsg{Base: base(TypeSystemLoad), Load1: ev.Load1, LoadAvg: [3]float64{ev.Load1, ev.Load5, ev.Load15}, WorkersBusy: ev.Running, WorkersTotal: ev.MaxWorkers, Limit: ev.Limit}
 		if ev.SwapPercent >= 0 {
 			sp := ev.SwapPercent
 			m.SwapPercent = &sp

@@ -417,7 +417,7 @@ func limitTick(l sched.Limiter, st sched.LimitState, smp sched.LimitSample, now 
 	if smp.SwapTotal > 0 {
 		swap = 100 * float64(smp.SwapUsed) / float64(smp.SwapTotal)
 	}
-	evs = append(evs, events.SystemLoad{Time: events.Time{T: now}, Load1: smp.Load, SwapPercent: swap, Running: smp.Running, Limit: lr.State.Dynamic, MaxWorkers: l.MaxWorkers})
+	evs = append(evs, events.SystemLoad{Time: events.Time{T: now}, Load1: smp.Load, Load5: smp.Load5, Load15: smp.Load15, SwapPercent: swap, Running: smp.Running, Limit: lr.State.Dynamic, MaxWorkers: l.MaxWorkers})
 	return lr.State, evs
 }
 

@@ -36,6 +36,8 @@ type slotRun struct {
 	penv   []string
 	// inPhases sums the time spent in make phases.
 	inPhases time.Duration
+	// step is the make phase running, from 1 to steps (0 during set-up).
+	step, steps int
 }
 
 // buildPort builds one port in a fresh slot and reports how it went.
@@ -161,7 +163,9 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 		}
 	}
 	dir := "/xports/" + n.Origin.Dir
-	for _, ph := range Phases(n.Origin.Dir, b.o.Phases) {
+	phases := Phases(n.Origin.Dir, b.o.Phases)
+	for i, ph := range phases {
+		r.step, r.steps = i+1, len(phases)
 		ok, reason, err := r.phase(ctx, ph, PhaseCommand(ph, b.o.Make, dir))
 		if !ok && ph.Dump && ctx.Err() == nil && !errors.Is(err, errWatchdog) {
 			continue // an informational -D phase does not fail the port
@@ -191,7 +195,7 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 // phase runs one phase with its banner, watchdog and result line.
 func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, reason string, err error) {
 	b := r.b
-	b.bus.Publish(events.PhaseStarted{Time: b.t(), Slot: r.slot, Origin: r.origin.String(), Phase: ph.Name})
+	b.bus.Publish(events.PhaseStarted{Time: b.t(), Slot: r.slot, Origin: r.origin.String(), Phase: ph.Name, Step: r.step, Steps: r.steps})
 	r.log.Phase(ph.Name)
 	start := b.now()
 	limit := max(WatchdogLimit(ph.Watchdog, b.o.Load15(), b.o.NumCPU, b.o.WatchdogScale), b.o.WatchdogFloor)

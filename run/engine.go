@@ -46,7 +46,7 @@ func TemplateDir(p *config.Profile) string { return filepath.Join(p.BuildBase, "
 func sampler() func() sched.LimitSample {
 	return func() sched.LimitSample {
 		s := sysload.Read()
-		return sched.LimitSample{Load: s.Load1, SwapUsed: s.SwapUsed, SwapTotal: s.SwapTotal}
+		return sched.LimitSample{Load: s.Load1, Load5: s.Load5, Load15: s.Load15, SwapUsed: s.SwapUsed, SwapTotal: s.SwapTotal}
 	}
 }
 

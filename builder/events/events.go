@@ -82,12 +82,14 @@ type PortStarted struct {
 	DepSizeGB             float64
 }
 
-// PhaseStarted: a port entered a build phase.
+// PhaseStarted: a port entered a build phase. Step counts the port's make
+// phases from 1 to Steps; both are 0 for the slot's set-up.
 type PhaseStarted struct {
 	Time
-	Slot   int
-	Origin string
-	Phase  string
+	Slot        int
+	Origin      string
+	Phase       string
+	Step, Steps int
 }
 
 // PortLines reports the number of output lines a building port has
@@ -136,11 +138,13 @@ type WorkerLimit struct {
 // SystemLoad is a periodic sample of the machine and the run.
 type SystemLoad struct {
 	Time
-	Load1       float64
-	SwapPercent float64 // -1 when there is no swap
-	Running     int
-	Limit       int // the dynamic worker limit
-	MaxWorkers  int
+	Load1 float64
+	// Load5 and Load15 are the other load averages (0 where unknown).
+	Load5, Load15 float64
+	SwapPercent   float64 // -1 when there is no swap
+	Running       int
+	Limit         int // the dynamic worker limit
+	MaxWorkers    int
 }
 
 // SlotState reports a slot changing state outside of a port's life

@@ -24,8 +24,10 @@ type Limiter struct {
 
 // LimitSample is what the system reported at one moment.
 type LimitSample struct {
-	// Load is getloadavg()[0].
-	Load float64
+	// Load is getloadavg()[0]; Load5 and Load15 the others (reported,
+	// not used by the limit).
+	Load          float64
+	Load5, Load15 float64
 	// PageWaiters is vm.vmtotal.t_pw (processes waiting on page faults),
 	// which dsynth adds to the load; 0 where the system has none.
 	PageWaiters int

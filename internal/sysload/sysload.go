@@ -4,6 +4,6 @@ package sysload
 
 // Sample is one reading.
 type Sample struct {
-	Load1, Load15       float64
-	SwapUsed, SwapTotal int64 // bytes; SwapTotal 0 = no swap
+	Load1, Load5, Load15 float64
+	SwapUsed, SwapTotal  int64 // bytes; SwapTotal 0 = no swap
 }

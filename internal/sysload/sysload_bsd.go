@@ -23,6 +23,7 @@ func Read() Sample {
 	l := (*loadavg)(unsafe.Pointer(&b[0]))
 	if l.fscale != 0 {
 		s.Load1 = float64(l.ldavg[0]) / float64(l.fscale)
+		s.Load5 = float64(l.ldavg[1]) / float64(l.fscale)
 		s.Load15 = float64(l.ldavg[2]) / float64(l.fscale)
 	}
 	return s

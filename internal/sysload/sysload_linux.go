@@ -15,6 +15,7 @@ func Read() Sample {
 		f := strings.Fields(string(b))
 		if len(f) >= 3 {
 			s.Load1, _ = strconv.ParseFloat(f[0], 64)
+			s.Load5, _ = strconv.ParseFloat(f[1], 64)
 			s.Load15, _ = strconv.ParseFloat(f[2], 64)
 		}
 	}

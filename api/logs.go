@@ -180,7 +180,7 @@ func (s *Server) findLog(r *http.Request, follow bool) (*logTarget, error) {
 		return err
 	})
 	if errors.Is(err, builddb.ErrNotFound) || (err == nil && rec == nil) {
-		return nil, errorf(http.StatusNotFound, CodeBuildNotFound, "no build with id %s", id)
+		return nil, errorf(http.StatusNotFound, CodeRecordNotFound, "no port build record with id %s", id)
 	}
 	if err != nil {
 		return nil, err
@@ -551,7 +551,7 @@ func (s *Server) openArtifact(r *http.Request) (*os.File, os.FileInfo, *builddb.
 		return err
 	})
 	if errors.Is(err, builddb.ErrNotFound) || (err == nil && rec == nil) {
-		return nil, nil, nil, errorf(http.StatusNotFound, CodeBuildNotFound, "no build with id %s", id)
+		return nil, nil, nil, errorf(http.StatusNotFound, CodeRecordNotFound, "no port build record with id %s", id)
 	}
 	if err != nil {
 		return nil, nil, nil, err

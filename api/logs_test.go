@@ -105,7 +105,7 @@ func TestLogOfBuild(t *testing.T) {
 
 	a := get(t, s, "/api/v1/logs/"+ls.ign.ID.UUID.String())
 	a.wantError(t, http.StatusNotFound, CodeNotFound)
-	get(t, s, "/api/v1/logs/"+uuid.NewString()).wantError(t, http.StatusNotFound, CodeBuildNotFound)
+	get(t, s, "/api/v1/logs/"+uuid.NewString()).wantError(t, http.StatusNotFound, CodeRecordNotFound)
 	get(t, s, "/api/v1/logs/..%2f..%2fetc").wantError(t, http.StatusBadRequest, CodeBadRequest)
 	get(t, s, "/api/v1/logs/not-a-uuid").wantError(t, http.StatusBadRequest, CodeInvalidID)
 	get(t, newTestServer(t, Options{BuildBase: ls.base}), path).wantError(t, http.StatusNotFound, CodeNotConfigured)

@@ -88,7 +88,7 @@ type lastEventID struct {
 func parseLastEventID(r *http.Request) (lastEventID, error) {
 	v := r.Header.Get("Last-Event-ID")
 	q := r.URL.Query()
-	if err := allowOnly(q, "last_event_id"); err != nil {
+	if err := allowOnly(q, "last_event_id", "ports"); err != nil {
 		return lastEventID{}, err
 	}
 	if p, err := single(q, "last_event_id"); err != nil {

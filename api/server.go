@@ -205,6 +205,7 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "GET /api/v1/workers/{id}", need: RoleRead, data: s.worker},
 		{pattern: "POST /api/v1/workers/{id}/pause", need: RoleBuild, data: s.pauseWorker},
 		{pattern: "POST /api/v1/workers/{id}/resume", need: RoleBuild, data: s.resumeWorker},
+		{pattern: "GET /api/v1/workers/{id}/log", need: RoleRead, serve: s.workerLog},
 		{pattern: "POST /api/v1/inputs", need: RoleRead, data: s.inputs},
 		{pattern: "GET /api/v1/export", need: RoleRead, serve: s.export},
 		{pattern: "GET /api/v1/openapi.json", need: RoleRead, serve: s.openapi},
@@ -326,6 +327,9 @@ func (s *Server) Handle(e events.Event) {
 	defer s.mu.Unlock()
 	s.live.apply(e)
 	s.ext.notify(e)
+	if ps, ok := e.(events.PortStarted); ok {
+		s.portStartedLocked(ps)
+	}
 	msgs := s.tr.Translate(e)
 	for _, m := range msgs {
 		data, err := json.Marshal(m)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/go-dsynth/go-dsynth/builder/events"
 )
 
 // frame is one encoded stream message and its event id (0 for a marker
@@ -27,6 +29,10 @@ type client struct {
 	ch       chan frame
 	over     chan struct{}
 	overOnce sync.Once
+	// ports are the ports whose build logs the client follows (the
+	// ports parameter); started gets each of them that starts.
+	ports   map[string]bool
+	started chan events.PortStarted
 }
 
 // sink is where a pump writes: an SSE response or a WebSocket.
@@ -45,7 +51,7 @@ type sink interface {
 // stops or has MaxStreams clients. A client that resumes (resume.ok) first
 // gets the kept messages after resume.id, behind a stream.gap marker when
 // some were no longer kept.
-func (s *Server) subscribe(resume lastEventID) (*client, error) {
+func (s *Server) subscribe(resume lastEventID, follow map[string]bool) (*client, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
@@ -54,7 +60,10 @@ func (s *Server) subscribe(resume lastEventID) (*client, error) {
 	if len(s.clients) >= s.o.MaxStreams {
 		return nil, errorf(http.StatusServiceUnavailable, CodeTooManyStreams, "%d event streams are open already; try again later", len(s.clients))
 	}
-	c := &client{ch: make(chan frame, s.o.QueueSize), over: make(chan struct{})}
+	c := &client{ch: make(chan frame, s.o.QueueSize), over: make(chan struct{}), ports: follow}
+	if len(follow) > 0 {
+		c.started = make(chan events.PortStarted, 16)
+	}
 	if resume.ok {
 		missed, gap := s.recent.since(resume.id, s.o.QueueSize)
 		if gap != nil {
@@ -157,12 +166,22 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, id string) {
 		s.writeError(w, id, err)
 		return
 	}
-	c, err := s.subscribe(resume)
+	follow, err := parsePorts(r)
+	if err != nil {
+		s.writeError(w, id, err)
+		return
+	}
+	c, err := s.subscribe(resume, follow)
 	if err != nil {
 		s.writeError(w, id, err)
 		return
 	}
 	defer s.unsubscribe(c)
+	if len(follow) > 0 {
+		ctx, stop := context.WithCancel(r.Context())
+		defer stop()
+		go s.followPorts(ctx, c)
+	}
 	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		s.serveWebSocket(w, r, c)
 		return

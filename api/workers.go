@@ -24,6 +24,9 @@ type Worker struct {
 	CurrentPackage string    `json:"current_package,omitempty"`
 	Phase          string    `json:"phase,omitempty"`
 	StartedAt      time.Time `json:"started_at,omitzero"`
+	// RecordID is the record the port being built will have (its log:
+	// GET /api/v1/logs/{record_id}, or this worker's log stream).
+	RecordID string `json:"record_id,omitempty"`
 }
 
 // WorkersData is the answer of GET /api/v1/workers.
@@ -52,7 +55,7 @@ func (s *Server) workerList() WorkersData {
 	out := WorkersData{Active: active, Workers: []Worker{}}
 	if active {
 		for _, w := range ls.Workers.Slots {
-			wk := Worker{ID: w.Worker, Status: w.Status, CurrentPackage: w.Package, Phase: w.Phase}
+			wk := Worker{ID: w.Worker, Status: w.Status, CurrentPackage: w.Package, Phase: w.Phase, RecordID: w.RecordID}
 			if w.Status == "busy" {
 				wk.StartedAt = w.Since
 			}
@@ -133,4 +136,22 @@ func (s *Server) setPaused(r *http.Request, pause bool) (any, error) {
 	}
 	w.Paused = pause
 	return WorkerData{Worker: w}, nil
+}
+
+// workerLog serves GET /api/v1/workers/{id}/log: the live log of the port
+// the worker builds, as GET /api/v1/logs/{record_id}/stream serves it
+// (log.line messages, then log.end when the port ends). An idle worker
+// has no log: 409 CONFLICT.
+func (s *Server) workerLog(w http.ResponseWriter, r *http.Request, id string) {
+	wk, err := s.workerOf(r)
+	if err != nil {
+		s.writeError(w, id, err)
+		return
+	}
+	if wk.Status != "busy" || wk.RecordID == "" {
+		s.writeError(w, id, errorf(http.StatusConflict, CodeConflict, "worker %d is %s: it builds no port whose log could be followed", wk.ID, wk.Status))
+		return
+	}
+	r.SetPathValue("id", wk.RecordID)
+	s.streamLog(w, r, id)
 }

@@ -72,7 +72,7 @@ type rig struct {
 	stop    func()
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	t.Helper()
 	site := testsite.New(t, 2)
 	r := &rig{site: site, started: &started{}}
@@ -81,7 +81,7 @@ func newRig(t *testing.T) *rig {
 }
 
 // start owns the build base and runs the service in the background.
-func (r *rig) start(t *testing.T) {
+func (r *rig) start(t testing.TB) {
 	t.Helper()
 	owner, err := run.Own(r.site.Config, nil)
 	if err != nil {
@@ -109,7 +109,7 @@ func (r *rig) start(t *testing.T) {
 	t.Cleanup(r.stop)
 }
 
-func (r *rig) submit(t *testing.T, br api.BuildRequest) *builddb.Request {
+func (r *rig) submit(t testing.TB, br api.BuildRequest) *builddb.Request {
 	t.Helper()
 	req, err := r.svc.Submit(context.Background(), br, "test")
 	if err != nil {
@@ -118,7 +118,7 @@ func (r *rig) submit(t *testing.T, br api.BuildRequest) *builddb.Request {
 	return req
 }
 
-func (r *rig) await(t *testing.T, id uuid.UUID) *builddb.Request {
+func (r *rig) await(t testing.TB, id uuid.UUID) *builddb.Request {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

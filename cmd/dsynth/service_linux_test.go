@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -280,6 +281,11 @@ func TestServiceOverHTTP(t *testing.T) {
 	var q struct{ Builds []any }
 	if code, _ := s.call(t, "GET", "/queue", s.key, nil, &q); code != 200 || len(q.Builds) != 0 {
 		t.Errorf("queue after bad requests: %d %+v", code, q)
+	}
+
+	// A second serve on the same build base is refused, naming the first.
+	if code, out := s.dsynth(t, "serve"); code != 1 || !strings.Contains(out, "another dsynth (pid "+strconv.Itoa(s.serve.Process.Pid)+")") {
+		t.Errorf("a second serve: exit %d\n%s", code, out)
 	}
 
 	// Workers between runs: the configured two, idle; one paused and

@@ -359,12 +359,22 @@ func (s *Server) streamLog(w http.ResponseWriter, r *http.Request, id string) {
 		end(string(t.status))
 		return
 	}
-	s.follow(r.Context(), t.tail, lt, out, end)
+	s.follow(r.Context(), t.tail, lt, follower{keepAlive: out.keepAlive, stopping: out.stopping, end: end})
+}
+
+// follower is what a log's follower does besides sending lines: keep its
+// connection alive, say the server stops, end when the port does. gone,
+// when set, is closed when the follower went away.
+type follower struct {
+	keepAlive func(context.Context) error
+	stopping  func()
+	end       func(outcome string)
+	gone      <-chan struct{}
 }
 
 // follow sends a running build's log as it grows until the port finishes
 // (end), the client leaves or the server stops.
-func (s *Server) follow(ctx context.Context, t *logTail, lt *lineTail, out *sseSink, end func(string)) {
+func (s *Server) follow(ctx context.Context, t *logTail, lt *lineTail, f follower) {
 	tick := time.NewTicker(s.o.KeepAlive)
 	defer tick.Stop()
 	for {
@@ -374,15 +384,17 @@ func (s *Server) follow(ctx context.Context, t *logTail, lt *lineTail, out *sseS
 		select {
 		case <-ctx.Done():
 			return
+		case <-f.gone:
+			return
 		case <-s.quit:
-			out.stopping()
+			f.stopping()
 			return
 		case <-t.done:
-			end(t.outcome)
+			f.end(t.outcome)
 			return
 		case <-t.wake:
 		case <-tick.C:
-			if out.keepAlive(ctx) != nil {
+			if f.keepAlive(ctx) != nil {
 				return
 			}
 		}

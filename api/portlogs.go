@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -118,24 +117,7 @@ func (s *Server) followPort(ctx context.Context, c *client, ev events.PortStarte
 		return nil
 	}}
 	defer lt.close()
-	tick := time.NewTicker(s.o.KeepAlive)
-	defer tick.Stop()
-	for {
-		if lt.drain(false) != nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-c.over:
-			return
-		case <-s.quit:
-			return
-		case <-t.done:
-			lt.drain(true)
-			return
-		case <-t.wake:
-		case <-tick.C:
-		}
-	}
+	// The event stream keeps itself alive, and says the server stops.
+	s.follow(ctx, t, lt, follower{keepAlive: func(context.Context) error { return nil }, stopping: func() {},
+		end: func(string) { lt.drain(true) }, gone: c.over})
 }

@@ -1,0 +1,170 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-dsynth/go-dsynth/builder/events"
+)
+
+// fakeSlots is a WorkerControl that remembers what it was told.
+type fakeSlots struct {
+	mu     sync.Mutex
+	paused map[int]bool
+	calls  []string
+}
+
+func (f *fakeSlots) Pause(slot int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.paused[slot] = true
+	f.calls = append(f.calls, fmt.Sprintf("pause %d", slot))
+}
+
+func (f *fakeSlots) Resume(slot int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.paused, slot)
+	f.calls = append(f.calls, fmt.Sprintf("resume %d", slot))
+}
+
+func (f *fakeSlots) Paused(slot int) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.paused[slot]
+}
+
+// took returns the pauses and resumes so far and forgets them.
+func (f *fakeSlots) took() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := f.calls
+	f.calls = nil
+	return out
+}
+
+// newWorkersServer is a server with n configured workers and the fake
+// slot control (none when slots is nil).
+func newWorkersServer(t *testing.T, n int, slots *fakeSlots) *Server {
+	t.Helper()
+	o := Options{BuildBase: t.TempDir(), Keys: controlKeys(t), Workers: n}
+	if slots != nil {
+		o.WorkerControl = slots
+	}
+	return newTestServer(t, o)
+}
+
+// TestWorkersOutsideARun: the configured workers, all idle; pause and
+// resume go to the WorkerControl and show in the list.
+func TestWorkersOutsideARun(t *testing.T) {
+	slots := &fakeSlots{paused: map[int]bool{}}
+	s := newWorkersServer(t, 3, slots)
+	var wd WorkersData
+	get(t, s, "/api/v1/workers").data(t, &wd)
+	if wd.Active || wd.Total != 3 || wd.Idle != 3 || wd.Busy != 0 || wd.Paused != 0 || len(wd.Workers) != 3 {
+		t.Fatalf("workers outside a run: %+v", wd)
+	}
+	for i, w := range wd.Workers {
+		if w.ID != i || w.Status != "idle" || w.Paused || w.CurrentPackage != "" || !w.StartedAt.IsZero() {
+			t.Errorf("worker %d: %+v", i, w)
+		}
+	}
+
+	var one WorkerData
+	ask(t, s, http.MethodPost, "/api/v1/workers/1/pause", "", "X-API-Key", buildKey).data(t, &one)
+	if one.Worker.ID != 1 || !one.Worker.Paused {
+		t.Errorf("pause: %+v", one.Worker)
+	}
+	wd = WorkersData{}
+	get(t, s, "/api/v1/workers").data(t, &wd)
+	if wd.Paused != 1 || !wd.Workers[1].Paused || wd.Workers[0].Paused || wd.Idle != 3 {
+		t.Errorf("after pausing worker 1: %+v", wd)
+	}
+	one = WorkerData{}
+	get(t, s, "/api/v1/workers/1").data(t, &one)
+	if one.Worker.ID != 1 || !one.Worker.Paused || one.Worker.Status != "idle" {
+		t.Errorf("GET /workers/1: %+v", one.Worker)
+	}
+	one = WorkerData{}
+	ask(t, s, http.MethodPost, "/api/v1/workers/1/resume", "").data(t, &one)
+	if one.Worker.ID != 1 || one.Worker.Paused || slots.Paused(1) {
+		t.Errorf("resume: %+v", one.Worker)
+	}
+	if calls := slots.took(); !slices.Equal(calls, []string{"pause 1", "resume 1"}) {
+		t.Errorf("slot control calls %q", calls)
+	}
+}
+
+// TestWorkersDuringARun: the run's slots with their ports and phases.
+func TestWorkersDuringARun(t *testing.T) {
+	slots := &fakeSlots{paused: map[int]bool{0: true}}
+	s := newWorkersServer(t, 8, slots)
+	at := func(sec int) events.Time { return events.Time{T: t0.Add(time.Duration(sec) * time.Second)} }
+	for _, e := range []events.Event{
+		events.RunStarted{Time: at(0), RunID: "r1", Profile: "LiveSystem", Directive: "build", Queued: 2, MaxWorkers: 2},
+		events.PortStarted{Time: at(5), Slot: 1, Origin: "misc/hello"},
+		events.PhaseStarted{Time: at(6), Slot: 1, Origin: "misc/hello", Phase: "build"},
+	} {
+		s.Handle(e)
+	}
+	var wd WorkersData
+	get(t, s, "/api/v1/workers").data(t, &wd)
+	if !wd.Active || wd.Total != 2 || wd.Busy != 1 || wd.Idle != 1 || wd.Paused != 1 || len(wd.Workers) != 2 {
+		t.Fatalf("workers during a run of 2 slots (8 configured): %+v", wd)
+	}
+	w0, w1 := wd.Workers[0], wd.Workers[1]
+	if w0.ID != 0 || w0.Status != "idle" || !w0.Paused || !w0.StartedAt.IsZero() {
+		t.Errorf("worker 0: %+v", w0)
+	}
+	if w1.ID != 1 || w1.Status != "busy" || w1.Paused || w1.CurrentPackage != "misc/hello" || w1.Phase != "build" || !w1.StartedAt.Equal(at(5).T) {
+		t.Errorf("worker 1: %+v", w1)
+	}
+	// The run has two slots: worker 5 exists only between runs.
+	get(t, s, "/api/v1/workers/5").wantError(t, http.StatusNotFound, CodeWorkerNotFound)
+	ask(t, s, http.MethodPost, "/api/v1/workers/5/pause", "").wantError(t, http.StatusNotFound, CodeWorkerNotFound)
+	if calls := slots.took(); len(calls) != 0 {
+		t.Errorf("an unknown worker reached the slot control: %q", calls)
+	}
+	s.Handle(events.RunFinished{Time: at(60), RunID: "r1"})
+	wd = WorkersData{}
+	get(t, s, "/api/v1/workers").data(t, &wd)
+	if wd.Active || wd.Total != 8 || wd.Idle != 8 {
+		t.Errorf("workers after the run: %+v", wd)
+	}
+}
+
+// TestWorkerErrors: malformed and unknown ids, the roles, and a process
+// that cannot pause workers.
+func TestWorkerErrors(t *testing.T) {
+	slots := &fakeSlots{paused: map[int]bool{}}
+	s := newWorkersServer(t, 2, slots)
+	for _, id := range []string{"x", "01", "-1", "+1", "1.0", "99999999999999999999"} {
+		get(t, s, "/api/v1/workers/"+id).wantError(t, http.StatusBadRequest, CodeInvalidID)
+		ask(t, s, http.MethodPost, "/api/v1/workers/"+id+"/pause", "").wantError(t, http.StatusBadRequest, CodeInvalidID)
+	}
+	get(t, s, "/api/v1/workers/2").wantError(t, http.StatusNotFound, CodeWorkerNotFound)
+	ask(t, s, http.MethodPost, "/api/v1/workers/2/resume", "").wantError(t, http.StatusNotFound, CodeWorkerNotFound)
+	get(t, s, "/api/v1/workers?all=1").wantError(t, http.StatusBadRequest, CodeBadRequest)
+	get(t, s, "/api/v1/workers/0?x=1").wantError(t, http.StatusBadRequest, CodeBadRequest)
+	for _, path := range []string{"/api/v1/workers/0/pause", "/api/v1/workers/0/resume"} {
+		ask(t, s, http.MethodPost, path, "", "X-Other", "x").wantError(t, http.StatusUnauthorized, CodeUnauthorized)
+		ask(t, s, http.MethodPost, path, "", "X-API-Key", readKey).wantError(t, http.StatusForbidden, CodeForbidden)
+	}
+	if calls := slots.took(); len(calls) != 0 {
+		t.Errorf("refused requests reached the slot control: %q", calls)
+	}
+
+	without := newWorkersServer(t, 2, nil)
+	for _, path := range []string{"/api/v1/workers/0/pause", "/api/v1/workers/0/resume", "/api/v1/workers/x/pause"} {
+		ask(t, without, http.MethodPost, path, "").wantError(t, http.StatusConflict, CodeNotAService)
+	}
+	var wd WorkersData
+	get(t, without, "/api/v1/workers").data(t, &wd)
+	if wd.Total != 2 || wd.Paused != 0 {
+		t.Errorf("workers without a slot control: %+v", wd)
+	}
+}

@@ -22,8 +22,11 @@ func post(t *testing.T, h http.Handler, path, key, body string) answer {
 	if key != "" {
 		req.Header.Set("X-API-Key", key)
 	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, req)
+	serve(t, h, w, req)
 	return decodeAnswer(t, w.Code, w.Header(), w.Body)
 }
 
@@ -210,7 +213,7 @@ func health(t *testing.T, s *Server, path string) (int, HealthData) {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, "http://dsynth.test"+path, nil)
 	w := httptest.NewRecorder()
-	s.ServeHTTP(w, req)
+	serve(t, s, w, req)
 	var d HealthData
 	if err := json.Unmarshal(w.Body.Bytes(), &d); err != nil {
 		t.Fatalf("%s: %d %v\n%s", path, w.Code, err, w.Body.String())

@@ -177,7 +177,12 @@ func wantLine(t *testing.T, r *bufio.Reader, want string) {
 func TestLogStreamOfFinishedBuild(t *testing.T) {
 	ls := newLogSite(t)
 	s := ls.server(t, Options{})
-	w := raw(t, s, "/api/v1/logs/"+ls.cur.ID.UUID.String()+"/stream")
+	// Through the OpenAPI harness: the log.line and log.end events are
+	// validated too.
+	req := httptest.NewRequest(http.MethodGet, "http://dsynth.test/api/v1/logs/"+ls.cur.ID.UUID.String()+"/stream", nil)
+	req.Header.Set("X-API-Key", readKey)
+	w := httptest.NewRecorder()
+	serve(t, s, w, req)
 	if w.Code != http.StatusOK || w.Header().Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("%d %v", w.Code, w.Header())
 	}

@@ -87,7 +87,8 @@ func init() {
 }
 
 // sseBodyDecoder decodes an event stream into [{"event", "data"}, …], the
-// comments left out; an event's name must be its message's type.
+// comments left out; an event's name must be its message's type, when the
+// message has one.
 func sseBodyDecoder(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
 	r := &sseReader{bufio.NewReader(body)}
 	out := []any{}
@@ -106,7 +107,9 @@ func sseBodyDecoder(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ open
 		if err := json.Unmarshal([]byte(ev.data), &data); err != nil {
 			return nil, fmt.Errorf("event %q: data is not JSON: %w", ev.typ, err)
 		}
-		if m, ok := data.(map[string]any); !ok || m["type"] != ev.typ {
+		// A message that names its type (every message of the event
+		// stream) names the event's; a log stream's data has no type.
+		if m, ok := data.(map[string]any); !ok || m["type"] != nil && m["type"] != ev.typ {
 			return nil, fmt.Errorf("event %q: its data's type is not the event's name: %.200s", ev.typ, ev.data)
 		}
 		out = append(out, map[string]any{"event": ev.typ, "data": data})

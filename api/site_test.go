@@ -119,8 +119,11 @@ func sendBody(t *testing.T, h http.Handler, method, path, body, key string) answ
 	}
 	req := httptest.NewRequest(method, "http://dsynth.test"+path, r)
 	req.Header.Set("X-API-Key", key)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, req)
+	serve(t, h, w, req)
 	return decodeAnswer(t, w.Code, w.Header(), w.Body)
 }
 

@@ -1,12 +1,18 @@
 package api
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/go-dsynth/go-dsynth/builder/events"
 )
@@ -167,4 +173,53 @@ func TestWorkerErrors(t *testing.T) {
 	if wd.Total != 2 || wd.Paused != 0 {
 		t.Errorf("workers without a slot control: %+v", wd)
 	}
+}
+
+// TestWorkerLog: GET /workers/{id}/log follows the log of the worker's
+// port until it ends (through the OpenAPI harness); an idle worker has no
+// log to follow. Each step blocks on the stream, not on a clock.
+func TestWorkerLog(t *testing.T) {
+	ls := newLogSite(t)
+	s := ls.server(t, Options{KeepAlive: time.Hour})
+	hs := httptest.NewServer(validating(t, s))
+	defer hs.Close()
+	defer s.Stop(t.Context())
+
+	build := uuid.Must(uuid.NewV7())
+	started := time.Now()
+	s.Handle(events.RunStarted{Time: events.Time{T: t0}, RunID: "r", MaxWorkers: 2})
+	s.Handle(events.PortStarted{Time: events.Time{T: started}, Slot: 0, Origin: "www/web", Build: build})
+	ls.writeLog(t, "line one\n", started)
+
+	var wd WorkerData
+	get(t, s, "/api/v1/workers/0").data(t, &wd)
+	if wd.Worker.RecordID != build.String() || wd.Worker.CurrentPackage != "www/web" {
+		t.Errorf("busy worker: %+v, want record_id %s", wd.Worker, build)
+	}
+	get(t, s, "/api/v1/workers/1/log").wantError(t, http.StatusConflict, CodeConflict)
+	get(t, s, "/api/v1/workers/2/log").wantError(t, http.StatusNotFound, CodeWorkerNotFound)
+	get(t, s, "/api/v1/workers/x/log").wantError(t, http.StatusBadRequest, CodeInvalidID)
+
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, hs.URL+"/api/v1/workers/0/log", nil)
+	req.Header.Set("X-API-Key", readKey)
+	resp, err := hs.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("worker log: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	r := bufio.NewReader(resp.Body)
+	wantLine(t, r, "line one")
+	s.Handle(events.PortFinished{Time: events.Time{T: started.Add(time.Minute)}, Slot: 0, Origin: "www/web", Outcome: events.Built})
+	m := readSSE(t, r)
+	var end LogEnd
+	if m.typ != "log.end" || json.Unmarshal([]byte(m.data), &end) != nil || end.Build != build.String() || end.Status != string(events.Built) {
+		t.Errorf("end: %+v", m)
+	}
+	if rest, _ := io.ReadAll(r); len(rest) != 0 {
+		t.Errorf("after log.end: %q", rest)
+	}
+	get(t, s, "/api/v1/workers/0/log").wantError(t, http.StatusConflict, CodeConflict)
 }

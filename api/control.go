@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -226,10 +228,10 @@ func (s *Server) buildList(r *http.Request) (any, error) {
 }
 
 // parseStates reads the state filter.
-func parseStates(q interface{ Get(string) string }) ([]builddb.RequestState, error) {
-	v := q.Get("state")
-	if v == "" {
-		return nil, nil
+func parseStates(q url.Values) ([]builddb.RequestState, error) {
+	v, err := single(q, "state")
+	if err != nil || v == "" {
+		return nil, err
 	}
 	var out []builddb.RequestState
 	for _, w := range strings.Split(v, ",") {
@@ -305,8 +307,13 @@ func findBuild(db *builddb.DB, id uuid.UUID) (*Build, error) {
 	if err != nil {
 		return nil, err
 	}
-	if run.Build != uuid.Nil {
-		return findBuild(db, run.Build)
+	if run.Build != uuid.Nil && run.Build != id {
+		// A later run of a request: the request is the build. (A run
+		// whose request is gone — a database restored from an older
+		// dump — is shown as a build of its own.)
+		if b, err := findBuild(db, run.Build); err == nil {
+			return b, nil
+		}
 	}
 	b := buildOfRun(run)
 	return &b, nil
@@ -320,6 +327,9 @@ type BuildData struct {
 
 // buildOne answers GET /api/v1/builds/{id}.
 func (s *Server) buildOne(r *http.Request) (any, error) {
+	if err := allowOnly(r.URL.Query()); err != nil {
+		return nil, err
+	}
 	id, err := parseUUID(r.PathValue("id"), "build")
 	if err != nil {
 		return nil, err
@@ -349,16 +359,21 @@ type PortsData struct {
 
 // buildPorts answers GET /api/v1/builds/{id}/ports.
 func (s *Server) buildPorts(r *http.Request) (any, error) {
+	if err := allowOnly(r.URL.Query()); err != nil {
+		return nil, err
+	}
 	id, err := parseUUID(r.PathValue("id"), "build")
 	if err != nil {
 		return nil, err
 	}
 	out := PortsData{Build: id, Records: []*builddb.BuildRecord{}}
+	found := false
 	err = s.withDB(func(db *builddb.DB) error {
 		b, err := findBuild(db, id)
 		if err != nil {
 			return err
 		}
+		found = true
 		for _, run := range b.Runs {
 			recs, err := db.RunRecords(run)
 			if err != nil && !errors.Is(err, builddb.ErrNotFound) {
@@ -368,6 +383,9 @@ func (s *Server) buildPorts(r *http.Request) (any, error) {
 		}
 		return nil
 	})
+	if err == nil && !found {
+		return nil, errorf(http.StatusNotFound, CodeBuildNotFound, "no build %s", id)
+	}
 	out.Count = len(out.Records)
 	return out, err
 }
@@ -408,6 +426,10 @@ func (s *Server) SetController(c Controller) {
 
 // submit answers POST /api/v1/builds and POST /api/v1/queue (201).
 func (s *Server) submit(w http.ResponseWriter, r *http.Request, id string) {
+	if err := allowOnly(r.URL.Query()); err != nil {
+		s.writeError(w, id, err)
+		return
+	}
 	c, err := s.controller()
 	if err != nil {
 		s.writeError(w, id, err)
@@ -423,17 +445,30 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, id string) {
 		s.writeError(w, id, err)
 		return
 	}
+	s.created(w, id, got)
+}
+
+// created answers 201 with a build the controller queued, as the database
+// shows it now (its position in the queue).
+func (s *Server) created(w http.ResponseWriter, id string, got *builddb.Request) {
+	b := s.buildNow(got)
+	w.Header().Set("Location", "/api/v1/builds/"+got.ID.String())
+	s.writeDataStatus(w, id, http.StatusCreated, SubmitData{BuildID: got.ID, Queued: got.Queued, Estimate: got.Estimate, Position: b.Position, Build: b})
+}
+
+// buildNow is a build the controller answered, as the database shows it
+// (or as the controller answered it, when the database cannot say).
+func (s *Server) buildNow(got *builddb.Request) Build {
 	var b *Build
-	if err := s.withDB(func(db *builddb.DB) error {
+	err := s.withDB(func(db *builddb.DB) error {
 		var err error
 		b, err = findBuild(db, got.ID)
 		return err
-	}); err != nil || b == nil {
-		fallback := buildOfRequest(got, nil)
-		b = &fallback
+	})
+	if err != nil || b == nil {
+		return buildOfRequest(got, nil)
 	}
-	w.Header().Set("Location", "/api/v1/builds/"+got.ID.String())
-	s.writeDataStatus(w, id, http.StatusCreated, SubmitData{BuildID: got.ID, Queued: got.Queued, Estimate: got.Estimate, Position: b.Position, Build: *b})
+	return *b
 }
 
 // cancel answers DELETE /api/v1/builds/{id}.
@@ -449,6 +484,9 @@ func (s *Server) remove(r *http.Request) (any, error) {
 // controlCall runs one control call on the build named in the path and
 // answers with the build after it.
 func (s *Server) controlCall(r *http.Request, call func(Controller, uuid.UUID) (*builddb.Request, error)) (any, error) {
+	if err := allowOnly(r.URL.Query()); err != nil {
+		return nil, err
+	}
 	c, err := s.controller()
 	if err != nil {
 		return nil, err
@@ -457,22 +495,19 @@ func (s *Server) controlCall(r *http.Request, call func(Controller, uuid.UUID) (
 	if err != nil {
 		return nil, err
 	}
-	if _, err := call(c, id); err != nil {
+	got, err := call(c, id)
+	if err != nil {
 		return nil, err
 	}
-	var out BuildData
-	err = s.withDB(func(db *builddb.DB) error {
-		b, err := findBuild(db, id)
-		if err == nil {
-			out.Build = *b
-		}
-		return err
-	})
-	return out, err
+	return BuildData{Build: s.buildNow(got)}, nil
 }
 
 // retry answers POST /api/v1/builds/{id}/retry (201, the new build).
 func (s *Server) retry(w http.ResponseWriter, r *http.Request, id string) {
+	if err := allowOnly(r.URL.Query()); err != nil {
+		s.writeError(w, id, err)
+		return
+	}
 	c, err := s.controller()
 	if err != nil {
 		s.writeError(w, id, err)
@@ -488,15 +523,15 @@ func (s *Server) retry(w http.ResponseWriter, r *http.Request, id string) {
 		s.writeError(w, id, err)
 		return
 	}
-	b := buildOfRequest(got, nil)
-	w.Header().Set("Location", "/api/v1/builds/"+got.ID.String())
-	s.writeDataStatus(w, id, http.StatusCreated, SubmitData{BuildID: got.ID, Queued: got.Queued, Estimate: got.Estimate, Build: b})
+	s.created(w, id, got)
 }
 
 // decodeBody reads a JSON body strictly: one object, no unknown field.
 func decodeBody(r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return errorf(http.StatusUnsupportedMediaType, CodeBadRequest, "the body must be application/json, not %s", ct)
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return errorf(http.StatusUnsupportedMediaType, CodeBadRequest, "the body must be application/json, not %s", ct)
+		}
 	}
 	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody+1))
 	dec.DisallowUnknownFields()

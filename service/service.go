@@ -361,7 +361,8 @@ func (s *Service) Cancel(ctx context.Context, id uuid.UUID) (*builddb.Request, e
 		select {
 		case <-a.done:
 		case <-ctx.Done():
-			return nil, api.Errorf(http.StatusAccepted, api.CodeConflict, "build %s is being cancelled", id)
+			// The caller left; the build stops all the same (still
+			// "running" until it has).
 		}
 		return s.db.Request(id)
 	default:

@@ -24,6 +24,8 @@ import (
 //	                                    CRCs imported from dsynth have
 //	                                    "legacy":true)
 //	{"kind":"intent","intent":{…}}      the intents of runs that did not end
+//	{"kind":"request","request":{…}}    the build service's requests (its queue
+//	                                    and the builds it ran), in submission order
 //	{"kind":"end","counts":{…}}         how many lines of each kind came before
 //
 // The indexes and aggregates are not in it: ImportDump derives them from
@@ -43,7 +45,11 @@ const (
 	DumpKindRun    = "run"
 	DumpKindInputs = "inputs"
 	DumpKindIntent = "intent"
-	DumpKindEnd    = "end"
+	// DumpKindRequest is a build service request (a dump of a file
+	// without a queue has none; an older go-dsynth's import refuses the
+	// kind, so such a dump needs this version to be restored).
+	DumpKindRequest = "request"
+	DumpKindEnd     = "end"
 )
 
 // DumpLine is one line of a complete dump. Kind says which of the other
@@ -65,8 +71,9 @@ type DumpLine struct {
 	Inputs *Inputs      `json:"inputs,omitempty"`
 	// LastGood says the inputs are those of the origin's last good build
 	// (stored as a reference to it).
-	LastGood bool    `json:"last_good,omitempty"`
-	Intent   *Intent `json:"intent,omitempty"`
+	LastGood bool     `json:"last_good,omitempty"`
+	Intent   *Intent  `json:"intent,omitempty"`
+	Request  *Request `json:"request,omitempty"`
 
 	// Counts is the end line's.
 	Counts *DumpCounts `json:"counts,omitempty"`
@@ -78,6 +85,9 @@ type DumpCounts struct {
 	Runs    int `json:"runs"`
 	Inputs  int `json:"inputs"`
 	Intents int `json:"intents"`
+	// Requests counts the build service's requests (absent when none, so
+	// a dump without any reads as before).
+	Requests int `json:"requests,omitempty"`
 }
 
 // dump stages, in line order.
@@ -87,6 +97,7 @@ const (
 	stageRuns
 	stageInputs
 	stageIntents
+	stageRequests
 	stageEnd
 	stageDone
 )
@@ -130,7 +141,7 @@ func (d *Dumper) Next(db *DB, buf *bytes.Buffer, max int) (done bool, n int, err
 				if v := m.Get(kCreated); len(v) == 8 {
 					line.Created = time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC()
 				}
-			case stageRecords, stageRuns, stageInputs, stageIntents:
+			case stageRecords, stageRuns, stageInputs, stageIntents, stageRequests:
 				k, v := d.seek(tx)
 				if k == nil {
 					d.stage++
@@ -158,6 +169,8 @@ func (d *Dumper) Next(db *DB, buf *bytes.Buffer, max int) (done bool, n int, err
 				d.counts.Inputs++
 			case stageIntents:
 				d.counts.Intents++
+			case stageRequests:
+				d.counts.Requests++
 			}
 			if key != nil {
 				d.after = append(d.after[:0], key...)
@@ -181,6 +194,8 @@ func (d *Dumper) stageBucket(tx *bolt.Tx) *bolt.Bucket {
 		return tx.Bucket(bInputs)
 	case stageIntents:
 		return tx.Bucket(bIntents) // nil in a file made before intents
+	case stageRequests:
+		return tx.Bucket(bQueue) // nil in a file without a queue
 	}
 	return nil
 }
@@ -230,6 +245,12 @@ func (d *Dumper) decode(tx *bolt.Tx, k, v []byte, line *DumpLine) error {
 			return fmt.Errorf("intent %x: %w", k, err)
 		}
 		*line = DumpLine{Kind: DumpKindIntent, Intent: in}
+	case stageRequests:
+		r, err := decodeRequest(v)
+		if err != nil {
+			return fmt.Errorf("request %x: %w", k, err)
+		}
+		*line = DumpLine{Kind: DumpKindRequest, Request: r}
 	}
 	return nil
 }

@@ -31,6 +31,16 @@ func dumpFixture(t *testing.T) *DB {
 			t.Fatal(err)
 		}
 	}
+	// The build service's queue: one build it ran (its first run), one
+	// waiting.
+	ran := &Request{ID: runs[0], Directive: "build", Ports: []string{"editors/vim"}, Profile: "LiveSystem", State: RequestDone,
+		Submitted: t0, Started: t0, Ended: t0.Add(30 * time.Minute), Runs: []uuid.UUID{runs[0]}, Queued: 3, Estimate: Duration(20 * time.Minute)}
+	waiting := &Request{ID: uuid.Must(uuid.NewV7()), Directive: "force", Ports: []string{"devel/git"}, State: RequestQueued, Submitted: t0.Add(time.Hour), By: "key ci"}
+	for _, r := range []*Request{ran, waiting} {
+		if err := db.PutRequest(r); err != nil {
+			t.Fatal(err)
+		}
+	}
 	odd := rec("misc/odd", 200, StatusSuccess, 0, 2, runs[1])
 	odd.EnvVars = map[string]string{"BATCH": "yes"}
 	odd.MakeArgs = []string{"-DBATCH", "install"}
@@ -90,7 +100,7 @@ func TestDumpImportRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts != (DumpCounts{Records: 9, Runs: 2, Inputs: 5, Intents: 1}) {
+	if counts != (DumpCounts{Records: 9, Runs: 2, Inputs: 5, Intents: 1, Requests: 2}) {
 		t.Fatalf("counts %+v\n%s", counts, dump.String())
 	}
 	if !strings.HasPrefix(dump.String(), `{"kind":"header","format":"go-dsynth-builddb-dump","version":1,"schema":6,"created":`) {
@@ -130,7 +140,7 @@ func TestDumpImportRoundTrip(t *testing.T) {
 	if again := dumpOf(t, back); again != dump.String() {
 		t.Fatalf("the restored database dumps differently:\n%s\nwant\n%s", again, dump.String())
 	}
-	for _, b := range [][]byte{bBuilds, bRuns, bInputs, bIntents, bHistory, bPackages, bWorkers, bRunBuilds} {
+	for _, b := range [][]byte{bBuilds, bRuns, bInputs, bIntents, bHistory, bPackages, bWorkers, bRunBuilds, bQueue} {
 		if w, g := rawBucket(t, db, b), rawBucket(t, back, b); !mapsEqual(w, g) {
 			t.Errorf("bucket %s differs after the round trip", b)
 		}

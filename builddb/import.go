@@ -93,7 +93,7 @@ func checkEmpty(path string, timeout time.Duration) error {
 		for _, b := range []struct {
 			name []byte
 			what string
-		}{{bBuilds, "build records"}, {bRuns, "runs"}, {bInputs, "rebuild inputs"}, {bIntents, "intents"}} {
+		}{{bBuilds, "build records"}, {bRuns, "runs"}, {bInputs, "rebuild inputs"}, {bIntents, "intents"}, {bQueue, "build requests"}} {
 			bk := tx.Bucket(b.name)
 			if bk == nil {
 				continue
@@ -120,14 +120,16 @@ func readDump(out *DB, r io.Reader, name string) (DumpCounts, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxDumpLine)
 	var (
-		got     DumpCounts
-		end     *DumpCounts
-		header  *DumpLine
-		batch   Batch
-		inputs  []DumpLine
-		intents []Intent
-		origins = map[string]int{} // inputs origin → line
-		lineNo  int
+		got          DumpCounts
+		end          *DumpCounts
+		header       *DumpLine
+		batch        Batch
+		inputs       []DumpLine
+		intents      []Intent
+		requests     []*Request
+		requestLines = map[uuid.UUID]int{}
+		origins      = map[string]int{} // inputs origin → line
+		lineNo       int
 	)
 	at := func(format string, args ...any) error {
 		return fmt.Errorf("%s:%d: %s", name, lineNo, fmt.Sprintf(format, args...))
@@ -211,6 +213,16 @@ func readDump(out *DB, r io.Reader, name string) (DumpCounts, error) {
 			}
 			intents = append(intents, *l.Intent)
 			got.Intents++
+		case DumpKindRequest:
+			if l.Request == nil || l.Request.ID == uuid.Nil || l.Request.Submitted.IsZero() || l.Request.State == "" {
+				return got, at("request line without UUID, submission time or state")
+			}
+			if prev, dup := requestLines[l.Request.ID]; dup {
+				return got, at("request %s again (first on line %d)", l.Request.ID, prev)
+			}
+			requestLines[l.Request.ID] = lineNo
+			requests = append(requests, l.Request)
+			got.Requests++
 		case DumpKindEnd:
 			if l.Counts == nil {
 				return got, at("end line without counts")
@@ -240,14 +252,14 @@ func readDump(out *DB, r io.Reader, name string) (DumpCounts, error) {
 	if err := flush(); err != nil {
 		return got, err
 	}
-	return got, out.finishImport(name, header, got, inputs, intents)
+	return got, out.finishImport(name, header, got, inputs, intents, requests)
 }
 
 // finishImport checks that no record or run repeated, then stores the
 // rebuild inputs exactly as the dump lists them (no more: the records
 // stored above set last good markers that the dumped database may not
 // have had), the intents and the creation time, in one transaction.
-func (db *DB) finishImport(name string, header *DumpLine, got DumpCounts, inputs []DumpLine, intents []Intent) error {
+func (db *DB) finishImport(name string, header *DumpLine, got DumpCounts, inputs []DumpLine, intents []Intent, requests []*Request) error {
 	values := make([][]byte, len(intents))
 	for i := range intents {
 		v, err := encodeIntent(&intents[i])
@@ -288,6 +300,21 @@ func (db *DB) finishImport(name string, header *DumpLine, got DumpCounts, inputs
 		}
 		if err := putIntents(tx, intents, values); err != nil {
 			return err
+		}
+		if len(requests) > 0 {
+			qb, err := tx.CreateBucketIfNotExists(bQueue)
+			if err != nil {
+				return err
+			}
+			for _, r := range requests {
+				v, err := encodeRequest(r)
+				if err != nil {
+					return fmt.Errorf("%s: request %s: %w", name, r.ID, err)
+				}
+				if err := qb.Put(r.ID[:], v); err != nil {
+					return err
+				}
+			}
 		}
 		if !header.Created.IsZero() {
 			created := binary.BigEndian.AppendUint64(nil, uint64(header.Created.UnixNano()))

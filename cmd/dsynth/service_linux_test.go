@@ -5,6 +5,9 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -17,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/go-dsynth/go-dsynth/builddb"
 )
@@ -368,4 +373,178 @@ func TestServiceOverHTTP(t *testing.T) {
 			t.Errorf("%s has no success record", name)
 		}
 	}
+}
+
+// sandboxProcesses returns the pids of the slot init processes (the
+// sandbox's re-executed binary) whose parent is pid.
+func sandboxProcesses(t *testing.T, pid int) []string {
+	t.Helper()
+	var out []string
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil || !bytes.Contains(b, []byte("__dsynth-sandbox-init")) {
+			continue
+		}
+		status, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "status"))
+		if strings.Contains(string(status), "\nPPid:\t"+strconv.Itoa(pid)+"\n") {
+			out = append(out, filepath.Base(filepath.Dir(p)))
+		}
+	}
+	return out
+}
+
+// TestServiceEndToEnd is the build service as a client uses it over HTTP:
+// a build started and followed over WebSocket, one port's log tailed on
+// the event stream, its packages downloaded and checked against their
+// SHA-256; a hanging build cancelled mid-run (no slot process or slot
+// content left), its failed ports retried.
+func TestServiceEndToEnd(t *testing.T) {
+	s := newServiceSite(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	ws, _, err := websocket.Dial(ctx, "ws://"+s.addr+"/api/v1/events?ports=devel/libargs", &websocket.DialOptions{
+		HTTPHeader: http.Header{"X-API-Key": {s.key}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	var sub struct {
+		BuildID string `json:"build_id"`
+	}
+	if code, _ := s.call(t, "POST", "/builds", s.key, map[string]any{"packages": []string{"devel/xd"}, "directive": "just-build"}, &sub); code != 201 {
+		t.Fatalf("POST /builds: %d", code)
+	}
+	type msg struct {
+		Type, Package, State, Line, Phase string
+		RecordID                            string `json:"record_id"`
+		BuildIDJSON                         string `json:"build_id"`
+	}
+	records := map[string]string{} // package → record id
+	var logLines []string
+	for done := false; !done; {
+		_, data, err := ws.Read(ctx)
+		if err != nil {
+			t.Fatalf("websocket: %v", err)
+		}
+		var m msg
+		json.Unmarshal(data, &m)
+		switch {
+		case m.Type == "build.started":
+			records[m.Package] = m.RecordID
+		case m.Type == "log.line" && m.Package != "":
+			if m.Package != "devel/libargs" {
+				t.Errorf("log line of %s, which the client did not name", m.Package)
+			}
+			logLines = append(logLines, m.Line)
+		case m.Type == "build.state" && m.BuildIDJSON == sub.BuildID && m.State == "done":
+			done = true
+		}
+	}
+	if len(logLines) == 0 || records["devel/xd"] == "" {
+		t.Fatalf("followed: %d log lines of devel/libargs, records %v", len(logLines), records)
+	}
+	// The tailed lines are the log's.
+	resp, err := getWithKey("http://"+s.addr+"/api/v1/logs/"+records["devel/libargs"], s.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logText, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(logText), logLines[len(logLines)-1]) || !strings.Contains(string(logText), logLines[0]) {
+		t.Errorf("tailed lines %q… are not the log's:\n%.500s", logLines[0], logText)
+	}
+	// Every package the build made downloads with its SHA-256.
+	var ports struct {
+		Records []struct {
+			ID struct {
+				UUID string `json:"uuid"`
+			} `json:"id"`
+			Status  string `json:"status"`
+			PkgFile string `json:"pkg_file"`
+		} `json:"records"`
+	}
+	if code, _ := s.call(t, "GET", "/builds/"+sub.BuildID+"/ports", s.key, nil, &ports); code != 200 || len(ports.Records) < 4 {
+		t.Fatalf("ports: %d %+v", code, ports)
+	}
+	for _, r := range ports.Records {
+		if r.Status != "success" {
+			continue
+		}
+		resp, err := getWithKey("http://"+s.addr+"/api/v1/artifacts/"+r.ID.UUID, s.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		sum := sha256.Sum256(body)
+		onDisk, _ := os.ReadFile(filepath.Join(s.repo, r.PkgFile))
+		if resp.StatusCode != 200 || resp.Header.Get("X-Checksum-SHA256") != hex.EncodeToString(sum[:]) || !bytes.Equal(body, onDisk) {
+			t.Errorf("artifact %s: %d, header %s, body sha %x", r.PkgFile, resp.StatusCode, resp.Header.Get("X-Checksum-SHA256"), sum)
+		}
+	}
+
+	// Cancel mid-run: misc/hang builds in a slot; DELETE answers once the
+	// run stopped.
+	var hang struct {
+		BuildID string `json:"build_id"`
+	}
+	if code, _ := s.call(t, "POST", "/builds", s.key, map[string]any{"packages": []string{"misc/hang", "devel/needs-broken"}, "directive": "just-build"}, &hang); code != 201 {
+		t.Fatalf("POST /builds: %d", code)
+	}
+	for {
+		_, data, err := ws.Read(ctx)
+		if err != nil {
+			t.Fatalf("websocket: %v", err)
+		}
+		var m msg
+		json.Unmarshal(data, &m)
+		if m.Type == "build.phase" && m.Package == "misc/hang" && m.Phase == "build" {
+			break // its slot is up, its build hangs
+		}
+	}
+	if procs := sandboxProcesses(t, s.serve.Process.Pid); len(procs) == 0 {
+		t.Error("no slot process while misc/hang builds: the check below would prove nothing")
+	}
+	var b buildAnswer
+	if code, _ := s.call(t, "DELETE", "/builds/"+hang.BuildID, s.key, nil, &b); code != 200 || b.Build.State != builddb.RequestCancelled {
+		t.Fatalf("cancel: %d %+v", code, b)
+	}
+	if procs := sandboxProcesses(t, s.serve.Process.Pid); len(procs) > 0 {
+		t.Errorf("slot processes left after the cancel: %v", procs)
+	}
+	slots, _ := filepath.Glob(filepath.Join(s.base, "SL*"))
+	for _, sl := range slots {
+		if entries, _ := os.ReadDir(sl); len(entries) > 0 {
+			t.Errorf("slot %s left with %d entries", sl, len(entries))
+		}
+	}
+	var run struct {
+		Run struct{ Aborted bool } `json:"run"`
+	}
+	if code, _ := s.call(t, "GET", "/runs/"+hang.BuildID, s.key, nil, &run); code != 200 || !run.Run.Aborted {
+		t.Errorf("the cancelled run: %d %+v", code, run)
+	}
+	// Retry: devel/broken failed (or was not reached) before the cancel.
+	var retry struct {
+		Build struct {
+			Packages []string `json:"packages"`
+			RetryOf  string   `json:"retry_of"`
+		} `json:"build"`
+	}
+	code, ecode := s.call(t, "POST", "/builds/"+hang.BuildID+"/retry", s.key, nil, &retry)
+	switch {
+	case code == 201 && retry.Build.RetryOf == hang.BuildID:
+	case code == 409 && ecode == "NOTHING_TO_RETRY":
+		// The cancel came before devel/broken was tried: nothing failed.
+	default:
+		t.Errorf("retry: %d %s %+v", code, ecode, retry)
+	}
+}
+
+func getWithKey(url, key string) (*http.Response, error) {
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("X-API-Key", key)
+	return http.DefaultClient.Do(req)
 }

@@ -96,7 +96,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ string) {
 	} else {
 		checks["workers"] = HealthCheck{Status: HealthOK, Message: "no build running"}
 	}
-	extra := append([]ReadyCheck(nil), s.o.ReadyChecks...)
+	s.mu.Lock()
+	extra := append(append([]ReadyCheck(nil), s.o.ReadyChecks...), s.readyChecks...)
+	s.mu.Unlock()
 	sort.Slice(extra, func(i, j int) bool { return extra[i].Name < extra[j].Name })
 	if len(extra) > 0 {
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
@@ -134,4 +136,12 @@ func (s *Server) pingDB() error {
 		return fmt.Errorf("%s", e.Message)
 	}
 	return fmt.Errorf("the build database cannot be read")
+}
+
+// AddReadyCheck adds a check to GET /readyz (a build service adds its
+// queue's once it runs).
+func (s *Server) AddReadyCheck(c ReadyCheck) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.readyChecks = append(s.readyChecks, c)
 }

@@ -124,6 +124,8 @@ type Server struct {
 	cache   answerCache   // database-only answers of the current version
 	control Controller    // the build service (Options.Control, SetController)
 	recent  replay        // the last messages, for clients that resume
+	// readyChecks are the checks added with AddReadyCheck.
+	readyChecks []ReadyCheck
 
 	// patterns are the route table's patterns, in order: the tests hold
 	// the OpenAPI document to them.

@@ -18,12 +18,12 @@ import (
 	"github.com/go-dsynth/go-dsynth/api"
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder"
-	"github.com/go-dsynth/go-dsynth/metrics"
 	"github.com/go-dsynth/go-dsynth/builder/recorder"
 	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/dashboard"
 	"github.com/go-dsynth/go-dsynth/internal/httpserve"
 	"github.com/go-dsynth/go-dsynth/internal/peercred"
+	"github.com/go-dsynth/go-dsynth/metrics"
 )
 
 // SocketName is the owner's Unix socket in the build base.

@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -76,6 +77,8 @@ type Service struct {
 	// changed is closed (and replaced) whenever a request's state is
 	// stored.
 	changed chan struct{}
+	// looping is true while Run serves the queue.
+	looping atomic.Bool
 }
 
 // active is the request being run.
@@ -101,7 +104,19 @@ func New(cfg *config.Config, owner *run.Owner, o Options) *Service {
 	}
 	s := &Service{cfg: cfg, owner: owner, db: owner.DB(), o: o, wake: make(chan struct{}, 1), changed: make(chan struct{})}
 	owner.API().SetController(s)
+	owner.API().AddReadyCheck(api.ReadyCheck{Name: "queue", Check: s.ready})
 	return s
+}
+
+// ready is the queue's readiness: the service runs it, and it reads.
+func (s *Service) ready(context.Context) error {
+	if !s.looping.Load() {
+		return errors.New("the build service is not running its queue")
+	}
+	if _, err := s.db.Requests(builddb.RequestQueued, builddb.RequestRunning); err != nil {
+		return fmt.Errorf("reading the queue: %w", err)
+	}
+	return nil
 }
 
 func (s *Service) now() time.Time { return s.o.Now().UTC() }
@@ -115,6 +130,8 @@ func (s *Service) logf(format string, args ...any) {
 // during a run, the run stops and its request stays open for the next
 // start.
 func (s *Service) Run(ctx context.Context) error {
+	s.looping.Store(true)
+	defer s.looping.Store(false)
 	for {
 		next, err := s.next()
 		if err != nil {

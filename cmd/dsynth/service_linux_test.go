@@ -288,6 +288,20 @@ func TestServiceOverHTTP(t *testing.T) {
 		t.Errorf("queue after bad requests: %d %+v", code, q)
 	}
 
+	// Ready, the queue included.
+	if resp, err := http.Get("http://" + s.addr + "/readyz"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("readyz: %v %v", resp, err)
+	} else {
+		var h struct {
+			Checks map[string]struct{ Status string } `json:"checks"`
+		}
+		json.NewDecoder(resp.Body).Decode(&h)
+		resp.Body.Close()
+		if h.Checks["queue"].Status != "ok" || h.Checks["database"].Status != "ok" {
+			t.Errorf("readyz checks: %+v", h.Checks)
+		}
+	}
+
 	// A second serve on the same build base is refused, naming the first.
 	if code, out := s.dsynth(t, "serve"); code != 1 || !strings.Contains(out, "another dsynth (pid "+strconv.Itoa(s.serve.Process.Pid)+")") {
 		t.Errorf("a second serve: exit %d\n%s", code, out)
@@ -418,8 +432,8 @@ func TestServiceEndToEnd(t *testing.T) {
 	}
 	type msg struct {
 		Type, Package, State, Line, Phase string
-		RecordID                            string `json:"record_id"`
-		BuildIDJSON                         string `json:"build_id"`
+		RecordID                          string `json:"record_id"`
+		BuildIDJSON                       string `json:"build_id"`
 	}
 	records := map[string]string{} // package → record id
 	var logLines []string

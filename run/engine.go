@@ -42,8 +42,18 @@ func SlotSettings(p *config.Profile, layout environment.Layout, slot int) enviro
 // TemplateDir is the slot template of a build base.
 func TemplateDir(p *config.Profile) string { return filepath.Join(p.BuildBase, "Template") }
 
-// sampler reads the machine for the dynamic worker limit.
+// fixedWorkersEnv names the environment variable with which tests turn
+// the load-driven worker limit off (with -s 0, a run then keeps all its
+// slots whatever the machine's load): a test that needs two ports
+// building side by side must not depend on what else the machine runs.
+const fixedWorkersEnv = "DSYNTH_TEST_FIXED_WORKERS"
+
+// sampler reads the machine for the dynamic worker limit (nil: none, with
+// fixedWorkersEnv set to 1).
 func sampler() func() sched.LimitSample {
+	if os.Getenv(fixedWorkersEnv) == "1" {
+		return nil
+	}
 	return func() sched.LimitSample {
 		s := sysload.Read()
 		return sched.LimitSample{Load: s.Load1, Load5: s.Load5, Load15: s.Load15, SwapUsed: s.SwapUsed, SwapTotal: s.SwapTotal}

@@ -32,6 +32,7 @@ import (
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder/events"
 	"github.com/go-dsynth/go-dsynth/config"
+	"github.com/go-dsynth/go-dsynth/display"
 	"github.com/go-dsynth/go-dsynth/ports"
 	"github.com/go-dsynth/go-dsynth/run"
 )
@@ -259,6 +260,15 @@ func (s *Service) runRequest(ctx context.Context, req *builddb.Request) (*run.Re
 		if err := s.putLocked(req); err != nil {
 			s.logf("service: build %s: %v", req.ID, err)
 		}
+	}
+	// dsynth's monitor file, as a command line build writes it, so that
+	// `dsynth monitor` watches the service's builds too.
+	mon := display.NewMonitorWriter(s.cfg.Profile.LogsDir)
+	if err := mon.Start(ctx); err != nil {
+		s.logf("service: build %s: monitor file: %v", req.ID, err)
+	} else {
+		o.Observers = append(o.Observers[:len(o.Observers):len(o.Observers)], mon)
+		defer mon.Stop()
 	}
 	res, err := run.Build(ctx, s.cfg, roots, o)
 	if err != nil {

@@ -39,7 +39,10 @@ func (s *demoSite) setMetricsListen(t *testing.T, addr string) {
 // test that does not get there kills it.
 func (s *demoSite) startHangBuild(t *testing.T) (out *bytes.Buffer, wait func() error) {
 	t.Helper()
-	cmd := exec.Command(dsynthBinary(t), "-C", s.conf, "-S", "just-build", "misc/hello", "misc/hang")
+	// Both slots from the start and whatever the machine's load (other
+	// tests run beside this one): misc/hello builds while misc/hang hangs.
+	cmd := exec.Command(dsynthBinary(t), "-C", s.conf, "-S", "-s", "0", "just-build", "misc/hello", "misc/hang")
+	cmd.Env = append(os.Environ(), "DSYNTH_TEST_FIXED_WORKERS=1")
 	out = &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -107,7 +110,7 @@ func TestCLIMetricsDuringBuild(t *testing.T) {
 		"dsynth_run_ports_remaining":            1,
 	} {
 		if got := metricValue(body, series); got != want {
-			t.Errorf("%s = %v, want %v", series, got, want)
+			t.Errorf("%s = %v, want %v\nthe build so far:\n%s", series, got, want, out.String())
 		}
 	}
 	if n := metricValue(body, `dsynth_db_operation_duration_seconds_count{op="commit"}`); n < 2 {

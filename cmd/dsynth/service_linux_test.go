@@ -24,6 +24,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/go-dsynth/go-dsynth/builddb"
+	"github.com/go-dsynth/go-dsynth/display"
 )
 
 // serviceSite is a demo site whose build base `dsynth serve` owns, with a
@@ -180,6 +181,14 @@ func TestCLISubmitsToTheService(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitForLine(t, "the follower", cout.String, "START   misc/hang")
+	// The service writes dsynth's monitor file for `dsynth monitor`.
+	if mon := display.MonitorPath(s.logs); !display.WriterAlive(mon) {
+		t.Errorf("no live monitor file %s while the service builds", mon)
+	} else if st, err := display.ReadSnapshot(mon); err != nil {
+		t.Errorf("monitor file: %v", err)
+	} else {
+		t.Logf("monitor: %+v", st)
+	}
 	cmd.Process.Signal(syscall.SIGINT)
 	err := cmd.Wait()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {

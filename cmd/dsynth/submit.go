@@ -64,21 +64,15 @@ func (r *runner) submitToService(ctx context.Context, d run.Directive, args []st
 	for _, o := range origins {
 		req.Packages = append(req.Packages, o.String())
 	}
+	// The screen or dsynth's plain lines; the service writes the monitor
+	// file itself.
 	var bo run.Options
 	stop := func() {}
 	if _, isFile := r.stdout.(*os.File); !isFile {
 		// dsynth's plain lines, as a local run echoes them.
 		bo.Observers = append(bo.Observers, display.NewPlain(r.stdout, false))
-	} else if r.remoteURL() == "" {
-		cfg, _ := r.config()
-		if stop, err = r.frontEnd(ctx, cfg.Profile.LogsDir, &bo); err != nil {
-			return true, err
-		}
-	} else {
-		stop, err = r.display(ctx, &bo)
-		if err != nil {
-			return true, err
-		}
+	} else if stop, err = r.display(ctx, &bo); err != nil {
+		return true, err
 	}
 	b, err := service.Follow(ctx, c, req, service.FollowOptions{Observers: bo.Observers, Out: r.stderr})
 	stop()

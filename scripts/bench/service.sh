@@ -23,8 +23,8 @@ metric() {
 # median BENCH UNIT: the median of UNIT over BENCH's result lines.
 median() {
 	awk -v name="Benchmark$1" -v unit="$2" '
-		$1 ~ "^"name"(-[0-9]+)?$" { for (i = 2; i < NF; i++) if ($(i+1) == unit) v[n++] = $i }
-		END { if (n == 0) exit; asort(v); print (n % 2) ? v[(n+1)/2] : (v[n/2] + v[n/2+1]) / 2 }' "$out"
+		$1 ~ "^"name"(-[0-9]+)?$" { for (i = 2; i < NF; i++) if ($(i+1) == unit) print $i }' "$out" |
+		sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit; print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2 }'
 }
 
 ap50=$(metric ServiceAPIUnderBuild api-p50-ms)

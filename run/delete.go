@@ -1,11 +1,11 @@
 package run
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/builder"
@@ -42,13 +42,31 @@ func DeletePackages(g *ports.Graph, roots []ports.NodeID, repo string, log func(
 	}
 }
 
-// RepositoryPrompt asks the question dsynth asks after a build.
+// RepositoryPrompt asks dsynth's question "Rebuild the repository? " on
+// out and reads the answer from in, as dsynth's askyn does: an answer
+// starting with y or Y is yes, with n or N no; anything else (an empty
+// line included) says "Please type y/n" and asks again; the end of the
+// input is no.
 func RepositoryPrompt(in io.Reader, out io.Writer) bool {
-	fmt.Fprint(out, "Rebuild the repository? [Y/n] ")
-	var answer string
-	fmt.Fscanln(in, &answer)
-	answer = strings.ToLower(strings.TrimSpace(answer))
-	return answer == "" || answer == "y" || answer == "yes"
+	return askYesNo(bufio.NewReader(in), out, "Rebuild the repository? ")
+}
+
+// askYesNo is dsynth's askyn over a reader.
+func askYesNo(in *bufio.Reader, out io.Writer, question string) bool {
+	for {
+		fmt.Fprint(out, question)
+		line, err := in.ReadString('\n')
+		if line == "" && err != nil {
+			return false // end of input: no
+		}
+		switch line[0] {
+		case 'y', 'Y':
+			return true
+		case 'n', 'N':
+			return false
+		}
+		fmt.Fprintln(out, "Please type y/n")
+	}
 }
 
 // logFunc publishes a free-form 00 log line.

@@ -73,7 +73,7 @@ var directiveTable = [...]Directive{
 	{Name: "build", Repository: AskRepository},
 	{Name: "just-build"},
 	{Name: "install", Repository: AlwaysRepository},
-	{Name: "force", DeleteRoots: true},
+	{Name: "force", DeleteRoots: true, Repository: AskRepository},
 	{Name: "test", DeleteRoots: true, Test: true},
 	{Name: "debug", DeleteRoots: true, Freeze: true},
 	{Name: "everything", Origins: WholeTree, DeleteObsolete: true, Lenient: true, Repository: AskRepository},

@@ -248,12 +248,19 @@ func TestCLIEverything(t *testing.T) {
 	os.MkdirAll(s.repo, 0o755)
 	stale := filepath.Join(s.repo, "stale-0.1.pkg")
 	os.WriteFile(stale, []byte("old"), 0o644)
-	out = s.must(t, 1, "-S", "-y", "everything")
+	// Failed ports end a run with exit status 0, as in dsynth (its main
+	// returns 0 after the build whatever failed).
+	out = s.must(t, 0, "-S", "-y", "everything")
 	contains(t, "everything", out, "FAILURE devel/broken", "FAILURE misc/hang", "ignored due to", "skipped due to devel/broken",
 		"meta-node complete", "Rebuild succeeded", "2 port(s) failed")
 	if _, err := os.Stat(stale); err == nil {
 		t.Errorf("the obsolete package was not deleted")
 	}
+	// go-dsynth's stricter status, opt-in: 1 when ports failed.
+	t.Setenv("DSYNTH_STRICT_EXIT", "1")
+	out = s.must(t, 1, "-S", "just-build", "devel/broken")
+	contains(t, "strict just-build", out, "FAILURE devel/broken", "1 port(s) failed")
+	t.Setenv("DSYNTH_STRICT_EXIT", "")
 	b, _ := os.ReadFile(filepath.Join(s.logs, "00_last_results.log"))
 	contains(t, "00_last_results.log", string(b), "Deleting obsolete package "+stale)
 	pkgs, _ := filepath.Glob(filepath.Join(s.repo, "*.pkg"))

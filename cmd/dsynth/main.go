@@ -17,8 +17,28 @@ import (
 // version is dsynth's version string; go-dsynth reports its own beside it.
 const version = "dsynth 1.0.2 (go-dsynth 0.1.0)"
 
-// exitUsage is the exit status for an unknown directive or flag.
-const exitUsage = 2
+// Exit statuses. dsynth exits 1 on a usage error (an unknown directive
+// or flag: usage(2) in dsynth.c exits 1) and 0 after a run whose ports
+// failed; with DSYNTH_STRICT_EXIT=1 go-dsynth exits 2 and 1 instead, so
+// that a script can tell a usage error and failed ports from success.
+const (
+	exitUsage       = 1
+	exitUsageStrict = 2
+	exitPortsFailed = 1 // strict only
+	strictExitEnv   = "DSYNTH_STRICT_EXIT"
+)
+
+// strictExit reports whether go-dsynth's stricter exit statuses are asked
+// for.
+func strictExit() bool { return os.Getenv(strictExitEnv) == "1" }
+
+// usageStatus is the exit status of a usage error.
+func usageStatus() int {
+	if strictExit() {
+		return exitUsageStrict
+	}
+	return exitUsage
+}
 
 // usageError marks an error whose fix is reading the usage text.
 type usageError struct{ msg string }
@@ -69,7 +89,7 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "dsynth: %v\n", err)
 		printUsage(stderr)
-		return exitUsage
+		return usageStatus()
 	}
 	r := &runner{opts: opts, stdout: stdout, stderr: stderr}
 	if opts.help {
@@ -83,20 +103,20 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(rest) == 0 {
 		fmt.Fprintln(stderr, "dsynth: no directive given")
 		printUsage(stderr)
-		return exitUsage
+		return usageStatus()
 	}
 	name, dargs := rest[0], rest[1:]
 	d, ok := directiveTable()[name]
 	if !ok {
 		fmt.Fprintf(stderr, "dsynth: unknown directive %q\n", name)
 		printUsage(stderr)
-		return exitUsage
+		return usageStatus()
 	}
 	if err := d.run(ctx, r, dargs); err != nil {
 		var ue *usageError
 		if errors.As(err, &ue) {
 			fmt.Fprintf(stderr, "dsynth %s: %v\n", name, err)
-			return exitUsage
+			return usageStatus()
 		}
 		var ee *exitError
 		if errors.As(err, &ee) {

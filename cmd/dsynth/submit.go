@@ -92,8 +92,5 @@ func (r *runner) submitToService(ctx context.Context, d run.Directive, args []st
 	}
 	fmt.Fprintf(r.stdout, "dsynth %s: %d built, %d failed, %d ignored, %d skipped (build %s on the service, %v)\n",
 		d.Name, c2.Built, c2.Failed, c2.Ignored, c2.Skipped, b.ID, time.Duration(b.Duration).Round(time.Second))
-	if c2.Failed > 0 {
-		return true, &exitError{code: 1, msg: fmt.Sprintf("%d port(s) failed; see the service's logs", c2.Failed)}
-	}
-	return true, nil
+	return true, r.portsFailed(c2.Failed, "the service's logs")
 }

@@ -150,9 +150,9 @@ func TestCLIDirectivesEndToEnd(t *testing.T) {
 		out = s.must(t, 1, "upgrade-system")
 		contains(t, "upgrade-system without pkg", out, "package tool is not available")
 	}
-	out = s.must(t, 2, "frobnicate")
+	out = s.must(t, exitUsage, "frobnicate")
 	contains(t, "unknown directive", out, `unknown directive "frobnicate"`, "usage: dsynth")
-	out = s.must(t, 2, "-Q", "build")
+	out = s.must(t, exitUsage, "-Q", "build")
 	contains(t, "unknown flag", out, "unknown option -Q", "usage: dsynth")
 	out = s.must(t, 1, "just-build", "../../etc/passwd")
 	contains(t, "path traversal", out, "bad port origin")

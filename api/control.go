@@ -327,10 +327,7 @@ type BuildData struct {
 
 // buildOne answers GET /api/v1/builds/{id}.
 func (s *Server) buildOne(r *http.Request) (any, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
-		return nil, err
-	}
-	id, err := parseUUID(r.PathValue("id"), "build")
+	id, err := buildIDOf(r)
 	if err != nil {
 		return nil, err
 	}
@@ -359,10 +356,7 @@ type PortsData struct {
 
 // buildPorts answers GET /api/v1/builds/{id}/ports.
 func (s *Server) buildPorts(r *http.Request) (any, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
-		return nil, err
-	}
-	id, err := parseUUID(r.PathValue("id"), "build")
+	id, err := buildIDOf(r)
 	if err != nil {
 		return nil, err
 	}
@@ -426,6 +420,18 @@ func (s *Server) SetController(c Controller) {
 
 // submit answers POST /api/v1/builds and POST /api/v1/queue (201).
 func (s *Server) submit(w http.ResponseWriter, r *http.Request, id string) {
+	s.queueBuild(w, r, id, func(c Controller) (*builddb.Request, error) {
+		var req BuildRequest
+		if err := decodeBody(r, &req); err != nil {
+			return nil, err
+		}
+		return c.Submit(r.Context(), req, s.principal(r))
+	})
+}
+
+// queueBuild answers a request that queues a build through the
+// controller (submit, retry): 201 with the build, or the error.
+func (s *Server) queueBuild(w http.ResponseWriter, r *http.Request, id string, call func(Controller) (*builddb.Request, error)) {
 	if err := allowOnly(r.URL.Query()); err != nil {
 		s.writeError(w, id, err)
 		return
@@ -435,12 +441,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, id string) {
 		s.writeError(w, id, err)
 		return
 	}
-	var req BuildRequest
-	if err := decodeBody(r, &req); err != nil {
-		s.writeError(w, id, err)
-		return
-	}
-	got, err := c.Submit(r.Context(), req, s.principal(r))
+	got, err := call(c)
 	if err != nil {
 		s.writeError(w, id, err)
 		return
@@ -504,26 +505,13 @@ func (s *Server) controlCall(r *http.Request, call func(Controller, uuid.UUID) (
 
 // retry answers POST /api/v1/builds/{id}/retry (201, the new build).
 func (s *Server) retry(w http.ResponseWriter, r *http.Request, id string) {
-	if err := allowOnly(r.URL.Query()); err != nil {
-		s.writeError(w, id, err)
-		return
-	}
-	c, err := s.controller()
-	if err != nil {
-		s.writeError(w, id, err)
-		return
-	}
-	bid, err := parseUUID(r.PathValue("id"), "build")
-	if err != nil {
-		s.writeError(w, id, err)
-		return
-	}
-	got, err := c.Retry(r.Context(), bid, s.principal(r))
-	if err != nil {
-		s.writeError(w, id, err)
-		return
-	}
-	s.created(w, id, got)
+	s.queueBuild(w, r, id, func(c Controller) (*builddb.Request, error) {
+		bid, err := parseUUID(r.PathValue("id"), "build")
+		if err != nil {
+			return nil, err
+		}
+		return c.Retry(r.Context(), bid, s.principal(r))
+	})
 }
 
 // decodeBody reads a JSON body strictly: one object, no unknown field.
@@ -565,4 +553,13 @@ func (s *Server) principal(r *http.Request) string {
 // Controller to refuse a request with.
 func Errorf(status int, code, format string, args ...any) error {
 	return errorf(status, code, format, args...)
+}
+
+// buildIDOf reads the build a path names ({id}); the request may have no
+// query parameter.
+func buildIDOf(r *http.Request) (uuid.UUID, error) {
+	if err := allowOnly(r.URL.Query()); err != nil {
+		return uuid.Nil, err
+	}
+	return parseUUID(r.PathValue("id"), "build")
 }

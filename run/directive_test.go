@@ -11,7 +11,7 @@ func TestDirectiveTable(t *testing.T) {
 		"build":             {Name: "build", Repository: AskRepository},
 		"just-build":        {Name: "just-build"},
 		"install":           {Name: "install", Repository: AlwaysRepository},
-		"force":             {Name: "force", DeleteRoots: true},
+		"force":             {Name: "force", DeleteRoots: true, Repository: AskRepository},
 		"test":              {Name: "test", DeleteRoots: true, Test: true},
 		"debug":             {Name: "debug", DeleteRoots: true, Freeze: true},
 		"everything":        {Name: "everything", Origins: WholeTree, DeleteObsolete: true, Lenient: true, Repository: AskRepository},

@@ -61,8 +61,8 @@ func TestGraphDirective(t *testing.T) {
 		{"missing", []string{"graph", "misc/nope"}, 1, nil, "misc/nope: no such port"},
 		{"corrupt", []string{"graph", "misc/broken"}, 1, nil, "CORRUPT"},
 		{"cycle", []string{"graph", "misc/cyc-a"}, 1, nil, "dependency cycle: misc/cyc-"},
-		{"bad format", []string{"graph", "--format", "svg", "devel/lib"}, 2, nil, "unknown --format"},
-		{"no ports", []string{"graph"}, 2, nil, "no ports given"},
+		{"bad format", []string{"graph", "--format", "svg", "devel/lib"}, exitUsage, nil, "unknown --format"},
+		{"no ports", []string{"graph"}, exitUsage, nil, "no ports given"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

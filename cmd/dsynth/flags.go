@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -81,23 +80,21 @@ func parseFlags(args []string) (options, []string, error) {
 			case 'R':
 				o.remote = val
 			case 'm':
-				f, err := strconv.ParseFloat(val, 64)
-				if err != nil || f <= 0 {
-					return o, nil, fmt.Errorf("-m %q: want a positive number of gigabytes", val)
-				}
-				o.memTargetGB = f
+				// dsynth: strtoul gigabytes; 0 (or no number) is the
+				// default target.
+				o.memTargetGB = float64(max(0, cStrtol(val)))
 			case 's':
-				n, err := strconv.Atoi(val)
-				if err != nil || n < 0 {
-					return o, nil, fmt.Errorf("-s %q: want a worker count ≥ 0", val)
+				// dsynth: strtol; a negative count is the default slow
+				// start, a count over the builders is clipped later.
+				if n := cStrtol(val); n >= 0 {
+					o.slowStart = int(min(n, 1<<20))
+				} else {
+					o.slowStart = -1
 				}
-				o.slowStart = n
 			case 'M':
-				f, err := strconv.ParseFloat(val, 64)
-				if err != nil || f < 0.01 || f > 99 {
-					return o, nil, fmt.Errorf("-M %q: want a scale factor from 0.01 to 99", val)
-				}
-				o.scale = f
+				// dsynth: strtod ×100, clipped to 1–9900 (0.01–99).
+				x := min(max(cStrtod(val)*100, 1), 9900)
+				o.scale = float64(int64(x)) / 100
 			default:
 				return o, nil, fmt.Errorf("unknown option -%c", c)
 			}

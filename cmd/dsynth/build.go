@@ -132,7 +132,7 @@ func (r *runner) display(ctx context.Context, bo *run.Options) (func(), error) {
 	if !ok {
 		return func() {}, nil
 	}
-	d := display.Open(f, r.opts.noCurses)
+	d := display.Open(f, r.curses())
 	if err := d.Start(ctx); err != nil {
 		return nil, err
 	}
@@ -177,4 +177,18 @@ func (r *runner) portsFailed(n int, where string) error {
 	}
 	fmt.Fprintln(r.stderr, msg)
 	return nil
+}
+
+// curses is the display's -S count, as dsynth decides it: -S, -dd or
+// Display_with_ncurses= false turn the screen off (the flags first, the
+// profile's setting only when no flag did).
+func (r *runner) curses() int {
+	n := r.opts.noCurses
+	if n == 0 && r.opts.debug >= 2 {
+		n = 1
+	}
+	if n == 0 && r.cfg != nil && !r.cfg.Profile.DisplayWithNcurses {
+		n = 1
+	}
+	return n
 }

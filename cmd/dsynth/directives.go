@@ -82,7 +82,8 @@ func printUsage(w io.Writer) {
 	fmt.Fprint(w, `usage: dsynth [-dhvxyDPNS] [-C dir] [-R url] [-m GB] [-M scale] [-p profile] [-s N] directive [ports… | file]
 
 flags:
-  -d          debug (scheduler trace to 07_debug.log; -dd to stdout)
+  -d          debug verbosity; -dd also turns the screen off, as dsynth
+              (dsynth's extra debug lines are not written yet)
   -h          this help          -v   version
   -m GB       memory target for installed dependencies
   -M f        scale the dynamic worker limits (0.01-99)

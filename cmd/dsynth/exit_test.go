@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"testing"
+
+	"github.com/go-dsynth/go-dsynth/config"
 )
 
 // TestUsageExitStatus: dsynth exits 1 on an unknown directive or flag
@@ -39,5 +41,33 @@ func TestPortsFailedExitStatus(t *testing.T) {
 	err := r.portsFailed(2, "/logs")
 	if ee, ok := err.(*exitError); !ok || ee.code != 1 {
 		t.Errorf("strict: %v, want exit status 1", err)
+	}
+}
+
+// TestCursesAsDsynth: dsynth's screen is off with -S, with -dd (its -d
+// case sets UseNCurses = 0 from the second -d) and with
+// Display_with_ncurses= false, which counts only when no flag decided
+// (config.c sets UseNCurses from it only while it is still unset).
+func TestCursesAsDsynth(t *testing.T) {
+	on := &config.Config{Profile: config.Profile{DisplayWithNcurses: true}}
+	off := &config.Config{Profile: config.Profile{DisplayWithNcurses: false}}
+	for _, c := range []struct {
+		opts options
+		cfg  *config.Config
+		want int
+	}{
+		{options{}, on, 0},
+		{options{noCurses: 1}, on, 1},
+		{options{noCurses: 2}, on, 2},
+		{options{debug: 1}, on, 0},
+		{options{debug: 2}, on, 1},
+		{options{}, off, 1},
+		{options{noCurses: 2}, off, 2},
+		{options{}, nil, 0},
+	} {
+		r := &runner{opts: c.opts, cfg: c.cfg}
+		if got := r.curses(); got != c.want {
+			t.Errorf("%+v with curses %v: %d, want %d", c.opts, c.cfg != nil && c.cfg.Profile.DisplayWithNcurses, got, c.want)
+		}
 	}
 }

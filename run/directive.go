@@ -54,9 +54,12 @@ type Directive struct {
 	// FetchOnly fetches and checksums distfiles only; existing packages do
 	// not count.
 	FetchOnly bool
-	// Test builds with DEVELOPER, the check-plist phase and the
-	// install/deinstall phases (test).
+	// Test builds with DEVELOPER (its dump phases included), the
+	// check-plist phase and the install/deinstall phases (test).
 	Test bool
+	// DeveloperChecksPlist makes -D imply -P (everything, as dsynth's
+	// "-D everything infers -P").
+	DeveloperChecksPlist bool
 	// Freeze keeps each named port's slot after its build (debug).
 	Freeze bool
 	// Repository is the step after the build.
@@ -76,7 +79,7 @@ var directiveTable = [...]Directive{
 	{Name: "force", DeleteRoots: true, Repository: AskRepository},
 	{Name: "test", DeleteRoots: true, Test: true},
 	{Name: "debug", DeleteRoots: true, Freeze: true},
-	{Name: "everything", Origins: WholeTree, DeleteObsolete: true, Lenient: true, Repository: AskRepository},
+	{Name: "everything", Origins: WholeTree, DeleteObsolete: true, Lenient: true, Repository: AskRepository, DeveloperChecksPlist: true},
 	{Name: "fetch-only", Origins: ArgsOrWholeTree, FetchOnly: true},
 	{Name: "upgrade-system", Origins: Installed, Repository: AlwaysRepository, UpgradeNote: true},
 	{Name: "prepare-system", Origins: Installed, DeleteObsolete: true, Repository: AlwaysRepository},

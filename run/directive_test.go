@@ -14,7 +14,7 @@ func TestDirectiveTable(t *testing.T) {
 		"force":             {Name: "force", DeleteRoots: true, Repository: AskRepository},
 		"test":              {Name: "test", DeleteRoots: true, Test: true},
 		"debug":             {Name: "debug", DeleteRoots: true, Freeze: true},
-		"everything":        {Name: "everything", Origins: WholeTree, DeleteObsolete: true, Lenient: true, Repository: AskRepository},
+		"everything":        {Name: "everything", Origins: WholeTree, DeleteObsolete: true, Lenient: true, Repository: AskRepository, DeveloperChecksPlist: true},
 		"fetch-only":        {Name: "fetch-only", Origins: ArgsOrWholeTree, FetchOnly: true},
 		"upgrade-system":    {Name: "upgrade-system", Origins: Installed, Repository: AlwaysRepository, UpgradeNote: true},
 		"prepare-system":    {Name: "prepare-system", Origins: Installed, DeleteObsolete: true, Repository: AlwaysRepository},

@@ -95,7 +95,7 @@ func builderOptions(cfg *config.Config, sc *Scanned, o Options) builder.Options 
 		Scale:         o.Scale,
 		MemoryTarget:  mem,
 		NoNice:        o.NoNice,
-		Phases:        builder.PhaseOptions{CheckPlist: o.CheckPlist || p.CheckPlist || d.Test, Install: d.Test, FetchOnly: d.FetchOnly, Developer: o.Developer},
+		Phases:        phaseOptions(d, o, p),
 		WatchdogScale: scale,
 		// dsynth's shortest watchdog is 5 minutes; a small Watchdog_scale
 		// must not kill a phase that is merely quiet for a few seconds.
@@ -119,4 +119,18 @@ func configuredWorkers(n int) int {
 		return runtime.NumCPU()/2 + 1
 	}
 	return n
+}
+
+// phaseOptions are the make phases a directive runs, as dsynth decides
+// them: test adds DEVELOPER (so the -D dump phases run), check-plist and
+// install/deinstall; -D everything implies -P; Check_plist= true or -P
+// adds check-plist everywhere.
+func phaseOptions(d Directive, o Options, p *config.Profile) builder.PhaseOptions {
+	developer := o.Developer || d.Test
+	return builder.PhaseOptions{
+		CheckPlist: o.CheckPlist || p.CheckPlist || d.Test || (o.Developer && d.DeveloperChecksPlist),
+		Install:    d.Test,
+		FetchOnly:  d.FetchOnly,
+		Developer:  developer,
+	}
 }

@@ -123,7 +123,7 @@ func TestCLIDirectivesEndToEnd(t *testing.T) {
 	out = s.must(t, 0, "-S", "test", "misc/hello")
 	contains(t, "test", out, "SUCCESS misc/hello")
 	out = s.must(t, 0, "logs", "misc/hello")
-	contains(t, "logs after test", out, "-- Phase: check-plist", "-- Phase: install", "-- Phase: deinstall")
+	contains(t, "logs after test", out, "-- Phase: Environment", "-- Phase: showconfig", "-- Phase: check-plist", "-- Phase: install", "-- Phase: deinstall")
 
 	out = s.must(t, 0, "-S", "install", "devel/xd")
 	contains(t, "install", out, "Rebuild succeeded")

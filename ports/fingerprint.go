@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 )
 
 // Hash is a content fingerprint.
@@ -63,9 +62,8 @@ func (h *Hasher) Reads() int {
 
 func stampOf(fi fs.FileInfo) fileStamp {
 	st := fileStamp{Size: fi.Size(), MtimeNs: fi.ModTime().UnixNano()}
-	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
-		st.Ino = uint64(sys.Ino)
-		st.CtimeNs = ctimeNs(sys)
+	if ino, ctime, ok := sysStamp(fi); ok {
+		st.Ino, st.CtimeNs = ino, ctime
 	}
 	return st
 }

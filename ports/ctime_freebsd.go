@@ -1,7 +1,0 @@
-//go:build freebsd
-
-package ports
-
-import "syscall"
-
-func ctimeNs(st *syscall.Stat_t) int64 { return st.Ctimespec.Sec*1e9 + st.Ctimespec.Nsec }

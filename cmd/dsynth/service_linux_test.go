@@ -37,22 +37,58 @@ type serviceSite struct {
 }
 
 // syncBuffer is a bytes.Buffer safe for a process writing and a test
-// reading.
+// reading, which tells waiters when a text shows up in it.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	waiters []bufferWaiter
+}
+
+// bufferWaiter is a text awaited in a syncBuffer.
+type bufferWaiter struct {
+	want string
+	seen chan struct{}
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.b.Write(p)
+	n, err := b.b.Write(p)
+	kept := b.waiters[:0]
+	for _, w := range b.waiters {
+		if strings.Contains(b.b.String(), w.want) {
+			close(w.seen)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	b.waiters = kept
+	return n, err
 }
 
 func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// waitFor waits until the process wrote want (what names the process in
+// the failure), or fails the test after a generous bound.
+func (b *syncBuffer) waitFor(t *testing.T, what, want string) {
+	t.Helper()
+	seen := make(chan struct{})
+	b.mu.Lock()
+	if strings.Contains(b.b.String(), want) {
+		close(seen)
+	} else {
+		b.waiters = append(b.waiters, bufferWaiter{want: want, seen: seen})
+	}
+	b.mu.Unlock()
+	select {
+	case <-seen:
+	case <-time.After(5 * time.Minute):
+		t.Fatalf("%s never wrote %q:\n%s", what, want, b.String())
+	}
 }
 
 func newServiceSite(t *testing.T) *serviceSite {
@@ -73,7 +109,8 @@ func newServiceSite(t *testing.T) *serviceSite {
 	return s
 }
 
-// start runs `dsynth serve` and waits until its API answers.
+// start runs `dsynth serve` and waits until it says it serves (its API
+// listens before it does).
 func (s *serviceSite) start(t *testing.T) {
 	t.Helper()
 	s.out = &syncBuffer{}
@@ -89,13 +126,9 @@ func (s *serviceSite) start(t *testing.T) {
 			cmd.Wait()
 		}
 	})
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
-		if apiGet(t, s.addr, s.key, "/status", nil) == 200 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve never answered:\n%s", s.out.String())
-		}
+	s.out.waitFor(t, "serve", "Serving until interrupted")
+	if code := apiGet(t, s.addr, s.key, "/status", nil); code != 200 {
+		t.Fatalf("serve answered /status with %d:\n%s", code, s.out.String())
 	}
 }
 
@@ -140,14 +173,33 @@ type buildAnswer struct {
 	} `json:"build"`
 }
 
-// waitForLine waits until the file has a line containing want.
-func waitForLine(t *testing.T, what string, read func() string, want string) {
+// awaitRunOf reads the service's event stream from its first kept message
+// until a run of the build starts.
+func (s *serviceSite) awaitRunOf(t *testing.T, build string) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Minute); !strings.Contains(read(), want); time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never showed %q:\n%s", what, want, read())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+s.addr+"/api/v1/events?last_event_id=0", nil)
+	req.Header.Set("X-API-Key", s.key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if line := sc.Text(); strings.HasPrefix(line, "data: ") {
+			var m struct {
+				Type    string
+				BuildID string `json:"build_id"`
+			}
+			if json.Unmarshal([]byte(line[6:]), &m) == nil && m.Type == "run.started" && m.BuildID == build {
+				return
+			}
 		}
 	}
+	t.Fatalf("no run of build %s started: %v\n%s", build, sc.Err(), s.out.String())
 }
 
 // TestCLISubmitsToTheService: while `dsynth serve` owns the build base, a
@@ -180,7 +232,7 @@ func TestCLISubmitsToTheService(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitForLine(t, "the follower", cout.String, "START   misc/hang")
+	cout.waitFor(t, "the follower", "START   misc/hang")
 	// The service writes dsynth's monitor file for `dsynth monitor`.
 	if mon := display.MonitorPath(s.logs); !display.WriterAlive(mon) {
 		t.Errorf("no live monitor file %s while the service builds", mon)
@@ -364,15 +416,10 @@ func TestServiceOverHTTP(t *testing.T) {
 	// The resumed run is the build's second. misc/hang runs until the
 	// watchdog kills it (about 11 s here, longer under load): cancel it if
 	// it still runs.
+	s.awaitRunOf(t, hang.BuildID)
 	var b buildAnswer
-	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
-		s.call(t, "GET", "/builds/"+hang.BuildID, s.key, nil, &b)
-		if len(b.Build.Runs) == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the build did not resume: %+v\n%s", b, s.out.String())
-		}
+	if code, _ := s.call(t, "GET", "/builds/"+hang.BuildID, s.key, nil, &b); code != 200 || len(b.Build.Runs) != 2 {
+		t.Fatalf("the build did not resume in a second run: %d %+v\n%s", code, b, s.out.String())
 	}
 	if b.Build.State == builddb.RequestRunning {
 		// 409 when it ended between the two requests.

@@ -18,16 +18,8 @@ import (
 // build base's owner when one runs (o.Owner in this process, or another
 // process over its socket), else from the database file, opened briefly.
 func Status(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Options) (*Result, error) {
-	sc, err := Scan(ctx, cfg, roots, o.Stderr, !o.NoNice)
-	if err != nil {
-		return nil, err
-	}
-	inputs, done, err := storedInputs(ctx, cfg, sc, o.Owner)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	plan, err := makePlan(cfg, sc, inputs, o.Keep, false)
+	o.Directive = Directive{Name: "status", DryRun: true}
+	_, plan, err := planDirective(ctx, cfg, roots, o)
 	if err != nil {
 		return nil, err
 	}
@@ -117,21 +109,7 @@ type Preview struct {
 // EstimateDuration). It writes nothing. The stored inputs come from
 // o.Owner, as for Status.
 func PreviewBuild(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Options) (*Preview, error) {
-	d := o.Directive
-	sc, err := scan(ctx, cfg, roots, o.Stderr, !o.NoNice, d.Lenient)
-	if err != nil {
-		return nil, err
-	}
-	inputs, done, err := storedInputs(ctx, cfg, sc, o.Owner)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	var deleted []ports.NodeID
-	if d.DeleteRoots {
-		deleted = sc.Roots
-	}
-	plan, err := makePlan(cfg, sc, inputs, o.Keep, d.FetchOnly, deleted...)
+	sc, plan, err := planDirective(ctx, cfg, roots, o)
 	if err != nil {
 		return nil, err
 	}
@@ -153,4 +131,26 @@ func PreviewBuild(ctx context.Context, cfg *config.Config, roots []ports.Origin,
 		return nil, err
 	}
 	return pv, nil
+}
+
+// planDirective scans roots and plans them as o.Directive would, without
+// building or deleting anything (the packages it deletes first count as
+// gone), against the stored inputs of the owner or the file.
+func planDirective(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Options) (*Scanned, *builder.Plan, error) {
+	d := o.Directive
+	sc, err := scan(ctx, cfg, roots, o.Stderr, !o.NoNice, d.Lenient)
+	if err != nil {
+		return nil, nil, err
+	}
+	inputs, done, err := storedInputs(ctx, cfg, sc, o.Owner)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer done()
+	var deleted []ports.NodeID
+	if d.DeleteRoots {
+		deleted = sc.Roots
+	}
+	plan, err := makePlan(cfg, sc, inputs, o.Keep, d.FetchOnly, deleted...)
+	return sc, plan, err
 }

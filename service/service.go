@@ -37,8 +37,8 @@ import (
 	"github.com/go-dsynth/go-dsynth/run"
 )
 
-// Directives are the directives a request may ask for.
-var Directives = []string{"build", "just-build", "force", "test"}
+// Directives returns the directives a request may ask for.
+func Directives() []string { return []string{"build", "just-build", "force", "test"} }
 
 // MaxPorts bounds the ports of one request.
 const MaxPorts = 10000
@@ -307,8 +307,8 @@ func (s *Service) Submit(ctx context.Context, br api.BuildRequest, by string) (*
 	case br.Force && directive != "force":
 		return nil, api.Errorf(http.StatusBadRequest, api.CodeBadDirective, "force is true but directive is %q", directive)
 	}
-	if !slices.Contains(Directives, directive) {
-		return nil, api.Errorf(http.StatusBadRequest, api.CodeBadDirective, "directive %q: the service runs %s", directive, strings.Join(Directives, ", "))
+	if !slices.Contains(Directives(), directive) {
+		return nil, api.Errorf(http.StatusBadRequest, api.CodeBadDirective, "directive %q: the service runs %s", directive, strings.Join(Directives(), ", "))
 	}
 	if br.Profile != "" && br.Profile != s.cfg.ProfileName {
 		return nil, api.Errorf(http.StatusBadRequest, api.CodeBadProfile, "profile %q: this service builds profile %q of %s", br.Profile, s.cfg.ProfileName, s.cfg.File)
@@ -440,7 +440,7 @@ func (s *Service) Retry(ctx context.Context, id uuid.UUID, by string) (*builddb.
 			return nil, api.Errorf(http.StatusConflict, api.CodeConflict, "build %s is running: retry it once it has ended", id)
 		}
 		directive, profile, runs = r.Directive, r.Profile, []uuid.UUID{r.ID}
-		if !slices.Contains(Directives, directive) {
+		if !slices.Contains(Directives(), directive) {
 			directive = "build"
 		}
 	default:

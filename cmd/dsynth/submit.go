@@ -31,9 +31,9 @@ func (r *runner) remoteURL() string {
 // build base owned by a command line build, which the local run then
 // reports).
 func (r *runner) submitToService(ctx context.Context, d run.Directive, args []string) (handled bool, err error) {
-	if !slices.Contains(service.Directives, d.Name) {
+	if !slices.Contains(service.Directives(), d.Name) {
 		if r.remoteURL() != "" {
-			return true, &usageError{fmt.Sprintf("%s cannot run on a remote build service (it runs %v)", d.Name, service.Directives)}
+			return true, &usageError{fmt.Sprintf("%s cannot run on a remote build service (it runs %v)", d.Name, service.Directives())}
 		}
 		return false, nil
 	}

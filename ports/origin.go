@@ -58,34 +58,57 @@ func (o Origin) LogName() string {
 }
 
 // ParseOrigin parses "cat/port" or "cat/port@flavor" as given by a user or a
-// port list file. It rejects anything that could escape the ports tree or is
-// not exactly two path components: absolute paths, "..", ".", empty parts,
-// backslashes, NUL and whitespace.
+// port list file. It rejects anything that could escape the ports tree, name
+// a hidden file or garble a log line: absolute paths, more or fewer than two
+// path components, empty parts, "." and "..", parts or flavors starting with
+// a dot, backslashes, whitespace and control characters (bytes below 0x20
+// and DEL), in the category, the port and the flavor alike.
 func ParseOrigin(s string) (Origin, error) {
 	dir, flavor, hasAt := strings.Cut(s, "@")
-	if hasAt && flavor == "" {
-		return Origin{}, fmt.Errorf("%w %q: empty flavor after '@'", ErrBadOrigin, s)
-	}
-	if strings.ContainsAny(flavor, "/@ \t\n\\\x00") {
-		return Origin{}, fmt.Errorf("%w %q: bad flavor %q", ErrBadOrigin, s, flavor)
+	if hasAt {
+		if flavor == "" {
+			return Origin{}, fmt.Errorf("%w %q: empty flavor after '@'", ErrBadOrigin, s)
+		}
+		if strings.ContainsAny(flavor, "/@") {
+			return Origin{}, fmt.Errorf("%w %q: bad flavor %q (no '/' or second '@')", ErrBadOrigin, s, flavor)
+		}
+		if why := badOriginPart(flavor); why != "" {
+			return Origin{}, fmt.Errorf("%w %q: flavor %s", ErrBadOrigin, s, why)
+		}
 	}
 	cat, name, ok := strings.Cut(dir, "/")
 	if !ok || strings.Contains(name, "/") {
 		return Origin{}, fmt.Errorf("%w %q: want category/port[@flavor]", ErrBadOrigin, s)
 	}
 	for _, part := range []string{cat, name} {
-		switch {
-		case part == "":
+		if part == "" {
 			return Origin{}, fmt.Errorf("%w %q: empty path component", ErrBadOrigin, s)
-		case part == "." || part == "..":
-			return Origin{}, fmt.Errorf("%w %q: %q is not allowed in an origin", ErrBadOrigin, s, part)
-		case strings.ContainsAny(part, " \t\n\\\x00"):
-			return Origin{}, fmt.Errorf("%w %q: whitespace, backslash or NUL in origin", ErrBadOrigin, s)
-		case strings.HasPrefix(part, "."):
-			return Origin{}, fmt.Errorf("%w %q: component %q starts with a dot", ErrBadOrigin, s, part)
+		}
+		if why := badOriginPart(part); why != "" {
+			return Origin{}, fmt.Errorf("%w %q: component %s", ErrBadOrigin, s, why)
 		}
 	}
 	return Origin{Dir: dir, Flavor: flavor}, nil
+}
+
+// badOriginPart says what is wrong with one non-empty part of an origin
+// (category, port or flavor), or "" when nothing is.
+func badOriginPart(part string) string {
+	switch {
+	case part == "." || part == "..":
+		return fmt.Sprintf("%q is not allowed", part)
+	case strings.HasPrefix(part, "."):
+		return fmt.Sprintf("%q starts with a dot", part)
+	}
+	for i := 0; i < len(part); i++ {
+		switch c := part[i]; {
+		case c < 0x20 || c == 0x7f:
+			return fmt.Sprintf("%q has the control character 0x%02x at byte %d", part, c, i)
+		case c == ' ' || c == '\\':
+			return fmt.Sprintf("%q has a blank or backslash at byte %d", part, i)
+		}
+	}
+	return ""
 }
 
 // MustOrigin is ParseOrigin for constants in tests and tables; it panics on

@@ -27,6 +27,41 @@ func TestParseOrigin(t *testing.T) {
 	}
 }
 
+// TestParseOriginRefusesDotFlavorsAndControls is issue 13's finding 6: a
+// flavor of ".." and control characters (CR, ESC, DEL) anywhere in an
+// origin were accepted. Each is refused, and the message names the byte.
+func TestParseOriginRefusesDotFlavorsAndControls(t *testing.T) {
+	cases := map[string]string{
+		"devel/vim@..":       `flavor ".." is not allowed`,
+		"devel/vim@.":        `flavor "." is not allowed`,
+		"devel/vim@.py39":    `flavor ".py39" starts with a dot`,
+		"devel/vim\r":        `"vim\r" has the control character 0x0d at byte 3`,
+		"devel/vim\r@py39":   "control character 0x0d",
+		"devel/vim@py\r":     "control character 0x0d at byte 2",
+		"devel/vim@\x1b[2J":  "control character 0x1b at byte 0",
+		"dev\x7fel/vim":      "control character 0x7f at byte 3",
+		"devel/vim@py\t39":   "control character 0x09",
+		"devel/vim@py 39":    "blank or backslash",
+		"devel/vim@py\\39":   "blank or backslash",
+		"devel/vim@py\x0039": "control character 0x00",
+	}
+	for in, want := range cases {
+		_, err := ParseOrigin(in)
+		if !errors.Is(err, ErrBadOrigin) {
+			t.Errorf("ParseOrigin(%q) accepted", in)
+			continue
+		}
+		if want != "" && !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseOrigin(%q): %v; want a message with %q", in, err, want)
+		}
+	}
+	for _, good := range []string{"devel/vim@py39", "x11/gtk3@lite", "lang/python@3.11", "a/b-c_d.e@f_g-h"} {
+		if _, err := ParseOrigin(good); err != nil {
+			t.Errorf("ParseOrigin(%q): %v", good, err)
+		}
+	}
+}
+
 func TestParseDepends(t *testing.T) {
 	deps, errs := ParseDepends(DepBuild, "gmake:devel/gmake  lib>0:${PORTSDIR}/x/y\t/nonexistent:a/b:patch  p:/usr/ports/devel/foo@py39:configure nocolon", "/usr/ports")
 	var got []string

@@ -158,7 +158,7 @@ func effectiveSettings(p config.Profile) map[string]string {
 
 // getConfig answers GET /api/v1/config from dsynth.ini as it is now.
 func (s *Server) getConfig(r *http.Request) (any, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		return nil, err
 	}
 	_, ini, err := s.readINI()
@@ -185,7 +185,7 @@ func (s *Server) getConfig(r *http.Request) (any, error) {
 
 // getProfiles answers GET /api/v1/config/profiles.
 func (s *Server) getProfiles(r *http.Request) (any, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		return nil, err
 	}
 	_, ini, err := s.readINI()
@@ -412,7 +412,7 @@ func (s *Server) writeConfig(w http.ResponseWriter, r *http.Request, id string, 
 }
 
 func (s *Server) changeConfig(r *http.Request, create bool) (*ConfigWritten, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		return nil, err
 	}
 	if s.o.Config == nil || s.o.Config.File == "" {

@@ -195,8 +195,8 @@ type BuildsData struct {
 // builds answers GET /api/v1/builds: every build, newest first, filtered
 // by state (comma list) and limited.
 func (s *Server) buildList(r *http.Request) (any, error) {
-	q := r.URL.Query()
-	if err := allowOnly(q, "limit", "state"); err != nil {
+	q, err := queryOf(r, "limit", "state")
+	if err != nil {
 		return nil, err
 	}
 	limit, err := parseLimit(q, 50)
@@ -249,7 +249,7 @@ func parseStates(q url.Values) ([]builddb.RequestState, error) {
 // queue answers GET /api/v1/queue: the running build, then the queued
 // ones in the order they will run.
 func (s *Server) queue(r *http.Request) (any, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		return nil, err
 	}
 	out := BuildsData{Builds: []Build{}}
@@ -432,7 +432,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, id string) {
 // queueBuild answers a request that queues a build through the
 // controller (submit, retry): 201 with the build, or the error.
 func (s *Server) queueBuild(w http.ResponseWriter, r *http.Request, id string, call func(Controller) (*builddb.Request, error)) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		s.writeError(w, id, err)
 		return
 	}
@@ -485,7 +485,7 @@ func (s *Server) remove(r *http.Request) (any, error) {
 // controlCall runs one control call on the build named in the path and
 // answers with the build after it.
 func (s *Server) controlCall(r *http.Request, call func(Controller, uuid.UUID) (*builddb.Request, error)) (any, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		return nil, err
 	}
 	c, err := s.controller()
@@ -558,7 +558,7 @@ func Errorf(status int, code, format string, args ...any) error {
 // buildIDOf reads the build a path names ({id}); the request may have no
 // query parameter.
 func buildIDOf(r *http.Request) (uuid.UUID, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		return uuid.Nil, err
 	}
 	return parseUUID(r.PathValue("id"), "build")

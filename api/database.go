@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -54,7 +55,7 @@ type DatabaseStats struct {
 }
 
 func (s *Server) databaseStats(r *http.Request) (any, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		return nil, err
 	}
 	var out DatabaseStats
@@ -95,7 +96,7 @@ func (s *Server) maintain(fn func() error) error {
 // databaseClean answers POST /api/v1/database/clean: what `dsynth db
 // clean` does, on the owner's handle.
 func (s *Server) databaseClean(r *http.Request) (any, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		return nil, err
 	}
 	var req CleanRequest
@@ -150,7 +151,7 @@ type CompactData struct {
 // is compacted in place, its readers waiting meanwhile
 // (builddb.DB.CompactOpen).
 func (s *Server) databaseCompact(r *http.Request) (any, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		return nil, err
 	}
 	var out CompactData
@@ -171,6 +172,11 @@ func ParseAge(s string) (time.Duration, error) {
 		n, err := strconv.Atoi(d)
 		if err != nil || n < 0 {
 			return 0, fmt.Errorf("bad age %q (90d, 720h)", s)
+		}
+		// A larger count would overflow time.Duration and wrap negative,
+		// turning "older than" into "everything".
+		if max := int(math.MaxInt64 / int64(24*time.Hour)); n > max {
+			return 0, fmt.Errorf("bad age %q: at most %dd", s, max)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
@@ -217,8 +223,8 @@ func (l *dumpLines) none(buf *bytes.Buffer) error { return builddb.EmptyDump(buf
 // (`dsynth db export --all`), or with format=records the record lines of
 // GET /api/v1/export.
 func (s *Server) databaseExport(w http.ResponseWriter, r *http.Request, id string) {
-	q := r.URL.Query()
-	if err := allowOnly(q, "format"); err != nil {
+	q, err := queryOf(r, "format")
+	if err != nil {
 		s.writeError(w, id, err)
 		return
 	}

@@ -94,7 +94,10 @@ type StatusData struct {
 	LastRun *builddb.Run `json:"last_run,omitempty"`
 }
 
-func (s *Server) status(*http.Request) (any, error) {
+func (s *Server) status(r *http.Request) (any, error) {
+	if _, err := queryOf(r); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	ls, active := s.live.snapshot()
 	s.mu.Unlock()
@@ -121,7 +124,11 @@ type RecordsData struct {
 }
 
 func (s *Server) records(r *http.Request) (any, error) {
-	f, err := parseFilter(r.URL.Query())
+	q, err := parseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, err
+	}
+	f, err := parseFilter(q)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +144,7 @@ func (s *Server) records(r *http.Request) (any, error) {
 }
 
 func (s *Server) record(r *http.Request) (any, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		return nil, err
 	}
 	id, err := parseUUID(r.PathValue("id"), "record")
@@ -171,7 +178,7 @@ type HistoryData struct {
 }
 
 func (s *Server) history(r *http.Request) (any, error) {
-	limit, err := parseLimitOnly(r.URL.Query())
+	limit, err := parseLimitOnly(r)
 	if err != nil {
 		return nil, err
 	}
@@ -195,8 +202,8 @@ func (s *Server) history(r *http.Request) (any, error) {
 }
 
 func (s *Server) stats(r *http.Request) (any, error) {
-	q := r.URL.Query()
-	if err := allowOnly(q, "since", "until"); err != nil {
+	q, err := queryOf(r, "since", "until")
+	if err != nil {
 		return nil, err
 	}
 	since, until, err := parseRange(q)
@@ -222,7 +229,7 @@ type RunsData struct {
 }
 
 func (s *Server) runs(r *http.Request) (any, error) {
-	limit, err := parseLimitOnly(r.URL.Query())
+	limit, err := parseLimitOnly(r)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +254,7 @@ type RunData struct {
 }
 
 func (s *Server) run(r *http.Request) (any, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		return nil, err
 	}
 	id, err := parseUUID(r.PathValue("id"), "run")

@@ -65,6 +65,9 @@ type InputsData struct {
 // inputs answers POST /api/v1/inputs: the rebuild inputs `dsynth status`
 // plans with, read on the owner's handle instead of the file.
 func (s *Server) inputs(r *http.Request) (any, error) {
+	if _, err := queryOf(r); err != nil {
+		return nil, err
+	}
 	var req InputsRequest
 	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<20))
 	dec.DisallowUnknownFields()
@@ -107,5 +110,9 @@ const exportPage = 2000
 // oldest first, as `dsynth db export` writes them (streamLines); it is GET
 // /api/v1/database/export?format=records.
 func (s *Server) export(w http.ResponseWriter, r *http.Request, id string) {
+	if _, err := queryOf(r); err != nil {
+		s.writeError(w, id, err)
+		return
+	}
 	s.streamLines(w, r, id, &recordLines{})
 }

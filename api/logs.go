@@ -240,7 +240,7 @@ func (s *Server) untail(t *logTail) {
 // serveLog serves GET /api/v1/logs/{id}: the port's log as text, with
 // Range requests; a running build's log as far as it is written.
 func (s *Server) serveLog(w http.ResponseWriter, r *http.Request, id string) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		s.writeError(w, id, err)
 		return
 	}
@@ -304,7 +304,7 @@ type LogEnd struct {
 // events, and at each keep-alive — and ends when the port finishes; for a
 // finished build it sends the log and ends.
 func (s *Server) streamLog(w http.ResponseWriter, r *http.Request, id string) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		s.writeError(w, id, err)
 		return
 	}
@@ -523,7 +523,7 @@ func (d *digestMemo) sum(path string, f *os.File, fi os.FileInfo) (string, error
 // SHA-256 in X-Checksum-SHA256 and Digest, and 410 once the repository's
 // file is no longer that package.
 func (s *Server) serveArtifact(w http.ResponseWriter, r *http.Request, id string) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		s.writeError(w, id, err)
 		return
 	}

@@ -16,7 +16,11 @@ import (
 var OpenAPI []byte
 
 // openapi serves the document: not an envelope, the JSON file itself.
-func (s *Server) openapi(w http.ResponseWriter, r *http.Request, _ string) {
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request, id string) {
+	if _, err := queryOf(r); err != nil {
+		s.writeError(w, id, err)
+		return
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-cache")

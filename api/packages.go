@@ -217,12 +217,11 @@ type packageFilter struct {
 }
 
 func parsePackageFilter(r *http.Request) (packageFilter, error) {
-	q := r.URL.Query()
 	var f packageFilter
-	if err := allowOnly(q, "origin", "category", "name", "status", "limit", "cursor"); err != nil {
+	q, err := queryOf(r, "origin", "category", "name", "status", "limit", "cursor")
+	if err != nil {
 		return f, err
 	}
-	var err error
 	for _, p := range []struct {
 		name string
 		v    *string
@@ -385,7 +384,7 @@ func (s *Server) lookupPort(r *http.Request) (ports.Origin, *portTree, *ports.No
 }
 
 func (s *Server) pkg(r *http.Request) (any, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		return nil, err
 	}
 	o, t, n, err := s.lookupPort(r)
@@ -445,7 +444,7 @@ type DepsData struct {
 }
 
 func (s *Server) pkgDeps(r *http.Request) (any, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		return nil, err
 	}
 	if s.o.Config == nil {
@@ -516,7 +515,7 @@ type PackageStatus struct {
 }
 
 func (s *Server) pkgStatus(r *http.Request) (any, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		return nil, err
 	}
 	o, t, n, err := s.lookupPort(r)

@@ -31,7 +31,11 @@ type PortLogLineMsg struct {
 // parsePorts reads the ports parameter of the event stream: a comma list
 // of origins whose build logs the client gets as log.line messages.
 func parsePorts(r *http.Request) (map[string]bool, error) {
-	v, err := single(r.URL.Query(), "ports")
+	q, err := queryOf(r, "last_event_id", "ports")
+	if err != nil {
+		return nil, err
+	}
+	v, err := single(q, "ports")
 	if err != nil || v == "" {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -23,6 +24,56 @@ const (
 	// defaultHistory is the history and runs page size without limit.
 	defaultHistory = 50
 )
+
+// queryOf reads the request's query strictly (parseQuery) and refuses
+// parameters other than names: every handler reads its query through it,
+// with its own list of the parameters it takes.
+func queryOf(r *http.Request, names ...string) (url.Values, error) {
+	q, err := parseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, err
+	}
+	return q, allowOnly(q, names...)
+}
+
+// parseQuery parses a raw query as url.ParseQuery does, except that a pair
+// it cannot read — a ';' separator ("limit=1;status=x"), a bad %-escape
+// ("%zz=1") — is refused, naming the pair, instead of dropped: a dropped
+// filter would silently widen a listing.
+func parseQuery(raw string) (url.Values, error) {
+	q := url.Values{}
+	for pair := range strings.SplitSeq(raw, "&") {
+		if pair == "" {
+			continue
+		}
+		if strings.Contains(pair, ";") {
+			return nil, malformedPair(pair, "';' does not separate parameters: use '&'")
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			return nil, malformedPair(pair, "the name is not validly %%-encoded")
+		}
+		val, err := url.QueryUnescape(v)
+		if err != nil {
+			return nil, malformedPair(pair, "the value is not validly %%-encoded")
+		}
+		q[key] = append(q[key], val)
+	}
+	return q, nil
+}
+
+// malformedPair is the 400 answer to a query pair parseQuery cannot read;
+// the pair is quoted, cut to 100 bytes.
+func malformedPair(pair, why string) error {
+	shown := pair
+	if len(shown) > 100 {
+		shown = shown[:100] + "…"
+	}
+	e := errorf(http.StatusBadRequest, CodeBadRequest, "malformed query pair %q: "+why, shown)
+	e.Details = map[string]any{"pair": shown}
+	return e
+}
 
 // allowOnly refuses parameters other than names: a misspelt filter must
 // not silently list everything.
@@ -64,8 +115,9 @@ func parseLimit(q url.Values, def int) (int, error) {
 
 // parseLimitOnly reads the query of an endpoint whose only parameter is
 // limit (default defaultHistory).
-func parseLimitOnly(q url.Values) (int, error) {
-	if err := allowOnly(q, "limit"); err != nil {
+func parseLimitOnly(r *http.Request) (int, error) {
+	q, err := queryOf(r, "limit")
+	if err != nil {
 		return 0, err
 	}
 	return parseLimit(q, defaultHistory)
@@ -87,11 +139,23 @@ func parseRange(q url.Values) (since, until time.Time, err error) {
 		if *p.t, err = time.Parse(time.RFC3339Nano, s); err != nil {
 			return since, until, badParam(p.name, "%q is not an RFC 3339 time (e.g. 2025-01-15T10:30:00Z)", s)
 		}
+		if !inRange(*p.t) {
+			return since, until, badParam(p.name, "%q is out of range: times from %s to %s are accepted", s,
+				time.Unix(0, math.MinInt64).UTC().Format(time.RFC3339Nano), time.Unix(0, math.MaxInt64).UTC().Format(time.RFC3339Nano))
+		}
 	}
 	if !since.IsZero() && !until.IsZero() && !since.Before(until) {
 		return since, until, badParam("until", "must be after since")
 	}
 	return since, until, nil
+}
+
+// inRange says whether t is within what the database's int64 Unix
+// nanoseconds hold (1677-09-21 to 2262-04-11): a bound outside would be
+// clamped there, so the API refuses it instead of answering for a
+// different range than asked.
+func inRange(t time.Time) bool {
+	return !t.Before(time.Unix(0, math.MinInt64)) && !t.After(time.Unix(0, math.MaxInt64))
 }
 
 // parseFilter reads the query of GET /api/v1/records.
@@ -169,8 +233,9 @@ func parseUUID(s, what string) (uuid.UUID, error) {
 
 // parseOrigin reads category and port[@flavor] from the path with the
 // ports tree's own rules (ports.ParseOrigin), which refuse "..", ".",
-// slashes inside a part, backslashes, NUL and blanks: an origin never
-// names anything outside the tree.
+// dot-prefixed parts and flavors, slashes inside a part, backslashes,
+// blanks and control characters: an origin never names anything outside
+// the tree, nor garbles a log line.
 func parseOrigin(category, port string) (ports.Origin, error) {
 	o, err := ports.ParseOrigin(category + "/" + port)
 	if err != nil {

@@ -87,8 +87,8 @@ type lastEventID struct {
 // clients, which cannot set headers).
 func parseLastEventID(r *http.Request) (lastEventID, error) {
 	v := r.Header.Get("Last-Event-ID")
-	q := r.URL.Query()
-	if err := allowOnly(q, "last_event_id", "ports"); err != nil {
+	q, err := queryOf(r, "last_event_id", "ports")
+	if err != nil {
 		return lastEventID{}, err
 	}
 	if p, err := single(q, "last_event_id"); err != nil {

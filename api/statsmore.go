@@ -27,7 +27,7 @@ func localMidnight(now time.Time) time.Time {
 // statsToday answers GET /api/v1/stats/today. It depends on the clock, so
 // it is not kept with the database-only answers.
 func (s *Server) statsToday(r *http.Request) (any, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		return nil, err
 	}
 	since := localMidnight(s.now())
@@ -113,7 +113,7 @@ func portStats(origin string, recs []*builddb.BuildRecord) PortStats {
 // build database alone (the origin as given: a flavored port's default
 // flavor is named with its flavor).
 func (s *Server) statsPackage(r *http.Request) (any, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		return nil, err
 	}
 	o, err := parseOrigin(r.PathValue("category"), r.PathValue("port"))

@@ -85,7 +85,7 @@ func (s *Server) workerList() WorkersData {
 
 // workers answers GET /api/v1/workers.
 func (s *Server) workers(r *http.Request) (any, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		return nil, err
 	}
 	return s.workerList(), nil
@@ -108,7 +108,7 @@ func (s *Server) workerOf(r *http.Request) (Worker, error) {
 
 // worker answers GET /api/v1/workers/{id}.
 func (s *Server) worker(r *http.Request) (any, error) {
-	if err := allowOnly(r.URL.Query()); err != nil {
+	if _, err := queryOf(r); err != nil {
 		return nil, err
 	}
 	w, err := s.workerOf(r)
@@ -122,6 +122,9 @@ func (s *Server) pauseWorker(r *http.Request) (any, error) { return s.setPaused(
 func (s *Server) resumeWorker(r *http.Request) (any, error) { return s.setPaused(r, false) }
 
 func (s *Server) setPaused(r *http.Request, pause bool) (any, error) {
+	if _, err := queryOf(r); err != nil {
+		return nil, err
+	}
 	if s.o.WorkerControl == nil {
 		return nil, errorf(http.StatusConflict, CodeNotAService, "this process cannot pause workers")
 	}
@@ -143,6 +146,10 @@ func (s *Server) setPaused(r *http.Request, pause bool) (any, error) {
 // (log.line messages, then log.end when the port ends). An idle worker
 // has no log: 409 CONFLICT.
 func (s *Server) workerLog(w http.ResponseWriter, r *http.Request, id string) {
+	if _, err := queryOf(r); err != nil {
+		s.writeError(w, id, err)
+		return
+	}
 	wk, err := s.workerOf(r)
 	if err != nil {
 		s.writeError(w, id, err)

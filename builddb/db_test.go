@@ -904,3 +904,45 @@ func TestOpenReaderMigrates(t *testing.T) {
 		t.Fatalf("%d records after the migration", n)
 	}
 }
+
+// TestFarBoundsNeverInvert is issue 13's finding 4 at the database: a bound
+// after 2262 or before 1678 does not fit int64 nanoseconds, and wrapping
+// around inverted the range (since=9999 listed everything). Such bounds
+// lie beyond every record instead.
+func TestFarBoundsNeverInvert(t *testing.T) {
+	db, _, _ := fixture(t)
+	far := time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+	early := time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)
+	count := func(since, until time.Time) (find, stats, worker int) {
+		t.Helper()
+		p, err := db.Find(Filter{Since: since, Until: until, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := db.Stats(since, until)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := db.WorkerRecords(1, since, until)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(p.Records), s.TotalBuilds, len(w)
+	}
+	for _, tc := range []struct {
+		name                 string
+		since, until         time.Time
+		find, stats, worker1 int
+	}{
+		{"since far future", far, time.Time{}, 0, 0, 0},
+		{"until far future", time.Time{}, far, 8, 8, 3},
+		{"until far past", time.Time{}, early, 0, 0, 0},
+		{"since far past", early, time.Time{}, 8, 8, 3},
+		{"far past to far future", early, far, 8, 8, 3},
+	} {
+		f, s, w := count(tc.since, tc.until)
+		if f != tc.find || s != tc.stats || w != tc.worker1 {
+			t.Errorf("%s: Find %d, Stats %d, worker 1 %d records; want %d, %d, %d", tc.name, f, s, w, tc.find, tc.stats, tc.worker1)
+		}
+	}
+}

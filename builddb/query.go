@@ -87,11 +87,11 @@ func (db *DB) WorkerRecords(worker int, since, until time.Time) ([]*BuildRecord,
 		prefix := binary.BigEndian.AppendUint32(nil, uint32(int32(worker))^(1<<31))
 		start := prefix
 		if !since.IsZero() {
-			start = putTime(bytes.Clone(prefix), since.UnixNano())
+			start = putTime(bytes.Clone(prefix), nanos(since))
 		}
 		c := tx.Bucket(bWorkers).Cursor()
 		for k, _ := c.Seek(start); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			if !until.IsZero() && getTime(k[4:12]) >= until.UnixNano() {
+			if !until.IsZero() && getTime(k[4:12]) >= nanos(until) {
 				break
 			}
 			r, err := getRecord(tx, k[len(k)-16:])
@@ -161,11 +161,11 @@ func (db *DB) Find(f Filter) (Page, error) {
 	}
 	lo := putTime(nil, minInt64)
 	if !f.Since.IsZero() {
-		lo = putTime(nil, f.Since.UnixNano())
+		lo = putTime(nil, nanos(f.Since))
 	}
 	hi := putTime(nil, maxInt64)
 	if !f.Until.IsZero() {
-		hi = putTime(nil, f.Until.UnixNano())
+		hi = putTime(nil, nanos(f.Until))
 	}
 	err := db.view(func(tx *bolt.Tx) error {
 		if f.OriginPrefix != "" && noOriginWithPrefix(tx, f.OriginPrefix) {
@@ -265,11 +265,11 @@ func (db *DB) scanStats(since, until time.Time) (Stats, error) {
 	var a Aggregator
 	lo := putTime(nil, minInt64)
 	if !since.IsZero() {
-		lo = putTime(nil, since.UnixNano())
+		lo = putTime(nil, nanos(since))
 	}
 	hi := putTime(nil, maxInt64)
 	if !until.IsZero() {
-		hi = putTime(nil, until.UnixNano())
+		hi = putTime(nil, nanos(until))
 	}
 	err := db.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bHistory).Cursor()
@@ -422,7 +422,7 @@ func (db *DB) Clean(o CleanOptions) (CleanResult, error) {
 				stale = o.Exists != nil && !o.Exists(origin)
 				gone[origin] = stale
 			}
-			old := !o.Before.IsZero() && s.start < o.Before.UnixNano()
+			old := !o.Before.IsZero() && s.start < nanos(o.Before)
 			if old && !stale {
 				p, _, err := loadPkg(pk, s.origin)
 				if err != nil {

@@ -26,8 +26,8 @@ func rangeHoldsHistory(tx *bolt.Tx, since, until time.Time) bool {
 		return true
 	}
 	last, _ := c.Last()
-	if !since.IsZero() && getTime(first) < since.UnixNano() {
+	if !since.IsZero() && getTime(first) < nanos(since) {
 		return false
 	}
-	return until.IsZero() || getTime(last) < until.UnixNano()
+	return until.IsZero() || getTime(last) < nanos(until)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
@@ -16,6 +17,19 @@ import (
 
 func putTime(b []byte, ns int64) []byte {
 	return binary.BigEndian.AppendUint64(b, uint64(ns)^(1<<63))
+}
+
+// nanos is t in Unix nanoseconds for a query bound, clamped to what an int64
+// holds: a bound after 2262 or before 1678 lies beyond every record instead
+// of wrapping around (which would invert the range).
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Before(time.Unix(0, minInt64)):
+		return minInt64
+	case t.After(time.Unix(0, maxInt64)):
+		return maxInt64
+	}
+	return t.UnixNano()
 }
 
 func getTime(b []byte) int64 { return int64(binary.BigEndian.Uint64(b) ^ (1 << 63)) }

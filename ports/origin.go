@@ -105,7 +105,7 @@ func badOriginPart(part string) string {
 		case c < 0x20 || c == 0x7f:
 			return fmt.Sprintf("%q has the control character 0x%02x at byte %d", part, c, i)
 		case c == ' ' || c == '\\':
-			return fmt.Sprintf("%q has a blank or backslash at byte %d", part, i)
+			return fmt.Sprintf("%q has whitespace or a backslash at byte %d", part, i)
 		}
 	}
 	return ""

@@ -41,8 +41,8 @@ func TestParseOriginRefusesDotFlavorsAndControls(t *testing.T) {
 		"devel/vim@\x1b[2J":  "control character 0x1b at byte 0",
 		"dev\x7fel/vim":      "control character 0x7f at byte 3",
 		"devel/vim@py\t39":   "control character 0x09",
-		"devel/vim@py 39":    "blank or backslash",
-		"devel/vim@py\\39":   "blank or backslash",
+		"devel/vim@py 39":    "whitespace or a backslash",
+		"devel/vim@py\\39":   "whitespace or a backslash",
 		"devel/vim@py\x0039": "control character 0x00",
 	}
 	for in, want := range cases {

@@ -2,6 +2,7 @@ package ports
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -115,13 +116,38 @@ func TestParseScanOutput(t *testing.T) {
 	}
 }
 
+// FuzzParseDepends checks *_DEPENDS parsing on arbitrary values: every
+// blank-separated token is a dependency, an error naming the token, or a
+// "/nonexistent:" token dsynth skips — none lost, none invented — and each
+// dependency's origin is a valid origin that reads back as itself.
 func FuzzParseDepends(f *testing.F) {
-	for _, s := range []string{"gmake:devel/gmake", "a:b/c@d:e", "/nonexistent:x/y", "x:/usr/ports/a/b", "::", "a:../../etc", "a:b/c@"} {
+	for _, s := range []string{
+		"gmake:devel/gmake", "a:b/c@d:e", "/nonexistent:x/y", "x:/usr/ports/a/b", "::", "a:../../etc", "a:b/c@",
+		"libfoo.so:devel/foo lib>0:${PORTSDIR}/x/y\t/nonexistent:a/b:patch p:/usr/ports/devel/foo@py39:configure nocolon",
+		"x:devel/vim@..", "x:devel/vim\r", "x:a/b@\x1b", "py39-setuptools>0:devel/py-setuptools@py39",
+	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		deps, _ := ParseDepends(DepRun, s, "/usr/ports")
+		deps, errs := ParseDepends(DepRun, s, "/usr/ports")
+		skipped := 0
+		for _, tok := range strings.Fields(s) {
+			if strings.HasPrefix(tok, "/nonexistent:") {
+				skipped++
+			}
+		}
+		if n := len(strings.Fields(s)); len(deps)+len(errs)+skipped != n {
+			t.Fatalf("%d tokens gave %d dependencies, %d errors and %d skipped", n, len(deps), len(errs), skipped)
+		}
+		for _, e := range errs {
+			if e.Token == "" || e.Reason == "" || !strings.Contains(s, e.Token) || !strings.Contains(e.Error(), strconv.Quote(e.Token)) {
+				t.Fatalf("error %+v does not name its token", e)
+			}
+		}
 		for _, d := range deps {
+			if d.Kind != DepRun || d.Raw == "" || !strings.Contains(s, d.Raw) {
+				t.Fatalf("dependency %+v: wrong kind or token", d)
+			}
 			o, err := ParseOrigin(d.Origin.String())
 			if err != nil || o != d.Origin {
 				t.Fatalf("dependency origin %q does not round-trip: %v", d.Origin, err)

@@ -176,7 +176,7 @@ func TestDecodeProfileErrors(t *testing.T) {
 // the Api_listen line that counts, whatever the order of the keys.
 func TestDecodeProfileAPIUnusable(t *testing.T) {
 	_, err := decodeText(t, "[P]\nApi_listen=:1\nApi_anonymous_read=false\nApi_listen=:8080\n", "P")
-	checkParseError(t, err, 4, "Api_listen", "set Api_keys to a keys file (see docs/API.md) or Api_anonymous_read= true")
+	checkParseError(t, err, 4, "Api_listen", "set Api_keys to a keys file (see docs/API.md), Api_token_keys, or Api_anonymous_read= true")
 }
 
 func TestDecodeProfileValues(t *testing.T) {
@@ -278,6 +278,14 @@ func TestDefaults(t *testing.T) {
 		PkgCommand:         "pkg",
 		Environment:        "auto",
 		PhaseTimeoutScale:  1,
+		// The API's limits and audit log (issue 13).
+		APIRateLimit:           100,
+		APIRateBurst:           200,
+		APIMaxConnections:      256,
+		APIMaxConnectionsPerIP: 64,
+		APIMaxStreamsPerClient: 8,
+		APIAuditLog:            "/build/synth/build/audit.log",
+		APIAuditMaxSize:        10 << 20,
 	}
 	if p != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", p, want)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/api"
+	"github.com/go-dsynth/go-dsynth/auth"
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder"
 	"github.com/go-dsynth/go-dsynth/builder/recorder"
@@ -114,18 +115,27 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 	if err := o.reconcile(); err != nil {
 		return nil, err
 	}
-	var keys *api.Keys
+	var keys *auth.KeysFile
 	if p.APIKeys != "" {
-		if keys, err = api.LoadKeys(p.APIKeys); err != nil {
+		if keys, err = auth.OpenKeysFile(p.APIKeys); err != nil {
 			return nil, fmt.Errorf("%s: Api_keys: %w", cfg.File, err)
 		}
+	}
+	var tokens []auth.TokenVerifier
+	if p.APITokenKeys != "" {
+		tk, err := auth.LoadTokenKeys(p.APITokenKeys, p.APITokenIssuer, p.APITokenAudience)
+		if err != nil {
+			return nil, fmt.Errorf("%s: Api_token_keys: %w", cfg.File, err)
+		}
+		tokens = append(tokens, tk)
 	}
 	o.api, err = api.New(api.Options{
 		BuildBase:     p.BuildBase,
 		DB:            o.db,
 		Config:        cfg,
 		LocalOnly:     p.APIListen == "",
-		Keys:          keys,
+		KeysFile:      keys,
+		Tokens:        tokens,
 		AnonymousRead: p.APIAnonymousRead,
 		MaxDBReaders:  ownerDBReaders,
 		WorkerControl: o.slots,
@@ -353,11 +363,11 @@ func peerContext(ctx context.Context, c net.Conn) context.Context {
 	uid, err := peercred.UID(c)
 	switch {
 	case errors.Is(err, peercred.ErrUnknown):
-		return api.WithPeerRole(ctx, api.RoleAdmin)
+		return api.WithPeerRole(ctx, auth.RoleAdmin)
 	case err != nil:
 		return ctx
 	case uid == 0 || uid == os.Getuid():
-		return api.WithPeerRole(ctx, api.RoleAdmin)
+		return api.WithPeerRole(ctx, auth.RoleAdmin)
 	}
 	return ctx
 }

@@ -143,7 +143,6 @@ func authorize(p auth.Principal, need auth.Permission) *Error {
 	return e
 }
 
-
 // clientIP is the address a request came from, without its port ("local"
 // on a Unix socket).
 func clientIP(r *http.Request) string {

@@ -142,7 +142,7 @@ type Server struct {
 	patterns []string
 	// needs is the permission each pattern needs (the role matrix test).
 	needs map[string]auth.Permission
-	ext      extState // the tree, log followers, package digests, dsynth.ini writes (logs.go)
+	ext   extState // the tree, log followers, package digests, dsynth.ini writes (logs.go)
 }
 
 // New returns a Server. It refuses options that no client could use: no

@@ -17,9 +17,9 @@ import (
 
 // Error codes of the guards.
 const (
-	CodeBadHost       = "BAD_HOST"          // Host or Origin not allowed (DNS rebinding)
-	CodeRateLimited   = "RATE_LIMITED"      // the principal's request rate is exceeded
-	CodeBodyTooLarge  = "BODY_TOO_LARGE"    // the request body is over the route's limit
+	CodeBadHost      = "BAD_HOST"       // Host or Origin not allowed (DNS rebinding)
+	CodeRateLimited  = "RATE_LIMITED"   // the principal's request rate is exceeded
+	CodeBodyTooLarge = "BODY_TOO_LARGE" // the request body is over the route's limit
 )
 
 // hostGuard decides which Host and Origin names the API answers to:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -217,5 +216,4 @@ func TestStreamsPerPrincipal(t *testing.T) {
 	if n := s.streamCount(); n != 0 {
 		t.Errorf("%d streams after the WebSocket left", n)
 	}
-	_ = strconv.Itoa
 }

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/go-dsynth/go-dsynth/audit"
 	"github.com/go-dsynth/go-dsynth/auth"
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder/events"
@@ -95,6 +96,13 @@ type Options struct {
 	// MaxStreamsPerClient bounds one principal's open event streams (0:
 	// only MaxStreams); an anonymous client's share is per address.
 	MaxStreamsPerClient int
+	// Audit, when set, gets one entry per write request and per failed
+	// authentication; admins read it at GET /api/v1/audit.
+	Audit *audit.Log
+
+	// MaxConns and MaxConnsPerIP cap the connections of the listener
+	// Listen opens (0: no cap).
+	MaxConns, MaxConnsPerIP int
 
 	// QueueSize is each stream client's queue, in messages; a client
 	// whose queue is full is dropped (DefaultQueueSize when ≤ 0).
@@ -280,6 +288,7 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "GET /api/v1/database/export", need: auth.PermRead, serve: s.databaseExport},
 		{pattern: "POST /api/v1/database/clean", need: auth.PermAdmin, data: s.databaseClean},
 		{pattern: "POST /api/v1/database/compact", need: auth.PermAdmin, data: s.databaseCompact},
+		{pattern: "GET /api/v1/audit", need: auth.PermAdmin, data: s.auditEntries},
 		{pattern: "GET /healthz", need: auth.PermNone, serve: s.healthz},
 		{pattern: "GET /readyz", need: auth.PermNone, serve: s.readyz},
 	}
@@ -380,6 +389,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, peer := peerPrincipal(r.Context()); s.o.HostCheck && !peer {
 		if err := s.hosts.check(r); err != nil {
 			w.Header().Set("Connection", "close")
+			s.audit(r, id, auth.Principal{}, err.HTTPStatus, err.Message)
 			s.writeError(w, id, err)
 			return
 		}
@@ -395,6 +405,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if aerr != nil {
 		// An unauthenticated client keeps no connection open.
 		w.Header().Set("Connection", "close")
+		s.audit(r, id, auth.Principal{}, aerr.HTTPStatus, aerr.Message)
 		s.writeError(w, id, aerr)
 		return
 	}
@@ -407,7 +418,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, id, err)
 		return
 	}
-	s.mux.ServeHTTP(w, r)
+	if !isWrite(r) {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	rec := &statusRecorder{ResponseWriter: w}
+	s.mux.ServeHTTP(rec, r)
+	s.audit(r, id, p, rec.status, "")
 }
 
 // Delivery implements events.Declarer: the API is Lossless, so its live

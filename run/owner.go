@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/api"
+	"github.com/go-dsynth/go-dsynth/audit"
 	"github.com/go-dsynth/go-dsynth/auth"
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder"
@@ -80,6 +81,8 @@ type Owner struct {
 
 	// socketUp says the owner's socket listens (GET /readyz).
 	socketUp atomic.Bool
+	// audit is the API's audit log (with Api_listen).
+	audit *audit.Log
 
 	closeOnce sync.Once
 	closeErr  error
@@ -129,6 +132,13 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 		}
 		tokens = append(tokens, tk)
 	}
+	var auditLog *audit.Log
+	if p.APIListen != "" {
+		if auditLog, err = audit.Open(p.APIAuditLog, p.APIAuditMaxSize, audit.DefaultKeep); err != nil {
+			return nil, fmt.Errorf("%s: Api_audit_log: %w", cfg.File, err)
+		}
+		o.audit = auditLog
+	}
 	o.api, err = api.New(api.Options{
 		BuildBase:     p.BuildBase,
 		DB:            o.db,
@@ -136,6 +146,18 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 		LocalOnly:     p.APIListen == "",
 		KeysFile:      keys,
 		Tokens:        tokens,
+		// The limits of issue 13: every client of the TCP listener is
+		// checked for its Host, rate-limited and capped; the owner's
+		// socket is not (its peers are root or the build's own user).
+		Audit:               auditLog,
+		HostCheck:           true,
+		Hostname:            hostname(),
+		AllowedHosts:        p.AllowedHosts(),
+		RateLimit:           p.APIRateLimit,
+		RateBurst:           p.APIRateBurst,
+		MaxStreamsPerClient: p.APIMaxStreamsPerClient,
+		MaxConns:            p.APIMaxConnections,
+		MaxConnsPerIP:       p.APIMaxConnectionsPerIP,
 		AnonymousRead: p.APIAnonymousRead,
 		MaxDBReaders:  ownerDBReaders,
 		WorkerControl: o.slots,
@@ -170,6 +192,9 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 			return nil, fmt.Errorf("%s: Api_listen: %w", cfg.File, err)
 		}
 		fmt.Fprintf(o.log, "Serving the API on http://%s/api/v1/ and the dashboard on http://%s/\n", o.public.Addr(), o.public.Addr())
+		if w := plainHTTPWarning(o.public.Addr(), p.APIAnonymousRead); w != "" {
+			fmt.Fprintln(o.log, w)
+		}
 	}
 	return o, nil
 }
@@ -311,6 +336,9 @@ func (o *Owner) Close() error {
 		if o.db != nil && readersDone {
 			errs = append(errs, o.db.Close())
 		}
+		if o.audit != nil {
+			errs = append(errs, o.audit.Close())
+		}
 		if o.lock != nil {
 			errs = append(errs, o.lock.Unlock())
 		}
@@ -405,4 +433,30 @@ func stopServer(srv *httpserve.Server, log io.Writer) {
 	if err := srv.Close(ctx); err != nil {
 		fmt.Fprintf(log, "warning: %v\n", err)
 	}
+}
+
+// hostname is the machine's name, which the API answers to ("" when the
+// system does not say).
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}
+
+// plainHTTPWarning is the warning for an API served in plain HTTP on an
+// address other machines can reach: keys and tokens cross the network in
+// clear, and with anonymous reading anyone there reads the build history.
+// It is "" for a loopback address.
+func plainHTTPWarning(addr string, anonymous bool) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return ""
+	}
+	w := "warning: the API is served in plain HTTP on " + addr + ", which other machines can reach: API keys and tokens cross the network unencrypted (set Api_tls_cert and Api_tls_key, or listen on 127.0.0.1 behind a TLS proxy)"
+	if anonymous {
+		w += "; with Api_anonymous_read anyone who reaches it reads the build history"
+	}
+	return w
 }

@@ -140,12 +140,12 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 		o.audit = auditLog
 	}
 	o.api, err = api.New(api.Options{
-		BuildBase:     p.BuildBase,
-		DB:            o.db,
-		Config:        cfg,
-		LocalOnly:     p.APIListen == "",
-		KeysFile:      keys,
-		Tokens:        tokens,
+		BuildBase: p.BuildBase,
+		DB:        o.db,
+		Config:    cfg,
+		LocalOnly: p.APIListen == "",
+		KeysFile:  keys,
+		Tokens:    tokens,
 		// The limits of issue 13: every client of the TCP listener is
 		// checked for its Host, rate-limited and capped; the owner's
 		// socket is not (its peers are root or the build's own user).
@@ -158,13 +158,13 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 		MaxStreamsPerClient: p.APIMaxStreamsPerClient,
 		MaxConns:            p.APIMaxConnections,
 		MaxConnsPerIP:       p.APIMaxConnectionsPerIP,
-		AnonymousRead: p.APIAnonymousRead,
-		MaxDBReaders:  ownerDBReaders,
-		WorkerControl: o.slots,
-		Workers:       configuredWorkers(p.NumberOfBuilders),
-		Maintenance:   &api.Maintenance{Exclusive: o.exclusive, Ports: func() (func(string) bool, error) { return PortsTree(p.PortsDir) }},
-		ReadyChecks:   []api.ReadyCheck{{Name: "socket", Check: o.socketReady}},
-		Logf:          func(format string, args ...any) { fmt.Fprintf(o.log, format+"\n", args...) },
+		AnonymousRead:       p.APIAnonymousRead,
+		MaxDBReaders:        ownerDBReaders,
+		WorkerControl:       o.slots,
+		Workers:             configuredWorkers(p.NumberOfBuilders),
+		Maintenance:         &api.Maintenance{Exclusive: o.exclusive, Ports: func() (func(string) bool, error) { return PortsTree(p.PortsDir) }},
+		ReadyChecks:         []api.ReadyCheck{{Name: "socket", Check: o.socketReady}},
+		Logf:                func(format string, args ...any) { fmt.Fprintf(o.log, format+"\n", args...) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: Api_listen: %w", cfg.File, err)

@@ -135,7 +135,7 @@ type Profile struct {
 	APIMaxStreamsPerClient int
 	// APIAllowedHosts are the host names the API answers to beside the
 	// loopback names, IP literals and the machine's name
-	// (Api_allowed_hosts, blank- or comma-separated): a request naming
+	// (Api_allowed_hosts, comma-separated): a request naming
 	// another Host, or coming from another Origin, is refused (DNS
 	// rebinding). Read it with AllowedHosts.
 	APIAllowedHosts string

@@ -48,11 +48,13 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		cut := l.onCut
 		l.mu.Unlock()
 		if over {
-			go func() {
-				c.SetWriteDeadline(time.Now().Add(time.Second))
-				c.Write([]byte(refusal))
-				c.Close()
-			}()
+			// Answered and closed here, before the next accept: refused
+			// connections never pile up holding descriptors. The answer
+			// fits a fresh socket's send buffer; the deadline only
+			// guards against a system where it would not.
+			c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+			c.Write([]byte(refusal))
+			c.Close()
 			if cut != nil {
 				cut()
 			}

@@ -5,42 +5,46 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/go-dsynth/go-dsynth/auth"
 )
 
 func TestAuthorize(t *testing.T) {
-	ks := testKeys(t)
 	for _, tt := range []struct {
-		name    string
-		anon    bool
-		secret  string
-		given   bool
-		need    Role
+		role    auth.Role
+		need    auth.Permission
 		code    int // 0: allowed
 		apiCode string
 	}{
-		{"no key", false, "", false, RoleRead, 401, CodeUnauthorized},
-		{"no key, anonymous read", true, "", false, RoleRead, 0, ""},
-		{"no key, anonymous read, build endpoint", true, "", false, RoleBuild, 401, CodeUnauthorized},
-		{"wrong key", false, "nope", true, RoleRead, 401, CodeUnauthorized},
-		{"wrong key, anonymous read", true, "nope", true, RoleRead, 401, CodeUnauthorized},
-		{"empty key", true, "", true, RoleRead, 401, CodeUnauthorized},
-		{"read key, read endpoint", false, readKey, true, RoleRead, 0, ""},
-		{"read key, build endpoint", false, readKey, true, RoleBuild, 403, CodeForbidden},
-		{"read key, admin endpoint", true, readKey, true, RoleAdmin, 403, CodeForbidden},
-		{"admin key, admin endpoint", false, adminKey, true, RoleAdmin, 0, ""},
-		{"admin key, read endpoint", false, adminKey, true, RoleRead, 0, ""},
+		{auth.RoleNone, auth.PermRead, 401, CodeUnauthorized},
+		{auth.RoleNone, auth.PermNone, 0, ""},
+		{auth.RoleAnonymous, auth.PermRead, 0, ""},
+		{auth.RoleRead, auth.PermBuild, 403, CodeForbidden},
+		{auth.RoleUser, auth.PermBuild, 0, ""},
+		{auth.RoleUser, auth.PermConfig, 403, CodeForbidden},
+		{auth.RoleBuilder, auth.PermConfig, 0, ""},
+		{auth.RoleBuilder, auth.PermAdmin, 403, CodeForbidden},
+		{auth.RoleAdmin, auth.PermAdmin, 0, ""},
 	} {
-		err := authorize(ks, tt.anon, tt.secret, tt.given, tt.need)
+		err := authorize(auth.Principal{Name: "x", Role: tt.role, Method: auth.MethodKey}, tt.need)
 		switch {
 		case tt.code == 0 && err != nil:
-			t.Errorf("%s: refused: %v", tt.name, err)
+			t.Errorf("%v for %v: refused: %v", tt.role, tt.need, err)
 		case tt.code != 0 && (err == nil || err.HTTPStatus != tt.code || err.Code != tt.apiCode):
-			t.Errorf("%s: %v, want %d %s", tt.name, err, tt.code, tt.apiCode)
+			t.Errorf("%v for %v: %v, want %d %s", tt.role, tt.need, err, tt.code, tt.apiCode)
 		}
 	}
-	if err := authorize(ks, false, readKey, true, RoleAdmin); !strings.Contains(err.Message, `key "reader" has role read; this endpoint needs admin`) {
+	if err := authorize(auth.Principal{Role: auth.RoleAnonymous, Method: auth.MethodAnonymous}, auth.PermBuild); err == nil || err.HTTPStatus != 401 {
+		t.Errorf("anonymous asking to build: %v, want 401: it has to authenticate", err)
+	}
+	err := authorize(auth.Principal{Name: "reader", Role: auth.RoleRead, Method: auth.MethodKey}, auth.PermAdmin)
+	if !strings.Contains(err.Message, `api-key "reader" has role read; this endpoint needs the admin permission`) {
 		t.Errorf("403 message %q", err.Message)
 	}
 }
@@ -78,7 +82,7 @@ func TestAuthHTTP(t *testing.T) {
 	f := newFixture(t)
 	for _, anon := range []bool{false, true} {
 		s := newTestServer(t, Options{BuildBase: f.base, AnonymousRead: anon})
-		s.handle(s.mux, route{pattern: "GET /api/v1/admin-only", need: RoleAdmin, data: func(*http.Request) (any, error) { return "ok", nil }})
+		s.handle(s.mux, route{pattern: "GET /api/v1/admin-only", need: auth.PermAdmin, data: func(*http.Request) (any, error) { return "ok", nil }})
 		for _, path := range []string{"/api/v1/status", "/api/v1/records", "/api/v1/stats", "/api/v1/runs", "/api/v1/packages/misc/hello",
 			"/api/v1/packages/misc/hello/history", "/api/v1/records/" + f.records[0].ID.UUID.String(), "/api/v1/runs/" + f.runs[0].ID.String(), "/api/v1/events"} {
 			if anon && path == "/api/v1/events" {
@@ -105,10 +109,138 @@ func TestAuthHTTP(t *testing.T) {
 				t.Errorf("%s with Bearer: %d", path, a.code)
 			}
 		}
-		get(t, s, "/api/v1/admin-only", "X-API-Key", readKey).wantError(t, 403, CodeForbidden)
-		get(t, s, "/api/v1/admin-only", "Accept", "*/*").wantError(t, 401, CodeUnauthorized)
+		getOffSpec(t, s, "/api/v1/admin-only", "X-API-Key", readKey).wantError(t, 403, CodeForbidden)
+		getOffSpec(t, s, "/api/v1/admin-only", "Accept", "*/*").wantError(t, 401, CodeUnauthorized)
 		var ok string
 		getOffSpec(t, s, "/api/v1/admin-only", "Authorization", "Bearer "+adminKey).data(t, &ok)
+	}
+}
+
+// TestAuthenticationBeforeRouting: without valid credentials every path
+// but the health probes is 401 — unknown paths, wrong methods, paths that
+// climb — so routes cannot be enumerated; the connection is closed after
+// the 401. With credentials the same requests get their 404, 405 or 400.
+func TestAuthenticationBeforeRouting(t *testing.T) {
+	s := newTestServer(t, Options{BuildBase: newFixture(t).base})
+	for _, tt := range []struct {
+		method, path string
+		authed       int
+	}{
+		{"GET", "/api/v1/no-such-thing", 404},
+		{"GET", "/nowhere", 404},
+		{"DELETE", "/api/v1/stats", 405},
+		{"PATCH", "/api/v1/builds", 405},
+		{"GET", "/api/v1/records/%2e%2e/x", 400},
+	} {
+		for _, hdr := range [][]string{nil, {"X-API-Key", "wrong"}, {"Authorization", "Basic YTpi"}} {
+			req := httptest.NewRequest(tt.method, tt.path, nil)
+			if hdr != nil {
+				req.Header.Set(hdr[0], hdr[1])
+			}
+			w := httptest.NewRecorder()
+			s.ServeHTTP(w, req)
+			if w.Code != 401 || w.Header().Get("Allow") != "" || w.Header().Get("Connection") != "close" {
+				t.Errorf("%s %s with %v: %d (Allow %q, Connection %q), want 401 and a closed connection", tt.method, tt.path, hdr, w.Code, w.Header().Get("Allow"), w.Header().Get("Connection"))
+			}
+		}
+		req := httptest.NewRequest(tt.method, tt.path, nil)
+		req.Header.Set("X-API-Key", readKey)
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		if w.Code != tt.authed {
+			t.Errorf("%s %s with a key: %d, want %d", tt.method, tt.path, w.Code, tt.authed)
+		}
+	}
+	for _, p := range []string{"/healthz", "/readyz"} {
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, httptest.NewRequest("GET", p, nil))
+		if w.Code == 401 {
+			t.Errorf("%s asks for credentials", p)
+		}
+	}
+}
+
+// TestRoleMatrix runs every route of the table with every role through
+// every authentication method (API key, JWT, the owner's socket,
+// anonymous with and without anonymous reading) and asserts the seed's
+// matrix: a role that lacks the route's permission gets 401 (no role) or
+// 403, one that has it gets neither.
+func TestRoleMatrix(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "hs.key"), []byte(strings.Repeat("k", 40)), 0o600)
+	os.WriteFile(filepath.Join(dir, "token.keys"), []byte("t1 HS256 hs.key\n"), 0o600)
+	tk, err := auth.LoadTokenKeys(filepath.Join(dir, "token.keys"), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keysText, secrets := "", map[auth.Role]string{}
+	for _, r := range []auth.Role{auth.RoleRead, auth.RoleUser, auth.RoleBuilder, auth.RoleAdmin} {
+		key, line, err := auth.NewKey(nil, "k-"+r.String(), r, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keysText += line
+		secrets[r] = key
+	}
+	ks, err := auth.ParseKeys("keys", strings.NewReader(keysText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type principal struct {
+		name string
+		role auth.Role
+		prep func(*http.Request) *http.Request
+	}
+	var principals []principal
+	for r, key := range secrets {
+		principals = append(principals, principal{"key " + r.String(), r, func(q *http.Request) *http.Request {
+			q.Header.Set("X-API-Key", key)
+			return q
+		}})
+		tok, err := tk.Mint("t-"+r.String(), r, time.Hour, "", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		principals = append(principals, principal{"jwt " + r.String(), r, func(q *http.Request) *http.Request {
+			q.Header.Set("Authorization", "Bearer "+tok)
+			return q
+		}}, principal{"peer " + r.String(), r, func(q *http.Request) *http.Request {
+			return q.WithContext(WithPeerRole(q.Context(), r))
+		}})
+	}
+	param := regexp.MustCompile(`\{[a-z]+\}`)
+	for _, anon := range []bool{false, true} {
+		s := newTestServer(t, Options{BuildBase: f.base, Keys: ks, Tokens: []auth.TokenVerifier{tk}, AnonymousRead: anon})
+		anonRole := map[bool]auth.Role{false: auth.RoleNone, true: auth.RoleAnonymous}[anon]
+		all := append(principals, principal{"anonymous", anonRole, func(q *http.Request) *http.Request { return q }})
+		if len(s.patterns) < 40 {
+			t.Fatalf("only %d routes", len(s.patterns))
+		}
+		for _, pattern := range s.patterns {
+			method, path, _ := strings.Cut(pattern, " ")
+			path = param.ReplaceAllString(path, "x")
+			need := s.needs[pattern]
+			for _, p := range all {
+				ctx, cancel := context.WithCancel(context.Background())
+				if strings.HasSuffix(path, "/events") || strings.HasSuffix(path, "/stream") || strings.HasSuffix(path, "/log") {
+					cancel() // a stream that is allowed ends at once
+				}
+				req := p.prep(httptest.NewRequest(method, path, strings.NewReader("{}")).WithContext(ctx))
+				w := httptest.NewRecorder()
+				s.ServeHTTP(w, req)
+				cancel()
+				denied := w.Code == 401 || w.Code == 403
+				switch {
+				case p.role.Allows(need) && denied:
+					t.Errorf("anon=%v %s as %s (%v needs %v): refused %d: %s", anon, pattern, p.name, p.role, need, w.Code, w.Body)
+				case !p.role.Allows(need) && p.role <= auth.RoleAnonymous && w.Code != 401:
+					t.Errorf("anon=%v %s as %s: %d, want 401", anon, pattern, p.name, w.Code)
+				case !p.role.Allows(need) && p.role > auth.RoleAnonymous && w.Code != 403:
+					t.Errorf("anon=%v %s as %s (%v needs %v): %d, want 403", anon, pattern, p.name, p.role, need, w.Code)
+				}
+			}
+		}
 	}
 }
 
@@ -116,7 +248,7 @@ func TestNewRefusesUselessServer(t *testing.T) {
 	if _, err := New(Options{}); !errors.Is(err, ErrNobodyCanUse) {
 		t.Errorf("no keys, no anonymous: %v", err)
 	}
-	if _, err := New(Options{Keys: &Keys{File: "/etc/dsynth/api.keys"}}); !errors.Is(err, ErrNobodyCanUse) || !strings.Contains(err.Error(), "/etc/dsynth/api.keys holds no key") {
+	if _, err := New(Options{Keys: &auth.Keys{File: "/etc/dsynth/api.keys"}}); !errors.Is(err, ErrNobodyCanUse) || !strings.Contains(err.Error(), "/etc/dsynth/api.keys holds no key") {
 		t.Errorf("empty keys file: %v", err)
 	}
 	if _, err := New(Options{AnonymousRead: true}); err != nil {
@@ -140,11 +272,11 @@ func TestLocalOnlyServer(t *testing.T) {
 	if code := get(context.Background()); code != http.StatusUnauthorized {
 		t.Errorf("no peer role: %d, want 401", code)
 	}
-	if code := get(WithPeerRole(context.Background(), RoleAdmin)); code != http.StatusOK {
+	if code := get(WithPeerRole(context.Background(), auth.RoleAdmin)); code != http.StatusOK {
 		t.Errorf("admin peer: %d, want 200", code)
 	}
-	if code := get(WithPeerRole(context.Background(), RoleNone)); code != http.StatusForbidden {
-		t.Errorf("peer without a role: %d, want 403", code)
+	if code := get(WithPeerRole(context.Background(), auth.RoleNone)); code != http.StatusUnauthorized {
+		t.Errorf("peer without a role: %d, want 401", code)
 	}
 }
 
@@ -161,5 +293,51 @@ func TestLocalOnlyServerTakesKeys(t *testing.T) {
 	}
 	if a := get(t, s, "/api/v1/stats", "Accept", "*/*"); a.code != http.StatusUnauthorized {
 		t.Fatalf("no key, no role: %d", a.code)
+	}
+}
+
+// TestKeysFileFollowed: a server following its keys file takes a key
+// added after it started, refuses one revoked meanwhile and an expired
+// one, and keeps the keys it had while the file is malformed.
+func TestKeysFileFollowed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "api.keys")
+	first, err := auth.AppendKey(path, "first", auth.RoleRead, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kf, err := auth.OpenKeysFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged []string
+	s := newTestServer(t, Options{BuildBase: newFixture(t).base, KeysFile: kf, Logf: func(f string, a ...any) { logged = append(logged, f) }})
+	code := func(key string) int {
+		req := httptest.NewRequest("GET", "/api/v1/stats", nil)
+		req.Header.Set("X-API-Key", key)
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		return w.Code
+	}
+	if c := code(first); c != 200 {
+		t.Fatalf("first key: %d", c)
+	}
+	second, _ := auth.AppendKey(path, "second", auth.RoleRead, time.Time{})
+	expired, _ := auth.AppendKey(path, "old", auth.RoleRead, time.Now().Add(-time.Hour))
+	if c := code(second); c != 200 {
+		t.Errorf("a key added while serving: %d", c)
+	}
+	if c := code(expired); c != 401 {
+		t.Errorf("an expired key: %d", c)
+	}
+	if _, err := auth.RevokeKeys(path, "first"); err != nil {
+		t.Fatal(err)
+	}
+	if c := code(first); c != 401 {
+		t.Errorf("a revoked key: %d", c)
+	}
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path, append(b, "broken line\n"...), 0o600)
+	if c := code(second); c != 200 || len(logged) == 0 {
+		t.Errorf("while the file is malformed: %d, logged %v", c, logged)
 	}
 }

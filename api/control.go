@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/go-dsynth/go-dsynth/auth"
 	"github.com/go-dsynth/go-dsynth/builddb"
 )
 
@@ -535,18 +536,20 @@ func decodeBody(r *http.Request, v any) error {
 	return nil
 }
 
-// principal names who sent a request: the key's name, "local" on the
-// owner's socket, "anonymous" otherwise.
+// principal names who sent a request, for the build's requester:
+// "local" on the owner's socket, "key NAME", "jwt NAME" and so on,
+// "anonymous" otherwise.
 func (s *Server) principal(r *http.Request) string {
-	if _, ok := peerRole(r.Context()); ok {
+	p := principalOf(r)
+	switch p.Method {
+	case auth.MethodPeer:
 		return "local"
+	case auth.MethodAnonymous, "":
+		return "anonymous"
+	case auth.MethodKey:
+		return "key " + p.Name
 	}
-	if secret, given := presentedKey(r); given && s.o.Keys != nil {
-		if k, ok := s.o.Keys.Lookup(secret); ok {
-			return "key " + k.Name
-		}
-	}
-	return "anonymous"
+	return string(p.Method) + " " + p.Name
 }
 
 // Errorf returns an API error with an HTTP status and a code, for a

@@ -23,6 +23,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/go-dsynth/go-dsynth/auth"
 	"github.com/go-dsynth/go-dsynth/builddb"
 )
 
@@ -30,13 +31,13 @@ import (
 const buildKey = "build-secret-0123456789"
 
 // controlKeys holds a read key, a build key and an admin key.
-func controlKeys(t *testing.T) *Keys {
+func controlKeys(t *testing.T) *auth.Keys {
 	t.Helper()
 	line := func(name, role, key string) string {
 		d := sha256.Sum256([]byte(key))
 		return name + " " + role + " " + hex.EncodeToString(d[:]) + "\n"
 	}
-	ks, err := ParseKeys("keys", strings.NewReader(line("reader", "read", readKey)+line("builder", "build", buildKey)+line("boss", "admin", adminKey)))
+	ks, err := auth.ParseKeys("keys", strings.NewReader(line("reader", "read", readKey)+line("builder", "build", buildKey)+line("boss", "admin", adminKey)))
 	if err != nil {
 		t.Fatal(err)
 	}

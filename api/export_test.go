@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-dsynth/go-dsynth/auth"
 	"github.com/go-dsynth/go-dsynth/builddb"
 )
 
@@ -60,7 +61,7 @@ func TestExportDoesNotHoldTheWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := &stallingWriter{ResponseRecorder: httptest.NewRecorder(), stalled: make(chan struct{}), release: make(chan struct{})}
-	req := httptest.NewRequest(http.MethodGet, "/api/v1/export", nil).WithContext(WithPeerRole(context.Background(), RoleAdmin))
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/export", nil).WithContext(WithPeerRole(context.Background(), auth.RoleAdmin))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

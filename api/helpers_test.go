@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/go-dsynth/go-dsynth/auth"
 	"github.com/go-dsynth/go-dsynth/builddb"
 )
 
@@ -23,13 +24,13 @@ const (
 )
 
 // testKeys holds a read key and an admin key.
-func testKeys(t *testing.T) *Keys {
+func testKeys(t *testing.T) *auth.Keys {
 	t.Helper()
 	line := func(name, role, key string) string {
 		d := sha256.Sum256([]byte(key))
 		return name + " " + role + " " + hex.EncodeToString(d[:]) + "\n"
 	}
-	ks, err := ParseKeys("keys", strings.NewReader(line("reader", "read", readKey)+line("boss", "admin", adminKey)))
+	ks, err := auth.ParseKeys("keys", strings.NewReader(line("reader", "read", readKey)+line("boss", "admin", adminKey)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -9,44 +8,6 @@ import (
 
 	"github.com/go-dsynth/go-dsynth/builddb"
 )
-
-// peerRoleKey carries the role of a client of the owner's Unix socket.
-type peerRoleKey struct{}
-
-// WithPeerRole marks a connection's context with the role its peer
-// credentials give it (the owner's socket: root and the owner's own user
-// are admin). Requests on such a connection are authorized by that role;
-// their keys, if any, are not looked at.
-func WithPeerRole(ctx context.Context, role Role) context.Context {
-	return context.WithValue(ctx, peerRoleKey{}, role)
-}
-
-// peerRole returns the role WithPeerRole put in ctx.
-func peerRole(ctx context.Context) (Role, bool) {
-	r, ok := ctx.Value(peerRoleKey{}).(Role)
-	return r, ok
-}
-
-// authorizeRequest checks a request against the role an endpoint needs:
-// by its peer's role on the owner's socket, else by its key. An endpoint
-// that needs RoleNone (the health probes) is open to every client, and a
-// key sent to it is not even looked at.
-func (s *Server) authorizeRequest(r *http.Request, need Role) *Error {
-	if need == RoleNone {
-		return nil
-	}
-	if role, ok := peerRole(r.Context()); ok {
-		if !role.Allows(need) {
-			return errorf(http.StatusForbidden, CodeForbidden, "this local client has role %s; this endpoint needs %s", role, need)
-		}
-		return nil
-	}
-	if s.o.LocalOnly && (s.o.Keys == nil || len(s.o.Keys.List) == 0) && !s.o.AnonymousRead {
-		return errorf(http.StatusUnauthorized, CodeUnauthorized, "only root and the build's own user may ask it (or a key from Api_keys)")
-	}
-	secret, given := presentedKey(r)
-	return authorize(s.o.Keys, s.o.AnonymousRead, secret, given, need)
-}
 
 // MaxInputsOrigins bounds the origins of one inputs request.
 const MaxInputsOrigins = 100000

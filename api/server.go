@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
+	"github.com/go-dsynth/go-dsynth/audit"
+	"github.com/go-dsynth/go-dsynth/auth"
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder/events"
 	"github.com/go-dsynth/go-dsynth/config"
@@ -64,10 +69,40 @@ type Options struct {
 	WorkerControl WorkerControl
 	Workers       int
 
-	// Keys are the accepted API keys (nil: none).
-	Keys *Keys
+	// Keys are the accepted API keys (nil: none), unless KeysFile is
+	// set: then the keys are that file's, re-read when it changes.
+	Keys     *auth.Keys
+	KeysFile *auth.KeysFile
+	// Tokens verify JWT bearer tokens, each of its issuer: go-dsynth's
+	// own token keys (auth.TokenKeys), an OpenID Connect provider.
+	Tokens []auth.TokenVerifier
+	// ClientCert, when set, maps a client certificate verified by the
+	// TLS listener to a principal (mTLS).
+	ClientCert func(*x509.Certificate) (auth.Principal, error)
 	// AnonymousRead lets clients without a key use the read endpoints.
 	AnonymousRead bool
+
+	// HostCheck refuses requests whose Host or Origin names another
+	// host than the loopback names, IP literals, Hostname and
+	// AllowedHosts (DNS rebinding). The owner's socket is not checked.
+	HostCheck    bool
+	Hostname     string
+	AllowedHosts []string
+	// RateLimit is each principal's sustained rate in requests per second
+	// and RateBurst its bucket (0: no limit); over it a request gets 429
+	// with Retry-After. The owner's socket peers are not limited.
+	RateLimit float64
+	RateBurst int
+	// MaxStreamsPerClient bounds one principal's open event streams (0:
+	// only MaxStreams); an anonymous client's share is per address.
+	MaxStreamsPerClient int
+	// Audit, when set, gets one entry per write request and per failed
+	// authentication; admins read it at GET /api/v1/audit.
+	Audit *audit.Log
+
+	// MaxConns and MaxConnsPerIP cap the connections of the listener
+	// Listen opens (0: no cap).
+	MaxConns, MaxConnsPerIP int
 
 	// QueueSize is each stream client's queue, in messages; a client
 	// whose queue is full is dropped (DefaultQueueSize when ≤ 0).
@@ -127,16 +162,31 @@ type Server struct {
 	// readyChecks are the checks added with AddReadyCheck.
 	readyChecks []ReadyCheck
 
+	hosts  *hostGuard
+	limits *limiters      // nil: no rate limit
+	perKey map[string]int // open streams per principal (streamKey), guarded by mu
+	// unsubscribed, when set (tests), is told each time a stream ends.
+	unsubscribed func()
+
 	// patterns are the route table's patterns, in order: the tests hold
 	// the OpenAPI document to them.
 	patterns []string
-	ext      extState // the tree, log followers, package digests, dsynth.ini writes (logs.go)
+	// needs is the permission each pattern needs (the role matrix test).
+	needs map[string]auth.Permission
+	ext   extState // the tree, log followers, package digests, dsynth.ini writes (logs.go)
 }
 
 // New returns a Server. It refuses options that no client could use: no
 // keys (or an empty keys file) and no anonymous reading.
 func New(o Options) (*Server, error) {
-	if !o.LocalOnly && !o.AnonymousRead && (o.Keys == nil || len(o.Keys.List) == 0) {
+	if o.KeysFile != nil {
+		ks, err := o.KeysFile.Keys()
+		if err != nil {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+		o.Keys = ks
+	}
+	if !o.LocalOnly && !o.AnonymousRead && (o.Keys == nil || len(o.Keys.List) == 0) && len(o.Tokens) == 0 && o.ClientCert == nil {
 		if o.Keys != nil && o.Keys.File != "" {
 			return nil, fmt.Errorf("api: %s holds no key: %w", o.Keys.File, ErrNobodyCanUse)
 		}
@@ -163,7 +213,11 @@ func New(o Options) (*Server, error) {
 	if o.ReplaySize <= 0 {
 		o.ReplaySize = DefaultReplaySize
 	}
-	s := &Server{o: o, clients: map[*client]struct{}{}, quit: make(chan struct{}), dbSlots: make(chan struct{}, o.MaxDBReaders)}
+	s := &Server{o: o, clients: map[*client]struct{}{}, quit: make(chan struct{}), dbSlots: make(chan struct{}, o.MaxDBReaders),
+		hosts: newHostGuard(o.AllowedHosts, o.Hostname), perKey: map[string]int{}}
+	if o.RateLimit > 0 {
+		s.limits = &limiters{rate: rate.Limit(o.RateLimit), burst: max(o.RateBurst, 1), m: map[string]*rate.Limiter{}}
+	}
 	s.control = o.Control
 	s.recent = newReplay(o.ReplaySize, o.Now())
 	s.mux = s.routes()
@@ -174,63 +228,69 @@ func New(o Options) (*Server, error) {
 // with serve set writes its own answer (the event stream).
 type route struct {
 	pattern string
-	need    Role
+	need    auth.Permission
 	data    func(r *http.Request) (any, error)
 	serve   func(w http.ResponseWriter, r *http.Request, id string)
 	// dbOnly marks an answer that depends on the build database alone:
 	// with the owner's handle it is kept per database version.
 	dbOnly bool
+	// maxBody bounds the request's body (defaultMaxBody when 0).
+	maxBody int64
 }
+
+// defaultMaxBody bounds every request body but the inputs query's.
+const defaultMaxBody = 1 << 20
 
 // routes builds the router from the endpoint table.
 func (s *Server) routes() *http.ServeMux {
 	table := []route{
-		{pattern: "GET /api/v1/status", need: RoleRead, data: s.status},
-		{pattern: "GET /api/v1/builds", need: RoleRead, data: s.buildList, dbOnly: true},
-		{pattern: "POST /api/v1/builds", need: RoleBuild, serve: s.submit},
-		{pattern: "GET /api/v1/builds/{id}", need: RoleRead, data: s.buildOne, dbOnly: true},
-		{pattern: "DELETE /api/v1/builds/{id}", need: RoleBuild, data: s.cancel},
-		{pattern: "POST /api/v1/builds/{id}/retry", need: RoleBuild, serve: s.retry},
-		{pattern: "GET /api/v1/builds/{id}/ports", need: RoleRead, data: s.buildPorts, dbOnly: true},
-		{pattern: "GET /api/v1/queue", need: RoleRead, data: s.queue, dbOnly: true},
-		{pattern: "POST /api/v1/queue", need: RoleBuild, serve: s.submit},
-		{pattern: "DELETE /api/v1/queue/{id}", need: RoleBuild, data: s.remove},
-		{pattern: "GET /api/v1/records", need: RoleRead, data: s.records, dbOnly: true},
-		{pattern: "GET /api/v1/records/{id}", need: RoleRead, data: s.record, dbOnly: true},
-		{pattern: "GET /api/v1/packages/{category}/{port}", need: RoleRead, data: s.pkg},
-		{pattern: "GET /api/v1/packages/{category}/{port}/history", need: RoleRead, data: s.history, dbOnly: true},
-		{pattern: "GET /api/v1/stats", need: RoleRead, data: s.stats, dbOnly: true},
-		{pattern: "GET /api/v1/runs", need: RoleRead, data: s.runs, dbOnly: true},
-		{pattern: "GET /api/v1/runs/{id}", need: RoleRead, data: s.run, dbOnly: true},
-		{pattern: "GET /api/v1/events", need: RoleRead, serve: s.events},
-		{pattern: "GET /api/v1/workers", need: RoleRead, data: s.workers},
-		{pattern: "GET /api/v1/workers/{id}", need: RoleRead, data: s.worker},
-		{pattern: "POST /api/v1/workers/{id}/pause", need: RoleBuild, data: s.pauseWorker},
-		{pattern: "POST /api/v1/workers/{id}/resume", need: RoleBuild, data: s.resumeWorker},
-		{pattern: "GET /api/v1/workers/{id}/log", need: RoleRead, serve: s.workerLog},
-		{pattern: "POST /api/v1/inputs", need: RoleRead, data: s.inputs},
-		{pattern: "GET /api/v1/export", need: RoleRead, serve: s.export},
-		{pattern: "GET /api/v1/openapi.json", need: RoleRead, serve: s.openapi},
+		{pattern: "GET /api/v1/status", need: auth.PermRead, data: s.status},
+		{pattern: "GET /api/v1/builds", need: auth.PermRead, data: s.buildList, dbOnly: true},
+		{pattern: "POST /api/v1/builds", need: auth.PermBuild, serve: s.submit},
+		{pattern: "GET /api/v1/builds/{id}", need: auth.PermRead, data: s.buildOne, dbOnly: true},
+		{pattern: "DELETE /api/v1/builds/{id}", need: auth.PermBuild, data: s.cancel},
+		{pattern: "POST /api/v1/builds/{id}/retry", need: auth.PermBuild, serve: s.retry},
+		{pattern: "GET /api/v1/builds/{id}/ports", need: auth.PermRead, data: s.buildPorts, dbOnly: true},
+		{pattern: "GET /api/v1/queue", need: auth.PermRead, data: s.queue, dbOnly: true},
+		{pattern: "POST /api/v1/queue", need: auth.PermBuild, serve: s.submit},
+		{pattern: "DELETE /api/v1/queue/{id}", need: auth.PermBuild, data: s.remove},
+		{pattern: "GET /api/v1/records", need: auth.PermRead, data: s.records, dbOnly: true},
+		{pattern: "GET /api/v1/records/{id}", need: auth.PermRead, data: s.record, dbOnly: true},
+		{pattern: "GET /api/v1/packages/{category}/{port}", need: auth.PermRead, data: s.pkg},
+		{pattern: "GET /api/v1/packages/{category}/{port}/history", need: auth.PermRead, data: s.history, dbOnly: true},
+		{pattern: "GET /api/v1/stats", need: auth.PermRead, data: s.stats, dbOnly: true},
+		{pattern: "GET /api/v1/runs", need: auth.PermRead, data: s.runs, dbOnly: true},
+		{pattern: "GET /api/v1/runs/{id}", need: auth.PermRead, data: s.run, dbOnly: true},
+		{pattern: "GET /api/v1/events", need: auth.PermRead, serve: s.events},
+		{pattern: "GET /api/v1/workers", need: auth.PermRead, data: s.workers},
+		{pattern: "GET /api/v1/workers/{id}", need: auth.PermRead, data: s.worker},
+		{pattern: "POST /api/v1/workers/{id}/pause", need: auth.PermBuild, data: s.pauseWorker},
+		{pattern: "POST /api/v1/workers/{id}/resume", need: auth.PermBuild, data: s.resumeWorker},
+		{pattern: "GET /api/v1/workers/{id}/log", need: auth.PermRead, serve: s.workerLog},
+		{pattern: "POST /api/v1/inputs", need: auth.PermRead, data: s.inputs, maxBody: 64 << 20},
+		{pattern: "GET /api/v1/export", need: auth.PermRead, serve: s.export},
+		{pattern: "GET /api/v1/openapi.json", need: auth.PermRead, serve: s.openapi},
 		// The ports tree, per-day and per-port statistics, the
 		// configuration, logs and packages (packages.go, config.go, logs.go).
-		{pattern: "GET /api/v1/packages", need: RoleRead, data: s.packages},
-		{pattern: "GET /api/v1/packages/{category}/{port}/deps", need: RoleRead, data: s.pkgDeps},
-		{pattern: "GET /api/v1/packages/{category}/{port}/status", need: RoleRead, data: s.pkgStatus},
-		{pattern: "GET /api/v1/stats/today", need: RoleRead, data: s.statsToday},
-		{pattern: "GET /api/v1/stats/package/{category}/{port}", need: RoleRead, data: s.statsPackage, dbOnly: true},
-		{pattern: "GET /api/v1/config", need: RoleRead, data: s.getConfig},
-		{pattern: "PUT /api/v1/config", need: RoleAdmin, serve: s.putConfig},
-		{pattern: "GET /api/v1/config/profiles", need: RoleRead, data: s.getProfiles},
-		{pattern: "POST /api/v1/config/profiles", need: RoleAdmin, serve: s.postProfile},
-		{pattern: "GET /api/v1/logs/{id}", need: RoleRead, serve: s.serveLog},
-		{pattern: "GET /api/v1/logs/{id}/stream", need: RoleRead, serve: s.streamLog},
-		{pattern: "GET /api/v1/artifacts/{id}", need: RoleRead, serve: s.serveArtifact},
-		{pattern: "GET /api/v1/database/stats", need: RoleRead, data: s.databaseStats, dbOnly: true},
-		{pattern: "GET /api/v1/database/export", need: RoleRead, serve: s.databaseExport},
-		{pattern: "POST /api/v1/database/clean", need: RoleAdmin, data: s.databaseClean},
-		{pattern: "POST /api/v1/database/compact", need: RoleAdmin, data: s.databaseCompact},
-		{pattern: "GET /healthz", need: RoleNone, serve: s.healthz},
-		{pattern: "GET /readyz", need: RoleNone, serve: s.readyz},
+		{pattern: "GET /api/v1/packages", need: auth.PermRead, data: s.packages},
+		{pattern: "GET /api/v1/packages/{category}/{port}/deps", need: auth.PermRead, data: s.pkgDeps},
+		{pattern: "GET /api/v1/packages/{category}/{port}/status", need: auth.PermRead, data: s.pkgStatus},
+		{pattern: "GET /api/v1/stats/today", need: auth.PermRead, data: s.statsToday},
+		{pattern: "GET /api/v1/stats/package/{category}/{port}", need: auth.PermRead, data: s.statsPackage, dbOnly: true},
+		{pattern: "GET /api/v1/config", need: auth.PermRead, data: s.getConfig},
+		{pattern: "PUT /api/v1/config", need: auth.PermConfig, serve: s.putConfig},
+		{pattern: "GET /api/v1/config/profiles", need: auth.PermRead, data: s.getProfiles},
+		{pattern: "POST /api/v1/config/profiles", need: auth.PermConfig, serve: s.postProfile},
+		{pattern: "GET /api/v1/logs/{id}", need: auth.PermRead, serve: s.serveLog},
+		{pattern: "GET /api/v1/logs/{id}/stream", need: auth.PermRead, serve: s.streamLog},
+		{pattern: "GET /api/v1/artifacts/{id}", need: auth.PermRead, serve: s.serveArtifact},
+		{pattern: "GET /api/v1/database/stats", need: auth.PermRead, data: s.databaseStats, dbOnly: true},
+		{pattern: "GET /api/v1/database/export", need: auth.PermRead, serve: s.databaseExport},
+		{pattern: "POST /api/v1/database/clean", need: auth.PermAdmin, data: s.databaseClean},
+		{pattern: "POST /api/v1/database/compact", need: auth.PermAdmin, data: s.databaseCompact},
+		{pattern: "GET /api/v1/audit", need: auth.PermAdmin, data: s.auditEntries},
+		{pattern: "GET /healthz", need: auth.PermNone, serve: s.healthz},
+		{pattern: "GET /readyz", need: auth.PermNone, serve: s.readyz},
 	}
 	mux := http.NewServeMux()
 	for _, rt := range table {
@@ -252,12 +312,26 @@ func (s *Server) routes() *http.ServeMux {
 // handle registers one route: authorization first, then the answer.
 func (s *Server) handle(mux *http.ServeMux, rt route) {
 	s.patterns = append(s.patterns, rt.pattern)
+	if s.needs == nil {
+		s.needs = map[string]auth.Permission{}
+	}
+	s.needs[rt.pattern] = rt.need
 	mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) {
 		id := w.Header().Get(requestIDHeader)
-		if err := s.authorizeRequest(r, rt.need); err != nil {
+		if err := authorize(principalOf(r), rt.need); err != nil {
 			s.writeError(w, id, err)
 			return
 		}
+		limit := rt.maxBody
+		if limit == 0 {
+			limit = defaultMaxBody
+		}
+		if r.ContentLength > limit {
+			w.Header().Set("Connection", "close")
+			s.writeError(w, id, errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "the body has %d bytes; this endpoint takes at most %d", r.ContentLength, limit))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		if rt.serve != nil {
 			rt.serve(w, r, id)
 			return
@@ -302,16 +376,55 @@ func (s *Server) answerFromCache(w http.ResponseWriter, r *http.Request, id stri
 	s.writeRaw(w, id, raw)
 }
 
-// ServeHTTP answers one request: it sets the request id, refuses paths
-// that try to climb or smuggle separators, and routes.
+// ServeHTTP answers one request. Before anything is routed it sets the
+// request id and authenticates the client: a failed authentication, or
+// no credential where anonymous reading is off, is 401 whatever the path
+// (routes cannot be enumerated without credentials), and the connection
+// is closed after it. Only the health probes answer everyone. Then it
+// refuses paths that try to climb or smuggle separators, and routes; each
+// route checks the permission it needs (403).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := requestID(r)
 	w.Header().Set(requestIDHeader, id)
+	if _, peer := peerPrincipal(r.Context()); s.o.HostCheck && !peer {
+		if err := s.hosts.check(r); err != nil {
+			w.Header().Set("Connection", "close")
+			s.audit(r, id, auth.Principal{}, err.HTTPStatus, err.Message)
+			s.writeError(w, id, err)
+			return
+		}
+	}
+	if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	p, aerr := s.authenticate(r)
+	if aerr == nil && p.Role == auth.RoleNone {
+		aerr = authorize(p, auth.PermRead)
+	}
+	if aerr != nil {
+		// An unauthenticated client keeps no connection open.
+		w.Header().Set("Connection", "close")
+		s.audit(r, id, auth.Principal{}, aerr.HTTPStatus, aerr.Message)
+		s.writeError(w, id, aerr)
+		return
+	}
+	if ok, wait := s.limits.allow(p, s.now()); !ok {
+		s.writeError(w, id, rateLimited(w, p, wait))
+		return
+	}
+	r = r.WithContext(auth.WithPrincipal(r.Context(), p))
 	if err := checkPath(r.URL.EscapedPath()); err != nil {
 		s.writeError(w, id, err)
 		return
 	}
-	s.mux.ServeHTTP(w, r)
+	if !isWrite(r) {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	rec := &statusRecorder{ResponseWriter: w}
+	s.mux.ServeHTTP(rec, r)
+	s.audit(r, id, p, rec.status, "")
 }
 
 // Delivery implements events.Declarer: the API is Lossless, so its live

@@ -15,7 +15,10 @@
 // Load. Every problem in a file is a *ParseError naming file, line and key.
 package config
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Config is a loaded, validated configuration: the selected profile plus
 // where it came from.
@@ -110,6 +113,43 @@ type Profile struct {
 	// APIAnonymousRead lets clients without a key use the API's read
 	// endpoints (Api_anonymous_read; default false).
 	APIAnonymousRead bool
+	// APITokenKeys is the token keys file, one "KID ALG FILE" line per
+	// JWT signing or verifying key (Api_token_keys; "" = no JWTs).
+	APITokenKeys string
+	// APITokenIssuer and APITokenAudience are the iss and aud claims
+	// go-dsynth's tokens carry (Api_token_issuer, Api_token_audience;
+	// default "go-dsynth").
+	APITokenIssuer, APITokenAudience string
+	// APIRateLimit is each principal's sustained request rate, in
+	// requests per second, and APIRateBurst how many it may send at once
+	// (Api_rate_limit, default 100; 0 = no limit; Api_rate_burst, default
+	// twice the rate).
+	APIRateLimit float64
+	APIRateBurst int
+	// APIMaxConnections and APIMaxConnectionsPerIP cap the API's open
+	// connections, in all and from one address (Api_max_connections,
+	// default 256; Api_max_connections_per_ip, default 64).
+	APIMaxConnections, APIMaxConnectionsPerIP int
+	// APIMaxStreamsPerClient caps one principal's open event streams
+	// (Api_max_streams_per_client, default 8).
+	APIMaxStreamsPerClient int
+	// APIAllowedHosts are the host names the API answers to beside the
+	// loopback names, IP literals and the machine's name
+	// (Api_allowed_hosts, comma-separated): a request naming
+	// another Host, or coming from another Origin, is refused (DNS
+	// rebinding). Read it with AllowedHosts.
+	APIAllowedHosts string
+	// APIAuditLog is the audit log, one JSON line per write request and
+	// per authentication failure (Api_audit_log; default audit.log in the
+	// build base), rotated when it reaches APIAuditMaxSize bytes
+	// (Api_audit_max_size in megabytes, default 10).
+	APIAuditLog     string
+	APIAuditMaxSize int64
+}
+
+// AllowedHosts splits Api_allowed_hosts into its names.
+func (p *Profile) AllowedHosts() []string {
+	return strings.FieldsFunc(p.APIAllowedHosts, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
 }
 
 // Hook names, as dsynth looks them up in the configuration directory.

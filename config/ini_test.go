@@ -161,6 +161,19 @@ func TestDecodeProfileErrors(t *testing.T) {
 		{"Api_listen=:65536", "Api_listen", "not a listen address"},
 		{"Api_keys=keys.txt", "Api_keys", "not an absolute path"},
 		{"Api_anonymous_read=yes", "Api_anonymous_read", "bad boolean"},
+		{"Api_token_keys=token.keys", "Api_token_keys", "not an absolute path"},
+		{"Api_token_issuer=a\x7fb", "Api_token_issuer", "one word"},
+		{"Api_token_audience=a\x1bb", "Api_token_audience", "one word"},
+		{"Api_rate_limit=fast", "Api_rate_limit", "not a rate"},
+		{"Api_rate_limit=-1", "Api_rate_limit", "not a rate"},
+		{"Api_rate_limit=NaN", "Api_rate_limit", "not a rate"},
+		{"Api_rate_burst=0", "Api_rate_burst", "out of range"},
+		{"Api_max_connections=0", "Api_max_connections", "out of range"},
+		{"Api_max_connections_per_ip=x", "Api_max_connections_per_ip", "not an integer"},
+		{"Api_max_streams_per_client=0", "Api_max_streams_per_client", "out of range"},
+		{"Api_allowed_hosts=evil.example/x", "Api_allowed_hosts", "not a host name"},
+		{"Api_audit_log=audit.log", "Api_audit_log", "not an absolute path"},
+		{"Api_audit_max_size=0", "Api_audit_max_size", "out of range"},
 		// An API without keys that refuses anonymous clients serves nobody.
 		{"Api_listen=127.0.0.1:8080", "Api_listen", "refuse every client: set Api_keys"},
 	}
@@ -176,7 +189,7 @@ func TestDecodeProfileErrors(t *testing.T) {
 // the Api_listen line that counts, whatever the order of the keys.
 func TestDecodeProfileAPIUnusable(t *testing.T) {
 	_, err := decodeText(t, "[P]\nApi_listen=:1\nApi_anonymous_read=false\nApi_listen=:8080\n", "P")
-	checkParseError(t, err, 4, "Api_listen", "set Api_keys to a keys file (see docs/API.md) or Api_anonymous_read= true")
+	checkParseError(t, err, 4, "Api_listen", "set Api_keys to a keys file (see docs/API.md), Api_token_keys, or Api_anonymous_read= true")
 }
 
 func TestDecodeProfileValues(t *testing.T) {
@@ -229,6 +242,20 @@ func TestDecodeProfileValues(t *testing.T) {
 		{"Api_keys=/etc//dsynth/./api.keys", func(p Profile) bool { return p.APIKeys == "/etc/dsynth/api.keys" }},
 		{"Api_anonymous_read=true", func(p Profile) bool { return p.APIAnonymousRead }},
 		{"Api_anonymous_read=0", func(p Profile) bool { return !p.APIAnonymousRead }},
+		{"Api_token_keys=/etc/dsynth/token.keys", func(p Profile) bool { return p.APITokenKeys == "/etc/dsynth/token.keys" }},
+		{"Api_token_issuer=https://ci.example", func(p Profile) bool { return p.APITokenIssuer == "https://ci.example" }},
+		{"Api_rate_limit=0", func(p Profile) bool { return p.APIRateLimit == 0 && p.APIRateBurst == 1 }},
+		{"Api_rate_limit=2.5", func(p Profile) bool { return p.APIRateLimit == 2.5 && p.APIRateBurst == 5 }},
+		{"Api_rate_burst=7", func(p Profile) bool { return p.APIRateBurst == 7 && p.APIRateLimit == 100 }},
+		{"Api_max_connections=10", func(p Profile) bool { return p.APIMaxConnections == 10 && p.APIMaxConnectionsPerIP == 10 }},
+		{"Api_max_connections_per_ip=3", func(p Profile) bool { return p.APIMaxConnectionsPerIP == 3 }},
+		{"Api_max_streams_per_client=2", func(p Profile) bool { return p.APIMaxStreamsPerClient == 2 }},
+		{"Api_allowed_hosts=dsynth.example.org,.farm.example", func(p Profile) bool {
+			h := p.AllowedHosts()
+			return len(h) == 2 && h[0] == "dsynth.example.org" && h[1] == ".farm.example"
+		}},
+		{"Api_audit_log=/var/log/dsynth-audit.log", func(p Profile) bool { return p.APIAuditLog == "/var/log/dsynth-audit.log" }},
+		{"Api_audit_max_size=3", func(p Profile) bool { return p.APIAuditMaxSize == 3<<20 }},
 		{"Api_listen=127.0.0.1:8080\nApi_keys=/k", func(p Profile) bool { return p.APIListen == "127.0.0.1:8080" && p.APIKeys == "/k" }},
 		{"Api_listen=:0\nApi_anonymous_read=true", func(p Profile) bool { return p.APIListen == ":0" && p.APIAnonymousRead }},
 		{"Api_anonymous_read=1\nApi_listen=[::1]:8080", func(p Profile) bool { return p.APIListen == "[::1]:8080" }},
@@ -278,6 +305,14 @@ func TestDefaults(t *testing.T) {
 		PkgCommand:         "pkg",
 		Environment:        "auto",
 		PhaseTimeoutScale:  1,
+		// The API's limits and audit log (issue 13).
+		APIRateLimit:           100,
+		APIRateBurst:           200,
+		APIMaxConnections:      256,
+		APIMaxConnectionsPerIP: 64,
+		APIMaxStreamsPerClient: 8,
+		APIAuditLog:            "/build/synth/build/audit.log",
+		APIAuditMaxSize:        10 << 20,
 	}
 	if p != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", p, want)

@@ -40,7 +40,11 @@ var profileKeys = [...]string{
 	"Make_command", "Target_release", "Target_arch", "Target_osversion",
 	"Scan_jobs", "Pkg_command", "Environment", "Watchdog_scale",
 	"Build_timeout", "Metrics_listen", "Api_listen", "Api_keys",
-	"Api_anonymous_read",
+	"Api_anonymous_read", "Api_token_keys", "Api_token_issuer",
+	"Api_token_audience", "Api_rate_limit", "Api_rate_burst",
+	"Api_max_connections", "Api_max_connections_per_ip",
+	"Api_max_streams_per_client", "Api_allowed_hosts", "Api_audit_log",
+	"Api_audit_max_size",
 }
 
 // ProfileKeys returns every key a profile section accepts: dsynth's keys
@@ -233,6 +237,39 @@ func (d *decoder) apply(e Entry) error {
 		p.APIKeys, err = d.dir(e)
 	case "Api_anonymous_read":
 		p.APIAnonymousRead, err = d.bool(e)
+	case "Api_token_keys":
+		p.APITokenKeys, err = d.dir(e)
+	case "Api_token_issuer":
+		p.APITokenIssuer, err = d.word(e)
+	case "Api_token_audience":
+		p.APITokenAudience, err = d.word(e)
+	case "Api_rate_limit":
+		r, perr := strconv.ParseFloat(v, 64)
+		if perr != nil || r < 0 || r > 1e6 || r != r {
+			return d.errf(e, "%q is not a rate: want requests per second, 0..1000000 (0: no limit)", v)
+		}
+		p.APIRateLimit = r
+	case "Api_rate_burst":
+		p.APIRateBurst, err = d.intIn(e, 1, 1000000)
+	case "Api_max_connections":
+		p.APIMaxConnections, err = d.intIn(e, 1, 1000000)
+	case "Api_max_connections_per_ip":
+		p.APIMaxConnectionsPerIP, err = d.intIn(e, 1, 1000000)
+	case "Api_max_streams_per_client":
+		p.APIMaxStreamsPerClient, err = d.intIn(e, 1, 100000)
+	case "Api_allowed_hosts":
+		p.APIAllowedHosts = v
+		for _, h := range p.AllowedHosts() {
+			if strings.ContainsAny(h, "/@?#") || strings.ContainsFunc(h, func(r rune) bool { return r < 0x21 || r == 0x7f }) {
+				return d.errf(e, "%q is not a host name", h)
+			}
+		}
+	case "Api_audit_log":
+		p.APIAuditLog, err = d.dir(e)
+	case "Api_audit_max_size":
+		var mb int
+		mb, err = d.intIn(e, 1, 1<<20)
+		p.APIAuditMaxSize = int64(mb) << 20
 	default:
 		return d.errf(e, "unknown directive in profile section%s", suggest(e.Key))
 	}
@@ -258,10 +295,10 @@ func (d *decoder) listen(e Entry, example string) (string, error) {
 // but neither Api_keys nor Api_anonymous_read.
 func (d *decoder) checkAPI() error {
 	p := &d.p
-	if p.APIListen == "" || p.APIKeys != "" || p.APIAnonymousRead {
+	if p.APIListen == "" || p.APIKeys != "" || p.APITokenKeys != "" || p.APIAnonymousRead {
 		return nil
 	}
-	return d.errf(d.apiListen, "the API would refuse every client: set Api_keys to a keys file (see docs/API.md) or Api_anonymous_read= true")
+	return d.errf(d.apiListen, "the API would refuse every client: set Api_keys to a keys file (see docs/API.md), Api_token_keys, or Api_anonymous_read= true")
 }
 
 // suggest names a known key that differs from key only in case.
@@ -272,6 +309,14 @@ func suggest(key string) string {
 		}
 	}
 	return ""
+}
+
+// word validates a value that must be one blank-free printable word.
+func (d *decoder) word(e Entry) (string, error) {
+	if e.Value == "" || strings.ContainsFunc(e.Value, func(r rune) bool { return r < 0x21 || r == 0x7f }) {
+		return "", d.errf(e, "%q must be one word without blanks or control characters", e.Value)
+	}
+	return e.Value, nil
 }
 
 // dir validates a directory value: it must be absolute. It is cleaned.
@@ -371,6 +416,34 @@ func (d *decoder) defaults() {
 	}
 	if !d.set["Watchdog_scale"] {
 		p.PhaseTimeoutScale = 1
+	}
+	d.apiDefaults()
+}
+
+// apiDefaults fills the API's limits and audit log the section did not
+// set.
+func (d *decoder) apiDefaults() {
+	p := &d.p
+	if !d.set["Api_rate_limit"] {
+		p.APIRateLimit = 100
+	}
+	if !d.set["Api_rate_burst"] {
+		p.APIRateBurst = max(int(2*p.APIRateLimit), 1)
+	}
+	if !d.set["Api_max_connections"] {
+		p.APIMaxConnections = 256
+	}
+	if !d.set["Api_max_connections_per_ip"] {
+		p.APIMaxConnectionsPerIP = min(64, p.APIMaxConnections)
+	}
+	if !d.set["Api_max_streams_per_client"] {
+		p.APIMaxStreamsPerClient = 8
+	}
+	if !d.set["Api_audit_log"] {
+		p.APIAuditLog = filepath.Join(p.BuildBase, "audit.log")
+	}
+	if !d.set["Api_audit_max_size"] {
+		p.APIAuditMaxSize = 10 << 20
 	}
 }
 

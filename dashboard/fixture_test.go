@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/go-dsynth/go-dsynth/api"
+	"github.com/go-dsynth/go-dsynth/auth"
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder/events"
 )
@@ -68,7 +69,7 @@ func record(origin, version string, min int, st builddb.Status, worker int, dur 
 
 // writeKeys writes a keys file with testKey as a read key and loads it,
 // as `dsynth serve` does.
-func writeKeys(t *testing.T) *api.Keys {
+func writeKeys(t *testing.T) *auth.Keys {
 	t.Helper()
 	d := sha256.Sum256([]byte(testKey))
 	path := filepath.Join(t.TempDir(), "api-keys")
@@ -76,7 +77,7 @@ func writeKeys(t *testing.T) *api.Keys {
 	if err := os.WriteFile(path, []byte(line), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := api.LoadKeys(path)
+	keys, err := auth.LoadKeys(path)
 	if err != nil {
 		t.Fatal(err)
 	}

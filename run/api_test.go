@@ -6,8 +6,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-dsynth/go-dsynth/api"
+	"github.com/go-dsynth/go-dsynth/auth"
 	"github.com/go-dsynth/go-dsynth/dashboard"
 )
 
@@ -16,11 +18,11 @@ import (
 // API's 400, not a redirect; the page is served without a key; the API
 // still wants one.
 func TestSiteHandler(t *testing.T) {
-	key, line, err := api.NewKey(strings.NewReader(strings.Repeat("k", 64)), "ci", api.RoleRead)
+	key, line, err := auth.NewKey(strings.NewReader(strings.Repeat("k", 64)), "ci", auth.RoleRead, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := api.ParseKeys("api.keys", strings.NewReader(line+"\n"))
+	keys, err := auth.ParseKeys("api.keys", strings.NewReader(line+"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

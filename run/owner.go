@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/api"
+	"github.com/go-dsynth/go-dsynth/audit"
+	"github.com/go-dsynth/go-dsynth/auth"
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder"
 	"github.com/go-dsynth/go-dsynth/builder/recorder"
@@ -79,6 +81,8 @@ type Owner struct {
 
 	// socketUp says the owner's socket listens (GET /readyz).
 	socketUp atomic.Bool
+	// audit is the API's audit log (with Api_listen).
+	audit *audit.Log
 
 	closeOnce sync.Once
 	closeErr  error
@@ -114,25 +118,53 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 	if err := o.reconcile(); err != nil {
 		return nil, err
 	}
-	var keys *api.Keys
+	var keys *auth.KeysFile
 	if p.APIKeys != "" {
-		if keys, err = api.LoadKeys(p.APIKeys); err != nil {
+		if keys, err = auth.OpenKeysFile(p.APIKeys); err != nil {
 			return nil, fmt.Errorf("%s: Api_keys: %w", cfg.File, err)
 		}
 	}
+	var tokens []auth.TokenVerifier
+	if p.APITokenKeys != "" {
+		tk, err := auth.LoadTokenKeys(p.APITokenKeys, p.APITokenIssuer, p.APITokenAudience)
+		if err != nil {
+			return nil, fmt.Errorf("%s: Api_token_keys: %w", cfg.File, err)
+		}
+		tokens = append(tokens, tk)
+	}
+	var auditLog *audit.Log
+	if p.APIListen != "" {
+		if auditLog, err = audit.Open(p.APIAuditLog, p.APIAuditMaxSize, audit.DefaultKeep); err != nil {
+			return nil, fmt.Errorf("%s: Api_audit_log: %w", cfg.File, err)
+		}
+		o.audit = auditLog
+	}
 	o.api, err = api.New(api.Options{
-		BuildBase:     p.BuildBase,
-		DB:            o.db,
-		Config:        cfg,
-		LocalOnly:     p.APIListen == "",
-		Keys:          keys,
-		AnonymousRead: p.APIAnonymousRead,
-		MaxDBReaders:  ownerDBReaders,
-		WorkerControl: o.slots,
-		Workers:       configuredWorkers(p.NumberOfBuilders),
-		Maintenance:   &api.Maintenance{Exclusive: o.exclusive, Ports: func() (func(string) bool, error) { return PortsTree(p.PortsDir) }},
-		ReadyChecks:   []api.ReadyCheck{{Name: "socket", Check: o.socketReady}},
-		Logf:          func(format string, args ...any) { fmt.Fprintf(o.log, format+"\n", args...) },
+		BuildBase: p.BuildBase,
+		DB:        o.db,
+		Config:    cfg,
+		LocalOnly: p.APIListen == "",
+		KeysFile:  keys,
+		Tokens:    tokens,
+		// The limits of issue 13: every client of the TCP listener is
+		// checked for its Host, rate-limited and capped; the owner's
+		// socket is not (its peers are root or the build's own user).
+		Audit:               auditLog,
+		HostCheck:           true,
+		Hostname:            hostname(),
+		AllowedHosts:        p.AllowedHosts(),
+		RateLimit:           p.APIRateLimit,
+		RateBurst:           p.APIRateBurst,
+		MaxStreamsPerClient: p.APIMaxStreamsPerClient,
+		MaxConns:            p.APIMaxConnections,
+		MaxConnsPerIP:       p.APIMaxConnectionsPerIP,
+		AnonymousRead:       p.APIAnonymousRead,
+		MaxDBReaders:        ownerDBReaders,
+		WorkerControl:       o.slots,
+		Workers:             configuredWorkers(p.NumberOfBuilders),
+		Maintenance:         &api.Maintenance{Exclusive: o.exclusive, Ports: func() (func(string) bool, error) { return PortsTree(p.PortsDir) }},
+		ReadyChecks:         []api.ReadyCheck{{Name: "socket", Check: o.socketReady}},
+		Logf:                func(format string, args ...any) { fmt.Fprintf(o.log, format+"\n", args...) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: Api_listen: %w", cfg.File, err)
@@ -160,6 +192,9 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 			return nil, fmt.Errorf("%s: Api_listen: %w", cfg.File, err)
 		}
 		fmt.Fprintf(o.log, "Serving the API on http://%s/api/v1/ and the dashboard on http://%s/\n", o.public.Addr(), o.public.Addr())
+		if w := plainHTTPWarning(o.public.Addr(), p.APIAnonymousRead); w != "" {
+			fmt.Fprintln(o.log, w)
+		}
 	}
 	return o, nil
 }
@@ -301,6 +336,9 @@ func (o *Owner) Close() error {
 		if o.db != nil && readersDone {
 			errs = append(errs, o.db.Close())
 		}
+		if o.audit != nil {
+			errs = append(errs, o.audit.Close())
+		}
 		if o.lock != nil {
 			errs = append(errs, o.lock.Unlock())
 		}
@@ -353,11 +391,11 @@ func peerContext(ctx context.Context, c net.Conn) context.Context {
 	uid, err := peercred.UID(c)
 	switch {
 	case errors.Is(err, peercred.ErrUnknown):
-		return api.WithPeerRole(ctx, api.RoleAdmin)
+		return api.WithPeerRole(ctx, auth.RoleAdmin)
 	case err != nil:
 		return ctx
 	case uid == 0 || uid == os.Getuid():
-		return api.WithPeerRole(ctx, api.RoleAdmin)
+		return api.WithPeerRole(ctx, auth.RoleAdmin)
 	}
 	return ctx
 }
@@ -395,4 +433,30 @@ func stopServer(srv *httpserve.Server, log io.Writer) {
 	if err := srv.Close(ctx); err != nil {
 		fmt.Fprintf(log, "warning: %v\n", err)
 	}
+}
+
+// hostname is the machine's name, which the API answers to ("" when the
+// system does not say).
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}
+
+// plainHTTPWarning is the warning for an API served in plain HTTP on an
+// address other machines can reach: keys and tokens cross the network in
+// clear, and with anonymous reading anyone there reads the build history.
+// It is "" for a loopback address.
+func plainHTTPWarning(addr string, anonymous bool) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return ""
+	}
+	w := "warning: the API is served in plain HTTP on " + addr + ", which other machines can reach: API keys and tokens cross the network unencrypted (set Api_tls_cert and Api_tls_key, or listen on 127.0.0.1 behind a TLS proxy)"
+	if anonymous {
+		w += "; with Api_anonymous_read anyone who reaches it reads the build history"
+	}
+	return w
 }

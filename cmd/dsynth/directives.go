@@ -50,7 +50,8 @@ func directiveTable() map[string]directive {
 		"exec":               {args: "[--] command…", help: "run a command in a fresh build slot", run: runExec},
 		"shell":              {help: "open a shell in a fresh build slot", run: runShell},
 		"serve":              {help: "serve the REST API (Api_listen) until interrupted", run: runServe},
-		"api-key":            {args: "NAME read|build|admin", help: "make an API key: its hash goes to Api_keys, the key to stdout", run: runAPIKey},
+		"api-key":            {args: "NAME read|user|builder|admin [--expires WHEN] | revoke NAME", help: "make an API key (its hash goes to Api_keys, the key to stdout), or revoke a name's keys", run: runAPIKey},
+		"token":              {args: "NAME read|user|builder|admin [--ttl DURATION] [--kid KID]", help: "mint a JWT bearer token with a key of Api_token_keys", run: runToken},
 	}
 	return t
 }

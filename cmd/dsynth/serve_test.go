@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/go-dsynth/go-dsynth/auth"
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/config"
 )
@@ -100,6 +101,61 @@ func TestAPIKeyDirective(t *testing.T) {
 	}
 	if code, _, _ := runIn(t, context.Background(), "-C", s.dir, "api-key", "ci"); code != exitUsage {
 		t.Errorf("no role: exit %d", code)
+	}
+	// Rotation: a second key for ci, expiring; then revoke drops both.
+	code, out, errs = runIn(t, context.Background(), "-C", s.dir, "api-key", "ci", "read", "--expires", "2099-01-01T00:00:00Z")
+	if code != 0 || !hexKey.MatchString(strings.TrimSpace(out)) || !strings.Contains(errs, "valid until 2099-01-01T00:00:00Z") {
+		t.Fatalf("api-key --expires: %d %q %q", code, out, errs)
+	}
+	if b, _ := os.ReadFile(s.keys); strings.Count(string(b), "ci read ") != 2 || !strings.Contains(string(b), " expires=2099-01-01T00:00:00Z\n") {
+		t.Errorf("after the rotation: %q", b)
+	}
+	for _, bad := range [][]string{{"ci", "read", "--expires", "yesterday"}, {"ci", "read", "--expires", "2001-01-01T00:00:00Z"}, {"ci", "read", "--ttl", "1h"}, {"ci", "read", "--expires"}, {"revoke", "read"}} {
+		if code, _, errs := runIn(t, context.Background(), append([]string{"-C", s.dir, "api-key"}, bad...)...); code == 0 {
+			t.Errorf("api-key %q: accepted (%s)", bad, errs)
+		}
+	}
+	code, _, errs = runIn(t, context.Background(), "-C", s.dir, "api-key", "revoke", "ci")
+	if code != 0 || !strings.Contains(errs, `Revoked 2 key(s) of "ci"`) {
+		t.Errorf("revoke: %d %q", code, errs)
+	}
+	if b, _ := os.ReadFile(s.keys); strings.Contains(string(b), "ci ") {
+		t.Errorf("after revoke: %q", b)
+	}
+	if code, _, errs := runIn(t, context.Background(), "-C", s.dir, "api-key", "revoke", "ci"); code != 1 || !strings.Contains(errs, `no key named "ci"`) {
+		t.Errorf("revoke again: %d %q", code, errs)
+	}
+}
+
+// TestTokenDirective: dsynth token mints a JWT the API's verifier takes,
+// with the role and lifetime asked; without Api_token_keys, or with a
+// bad role or ttl, it refuses.
+func TestTokenDirective(t *testing.T) {
+	s := newAPISite(t)
+	if code, _, errs := runIn(t, context.Background(), "-C", s.dir, "token", "ci", "user"); code != 1 || !strings.Contains(errs, "set Api_token_keys") {
+		t.Errorf("without Api_token_keys: %d %s", code, errs)
+	}
+	dir := filepath.Dir(s.keys)
+	os.WriteFile(filepath.Join(dir, "hs.key"), []byte(strings.Repeat("z", 48)), 0o600)
+	tokenKeys := filepath.Join(dir, "token.keys")
+	os.WriteFile(tokenKeys, []byte("main HS256 hs.key\n"), 0o600)
+	s.add(t, "Api_token_keys= "+tokenKeys)
+	code, out, errs := runIn(t, context.Background(), "-C", s.dir, "token", "ci", "user", "--ttl", "30m")
+	if code != 0 {
+		t.Fatalf("token: %d %s", code, errs)
+	}
+	tk, err := auth.LoadTokenKeys(tokenKeys, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := tk.VerifyToken(strings.TrimSpace(out), time.Now())
+	if err != nil || p.Name != "ci" || p.Role != auth.RoleUser || time.Until(p.Expires) > 30*time.Minute {
+		t.Errorf("minted token: %+v %v", p, err)
+	}
+	for _, bad := range [][]string{{"ci", "root"}, {"ci"}, {"ci", "read", "--ttl", "-1h"}, {"ci", "read", "--kid", "nope"}} {
+		if code, _, _ := runIn(t, context.Background(), append([]string{"-C", s.dir, "token"}, bad...)...); code == 0 {
+			t.Errorf("token %q: accepted", bad)
+		}
 	}
 }
 

@@ -16,7 +16,7 @@ type AuditData struct {
 
 // auditEntries serves GET /api/v1/audit (admins only).
 func (s *Server) auditEntries(r *http.Request) (any, error) {
-	n, err := parseLimitOnly(r.URL.Query())
+	n, err := parseLimitOnly(r)
 	if err != nil {
 		return nil, err
 	}

@@ -99,3 +99,17 @@ func FuzzParseLegacyHash(f *testing.F) {
 		}
 	})
 }
+
+// TestLegacyBadBucketShift is the first crasher of FuzzParseLegacyHash
+// (testdata/fuzz/FuzzParseLegacyHash/negative-bucket-shift): a header
+// whose bucket shift is negative made the size check shift by it, which
+// panics. Any shift outside 8..16 is now a format error.
+func TestLegacyBadBucketShift(t *testing.T) {
+	for _, shift := range []int32{-1, -64, 0, 7, 17, 63, 64, 1 << 30} {
+		data := readLegacySeed(t, "one")
+		binary.LittleEndian.PutUint32(data[4*4:], uint32(shift))
+		if got, err := parseLegacyHash(data); err == nil || got != nil {
+			t.Errorf("bucket shift %d: %d entries, %v; want a format error", shift, len(got), err)
+		}
+	}
+}

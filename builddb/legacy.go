@@ -77,7 +77,8 @@ func parseLegacyHash(data []byte) ([]LegacyEntry, error) {
 	if version != hashVersion {
 		return nil, fmt.Errorf("hash version %d, want %d", version, hashVersion)
 	}
-	if bsize < 256 || bsize > 65536 || 1<<bshift != bsize {
+	// The shift is checked before it is used: a negative one panics.
+	if bshift < 8 || bshift > 16 || bsize != 1<<bshift {
 		return nil, fmt.Errorf("bad bucket size %d (shift %d)", bsize, bshift)
 	}
 	if maxBucket < 0 || nkeys < 0 || hdrPages < 1 || hdrPages > 64 {

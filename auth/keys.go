@@ -68,7 +68,8 @@ func ParseKeys(file string, r io.Reader) (*Keys, error) {
 	names := map[string]Key{}
 	digests := map[[sha256.Size]byte]int{}
 	sc := bufio.NewScanner(r)
-	for line := 1; sc.Scan(); line++ {
+	line := 1
+	for ; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
@@ -91,7 +92,8 @@ func ParseKeys(file string, r io.Reader) (*Keys, error) {
 		ks.List = append(ks.List, k)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("api keys: %s: %w", file, err)
+		// A line too long for the scanner (over 64 KiB) stops it there.
+		return nil, &config.ParseError{File: file, Line: line, Msg: "cannot read the line: " + err.Error()}
 	}
 	return ks, nil
 }

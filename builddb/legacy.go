@@ -3,6 +3,7 @@ package builddb
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"os"
 	"sort"
 	"time"
@@ -88,13 +89,8 @@ func parseLegacyHash(data []byte) ([]LegacyEntry, error) {
 	for i := range spares {
 		spares[i] = h(hdrInts + i)
 	}
-	log2 := func(n int) int {
-		i := 0
-		for 1<<i < n {
-			i++
-		}
-		return i
-	}
+	// log2 is the smallest i with 1<<i ≥ n (n ≥ 1).
+	log2 := func(n int) int { return bits.Len(uint(n - 1)) }
 	bucketPage := func(b int) int {
 		p := b + hdrPages
 		if b > 0 {
@@ -161,50 +157,54 @@ func walkLegacyPages(page func(int) ([]byte, error), po, vo binary.ByteOrder, bu
 	for b := 0; b <= maxBucket; b++ {
 		pn := bucketPage(b)
 		for pn >= 0 {
-			if visited[pn] {
-				return nil, fmt.Errorf("page %d reached twice (overflow loop)", pn)
-			}
-			visited[pn] = true
 			p, err := page(pn)
 			if err != nil {
 				return nil, err
 			}
+			if p == nil {
+				// Never written: an empty bucket, or the end of the
+				// chain. Only written pages are remembered, so a header
+				// claiming a million empty buckets costs no memory.
+				break
+			}
+			if visited[pn] {
+				return nil, fmt.Errorf("page %d reached twice (overflow loop)", pn)
+			}
+			visited[pn] = true
 			next := -1
-			if p != nil {
-				u := func(i int) int { return int(po.Uint16(p[i*2:])) }
-				n := u(0)
-				if n*2+6 > bsize || n%2 != 0 {
-					return nil, fmt.Errorf("page %d: %d index slots", pn, n)
+			u := func(i int) int { return int(po.Uint16(p[i*2:])) }
+			n := u(0)
+			if n*2+6 > bsize || n%2 != 0 {
+				return nil, fmt.Errorf("page %d: %d index slots", pn, n)
+			}
+			prev := bsize
+			for i := 1; i < n; i += 2 {
+				koff, doff := u(i), u(i+1)
+				if doff == ovflPage {
+					if i+1 != n {
+						return nil, fmt.Errorf("page %d: overflow marker not last", pn)
+					}
+					next = ovflToPage(koff)
+					break
 				}
-				prev := bsize
-				for i := 1; i < n; i += 2 {
-					koff, doff := u(i), u(i+1)
-					if doff == ovflPage {
-						if i+1 != n {
-							return nil, fmt.Errorf("page %d: overflow marker not last", pn)
-						}
-						next = ovflToPage(koff)
-						break
-					}
-					if doff < realKey {
-						return nil, fmt.Errorf("page %d: big key/data items are not supported", pn)
-					}
-					if !(doff <= koff && koff <= prev && doff >= (n+3)*2) {
-						return nil, fmt.Errorf("page %d: entry %d has offsets %d/%d out of order", pn, i/2, koff, doff)
-					}
-					key, val := p[koff:prev], p[doff:koff]
-					prev = doff
-					if len(key) > 0 && key[len(key)-1] == 0 {
-						key = key[:len(key)-1]
-					}
-					if len(val) != 4 {
-						return nil, fmt.Errorf("page %d: value of %q is %d bytes, want 4", pn, key, len(val))
-					}
-					if _, dup := seen[string(key)]; dup {
-						return nil, fmt.Errorf("key %q stored twice", key)
-					}
-					seen[string(key)] = vo.Uint32(val)
+				if doff < realKey {
+					return nil, fmt.Errorf("page %d: big key/data items are not supported", pn)
 				}
+				if !(doff <= koff && koff <= prev && doff >= (n+3)*2) {
+					return nil, fmt.Errorf("page %d: entry %d has offsets %d/%d out of order", pn, i/2, koff, doff)
+				}
+				key, val := p[koff:prev], p[doff:koff]
+				prev = doff
+				if len(key) > 0 && key[len(key)-1] == 0 {
+					key = key[:len(key)-1]
+				}
+				if len(val) != 4 {
+					return nil, fmt.Errorf("page %d: value of %q is %d bytes, want 4", pn, key, len(val))
+				}
+				if _, dup := seen[string(key)]; dup {
+					return nil, fmt.Errorf("key %q stored twice", key)
+				}
+				seen[string(key)] = vo.Uint32(val)
 			}
 			pn = next
 		}

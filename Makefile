@@ -6,7 +6,7 @@ BIN      := bin/dsynth
 DEMO_DIR ?= $(CURDIR)/.demo
 APT_PKGS := bmake athena-jot libdb1-compat gcc libc6-dev xz-utils patch procps python3 chromium prometheus
 
-.PHONY: all build deps demo test check fmt-check vet race cross bench clean
+.PHONY: all build deps demo test check fmt-check vet race fuzz cross bench clean
 
 all: build
 
@@ -26,9 +26,9 @@ deps:
 demo: deps build
 	@scripts/demo.sh $(DEMO_DIR)
 
-# test is what CI runs: formatting, vet, the race-enabled test suite and the
-# BSD cross-builds.
-test: deps fmt-check vet race cross
+# test is what CI runs: formatting, vet, the race-enabled test suite, every
+# fuzz target for a bounded time and the BSD cross-builds.
+test: deps fmt-check vet race fuzz cross
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -39,6 +39,11 @@ vet:
 
 race:
 	$(GO) test -race -timeout 25m ./...
+
+# fuzz runs each Go fuzz target (scripts/fuzz.sh lists them) for FUZZTIME.
+FUZZTIME ?= 10s
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
 
 cross:
 	GOOS=freebsd GOARCH=amd64 $(GO) build ./...

@@ -28,6 +28,15 @@ import (
 	"github.com/go-dsynth/go-dsynth/metrics"
 )
 
+// APIAddr is the address the API listens on (Api_listen, its port
+// chosen when it was 0), or "" when it does not.
+func (o *Owner) APIAddr() string {
+	if o.public == nil {
+		return ""
+	}
+	return o.public.Addr()
+}
+
 // SocketName is the owner's Unix socket in the build base.
 const SocketName = "dsynth.sock"
 

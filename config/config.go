@@ -145,6 +145,11 @@ type Profile struct {
 	// (Api_audit_max_size in megabytes, default 10).
 	APIAuditLog     string
 	APIAuditMaxSize int64
+	// APIFileGroup, when set, is the group (a name or a number) that may
+	// read the build database, the API keys file and the audit log: they
+	// are then 0640 and owned by that group instead of 0600
+	// (Api_file_group).
+	APIFileGroup string
 }
 
 // AllowedHosts splits Api_allowed_hosts into its names.

@@ -44,7 +44,7 @@ var profileKeys = [...]string{
 	"Api_token_audience", "Api_rate_limit", "Api_rate_burst",
 	"Api_max_connections", "Api_max_connections_per_ip",
 	"Api_max_streams_per_client", "Api_allowed_hosts", "Api_audit_log",
-	"Api_audit_max_size",
+	"Api_audit_max_size", "Api_file_group",
 }
 
 // ProfileKeys returns every key a profile section accepts: dsynth's keys
@@ -266,6 +266,8 @@ func (d *decoder) apply(e Entry) error {
 		}
 	case "Api_audit_log":
 		p.APIAuditLog, err = d.dir(e)
+	case "Api_file_group":
+		p.APIFileGroup, err = d.word(e)
 	case "Api_audit_max_size":
 		var mb int
 		mb, err = d.intIn(e, 1, 1<<20)

@@ -23,6 +23,7 @@ import (
 	"github.com/go-dsynth/go-dsynth/builder/recorder"
 	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/dashboard"
+	"github.com/go-dsynth/go-dsynth/internal/fileperm"
 	"github.com/go-dsynth/go-dsynth/internal/httpserve"
 	"github.com/go-dsynth/go-dsynth/internal/peercred"
 	"github.com/go-dsynth/go-dsynth/metrics"
@@ -147,6 +148,17 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 			return nil, fmt.Errorf("%s: Api_audit_log: %w", cfg.File, err)
 		}
 		o.audit = auditLog
+	}
+	if g := p.APIFileGroup; g != "" {
+		// The group may read what names who did what; others may not.
+		for _, f := range []string{builddb.Path(p.BuildBase), p.APIKeys, auditPath(auditLog)} {
+			if f == "" {
+				continue
+			}
+			if err := fileperm.Restrict(f, g); err != nil {
+				return nil, fmt.Errorf("%s: %w", cfg.File, err)
+			}
+		}
 	}
 	o.api, err = api.New(api.Options{
 		BuildBase: p.BuildBase,
@@ -468,4 +480,12 @@ func plainHTTPWarning(addr string, anonymous bool) string {
 		w += "; with Api_anonymous_read anyone who reaches it reads the build history"
 	}
 	return w
+}
+
+// auditPath is the audit log's file ("" without one).
+func auditPath(l *audit.Log) string {
+	if l == nil {
+		return ""
+	}
+	return l.Path()
 }

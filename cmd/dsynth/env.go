@@ -27,7 +27,9 @@ func runInSlot(ctx context.Context, r *runner, cmd environment.Command) (environ
 		return res, err
 	}
 	for slot := run.FirstUtilitySlot; slot <= run.LastUtilitySlot; slot++ {
-		plan, err := environment.BuildPlan(run.SlotSettings(p, native.Layout, slot))
+		settings := run.SlotSettings(p, native.Layout, slot)
+		settings.Debug = run.WithDebug(cfg)
+		plan, err := environment.BuildPlan(settings)
 		if err != nil {
 			return res, err
 		}

@@ -32,8 +32,10 @@ type SlotState struct {
 	// Linux sandbox init), 0 when none.
 	Helper      int    `json:"helper,omitempty"`
 	HelperStart string `json:"helper_start,omitempty"`
-	// Jail is the FreeBSD jail id, 0 when none.
-	Jail int `json:"jail,omitempty"`
+	// Jail and JailName identify the FreeBSD jail of the command running
+	// in the slot (0 and "" when none); jids are reused, names are not.
+	Jail     int    `json:"jail,omitempty"`
+	JailName string `json:"jail_name,omitempty"`
 	// Mounts are the host paths mounted for the slot, in mount order (BSD
 	// backends; the Linux mounts are invisible to the host).
 	Mounts []string `json:"mounts,omitempty"`

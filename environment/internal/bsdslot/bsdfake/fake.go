@@ -199,6 +199,9 @@ type Proc struct {
 	sig  int
 	// OnCancel runs when the backend calls Cancel (nil: nothing).
 	OnCancel func()
+	// OnWait runs when the backend starts waiting (nil: nothing): the
+	// backend has done what it does after the start.
+	OnWait func()
 }
 
 // NewProc returns a running fake process.
@@ -219,8 +222,11 @@ func (p *Proc) Exit(code, sig int) {
 	})
 }
 
-// Wait waits for the end.
+// Wait runs OnWait, then waits for the end.
 func (p *Proc) Wait() (int, int, error) {
+	if p.OnWait != nil {
+		p.OnWait()
+	}
 	<-p.done
 	return p.code, p.sig, nil
 }

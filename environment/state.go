@@ -137,8 +137,12 @@ type CleanupResult struct {
 	InUse bool
 	// Killed counts processes (or jails) killed.
 	Killed int
-	// Unmounted counts host mounts removed under the slot root.
+	// Unmounted counts host mounts removed under the slot root (a mount
+	// found already gone does not count).
 	Unmounted int
+	// Incomplete is set when something of the slot could not be removed
+	// (the error says what); its state file keeps the record.
+	Incomplete bool
 }
 
 // CleanupSlots is the loop of every backend's Cleanup: for each slot state
@@ -159,6 +163,7 @@ func CleanupSlots(buildBase string, inUse func(SlotState) bool, clean func(SlotS
 		if inUse(st) {
 			r.InUse = true
 		} else if err := clean(st, &r); err != nil {
+			r.Incomplete = true
 			errs = append(errs, err)
 		}
 		out = append(out, r)

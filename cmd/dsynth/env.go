@@ -113,6 +113,10 @@ func runCleanup(_ context.Context, r *runner, args []string) error {
 			fmt.Fprintf(r.stdout, "%s: in use by a running dsynth, left alone\n", c.Slot)
 			continue
 		}
+		if c.Incomplete {
+			fmt.Fprintf(r.stdout, "%s: NOT fully removed (%d processes killed, %d mounts removed; see the error below)\n", c.Slot, c.Killed, c.Unmounted)
+			continue
+		}
 		removed++
 		fmt.Fprintf(r.stdout, "%s: removed (%d processes killed, %d mounts removed)\n", c.Slot, c.Killed, c.Unmounted)
 	}

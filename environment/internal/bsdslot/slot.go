@@ -218,8 +218,8 @@ func Alive(sys System, pid int, start string) bool {
 
 // Cleanup removes what is left behind under buildBase; it refuses without
 // root (environment.ErrPrivilege). First, every slot state file whose
-// controller is dead — its pid gone, or now another process (start time)
-// — or is this process: it kills what the slot still runs
+// controller is dead — its pid gone, or now another process (start
+// time): it kills what the slot still runs
 // (KillLeftover), unmounts everything under the slot root and every mount
 // the state file lists, and removes the root and the state file. Then
 // every mount under the build base that no live slot owns (a crash before
@@ -237,7 +237,11 @@ func (b *Backend) Cleanup(buildBase string) ([]environment.CleanupResult, error)
 	self := os.Getpid()
 	live := map[string]bool{} // roots of slots in use
 	inUse := func(st environment.SlotState) bool {
-		if st.Controller <= 0 || st.Controller == self || !Alive(b.Sys, st.Controller, st.ControllerStart) {
+		// A state file without a start time naming this process is from
+		// an earlier process that had its pid; with one, the start time
+		// tells (a slot this process still uses — frozen by debug, in a
+		// long-running service — is in use).
+		if st.Controller <= 0 || st.Controller == self && st.ControllerStart == "" || !Alive(b.Sys, st.Controller, st.ControllerStart) {
 			return false
 		}
 		live[st.Root] = true
@@ -281,6 +285,7 @@ func (b *Backend) Cleanup(buildBase string) ([]environment.CleanupResult, error)
 		st := environment.SlotState{Name: name, Root: filepath.Join(base, name), Backend: b.Name}
 		r := environment.CleanupResult{Slot: name}
 		if cerr := b.cleanOrphan(st, &r); cerr != nil {
+			r.Incomplete = true
 			errs = append(errs, cerr)
 		}
 		out = append(out, r)

@@ -321,8 +321,11 @@ func TestCleanup(t *testing.T) {
 	for _, m := range []string{sl01.Root, sl01.Root + "/dev", sl01.Root + "/dev/fd"} {
 		f.Mount(m)
 	}
-	// SL02 was this process's, and never got a root.
+	// SL02 names this process's pid without a start time: an earlier
+	// process's, and it never got a root.
 	slot("SL02", os.Getpid(), "")
+	// SL05 is this very process's (same start time): in use.
+	slot("SL05", os.Getpid(), "controller-start")
 	// SL03's root stays busy, even forced.
 	sl03 := slot("SL03", 0, "", "")
 	f.Mount(sl03.Root)
@@ -341,7 +344,8 @@ func TestCleanup(t *testing.T) {
 		{Slot: "SL00", InUse: true},
 		{Slot: "SL01", Killed: 1, Unmounted: 3},
 		{Slot: "SL02", Killed: 1},
-		{Slot: "SL03", Killed: 1},
+		{Slot: "SL03", Killed: 1, Incomplete: true},
+		{Slot: "SL05", InUse: true},
 		{Slot: "SL04", Unmounted: 2},
 	}
 	if !reflect.DeepEqual(res, want) {
@@ -370,7 +374,7 @@ func TestCleanup(t *testing.T) {
 	// SL00 (in use) and SL03 (still mounted) keep their state files;
 	// SL03's lists what is still mounted.
 	sts := states(t, bb)
-	if len(sts) != 2 || sts[0].Name != "SL00" || sts[1].Name != "SL03" || !reflect.DeepEqual(sts[1].Mounts, []string{sl03.Root}) {
+	if len(sts) != 3 || sts[0].Name != "SL00" || sts[1].Name != "SL03" || sts[2].Name != "SL05" || !reflect.DeepEqual(sts[1].Mounts, []string{sl03.Root}) {
 		t.Errorf("state files left: %+v", sts)
 	}
 	if m := f.Mounted(); !reflect.DeepEqual(m, []string{bb + "/SL00", sl03.Root, bb + "/Template/x"}) {

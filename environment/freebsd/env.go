@@ -39,8 +39,9 @@ type Env struct {
 	sys     Sys
 	backend bsdslot.Backend
 	slot    bsdslot.Slot
-	jid     int // the jail of the running command, 0 when none
-	seq     int // commands run, for jail names
+	jid     int  // the jail of the running command, 0 when none
+	seq     int  // commands run, for jail names
+	noINET6 bool // the kernel has no IPv6: jails get no ip6 parameters
 }
 
 var _ environment.Environment = (*Env)(nil)
@@ -127,7 +128,16 @@ func (e *Env) Execute(ctx context.Context, c environment.Command) (environment.R
 	}
 	e.seq++
 	jname := JailName(e.slot.Plan, os.Getpid(), e.seq)
-	jid, err := e.sys.JailCreate(JailParams(e.slot.Plan, jname, c.Network))
+	params := JailParams(e.slot.Plan, jname, c.Network)
+	if e.noINET6 {
+		params = WithoutIPv6(params)
+	}
+	jid, err := e.sys.JailCreate(params)
+	if errors.Is(err, syscall.ENOENT) && !e.noINET6 {
+		// A kernel without INET6 knows no ip6 parameters.
+		e.noINET6 = true
+		jid, err = e.sys.JailCreate(WithoutIPv6(params))
+	}
 	if err != nil {
 		return res, e.backend.Errorf("slot %s: jail_set %s: %w", name, jname, err)
 	}

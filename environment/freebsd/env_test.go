@@ -54,16 +54,18 @@ func (f *fakeSys) Nmount(op MountOp) error {
 }
 
 func (f *fakeSys) JailCreate(params []Param) (int, error) {
-	name, net := "", "lo"
+	name, net, v6 := "", "lo", ""
 	for _, p := range params {
 		switch p.Name {
 		case "name":
 			name = string(p.Value[:len(p.Value)-1])
 		case "ip4":
 			net = "net"
+		case "ip6", "ip6.addr":
+			v6 = "+6"
 		}
 	}
-	if err := f.Call("jail_set %s %s", name, net); err != nil {
+	if err := f.Call("jail_set %s %s%s", name, net, v6); err != nil {
 		return 0, err
 	}
 	f.mu.Lock()
@@ -206,7 +208,7 @@ func TestSlotLife(t *testing.T) {
 	if err != nil || res.ExitCode != 0 {
 		t.Fatalf("fetch: %+v, %v", res, err)
 	}
-	want := []string{fmt.Sprintf("jail_set dsynth-SL07-%d-1 net", me), "start jail=1 sh -c make fetch", "setpriority 1001 10", "jail_remove 1"}
+	want := []string{fmt.Sprintf("jail_set dsynth-SL07-%d-1 net+6", me), "start jail=1 sh -c make fetch", "setpriority 1001 10", "jail_remove 1"}
 	if got := f.Calls(); !reflect.DeepEqual(got, want) {
 		t.Errorf("fetch\n%q\nwant\n%q", got, want)
 	}
@@ -217,7 +219,7 @@ func TestSlotLife(t *testing.T) {
 	if err != nil || res.ExitCode != 2 {
 		t.Fatalf("build: %+v, %v", res, err)
 	}
-	want = []string{fmt.Sprintf("jail_set dsynth-SL07-%d-2 lo", me), "start jail=2 /bin/sh -c make build", "setpriority 1002 10", "jail_remove 2"}
+	want = []string{fmt.Sprintf("jail_set dsynth-SL07-%d-2 lo+6", me), "start jail=2 /bin/sh -c make build", "setpriority 1002 10", "jail_remove 2"}
 	if got := f.Calls(); !reflect.DeepEqual(got, want) {
 		t.Errorf("build\n%q\nwant\n%q", got, want)
 	}
@@ -239,7 +241,7 @@ func TestSlotLife(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || res.ExitCode != -1 {
 		t.Fatalf("cancelled: %+v, %v", res, err)
 	}
-	want = []string{fmt.Sprintf("jail_set dsynth-SL07-%d-3 lo", me), "start jail=3 sh", "jail_remove 3"}
+	want = []string{fmt.Sprintf("jail_set dsynth-SL07-%d-3 lo+6", me), "start jail=3 sh", "jail_remove 3"}
 	if got := f.Calls(); !reflect.DeepEqual(got, want) {
 		t.Errorf("cancel\n%q\nwant\n%q", got, want)
 	}
@@ -346,5 +348,30 @@ func TestCleanupAfterCrash(t *testing.T) {
 				t.Errorf("jail 5 present=%v", ok)
 			}
 		})
+	}
+}
+
+// A kernel without INET6 refuses the ip6 parameters with ENOENT: the jail
+// is made without them, from then on.
+func TestJailWithoutINET6(t *testing.T) {
+	f := newFake()
+	p := slotPlan(t)
+	e := NewWith(f)
+	if err := e.Setup(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Teardown()
+	f.Calls()
+	f.FailAt, f.FailErr = len(setupCalls(p.Root))+1, syscall.ENOENT
+	for i := 0; i < 2; i++ {
+		if _, err := e.Execute(context.Background(), environment.Command{Args: []string{"sh"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	me := os.Getpid()
+	want := []string{fmt.Sprintf("!fail jail_set dsynth-SL07-%d-1 lo+6", me), fmt.Sprintf("jail_set dsynth-SL07-%d-1 lo", me), "start jail=1 sh", "jail_remove 1",
+		fmt.Sprintf("jail_set dsynth-SL07-%d-2 lo", me), "start jail=2 sh", "jail_remove 2"}
+	if got := f.Calls(); !reflect.DeepEqual(got, want) {
+		t.Errorf("did\n%q\nwant\n%q", got, want)
 	}
 }

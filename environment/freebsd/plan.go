@@ -107,6 +107,18 @@ func JailName(p environment.Plan, controller, seq int) string {
 	return fmt.Sprintf("dsynth-%s-%d-%d", p.Name, controller, seq)
 }
 
+// WithoutIPv6 returns params without the ip6 parameters, for a kernel
+// built without INET6 (jail_set fails with ENOENT on an unknown one).
+func WithoutIPv6(params []Param) []Param {
+	var out []Param
+	for _, p := range params {
+		if p.Name != "ip6" && p.Name != "ip6.addr" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // JailSysInherit is JAIL_SYS_INHERIT (sys/jail.h): the jail shares the
 // host's addresses.
 const JailSysInherit = 2

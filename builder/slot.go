@@ -16,8 +16,10 @@ import (
 	"github.com/go-dsynth/go-dsynth/dsynthfmt"
 	"github.com/go-dsynth/go-dsynth/environment"
 	"github.com/go-dsynth/go-dsynth/ports"
-	"golang.org/x/sys/unix"
 )
+
+// NiceValue is the niceness of every phase, dsynth's NiceOpt (-N: 0).
+const NiceValue = 10
 
 // errWatchdog marks a phase killed by its idle-output watchdog.
 var errWatchdog = errors.New("watchdog timeout")
@@ -132,11 +134,6 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 			b.log(slot, "%s teardown: %v", it.Origin, err)
 		}
 	}()
-	if !b.o.NoNice {
-		if p, ok := r.env.(interface{ InitPid() int }); ok && p.InitPid() > 0 {
-			_ = unix.Setpriority(unix.PRIO_PROCESS, p.InitPid(), 10)
-		}
-	}
 	shims := ""
 	if b.o.MakeShims != "" {
 		shims = shimTarget
@@ -229,7 +226,12 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 			}
 		}
 	}()
-	result, err := r.env.Execute(pctx, environment.Command{Args: args, Env: r.penv, Stdout: r.tap, Stderr: r.tap})
+	nice := NiceValue
+	if b.o.NoNice {
+		nice = 0
+	}
+	result, err := r.env.Execute(pctx, environment.Command{Args: args, Env: r.penv, Stdout: r.tap, Stderr: r.tap,
+		Network: ph.Network, Nice: nice})
 	close(stop)
 	elapsed := b.now().Sub(start)
 	if ph.Name != SetupPhase.Name && !ph.Dump {

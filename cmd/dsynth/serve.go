@@ -28,7 +28,7 @@ func runServe(ctx context.Context, r *runner, args []string) error {
 		return fmt.Errorf("serve: no build environment backend for this host")
 	}
 	ro := run.Options{NoNice: r.opts.noNice, SlowStart: r.opts.slowStart, Scale: r.opts.scale, MemTargetGB: r.opts.memTargetGB,
-		Stderr: r.stderr, NewEnv: newEnv, Layout: layout}
+		Stderr: r.stderr, NewEnv: newEnv, Layout: layout, CleanSlots: run.HostCleanup()}
 	return service.Serve(ctx, cfg, r.stderr, ro)
 }
 

@@ -79,7 +79,10 @@ cross:
 bench: deps-test build
 	scripts/bench.sh > BENCHMARKS.md.new && mv BENCHMARKS.md.new BENCHMARKS.md
 
-install: build
+# install builds bin/dsynth only when it does not exist, so that `make build`
+# as the user who has Go and `make install` as root work.
+install:
+	@[ -x $(BIN) ] || $(MAKE) --no-print-directory build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/dsynth
 	install -m 0644 docs/man/dsynth.1 $(DESTDIR)$(MANDIR)/man1/dsynth.1

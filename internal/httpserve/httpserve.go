@@ -8,6 +8,7 @@ package httpserve
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -38,6 +39,8 @@ type Options struct {
 	// ConnContext, when set, derives each connection's context (for
 	// example with the peer's credentials on a Unix socket).
 	ConnContext func(ctx context.Context, c net.Conn) context.Context
+	// TLSConfig, when set, serves HTTPS with it (see tls.go).
+	TLSConfig *tls.Config
 }
 
 // Listen binds addr (host:port; port 0 picks a free one) and serves h on
@@ -53,6 +56,7 @@ func Listen(addr string, h http.Handler, o Options) (*Server, error) {
 // Serve serves h on a listener the caller bound (a Unix socket) in the
 // background; Close closes the listener.
 func Serve(ln net.Listener, h http.Handler, o Options) *Server {
+	ln = tlsListener(ln, o.TLSConfig)
 	s := &Server{name: o.Name, ln: ln, done: make(chan error, 1), before: o.BeforeClose, srv: &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,

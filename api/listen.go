@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/tls"
 	"net/http"
 
 	"github.com/go-dsynth/go-dsynth/internal/httpserve"
@@ -14,8 +15,15 @@ type HTTPServer = httpserve.Server
 // event streams first (each gets what was queued for it), then stops the
 // server, letting requests in progress finish.
 func Listen(addr string, s *Server, h http.Handler) (*HTTPServer, error) {
+	return ListenTLS(addr, s, h, nil)
+}
+
+// ListenTLS is Listen serving HTTPS with cfg (nil: plain HTTP). With
+// client certificates in cfg, Options.ClientCert maps the verified ones
+// to principals.
+func ListenTLS(addr string, s *Server, h http.Handler, cfg *tls.Config) (*HTTPServer, error) {
 	if h == nil {
 		h = s
 	}
-	return httpserve.Listen(addr, h, httpserve.Options{Name: "api", BeforeClose: s.Stop})
+	return httpserve.Listen(addr, h, httpserve.Options{Name: "api", BeforeClose: s.Stop, TLSConfig: cfg})
 }

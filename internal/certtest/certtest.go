@@ -67,7 +67,6 @@ func (i *Issued) WriteFiles(t testing.TB, dir, name string) (certFile, keyFile s
 	return certFile, keyFile
 }
 
-
 // nextSerial is a random serial number.
 func nextSerial() *big.Int {
 	n, err := rand.Int(rand.Reader, big.NewInt(1<<62))

@@ -42,12 +42,12 @@ func TestExternalIdentities(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certs, err := auth.NewCertMapper(config.RoleMapping{File: "dsynth.ini", Line: 3, Key: "Api_client_roles", Text: "cn:alice=admin ou:readers=read"})
+	certs, err := auth.NewCertMapper(config.RoleMapping{File: "dsynth.ini", Line: 3, Key: "Api_client_roles", Text: "cn:alice=admin,ou:readers=read"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := oidctest.Start(t)
-	roles, err := auth.NewRoleMap(config.RoleMapping{File: "dsynth.ini", Line: 4, Key: "Api_oidc_roles", Text: "dsynth-readers=read dsynth-admins=admin"}, nil)
+	roles, err := auth.NewRoleMap(config.RoleMapping{File: "dsynth.ini", Line: 4, Key: "Api_oidc_roles", Text: "dsynth-readers=read,dsynth-admins=admin"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

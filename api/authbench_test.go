@@ -24,12 +24,12 @@ import (
 func BenchmarkAuthenticate(b *testing.B) {
 	ca := certtest.NewCA(b, "client CA")
 	leaf := ca.Issue(b, certtest.Spec{CN: "alice", OU: []string{"ops"}, DNS: []string{"ci.example.org"}}).Cert
-	certs, err := auth.NewCertMapper(config.RoleMapping{Text: "cn:alice=admin ou:ops=builder dns:ci.example.org=user"})
+	certs, err := auth.NewCertMapper(config.RoleMapping{Text: "cn:alice=admin,ou:ops=builder,dns:ci.example.org=user"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	p := oidctest.Start(b)
-	roles, err := auth.NewRoleMap(config.RoleMapping{Text: "dsynth-readers=read dsynth-admins=admin"}, nil)
+	roles, err := auth.NewRoleMap(config.RoleMapping{Text: "dsynth-readers=read,dsynth-admins=admin"}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

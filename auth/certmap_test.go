@@ -19,7 +19,7 @@ func certMapper(t *testing.T, text string) (*auth.CertMapper, error) {
 
 func TestCertMapper(t *testing.T) {
 	ca := certtest.NewCA(t, "client CA")
-	m, err := certMapper(t, "cn:alice=admin ou:ops=builder dns:ci.example.org=user email:bob@example.org=read uri:spiffe://example.org/ci=user")
+	m, err := certMapper(t, "cn:alice=admin,ou:ops=builder,dns:ci.example.org=user,email:bob@example.org=read,uri:spiffe://example.org/ci=user")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestCertMapper(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `certificate "mallory": nothing in it (cn:mallory, ou:dev) is mapped to a role by Api_client_roles`) {
 		t.Fatalf("unmapped certificate: %v", err)
 	}
-	star, err := certMapper(t, "*=read cn:alice=admin")
+	star, err := certMapper(t, "*=read,cn:alice=admin")
 	if err != nil {
 		t.Fatal(err)
 	}

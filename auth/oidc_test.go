@@ -37,7 +37,7 @@ func newOIDC(t *testing.T, p *oidctest.Provider, claim, roles string) *auth.OIDC
 
 func TestOIDCVerify(t *testing.T) {
 	p := oidctest.Start(t)
-	o := newOIDC(t, p, "groups", "dsynth-admins=admin dsynth-ops=builder readers=read")
+	o := newOIDC(t, p, "groups", "dsynth-admins=admin,dsynth-ops=builder,readers=read")
 	if o.Issuer() != p.Issuer() {
 		t.Fatalf("Issuer() = %q, want %q", o.Issuer(), p.Issuer())
 	}
@@ -114,7 +114,7 @@ func TestOIDCRoleClaimShapes(t *testing.T) {
 		t.Fatalf("string claim: %+v, %v; want u2 (the subject: no username or email), user", pr, err)
 	}
 	// A nested claim, and "*" for everyone else.
-	o = newOIDC(t, p, "realm_access.roles", "dsynth-admin=admin *=read")
+	o = newOIDC(t, p, "realm_access.roles", "dsynth-admin=admin,*=read")
 	pr, err = o.Verify(ctx, p.Sign(t, "u3", now, time.Hour, oidctest.Claims{"realm_access": map[string]any{"roles": []string{"dsynth-admin"}}}), now)
 	if err != nil || pr.Role != auth.RoleAdmin {
 		t.Fatalf("nested claim: %+v, %v; want admin", pr, err)
@@ -181,7 +181,7 @@ func TestOIDCProviderDown(t *testing.T) {
 func TestRoleMapErrors(t *testing.T) {
 	for _, c := range []struct{ text, want string }{
 		{"g=root", `dsynth.ini:7: Api_oidc_roles: g=root: unknown role "root"`},
-		{"g=admin g=read", `dsynth.ini:7: Api_oidc_roles: "g" is mapped twice`},
+		{"g=admin,g=read", `dsynth.ini:7: Api_oidc_roles: "g" is mapped twice`},
 		{"admin", `dsynth.ini:7: Api_oidc_roles: "admin" is not VALUE=ROLE`},
 		{"=admin", `is not VALUE=ROLE`},
 	} {
@@ -190,7 +190,7 @@ func TestRoleMapErrors(t *testing.T) {
 			t.Errorf("%q: %v, want %q", c.text, err, c.want)
 		}
 	}
-	m := roleMap(t, "a=read b=admin x=y=user")
+	m := roleMap(t, "a=read,b=admin,x=y=user")
 	for _, c := range []struct {
 		values []string
 		want   auth.Role

@@ -59,26 +59,29 @@ func (m RoleMapping) Errorf(format string, args ...any) error {
 	return &ParseError{File: m.File, Line: m.Line, Key: m.Key, Msg: fmt.Sprintf(format, args...)}
 }
 
-// ParseRoleRules reads a role mapping: blank-separated VALUE=ROLE
-// entries, split at the last '=' (a value may hold '=', a role never
-// does). Values are unique; "*" matches anything.
+// ParseRoleRules reads a role mapping: comma-separated VALUE=ROLE
+// entries (dsynth.ini's values are one word: no blanks), each split at
+// its last '=' (a value may hold '=', a role never does). A value is
+// percent-decoded, so that one holding a comma, a blank or a '%' can be
+// written %2C, %20, %25. Values are unique; "*" matches anything.
 func ParseRoleRules(s string) ([]RoleRule, error) {
 	var rules []RoleRule
 	seen := map[string]bool{}
-	for _, f := range strings.Fields(s) {
+	for _, f := range strings.Split(s, ",") {
 		i := strings.LastIndexByte(f, '=')
-		if i <= 0 || i == len(f)-1 {
-			return nil, fmt.Errorf("%q is not VALUE=ROLE (e.g. dsynth-admins=admin *=read)", f)
+		if i <= 0 || i == len(f)-1 || strings.ContainsAny(f, " \t") {
+			return nil, fmt.Errorf("%q is not VALUE=ROLE (e.g. dsynth-admins=admin,dsynth-ops=builder,*=read)", f)
 		}
-		r := RoleRule{Value: f[:i], Role: f[i+1:]}
+		v, err := url.PathUnescape(f[:i])
+		if err != nil {
+			return nil, fmt.Errorf("%q: bad percent-encoding: %v", f, err)
+		}
+		r := RoleRule{Value: v, Role: f[i+1:]}
 		if seen[r.Value] {
 			return nil, fmt.Errorf("%q is mapped twice", r.Value)
 		}
 		seen[r.Value] = true
 		rules = append(rules, r)
-	}
-	if len(rules) == 0 {
-		return nil, fmt.Errorf("no VALUE=ROLE entry (e.g. dsynth-admins=admin *=read)")
 	}
 	return rules, nil
 }

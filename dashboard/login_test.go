@@ -29,7 +29,7 @@ type oidcSite struct {
 func newOIDCSite(t *testing.T) *oidcSite {
 	t.Helper()
 	p := oidctest.Start(t)
-	rm, err := auth.NewRoleMap(config.RoleMapping{File: "dsynth.ini", Line: 1, Key: "Api_oidc_roles", Text: "dsynth-readers=read dsynth-ops=user"}, nil)
+	rm, err := auth.NewRoleMap(config.RoleMapping{File: "dsynth.ini", Line: 1, Key: "Api_oidc_roles", Text: "dsynth-readers=read,dsynth-ops=user"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

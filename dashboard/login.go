@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,7 +30,8 @@ const (
 )
 
 // Limits of logins in progress: how long one may take at the provider,
-// and how many may be pending at once (each holds a PKCE verifier).
+// and how many are kept at once (each holds a PKCE verifier; beyond, the
+// oldest is dropped).
 const (
 	loginTTL     = 10 * time.Minute
 	loginPending = 1024
@@ -101,9 +103,10 @@ func (l *Login) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("Referrer-Policy", "no-referrer")
 	hdr.Set("X-Content-Type-Options", "nosniff")
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		hdr.Set("Allow", "GET, HEAD")
-		http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
+	// GET only: a login and a callback change state, HEAD must not.
+	if r.Method != http.MethodGet {
+		hdr.Set("Allow", "GET")
+		http.Error(w, "405 method not allowed: the login answers GET", http.StatusMethodNotAllowed)
 		return
 	}
 	switch r.URL.Path {
@@ -146,31 +149,41 @@ func (l *Login) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := pendingLogin{verifier: oauth2.GenerateVerifier(), nonce: nonce, expires: l.cfg.Now().Add(loginTTL)}
-	if !l.put(state, p) {
-		l.fail(w, r, fmt.Sprintf("%d logins are in progress; try again in a few minutes", loginPending))
-		return
-	}
+	l.put(state, p)
 	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: state, Path: LoginInfoPath + "/", MaxAge: int(loginTTL / time.Second),
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: l.secure(r), SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(p.verifier), oauth2.SetAuthURLParam("nonce", nonce)), http.StatusFound)
 }
 
-// put records a pending login, dropping the expired ones; false when too
-// many are pending.
-func (l *Login) put(state string, p pendingLogin) bool {
+// put records a pending login, dropping the expired ones and, when
+// loginPending are still pending (abandoned logins, or a client opening
+// logins in a loop), the oldest: memory stays bounded, and a flood must
+// outpace a user's own login to spoil it.
+func (l *Login) put(state string, p pendingLogin) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.cfg.Now()
+	oldest := ""
 	for s, q := range l.pending {
 		if now.After(q.expires) {
 			delete(l.pending, s)
+			continue
+		}
+		if oldest == "" || q.expires.Before(l.pending[oldest].expires) {
+			oldest = s
 		}
 	}
 	if len(l.pending) >= loginPending {
-		return false
+		delete(l.pending, oldest)
 	}
 	l.pending[state] = p
-	return true
+}
+
+// secure says whether the state cookie is for HTTPS only: when the
+// browser comes back over HTTPS (Api_oidc_redirect_url), or reached this
+// server over TLS.
+func (l *Login) secure(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(l.cfg.RedirectURL, "https:")
 }
 
 // take removes and returns a pending login that has not expired.
@@ -191,7 +204,7 @@ func (l *Login) callback(w http.ResponseWriter, r *http.Request) {
 	state := q.Get("state")
 	// The cookie goes whatever happens: a state is used once.
 	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: "", Path: LoginInfoPath + "/", MaxAge: -1,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: l.secure(r), SameSite: http.SameSiteLaxMode})
 	c, err := r.Cookie(stateCookie)
 	if state == "" || err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(state)) != 1 {
 		l.fail(w, r, "this login was not started by this browser (state mismatch): start again")

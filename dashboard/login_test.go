@@ -198,3 +198,62 @@ func TestNewLoginChecks(t *testing.T) {
 		t.Errorf("a redirect URL elsewhere: %v", err)
 	}
 }
+
+// TestLoginPendingBounded: at most loginPending logins are kept, the
+// oldest dropped first; expired ones go first.
+func TestLoginPendingBounded(t *testing.T) {
+	s := newOIDCSite(t)
+	l := s.login.Load()
+	for i := range loginPending + 1 {
+		l.put(strings.Repeat("s", i+1), pendingLogin{expires: time.Unix(0, s.clock.Load()).Add(time.Duration(i) * time.Second)})
+	}
+	if len(l.pending) != loginPending {
+		t.Fatalf("%d logins kept, want %d", len(l.pending), loginPending)
+	}
+	if _, ok := l.pending["s"]; ok {
+		t.Fatal("the oldest login was kept")
+	}
+	if _, ok := l.take(strings.Repeat("s", loginPending+1)); !ok {
+		t.Fatal("the newest login was dropped")
+	}
+	s.clock.Add(int64(loginTTL + 2*loginPending*time.Second))
+	l.put("new", pendingLogin{expires: time.Unix(0, s.clock.Load()).Add(loginTTL)})
+	if len(l.pending) != 1 {
+		t.Fatalf("%d logins kept after all expired, want the new one", len(l.pending))
+	}
+}
+
+// TestLoginMethodsAndCookie: the login answers GET only (a HEAD must not
+// open a login); its state cookie is HttpOnly, bound to /auth/oidc/, and
+// Secure when the browser comes back over HTTPS.
+func TestLoginMethodsAndCookie(t *testing.T) {
+	s := newOIDCSite(t)
+	for _, m := range []string{http.MethodHead, http.MethodPost} {
+		req, _ := http.NewRequest(m, s.srv.URL+LoginPath, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET" {
+			t.Errorf("%s %s: %s, Allow %q", m, LoginPath, resp.Status, resp.Header.Get("Allow"))
+		}
+	}
+	if n := len(s.login.Load().pending); n != 0 {
+		t.Fatalf("%d logins pending after HEAD and POST", n)
+	}
+	l, err := NewLogin(LoginConfig{OIDC: s.verifier, RedirectURL: "https://dsynth.example" + CallbackPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.login.Store(l)
+	resp, err := browserClient(t).Get(s.srv.URL + LoginPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cs := resp.Cookies()
+	if len(cs) != 1 || cs[0].Name != stateCookie || !cs[0].HttpOnly || !cs[0].Secure || cs[0].Path != "/auth/oidc/" || cs[0].SameSite != http.SameSiteLaxMode {
+		t.Fatalf("state cookie %+v", cs)
+	}
+}

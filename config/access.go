@@ -186,6 +186,9 @@ func (d *decoder) checkAccess() error {
 			}
 		}
 	}
+	if p.APIOIDCIssuer != "" && p.APITokenKeys != "" && p.APITokenIssuer == p.APIOIDCIssuer {
+		return d.errf(at("Api_oidc_issuer"), "is also Api_token_issuer: the API tells the issuers' tokens apart by their iss claim")
+	}
 	if p.APIOIDCIssuer != "" && p.APIOIDCRoleClaim == "" {
 		p.APIOIDCRoleClaim = DefaultOIDCRoleClaim
 	}

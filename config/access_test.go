@@ -39,8 +39,11 @@ func TestDecodeAccessErrors(t *testing.T) {
 			checkParseError(t, err, tt.line, tt.key, tt.msg)
 		})
 	}
+	// Tokens are told apart by their issuer.
+	_, err := decodeText(t, accessBase+"Api_token_keys=/k\nApi_token_issuer=https://idp.example\nApi_oidc_issuer=https://idp.example\nApi_oidc_client_id=c\nApi_oidc_roles=g=read\n", "P")
+	checkParseError(t, err, 5, "Api_oidc_issuer", "is also Api_token_issuer")
 	// TLS is the network server's.
-	_, err := decodeText(t, "[P]\nApi_tls_cert=/c\nApi_tls_key=/k\n", "P")
+	_, err = decodeText(t, "[P]\nApi_tls_cert=/c\nApi_tls_key=/k\n", "P")
 	checkParseError(t, err, 2, "Api_tls_cert", "needs Api_listen")
 }
 

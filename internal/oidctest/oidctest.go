@@ -9,6 +9,7 @@ package oidctest
 import (
 	"crypto/rsa"
 	"encoding/json"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -50,7 +51,11 @@ func Start(t testing.TB) *Provider {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := startLocal(m); err != nil {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(ln, nil); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Shutdown() })

@@ -13,7 +13,8 @@ type HTTPServer = httpserve.Server
 // Listen binds addr (host:port; port 0 picks a free one) and serves h,
 // which routes /api/ to s (h nil: s alone), until Close. Close ends s's
 // event streams first (each gets what was queued for it), then stops the
-// server, letting requests in progress finish.
+// server, letting requests in progress finish. The server keeps s's
+// connection caps (Options.MaxConns, MaxConnsPerIP).
 func Listen(addr string, s *Server, h http.Handler) (*HTTPServer, error) {
 	return ListenTLS(addr, s, h, nil)
 }
@@ -25,5 +26,5 @@ func ListenTLS(addr string, s *Server, h http.Handler, cfg *tls.Config) (*HTTPSe
 	if h == nil {
 		h = s
 	}
-	return httpserve.Listen(addr, h, httpserve.Options{Name: "api", BeforeClose: s.Stop, TLSConfig: cfg})
+	return httpserve.Listen(addr, h, httpserve.Options{Name: "api", BeforeClose: s.Stop, MaxConns: s.o.MaxConns, MaxConnsPerIP: s.o.MaxConnsPerIP, TLSConfig: cfg})
 }

@@ -10,6 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
+	"github.com/go-dsynth/go-dsynth/audit"
 	"github.com/go-dsynth/go-dsynth/auth"
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder/events"
@@ -79,6 +82,28 @@ type Options struct {
 	// AnonymousRead lets clients without a key use the read endpoints.
 	AnonymousRead bool
 
+	// HostCheck refuses requests whose Host or Origin names another
+	// host than the loopback names, IP literals, Hostname and
+	// AllowedHosts (DNS rebinding). The owner's socket is not checked.
+	HostCheck    bool
+	Hostname     string
+	AllowedHosts []string
+	// RateLimit is each principal's sustained rate in requests per second
+	// and RateBurst its bucket (0: no limit); over it a request gets 429
+	// with Retry-After. The owner's socket peers are not limited.
+	RateLimit float64
+	RateBurst int
+	// MaxStreamsPerClient bounds one principal's open event streams (0:
+	// only MaxStreams); an anonymous client's share is per address.
+	MaxStreamsPerClient int
+	// Audit, when set, gets one entry per write request and per failed
+	// authentication; admins read it at GET /api/v1/audit.
+	Audit *audit.Log
+
+	// MaxConns and MaxConnsPerIP cap the connections of the listener
+	// Listen opens (0: no cap).
+	MaxConns, MaxConnsPerIP int
+
 	// QueueSize is each stream client's queue, in messages; a client
 	// whose queue is full is dropped (DefaultQueueSize when ≤ 0).
 	QueueSize int
@@ -137,6 +162,12 @@ type Server struct {
 	// readyChecks are the checks added with AddReadyCheck.
 	readyChecks []ReadyCheck
 
+	hosts  *hostGuard
+	limits *limiters      // nil: no rate limit
+	perKey map[string]int // open streams per principal (streamKey), guarded by mu
+	// unsubscribed, when set (tests), is told each time a stream ends.
+	unsubscribed func()
+
 	// patterns are the route table's patterns, in order: the tests hold
 	// the OpenAPI document to them.
 	patterns []string
@@ -182,7 +213,11 @@ func New(o Options) (*Server, error) {
 	if o.ReplaySize <= 0 {
 		o.ReplaySize = DefaultReplaySize
 	}
-	s := &Server{o: o, clients: map[*client]struct{}{}, quit: make(chan struct{}), dbSlots: make(chan struct{}, o.MaxDBReaders)}
+	s := &Server{o: o, clients: map[*client]struct{}{}, quit: make(chan struct{}), dbSlots: make(chan struct{}, o.MaxDBReaders),
+		hosts: newHostGuard(o.AllowedHosts, o.Hostname), perKey: map[string]int{}}
+	if o.RateLimit > 0 {
+		s.limits = &limiters{rate: rate.Limit(o.RateLimit), burst: max(o.RateBurst, 1), m: map[string]*rate.Limiter{}}
+	}
 	s.control = o.Control
 	s.recent = newReplay(o.ReplaySize, o.Now())
 	s.mux = s.routes()
@@ -199,7 +234,12 @@ type route struct {
 	// dbOnly marks an answer that depends on the build database alone:
 	// with the owner's handle it is kept per database version.
 	dbOnly bool
+	// maxBody bounds the request's body (defaultMaxBody when 0).
+	maxBody int64
 }
+
+// defaultMaxBody bounds every request body but the inputs query's.
+const defaultMaxBody = 1 << 20
 
 // routes builds the router from the endpoint table.
 func (s *Server) routes() *http.ServeMux {
@@ -227,7 +267,7 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "POST /api/v1/workers/{id}/pause", need: auth.PermBuild, data: s.pauseWorker},
 		{pattern: "POST /api/v1/workers/{id}/resume", need: auth.PermBuild, data: s.resumeWorker},
 		{pattern: "GET /api/v1/workers/{id}/log", need: auth.PermRead, serve: s.workerLog},
-		{pattern: "POST /api/v1/inputs", need: auth.PermRead, data: s.inputs},
+		{pattern: "POST /api/v1/inputs", need: auth.PermRead, data: s.inputs, maxBody: 64 << 20},
 		{pattern: "GET /api/v1/export", need: auth.PermRead, serve: s.export},
 		{pattern: "GET /api/v1/openapi.json", need: auth.PermRead, serve: s.openapi},
 		// The ports tree, per-day and per-port statistics, the
@@ -248,6 +288,7 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "GET /api/v1/database/export", need: auth.PermRead, serve: s.databaseExport},
 		{pattern: "POST /api/v1/database/clean", need: auth.PermAdmin, data: s.databaseClean},
 		{pattern: "POST /api/v1/database/compact", need: auth.PermAdmin, data: s.databaseCompact},
+		{pattern: "GET /api/v1/audit", need: auth.PermAdmin, data: s.auditEntries},
 		{pattern: "GET /healthz", need: auth.PermNone, serve: s.healthz},
 		{pattern: "GET /readyz", need: auth.PermNone, serve: s.readyz},
 	}
@@ -281,6 +322,16 @@ func (s *Server) handle(mux *http.ServeMux, rt route) {
 			s.writeError(w, id, err)
 			return
 		}
+		limit := rt.maxBody
+		if limit == 0 {
+			limit = defaultMaxBody
+		}
+		if r.ContentLength > limit {
+			w.Header().Set("Connection", "close")
+			s.writeError(w, id, errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "the body has %d bytes; this endpoint takes at most %d", r.ContentLength, limit))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		if rt.serve != nil {
 			rt.serve(w, r, id)
 			return
@@ -335,6 +386,14 @@ func (s *Server) answerFromCache(w http.ResponseWriter, r *http.Request, id stri
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := requestID(r)
 	w.Header().Set(requestIDHeader, id)
+	if _, peer := peerPrincipal(r.Context()); s.o.HostCheck && !peer {
+		if err := s.hosts.check(r); err != nil {
+			w.Header().Set("Connection", "close")
+			s.audit(r, id, auth.Principal{}, err.HTTPStatus, err.Message)
+			s.writeError(w, id, err)
+			return
+		}
+	}
 	if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 		s.mux.ServeHTTP(w, r)
 		return
@@ -346,7 +405,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if aerr != nil {
 		// An unauthenticated client keeps no connection open.
 		w.Header().Set("Connection", "close")
+		s.audit(r, id, auth.Principal{}, aerr.HTTPStatus, aerr.Message)
 		s.writeError(w, id, aerr)
+		return
+	}
+	if ok, wait := s.limits.allow(p, s.now()); !ok {
+		s.writeError(w, id, rateLimited(w, p, wait))
 		return
 	}
 	r = r.WithContext(auth.WithPrincipal(r.Context(), p))
@@ -354,7 +418,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, id, err)
 		return
 	}
-	s.mux.ServeHTTP(w, r)
+	if !isWrite(r) {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	rec := &statusRecorder{ResponseWriter: w}
+	s.mux.ServeHTTP(rec, r)
+	s.audit(r, id, p, rec.status, "")
 }
 
 // Delivery implements events.Declarer: the API is Lossless, so its live

@@ -33,6 +33,8 @@ type client struct {
 	// ports parameter); started gets each of them that starts.
 	ports   map[string]bool
 	started chan events.PortStarted
+	// key is the principal's share it counts against (streamKey).
+	key string
 }
 
 // sink is where a pump writes: an SSE response or a WebSocket.
@@ -51,7 +53,11 @@ type sink interface {
 // stops or has MaxStreams clients. A client that resumes (resume.ok) first
 // gets the kept messages after resume.id, behind a stream.gap marker when
 // some were no longer kept.
-func (s *Server) subscribe(resume lastEventID, follow map[string]bool) (*client, error) {
+//
+// key is whose share the stream counts against (streamKey): one principal
+// may hold at most MaxStreamsPerClient streams, so no single key or
+// address can take all MaxStreams places.
+func (s *Server) subscribe(key string, resume lastEventID, follow map[string]bool) (*client, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
@@ -60,7 +66,13 @@ func (s *Server) subscribe(resume lastEventID, follow map[string]bool) (*client,
 	if len(s.clients) >= s.o.MaxStreams {
 		return nil, errorf(http.StatusServiceUnavailable, CodeTooManyStreams, "%d event streams are open already; try again later", len(s.clients))
 	}
-	c := &client{ch: make(chan frame, s.o.QueueSize), over: make(chan struct{}), ports: follow}
+	if key != "" && s.o.MaxStreamsPerClient > 0 && s.perKey[key] >= s.o.MaxStreamsPerClient {
+		return nil, errorf(http.StatusTooManyRequests, CodeTooManyStreams, "this client has %d event streams open already (Api_max_streams_per_client); close one first", s.perKey[key])
+	}
+	c := &client{ch: make(chan frame, s.o.QueueSize), over: make(chan struct{}), ports: follow, key: key}
+	if key != "" {
+		s.perKey[key]++
+	}
 	if len(follow) > 0 {
 		c.started = make(chan events.PortStarted, 16)
 	}
@@ -82,8 +94,16 @@ func (s *Server) subscribe(resume lastEventID, follow map[string]bool) (*client,
 func (s *Server) unsubscribe(c *client) {
 	s.mu.Lock()
 	delete(s.clients, c)
+	if c.key != "" {
+		if s.perKey[c.key]--; s.perKey[c.key] <= 0 {
+			delete(s.perKey, c.key)
+		}
+	}
 	s.mu.Unlock()
 	s.streams.Done()
+	if s.unsubscribed != nil {
+		s.unsubscribed()
+	}
 }
 
 // dropLocked removes a client whose queue is full and tells its pump (which
@@ -171,7 +191,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, id string) {
 		s.writeError(w, id, err)
 		return
 	}
-	c, err := s.subscribe(resume, follow)
+	c, err := s.subscribe(streamKey(principalOf(r)), resume, follow)
 	if err != nil {
 		s.writeError(w, id, err)
 		return
@@ -263,7 +283,7 @@ func (o *wsSink) overflowed(ctx context.Context, f frame) {
 func (o *wsSink) stopping() { o.conn.Close(websocket.StatusGoingAway, "the server is stopping") }
 
 // serveWebSocket streams to a WebSocket client. Messages from the client
-// are not expected: reading stops at the first one (CloseRead).
+// are not expected: the first one ends the stream.
 func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, c *client) {
 	// Accept checks the Origin header against the Host: a web page from
 	// another site cannot open the stream with the browser's credentials.
@@ -272,7 +292,16 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, c *clien
 		return // Accept has answered
 	}
 	defer conn.CloseNow()
-	ctx := conn.CloseRead(r.Context())
+	// The stream's place is freed the moment the client sends anything or
+	// goes away: no closing handshake is waited for, so a client that
+	// sends one message and leaves holds no place.
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() {
+		conn.Read(ctx)
+		cancel()
+		conn.CloseNow()
+	}()
 	s.pump(ctx, c, &wsSink{conn: conn, timeout: s.o.WriteTimeout})
 }
 

@@ -138,6 +138,9 @@ func (db *DB) Close() error {
 
 func (db *DB) openBolt() (b *bolt.DB, err error) { return db.openBoltAt(db.path) }
 
+// FileMode is the mode of a database file go-dsynth creates.
+const FileMode = 0o600
+
 // openBoltAt opens the file at path with the handle's options.
 func (db *DB) openBoltAt(path string) (b *bolt.DB, err error) {
 	defer func() {
@@ -145,7 +148,18 @@ func (db *DB) openBoltAt(path string) (b *bolt.DB, err error) {
 			b, err = nil, db.corrupt(fmt.Errorf("%v", p))
 		}
 	}()
-	b, err = bolt.Open(path, 0o644, &bolt.Options{
+	// 0600: the history names every build, its requester and its logs'
+	// errors; other users have no business reading it. A file an older
+	// go-dsynth created readable by others is closed to them when opened
+	// for writing.
+	if !db.opts.ReadOnly {
+		if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(path, st.Mode().Perm()&^0o077); err != nil {
+				return nil, db.wrap("open", err)
+			}
+		}
+	}
+	b, err = bolt.Open(path, FileMode, &bolt.Options{
 		Timeout:        db.opts.Timeout,
 		ReadOnly:       db.opts.ReadOnly,
 		NoSync:         db.opts.NoSync,

@@ -904,3 +904,35 @@ func TestOpenReaderMigrates(t *testing.T) {
 		t.Fatalf("%d records after the migration", n)
 	}
 }
+
+// TestFileMode is finding 7 of issue 13: the database is created 0600,
+// and a file an older go-dsynth made readable by others is closed to them
+// when opened for writing (a read-only open changes nothing).
+func TestFileMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dsynth.db")
+	db, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Errorf("new database: mode %v", st.Mode().Perm())
+	}
+	os.Chmod(path, 0o644)
+	ro, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro.Close()
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o644 {
+		t.Errorf("a read-only open changed the mode to %v", st.Mode().Perm())
+	}
+	db, err = Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Errorf("an old 0644 database opened for writing: mode %v", st.Mode().Perm())
+	}
+}

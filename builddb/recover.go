@@ -28,7 +28,7 @@ func Compact(path string, timeout time.Duration) (before, after int64, err error
 	}
 	tmp := path + ".compact"
 	os.Remove(tmp)
-	dst, err := bolt.Open(tmp, 0o644, &bolt.Options{Timeout: timeout, FreelistType: bolt.FreelistMapType})
+	dst, err := bolt.Open(tmp, FileMode, &bolt.Options{Timeout: timeout, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		return 0, 0, fmt.Errorf("builddb: compact %s: %w", tmp, err)
 	}

@@ -22,6 +22,10 @@ import (
 // errWatchdog marks a phase killed by its idle-output watchdog.
 var errWatchdog = errors.New("watchdog timeout")
 
+// errBuildTimeout marks a phase killed because the port's whole build
+// reached Build_timeout.
+var errBuildTimeout = errors.New("build timeout")
+
 // shimTarget is where the make shims are mounted in a slot.
 const shimTarget = "/dsynth/mk"
 
@@ -38,6 +42,9 @@ type slotRun struct {
 	inPhases time.Duration
 	// step is the make phase running, from 1 to steps (0 during set-up).
 	step, steps int
+	// start is when the port's build started (Build_timeout counts from
+	// it).
+	start time.Time
 }
 
 // buildPort builds one port in a fresh slot and reports how it went.
@@ -67,7 +74,7 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 		return res
 	}
 	defer plog.Close()
-	r := &slotRun{b: b, slot: slot, origin: n.Origin, log: plog}
+	r := &slotRun{b: b, slot: slot, origin: n.Origin, log: plog, start: start}
 	r.tap = newOutputTap(plog, b.now, 8)
 	defer func() { res.lines, res.phaseTime = int(plog.Lines()), r.inPhases }()
 
@@ -167,11 +174,11 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 	for i, ph := range phases {
 		r.step, r.steps = i+1, len(phases)
 		ok, reason, err := r.phase(ctx, ph, PhaseCommand(ph, b.o.Make, dir))
-		if !ok && ph.Dump && ctx.Err() == nil && !errors.Is(err, errWatchdog) {
+		if !ok && ph.Dump && ctx.Err() == nil && !errors.Is(err, errWatchdog) && !errors.Is(err, errBuildTimeout) {
 			continue // an informational -D phase does not fail the port
 		}
 		if !ok {
-			res.aborted = ctx.Err() != nil && !errors.Is(err, errWatchdog)
+			res.aborted = ctx.Err() != nil && !errors.Is(err, errWatchdog) && !errors.Is(err, errBuildTimeout)
 			res.phase, res.reason = ph.Name, reason
 			return res
 		}
@@ -215,6 +222,10 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 					cancel(errWatchdog)
 					return
 				}
+				if b.o.BuildTimeout > 0 && at.Sub(r.start) >= b.o.BuildTimeout {
+					cancel(errBuildTimeout)
+					return
+				}
 			}
 		}
 	}()
@@ -230,6 +241,12 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 		b.log(r.slot, "%s", dsynthfmt.WatchdogText(r.origin.String(), ph.Name, int(ph.Watchdog/time.Minute), int((limit+time.Minute-1)/time.Minute)))
 		r.log.PhaseResult(false, elapsed, 0)
 		return false, fmt.Sprintf("watchdog timeout after %v without output", limit.Round(time.Second)), errWatchdog
+	}
+	if cause := context.Cause(pctx); errors.Is(cause, errBuildTimeout) {
+		r.log.PhaseResult(false, elapsed, 0)
+		reason := fmt.Sprintf("build timeout: the port's build reached Build_timeout (%v) in phase %s", b.o.BuildTimeout, ph.Name)
+		b.log(r.slot, "%s %s", r.origin.String(), reason)
+		return false, reason, errBuildTimeout
 	}
 	if err != nil {
 		r.log.PhaseResult(false, elapsed, 0)

@@ -135,7 +135,7 @@ type Profile struct {
 	APIMaxStreamsPerClient int
 	// APIAllowedHosts are the host names the API answers to beside the
 	// loopback names, IP literals and the machine's name
-	// (Api_allowed_hosts, blank- or comma-separated): a request naming
+	// (Api_allowed_hosts, comma-separated): a request naming
 	// another Host, or coming from another Origin, is refused (DNS
 	// rebinding). Read it with AllowedHosts.
 	APIAllowedHosts string
@@ -145,6 +145,11 @@ type Profile struct {
 	// (Api_audit_max_size in megabytes, default 10).
 	APIAuditLog     string
 	APIAuditMaxSize int64
+	// APIFileGroup, when set, is the group (a name or a number) that may
+	// read the build database, the API keys file and the audit log: they
+	// are then 0640 and owned by that group instead of 0600
+	// (Api_file_group).
+	APIFileGroup string
 	// APIOIDCIssuer is the OpenID Connect provider whose tokens the API
 	// accepts (Api_oidc_issuer; "" = none), APIOIDCClientID the audience
 	// they must name (Api_oidc_client_id), APIOIDCRoleClaim the claim

@@ -148,6 +148,7 @@ func TestDecodeProfileErrors(t *testing.T) {
 		{"Target_osversion=0", "Target_osversion", "out of range"},
 		{"Scan_jobs=-1", "Scan_jobs", "out of range"},
 		{"Environment=docker", "Environment", "unknown environment"},
+		{"Environment=mock", "Environment", "mock is the in-memory backend of go-dsynth's unit tests"},
 		{"Watchdog_scale=0", "Watchdog_scale", "scale factor"},
 		{"Watchdog_scale=NaN", "Watchdog_scale", "scale factor"},
 		{"Watchdog_scale=101", "Watchdog_scale", "scale factor"},
@@ -161,6 +162,19 @@ func TestDecodeProfileErrors(t *testing.T) {
 		{"Api_listen=:65536", "Api_listen", "not a listen address"},
 		{"Api_keys=keys.txt", "Api_keys", "not an absolute path"},
 		{"Api_anonymous_read=yes", "Api_anonymous_read", "bad boolean"},
+		{"Api_token_keys=token.keys", "Api_token_keys", "not an absolute path"},
+		{"Api_token_issuer=a\x7fb", "Api_token_issuer", "one word"},
+		{"Api_token_audience=a\x1bb", "Api_token_audience", "one word"},
+		{"Api_rate_limit=fast", "Api_rate_limit", "not a rate"},
+		{"Api_rate_limit=-1", "Api_rate_limit", "not a rate"},
+		{"Api_rate_limit=NaN", "Api_rate_limit", "not a rate"},
+		{"Api_rate_burst=0", "Api_rate_burst", "out of range"},
+		{"Api_max_connections=0", "Api_max_connections", "out of range"},
+		{"Api_max_connections_per_ip=x", "Api_max_connections_per_ip", "not an integer"},
+		{"Api_max_streams_per_client=0", "Api_max_streams_per_client", "out of range"},
+		{"Api_allowed_hosts=evil.example/x", "Api_allowed_hosts", "not a host name"},
+		{"Api_audit_log=audit.log", "Api_audit_log", "not an absolute path"},
+		{"Api_audit_max_size=0", "Api_audit_max_size", "out of range"},
 		// An API without keys that refuses anonymous clients serves nobody.
 		{"Api_listen=127.0.0.1:8080", "Api_listen", "refuse every client: set Api_keys"},
 	}
@@ -218,7 +232,7 @@ func TestDecodeProfileValues(t *testing.T) {
 		{"Scan_jobs=0", func(p Profile) bool { return p.ScanJobs == 8 }},
 		{"Scan_jobs=3", func(p Profile) bool { return p.ScanJobs == 3 }},
 		{"Pkg_command=/usr/local/sbin/pkg-static", func(p Profile) bool { return p.PkgCommand == "/usr/local/sbin/pkg-static" }},
-		{"Environment=mock", func(p Profile) bool { return p.Environment == "mock" }},
+		{"Environment=auto", func(p Profile) bool { return p.Environment == "auto" }},
 		{"Watchdog_scale=2.5", func(p Profile) bool { return p.PhaseTimeoutScale == 2.5 }},
 		{"Build_timeout=4h30m", func(p Profile) bool { return p.BuildTimeout == 4*time.Hour+30*time.Minute }},
 		{"Build_timeout=0", func(p Profile) bool { return p.BuildTimeout == 0 }},
@@ -229,6 +243,20 @@ func TestDecodeProfileValues(t *testing.T) {
 		{"Api_keys=/etc//dsynth/./api.keys", func(p Profile) bool { return p.APIKeys == "/etc/dsynth/api.keys" }},
 		{"Api_anonymous_read=true", func(p Profile) bool { return p.APIAnonymousRead }},
 		{"Api_anonymous_read=0", func(p Profile) bool { return !p.APIAnonymousRead }},
+		{"Api_token_keys=/etc/dsynth/token.keys", func(p Profile) bool { return p.APITokenKeys == "/etc/dsynth/token.keys" }},
+		{"Api_token_issuer=https://ci.example", func(p Profile) bool { return p.APITokenIssuer == "https://ci.example" }},
+		{"Api_rate_limit=0", func(p Profile) bool { return p.APIRateLimit == 0 && p.APIRateBurst == 1 }},
+		{"Api_rate_limit=2.5", func(p Profile) bool { return p.APIRateLimit == 2.5 && p.APIRateBurst == 5 }},
+		{"Api_rate_burst=7", func(p Profile) bool { return p.APIRateBurst == 7 && p.APIRateLimit == 100 }},
+		{"Api_max_connections=10", func(p Profile) bool { return p.APIMaxConnections == 10 && p.APIMaxConnectionsPerIP == 10 }},
+		{"Api_max_connections_per_ip=3", func(p Profile) bool { return p.APIMaxConnectionsPerIP == 3 }},
+		{"Api_max_streams_per_client=2", func(p Profile) bool { return p.APIMaxStreamsPerClient == 2 }},
+		{"Api_allowed_hosts=dsynth.example.org,.farm.example", func(p Profile) bool {
+			h := p.AllowedHosts()
+			return len(h) == 2 && h[0] == "dsynth.example.org" && h[1] == ".farm.example"
+		}},
+		{"Api_audit_log=/var/log/dsynth-audit.log", func(p Profile) bool { return p.APIAuditLog == "/var/log/dsynth-audit.log" }},
+		{"Api_audit_max_size=3", func(p Profile) bool { return p.APIAuditMaxSize == 3<<20 }},
 		{"Api_listen=127.0.0.1:8080\nApi_keys=/k", func(p Profile) bool { return p.APIListen == "127.0.0.1:8080" && p.APIKeys == "/k" }},
 		{"Api_listen=:0\nApi_anonymous_read=true", func(p Profile) bool { return p.APIListen == ":0" && p.APIAnonymousRead }},
 		{"Api_anonymous_read=1\nApi_listen=[::1]:8080", func(p Profile) bool { return p.APIListen == "[::1]:8080" }},
@@ -384,5 +412,25 @@ func TestParseMakeConf(t *testing.T) {
 	for _, bad := range []string{".include \"x\"", "=value", "TWO WORDS=1"} {
 		_, err := ParseMakeConf("m", []byte("A=1\n"+bad+"\n"))
 		checkParseError(t, err, 2, "", "want VAR=VALUE")
+	}
+}
+
+// TestCheckEnvironment: auto and the host's own backend are accepted;
+// another system's backend and the tests' mock are refused, each saying
+// why, rather than ignored.
+func TestCheckEnvironment(t *testing.T) {
+	for _, tt := range []struct{ v, goos, err string }{
+		{"auto", "linux", ""}, {"auto", "darwin", ""},
+		{"linux", "linux", ""}, {"freebsd", "freebsd", ""}, {"dragonfly", "dragonfly", ""},
+		{"freebsd", "linux", "the freebsd backend runs only on freebsd, and this host runs linux"},
+		{"linux", "dragonfly", "runs only on linux"},
+		{"mock", "linux", "builds nothing"},
+		{"darwin", "darwin", "unknown environment"},
+		{"Linux", "linux", "unknown environment"},
+	} {
+		err := checkEnvironment(tt.v, tt.goos)
+		if (err == nil) != (tt.err == "") || err != nil && !strings.Contains(err.Error(), tt.err) {
+			t.Errorf("%s on %s: %v, want %q", tt.v, tt.goos, err, tt.err)
+		}
 	}
 }

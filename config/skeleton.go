@@ -124,6 +124,18 @@ Numa_setsize= 0
 ; Api_listen=
 ; Api_keys=
 ; Api_anonymous_read= false
+; Api_token_keys=
+; Api_token_issuer= go-dsynth
+; Api_token_audience= go-dsynth
+; Api_rate_limit= 100
+; Api_rate_burst= 200
+; Api_max_connections= 256
+; Api_max_connections_per_ip= 64
+; Api_max_streams_per_client= 8
+; Api_allowed_hosts=
+; Api_audit_log=
+; Api_audit_max_size= 10
+; Api_file_group=
 `, GlobalSection, DefaultProfileName, DefaultProfileName, p.OperatingSystem,
 		p.PackagesDir, p.RepositoryDir, p.PortsDir, p.OptionsDir, p.DistfilesDir,
 		p.BuildBase, p.LogsDir, p.SystemDir, p.PackageSuffix, p.MetaVersion,

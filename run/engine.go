@@ -100,6 +100,7 @@ func builderOptions(cfg *config.Config, sc *Scanned, o Options) builder.Options 
 		// dsynth's shortest watchdog is 5 minutes; a small Watchdog_scale
 		// must not kill a phase that is merely quiet for a few seconds.
 		WatchdogFloor: 10 * time.Second,
+		BuildTimeout:  p.BuildTimeout,
 		Worker:        wc,
 		Settings:      SlotSettings(p, o.Layout, 0),
 		MakeShims:     shims,

@@ -16,16 +16,27 @@ import (
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/api"
+	"github.com/go-dsynth/go-dsynth/audit"
 	"github.com/go-dsynth/go-dsynth/auth"
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder"
 	"github.com/go-dsynth/go-dsynth/builder/recorder"
 	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/dashboard"
+	"github.com/go-dsynth/go-dsynth/internal/fileperm"
 	"github.com/go-dsynth/go-dsynth/internal/httpserve"
 	"github.com/go-dsynth/go-dsynth/internal/peercred"
 	"github.com/go-dsynth/go-dsynth/metrics"
 )
+
+// APIAddr is the address the API listens on (Api_listen, its port
+// chosen when it was 0), or "" when it does not.
+func (o *Owner) APIAddr() string {
+	if o.public == nil {
+		return ""
+	}
+	return o.public.Addr()
+}
 
 // SocketName is the owner's Unix socket in the build base.
 const SocketName = "dsynth.sock"
@@ -83,6 +94,8 @@ type Owner struct {
 
 	// socketUp says the owner's socket listens (GET /readyz).
 	socketUp atomic.Bool
+	// audit is the API's audit log (with Api_listen).
+	audit *audit.Log
 
 	closeOnce sync.Once
 	closeErr  error
@@ -132,25 +145,56 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 		}
 		tokens = append(tokens, tk)
 	}
+	var auditLog *audit.Log
+	if p.APIListen != "" {
+		if auditLog, err = audit.Open(p.APIAuditLog, p.APIAuditMaxSize, audit.DefaultKeep); err != nil {
+			return nil, fmt.Errorf("%s: Api_audit_log: %w", cfg.File, err)
+		}
+		o.audit = auditLog
+	}
+	if g := p.APIFileGroup; g != "" {
+		// The group may read what names who did what; others may not.
+		for _, f := range []string{builddb.Path(p.BuildBase), p.APIKeys, auditPath(auditLog)} {
+			if f == "" {
+				continue
+			}
+			if err := fileperm.Restrict(f, g); err != nil {
+				return nil, fmt.Errorf("%s: %w", cfg.File, err)
+			}
+		}
+	}
 	if o.access, err = loadAccess(cfg); err != nil {
 		return nil, err
 	}
 	tokens = o.access.tokens(tokens)
 	o.api, err = api.New(api.Options{
-		BuildBase:     p.BuildBase,
-		DB:            o.db,
-		Config:        cfg,
-		LocalOnly:     p.APIListen == "",
-		KeysFile:      keys,
-		Tokens:        tokens,
-		ClientCert:    o.access.clientCert(),
-		AnonymousRead: p.APIAnonymousRead,
-		MaxDBReaders:  ownerDBReaders,
-		WorkerControl: o.slots,
-		Workers:       configuredWorkers(p.NumberOfBuilders),
-		Maintenance:   &api.Maintenance{Exclusive: o.exclusive, Ports: func() (func(string) bool, error) { return PortsTree(p.PortsDir) }},
-		ReadyChecks:   []api.ReadyCheck{{Name: "socket", Check: o.socketReady}},
-		Logf:          func(format string, args ...any) { fmt.Fprintf(o.log, format+"\n", args...) },
+		BuildBase: p.BuildBase,
+		DB:        o.db,
+		Config:    cfg,
+		LocalOnly: p.APIListen == "",
+		KeysFile:  keys,
+		Tokens:    tokens,
+		// Client certificates, when Api_client_ca asks for them.
+		ClientCert: o.access.clientCert(),
+		// The limits of issue 13: every client of the TCP listener is
+		// checked for its Host, rate-limited and capped; the owner's
+		// socket is not (its peers are root or the build's own user).
+		Audit:               auditLog,
+		HostCheck:           true,
+		Hostname:            hostname(),
+		AllowedHosts:        p.AllowedHosts(),
+		RateLimit:           p.APIRateLimit,
+		RateBurst:           p.APIRateBurst,
+		MaxStreamsPerClient: p.APIMaxStreamsPerClient,
+		MaxConns:            p.APIMaxConnections,
+		MaxConnsPerIP:       p.APIMaxConnectionsPerIP,
+		AnonymousRead:       p.APIAnonymousRead,
+		MaxDBReaders:        ownerDBReaders,
+		WorkerControl:       o.slots,
+		Workers:             configuredWorkers(p.NumberOfBuilders),
+		Maintenance:         &api.Maintenance{Exclusive: o.exclusive, Ports: func() (func(string) bool, error) { return PortsTree(p.PortsDir) }},
+		ReadyChecks:         []api.ReadyCheck{{Name: "socket", Check: o.socketReady}},
+		Logf:                func(format string, args ...any) { fmt.Fprintf(o.log, format+"\n", args...) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: Api_listen: %w", cfg.File, err)
@@ -180,6 +224,9 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 		o.access.reloadOnHangup(o.log)
 		sc := o.access.scheme()
 		fmt.Fprintf(o.log, "Serving the API on %s://%s/api/v1/ and the dashboard on %s://%s/\n", sc, o.public.Addr(), sc, o.public.Addr())
+		if w := plainHTTPWarning(o.public.Addr(), p.APIAnonymousRead); w != "" && o.access.tls == nil {
+			fmt.Fprintln(o.log, w)
+		}
 	}
 	return o, nil
 }
@@ -322,6 +369,9 @@ func (o *Owner) Close() error {
 		if o.db != nil && readersDone {
 			errs = append(errs, o.db.Close())
 		}
+		if o.audit != nil {
+			errs = append(errs, o.audit.Close())
+		}
 		if o.lock != nil {
 			errs = append(errs, o.lock.Unlock())
 		}
@@ -422,4 +472,38 @@ func stopServer(srv *httpserve.Server, log io.Writer) {
 	if err := srv.Close(ctx); err != nil {
 		fmt.Fprintf(log, "warning: %v\n", err)
 	}
+}
+
+// hostname is the machine's name, which the API answers to ("" when the
+// system does not say).
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}
+
+// plainHTTPWarning is the warning for an API served in plain HTTP on an
+// address other machines can reach: keys and tokens cross the network in
+// clear, and with anonymous reading anyone there reads the build history.
+// It is "" for a loopback address.
+func plainHTTPWarning(addr string, anonymous bool) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return ""
+	}
+	w := "warning: the API is served in plain HTTP on " + addr + ", which other machines can reach: API keys and tokens cross the network unencrypted (set Api_tls_cert and Api_tls_key, or listen on 127.0.0.1 behind a TLS proxy)"
+	if anonymous {
+		w += "; with Api_anonymous_read anyone who reaches it reads the build history"
+	}
+	return w
+}
+
+// auditPath is the audit log's file ("" without one).
+func auditPath(l *audit.Log) string {
+	if l == nil {
+		return ""
+	}
+	return l.Path()
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/auth"
+	"github.com/go-dsynth/go-dsynth/internal/fileperm"
 	"github.com/go-dsynth/go-dsynth/run"
 	"github.com/go-dsynth/go-dsynth/service"
 )
@@ -77,6 +78,11 @@ func runAPIKey(_ context.Context, r *runner, args []string) error {
 	key, err := auth.AppendKey(cfg.Profile.APIKeys, args[0], role, expires)
 	if err != nil {
 		return err
+	}
+	if g := cfg.Profile.APIFileGroup; g != "" {
+		if err := fileperm.Restrict(cfg.Profile.APIKeys, g); err != nil {
+			return fmt.Errorf("%s: %w", cfg.File, err)
+		}
 	}
 	fmt.Fprintln(r.stdout, key)
 	until := ""

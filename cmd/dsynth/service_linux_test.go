@@ -34,6 +34,8 @@ type serviceSite struct {
 	addr, key string
 	serve     *exec.Cmd
 	out       *syncBuffer
+	// nofile, when set, is the serve process's RLIMIT_NOFILE.
+	nofile int
 }
 
 // syncBuffer is a bytes.Buffer safe for a process writing and a test
@@ -93,8 +95,15 @@ func (b *syncBuffer) waitFor(t *testing.T, what, want string) {
 
 func newServiceSite(t *testing.T) *serviceSite {
 	t.Helper()
+	return newServiceSiteWith(t, 0)
+}
+
+// newServiceSiteWith starts the service with an RLIMIT_NOFILE of nofile
+// (0: the test's own).
+func newServiceSiteWith(t *testing.T, nofile int) *serviceSite {
+	t.Helper()
 	ds := newDemoSite(t)
-	s := &serviceSite{demoSite: ds, addr: freeAddr(t)}
+	s := &serviceSite{demoSite: ds, addr: freeAddr(t), nofile: nofile}
 	f, err := os.OpenFile(filepath.Join(ds.conf, "dsynth.ini"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -115,6 +124,9 @@ func (s *serviceSite) start(t *testing.T) {
 	t.Helper()
 	s.out = &syncBuffer{}
 	s.serve = exec.Command(dsynthBinary(t), "-C", s.conf, "serve")
+	if s.nofile > 0 {
+		s.serve = exec.Command("sh", "-c", `ulimit -n "$1" && exec "$2" -C "$3" serve`, "sh", strconv.Itoa(s.nofile), dsynthBinary(t), s.conf)
+	}
 	s.serve.Stdout, s.serve.Stderr = s.out, s.out
 	if err := s.serve.Start(); err != nil {
 		t.Fatal(err)

@@ -39,9 +39,23 @@ type Options struct {
 	// ConnContext, when set, derives each connection's context (for
 	// example with the peer's credentials on a Unix socket).
 	ConnContext func(ctx context.Context, c net.Conn) context.Context
-	// TLSConfig, when set, serves HTTPS with it (see tls.go).
+	// MaxConns and MaxConnsPerIP cap the open connections, in all and
+	// from one address (0: no cap); a connection over a cap gets a 503
+	// and is closed at once.
+	MaxConns, MaxConnsPerIP int
+	// TLSConfig, when set, serves HTTPS with it (see tls.go); the caps
+	// count connections before their handshake.
 	TLSConfig *tls.Config
 }
+
+// Timeouts of every server: a client has HeaderTimeout to send a
+// request's headers (a new connection too), and a kept-alive connection
+// is closed after IdleTimeout without a request. Clients that fail to
+// authenticate are not kept alive at all (the API closes them).
+const (
+	HeaderTimeout = 5 * time.Second
+	IdleTimeout   = 60 * time.Second
+)
 
 // Listen binds addr (host:port; port 0 picks a free one) and serves h on
 // it in the background.
@@ -56,11 +70,11 @@ func Listen(addr string, h http.Handler, o Options) (*Server, error) {
 // Serve serves h on a listener the caller bound (a Unix socket) in the
 // background; Close closes the listener.
 func Serve(ln net.Listener, h http.Handler, o Options) *Server {
-	ln = tlsListener(ln, o.TLSConfig)
+	ln = tlsListener(limit(ln, o.MaxConns, o.MaxConnsPerIP), o.TLSConfig)
 	s := &Server{name: o.Name, ln: ln, done: make(chan error, 1), before: o.BeforeClose, srv: &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: HeaderTimeout,
+		IdleTimeout:       IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ConnContext:       o.ConnContext,
 	}}

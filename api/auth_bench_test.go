@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"net/http"
@@ -20,7 +21,7 @@ import (
 // benchAuthServer is a server whose token keys hold an HS256, an RS256 and
 // an EdDSA key, and a route that answers "ok" without reading anything:
 // what a request costs there is the authentication and the routing.
-func benchAuthServer(b *testing.B) (s *Server, tokens map[string]string) {
+func benchAuthServer(b *testing.B) (s *Server, tokens map[string]string, ids benchIdentities) {
 	b.Helper()
 	dir := b.TempDir()
 	os.WriteFile(filepath.Join(dir, "hs.key"), []byte(strings.Repeat("h", 48)), 0o600)
@@ -41,27 +42,34 @@ func benchAuthServer(b *testing.B) (s *Server, tokens map[string]string) {
 			b.Fatal(err)
 		}
 	}
-	s, err = New(Options{BuildBase: b.TempDir(), Keys: testKeys(&testing.T{}), Tokens: []auth.TokenVerifier{tk}, AnonymousRead: true})
+	ids = newBenchIdentities(b) // OpenID Connect and client certificates (authbench_test.go)
+	s, err = New(Options{BuildBase: b.TempDir(), Keys: testKeys(&testing.T{}), Tokens: []auth.TokenVerifier{tk, ids.oidc}, ClientCert: ids.clientCert, AnonymousRead: true})
 	if err != nil {
 		b.Fatal(err)
 	}
 	s.handle(s.mux, route{pattern: "GET /api/v1/bench-ok", need: auth.PermRead, data: func(*http.Request) (any, error) { return "ok", nil }})
-	return s, tokens
+	return s, tokens, ids
 }
 
 // BenchmarkAuthenticate is the cost of one request per authentication
 // method, beside the same request without credentials (anonymous
-// reading): none, an API key, and JWTs signed with HS256, RS256 and
-// EdDSA. Run with -count N, the methods take turns (none, key, …, none,
+// reading): none, an API key, JWTs signed with HS256, RS256 and EdDSA,
+// an OpenID Connect provider's token (its key set cached) and a verified
+// client certificate (its mapping to a role). Run with -count N, the methods take turns (none, key, …, none,
 // key, …): scripts/bench/auth.sh reports each one's median against none's.
 func BenchmarkAuthenticate(b *testing.B) {
-	s, tokens := benchAuthServer(b)
-	cases := []struct{ name, header, value string }{
-		{"none", "", ""},
-		{"key", "X-API-Key", readKey},
-		{"hs256", "Authorization", "Bearer " + tokens["hs"]},
-		{"rs256", "Authorization", "Bearer " + tokens["rs"]},
-		{"eddsa", "Authorization", "Bearer " + tokens["ed"]},
+	s, tokens, ids := benchAuthServer(b)
+	cases := []struct {
+		name, header, value string
+		tls                 *tls.ConnectionState
+	}{
+		{"none", "", "", nil},
+		{"key", "X-API-Key", readKey, nil},
+		{"hs256", "Authorization", "Bearer " + tokens["hs"], nil},
+		{"rs256", "Authorization", "Bearer " + tokens["rs"], nil},
+		{"eddsa", "Authorization", "Bearer " + tokens["ed"], nil},
+		{"oidc", "Authorization", "Bearer " + ids.oidcToken, nil},
+		{"mtls", "", "", ids.tls},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -69,6 +77,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 			if c.header != "" {
 				req.Header.Set(c.header, c.value)
 			}
+			req.TLS = c.tls
 			for b.Loop() {
 				w := httptest.NewRecorder()
 				s.ServeHTTP(w, req)

@@ -190,7 +190,7 @@ func TestDecodeProfileErrors(t *testing.T) {
 // the Api_listen line that counts, whatever the order of the keys.
 func TestDecodeProfileAPIUnusable(t *testing.T) {
 	_, err := decodeText(t, "[P]\nApi_listen=:1\nApi_anonymous_read=false\nApi_listen=:8080\n", "P")
-	checkParseError(t, err, 4, "Api_listen", "set Api_keys to a keys file (see docs/API.md), Api_token_keys, or Api_anonymous_read= true")
+	checkParseError(t, err, 4, "Api_listen", "set Api_keys to a keys file (see docs/API.md), Api_token_keys, Api_oidc_issuer, Api_client_ca, or Api_anonymous_read= true")
 }
 
 func TestDecodeProfileValues(t *testing.T) {

@@ -63,6 +63,10 @@ var profileKeys = [...]string{
 	"Api_max_connections", "Api_max_connections_per_ip",
 	"Api_max_streams_per_client", "Api_allowed_hosts", "Api_audit_log",
 	"Api_audit_max_size", "Api_file_group",
+	// External identities (access.go).
+	"Api_oidc_issuer", "Api_oidc_client_id", "Api_oidc_client_secret_file",
+	"Api_oidc_role_claim", "Api_oidc_roles", "Api_oidc_redirect_url",
+	"Api_tls_cert", "Api_tls_key", "Api_client_ca", "Api_client_roles",
 }
 
 // ProfileKeys returns every key a profile section accepts: dsynth's keys
@@ -116,6 +120,9 @@ func DecodeProfile(file string, entries []Entry, host Host) (Profile, error) {
 			return Profile{}, err
 		}
 	}
+	if err := d.checkAccess(); err != nil {
+		return Profile{}, err
+	}
 	if err := d.checkAPI(); err != nil {
 		return Profile{}, err
 	}
@@ -130,6 +137,8 @@ type decoder struct {
 	set  map[string]bool
 	// apiListen is the Api_listen entry that counts (for checkAPI).
 	apiListen Entry
+	// access are the entries of accessKeys (for checkAccess).
+	access map[string]Entry
 }
 
 func (d *decoder) errf(e Entry, format string, args ...any) error {
@@ -286,6 +295,10 @@ func (d *decoder) apply(e Entry) error {
 		var mb int
 		mb, err = d.intIn(e, 1, 1<<20)
 		p.APIAuditMaxSize = int64(mb) << 20
+	case "Api_oidc_issuer", "Api_oidc_client_id", "Api_oidc_client_secret_file",
+		"Api_oidc_role_claim", "Api_oidc_roles", "Api_oidc_redirect_url",
+		"Api_tls_cert", "Api_tls_key", "Api_client_ca", "Api_client_roles":
+		err = d.applyAccess(e)
 	default:
 		return d.errf(e, "unknown directive in profile section%s", suggest(e.Key))
 	}
@@ -311,10 +324,10 @@ func (d *decoder) listen(e Entry, example string) (string, error) {
 // but neither Api_keys nor Api_anonymous_read.
 func (d *decoder) checkAPI() error {
 	p := &d.p
-	if p.APIListen == "" || p.APIKeys != "" || p.APITokenKeys != "" || p.APIAnonymousRead {
+	if p.APIListen == "" || p.APIKeys != "" || p.APITokenKeys != "" || p.APIAnonymousRead || p.APIOIDCIssuer != "" || p.APIClientCA != "" {
 		return nil
 	}
-	return d.errf(d.apiListen, "the API would refuse every client: set Api_keys to a keys file (see docs/API.md), Api_token_keys, or Api_anonymous_read= true")
+	return d.errf(d.apiListen, "the API would refuse every client: set Api_keys to a keys file (see docs/API.md), Api_token_keys, Api_oidc_issuer, Api_client_ca, or Api_anonymous_read= true")
 }
 
 // suggest names a known key that differs from key only in case.

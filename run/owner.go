@@ -80,6 +80,9 @@ type Owner struct {
 	// metricsSrv serves them.
 	metrics    *metrics.Metrics
 	metricsSrv *httpserve.Server
+	// access is the profile's OpenID Connect, TLS and client
+	// certificates (access.go).
+	access *access
 	// running is held by the build in progress: one at a time per build
 	// base (slots, the recorder's reconciliation and `dsynth add` assume
 	// it).
@@ -160,6 +163,10 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 			}
 		}
 	}
+	if o.access, err = loadAccess(cfg); err != nil {
+		return nil, err
+	}
+	tokens = o.access.tokens(tokens)
 	o.api, err = api.New(api.Options{
 		BuildBase: p.BuildBase,
 		DB:        o.db,
@@ -167,6 +174,8 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 		LocalOnly: p.APIListen == "",
 		KeysFile:  keys,
 		Tokens:    tokens,
+		// Client certificates, when Api_client_ca asks for them.
+		ClientCert: o.access.clientCert(),
 		// The limits of issue 13: every client of the TCP listener is
 		// checked for its Host, rate-limited and capped; the owner's
 		// socket is not (its peers are root or the build's own user).
@@ -209,11 +218,13 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 	if p.APIListen != "" {
 		// The API under /api/, the dashboard (which talks to it)
 		// everywhere else.
-		if o.public, err = api.Listen(p.APIListen, o.api, siteHandler(o.api, dashboard.Handler())); err != nil {
+		if o.public, err = api.ListenTLS(p.APIListen, o.api, siteHandler(o.api, dashboard.Handler(), o.access.loginHandler()), o.access.tls); err != nil {
 			return nil, fmt.Errorf("%s: Api_listen: %w", cfg.File, err)
 		}
-		fmt.Fprintf(o.log, "Serving the API on http://%s/api/v1/ and the dashboard on http://%s/\n", o.public.Addr(), o.public.Addr())
-		if w := plainHTTPWarning(o.public.Addr(), p.APIAnonymousRead); w != "" {
+		o.access.reloadOnHangup(o.log)
+		sc := o.access.scheme()
+		fmt.Fprintf(o.log, "Serving the API on %s://%s/api/v1/ and the dashboard on %s://%s/\n", sc, o.public.Addr(), sc, o.public.Addr())
+		if w := plainHTTPWarning(o.public.Addr(), p.APIAnonymousRead); w != "" && o.access.tls == nil {
 			fmt.Fprintln(o.log, w)
 		}
 	}
@@ -338,6 +349,7 @@ func (o *Owner) Close() error {
 		if o.api != nil {
 			errs = append(errs, o.api.Stop(ctx))
 		}
+		o.access.close()
 		for _, s := range []*httpserve.Server{o.public, o.local, o.metricsSrv} {
 			if s != nil {
 				errs = append(errs, s.Close(ctx))
@@ -434,13 +446,19 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 // siteHandler routes /api/… and the health probes (/healthz, /readyz) to
-// the API and every other path to the dashboard. It does not clean paths (as http.ServeMux would, answering a
+// the API, /auth/oidc… to the dashboard's login through the OpenID
+// Connect provider when there is one (login not nil), and every other
+// path to the dashboard. It does not clean paths (as http.ServeMux would, answering a
 // ".." with a redirect): the API refuses such paths itself with a 400, and
 // the dashboard serves only its own files.
-func siteHandler(apiHandler, page http.Handler) http.Handler {
+func siteHandler(apiHandler, page, login http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			apiHandler.ServeHTTP(w, r)
+			return
+		}
+		if login != nil && (r.URL.Path == dashboard.LoginInfoPath || strings.HasPrefix(r.URL.Path, dashboard.LoginInfoPath+"/")) {
+			login.ServeHTTP(w, r)
 			return
 		}
 		page.ServeHTTP(w, r)

@@ -218,7 +218,12 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 	if p.APIListen != "" {
 		// The API under /api/, the dashboard (which talks to it)
 		// everywhere else.
-		if o.public, err = api.ListenTLS(p.APIListen, o.api, siteHandler(o.api, dashboard.Handler(), o.access.loginHandler()), o.access.tls); err != nil {
+		login := o.access.loginHandler()
+		if login != nil {
+			// The login endpoints answer the hosts the API answers.
+			login = o.api.GuardHost(login)
+		}
+		if o.public, err = api.ListenTLS(p.APIListen, o.api, siteHandler(o.api, dashboard.Handler(), login), o.access.tls); err != nil {
 			return nil, fmt.Errorf("%s: Api_listen: %w", cfg.File, err)
 		}
 		o.access.reloadOnHangup(o.log)

@@ -4,18 +4,45 @@
 GO       ?= go
 BIN      := bin/dsynth
 DEMO_DIR ?= $(CURDIR)/.demo
-APT_PKGS := bmake athena-jot libdb1-compat gcc libc6-dev xz-utils patch procps python3 chromium prometheus
 
-.PHONY: all build deps demo test check fmt-check vet race fuzz cross bench clean
+# DEMO_PKGS is what `make demo` needs: BSD make to scan the ports tree, and
+# the C compiler, patch and xz the demo's ports build with; python3 prints
+# the report's counts.
+DEMO_PKGS := bmake gcc libc6-dev xz-utils patch python3
+# TEST_PKGS is what the tests use on top of that (each test that needs one
+# of them skips, naming the package, when it is missing): jot for the real
+# FreeBSD tree's makefiles, Berkeley DB 1.85 for the ports_crc.db tests, ps
+# for testdata/ports/selftest.sh, Chromium for the report and dashboard
+# pages, promtool for the alert rules, mandoc for the man pages.
+TEST_PKGS := $(DEMO_PKGS) athena-jot libdb1-compat procps chromium prometheus mandoc
+
+# make install: the binary and the man pages under PREFIX (DESTDIR for
+# staging, as packagers use it).
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+
+.PHONY: all build deps deps-demo deps-test apt-install demo test check fmt-check vet race fuzz cross bench install uninstall clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/dsynth
 
-# deps installs the host tools the tests and the demo use, when missing.
-deps:
-	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# deps-demo and deps-test install the Debian packages the demo and the tests
+# use, when missing (as root, or through sudo).
+deps-demo:
+	@$(MAKE) --no-print-directory apt-install PKGS="$(DEMO_PKGS)"
+
+deps-test:
+	@$(MAKE) --no-print-directory apt-install PKGS="$(TEST_PKGS)"
+
+# deps is deps-test, which covers the demo too.
+deps: deps-test
+
+apt-install:
+	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -23,12 +50,12 @@ deps:
 	fi
 
 # demo runs go-dsynth on the project's own small ports tree (testdata/ports).
-demo: deps build
+demo: deps-demo build
 	@scripts/demo.sh $(DEMO_DIR)
 
 # test is what CI runs: formatting, vet, the race-enabled test suite, every
-# fuzz target for a bounded time and the BSD cross-builds.
-test: deps fmt-check vet race fuzz cross
+# fuzz target for a bounded time and the BSD and macOS cross-builds.
+test: deps-test fmt-check vet race fuzz cross
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -46,16 +73,28 @@ fuzz:
 	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
 
 cross:
-	GOOS=freebsd GOARCH=amd64 $(GO) build ./...
-	GOOS=dragonfly GOARCH=amd64 $(GO) build ./...
+	GOOS=freebsd GOARCH=amd64 $(GO) vet ./...
+	GOOS=dragonfly GOARCH=amd64 $(GO) vet ./...
 	GOOS=darwin GOARCH=arm64 $(GO) build ./...
 	GOOS=netbsd GOARCH=amd64 $(GO) build ./...
 	GOOS=openbsd GOARCH=amd64 $(GO) build ./...
 
 # bench measures everything BENCHMARKS.md reports, with baselines from the
 # same run.
-bench: deps build
+bench: deps-test build
 	scripts/bench.sh > BENCHMARKS.md.new && mv BENCHMARKS.md.new BENCHMARKS.md
+
+# install builds bin/dsynth only when it does not exist, so that `make build`
+# as the user who has Go and `make install` as root work.
+install:
+	@[ -x $(BIN) ] || $(MAKE) --no-print-directory build
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/dsynth
+	install -m 0644 docs/man/dsynth.1 $(DESTDIR)$(MANDIR)/man1/dsynth.1
+	install -m 0644 docs/man/dsynth.ini.5 $(DESTDIR)$(MANDIR)/man5/dsynth.ini.5
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/dsynth $(DESTDIR)$(MANDIR)/man1/dsynth.1 $(DESTDIR)$(MANDIR)/man5/dsynth.ini.5
 
 clean:
 	rm -rf bin $(DEMO_DIR)

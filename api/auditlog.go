@@ -33,6 +33,15 @@ func (s *Server) auditEntries(r *http.Request) (any, error) {
 	return AuditData{File: s.o.Audit.Path(), Entries: es}, nil
 }
 
+// AuditTail returns the audit log's last n entries (none without an audit
+// log).
+func (s *Server) AuditTail(n int) ([]audit.Entry, error) {
+	if s.o.Audit == nil {
+		return nil, nil
+	}
+	return s.o.Audit.Tail(n)
+}
+
 // isWrite reports whether a request may change something: what the audit
 // log records besides failed authentications.
 func isWrite(r *http.Request) bool {

@@ -148,3 +148,23 @@ func streamKey(p auth.Principal) string {
 	}
 	return string(p.Method) + " " + p.Name
 }
+
+// GuardHost wraps a handler served beside the API (the dashboard's login
+// endpoints) with the API's Host and Origin check, when the server makes
+// it (Options.HostCheck).
+func (s *Server) GuardHost(h http.Handler) http.Handler {
+	if !s.o.HostCheck {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.hosts.check(r); err != nil {
+			id := requestID(r)
+			w.Header().Set(requestIDHeader, id)
+			w.Header().Set("Connection", "close")
+			s.audit(r, id, auth.Principal{}, err.HTTPStatus, err.Message)
+			s.writeError(w, id, err)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}

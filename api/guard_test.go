@@ -217,3 +217,25 @@ func TestStreamsPerPrincipal(t *testing.T) {
 		t.Errorf("%d streams after the WebSocket left", n)
 	}
 }
+
+// TestGuardHost: a handler served beside the API (the dashboard's login)
+// gets the same Host and Origin check, and only when the server makes it.
+func TestGuardHost(t *testing.T) {
+	inner := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	for _, check := range []bool{true, false} {
+		s := newTestServer(t, Options{BuildBase: newFixture(t).base, HostCheck: check})
+		h := s.GuardHost(inner)
+		for host, want := range map[string]int{"127.0.0.1:8080": http.StatusTeapot, "evil.example": http.StatusMisdirectedRequest} {
+			if !check {
+				want = http.StatusTeapot
+			}
+			req := httptest.NewRequest("GET", "/auth/oidc/login", nil)
+			req.Host = host
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != want {
+				t.Errorf("check=%v, Host %s: %d, want %d", check, host, w.Code, want)
+			}
+		}
+	}
+}

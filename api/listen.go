@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/tls"
 	"net/http"
 
 	"github.com/go-dsynth/go-dsynth/internal/httpserve"
@@ -15,8 +16,15 @@ type HTTPServer = httpserve.Server
 // server, letting requests in progress finish. The server keeps s's
 // connection caps (Options.MaxConns, MaxConnsPerIP).
 func Listen(addr string, s *Server, h http.Handler) (*HTTPServer, error) {
+	return ListenTLS(addr, s, h, nil)
+}
+
+// ListenTLS is Listen serving HTTPS with cfg (nil: plain HTTP). With
+// client certificates in cfg, Options.ClientCert maps the verified ones
+// to principals.
+func ListenTLS(addr string, s *Server, h http.Handler, cfg *tls.Config) (*HTTPServer, error) {
 	if h == nil {
 		h = s
 	}
-	return httpserve.Listen(addr, h, httpserve.Options{Name: "api", BeforeClose: s.Stop, MaxConns: s.o.MaxConns, MaxConnsPerIP: s.o.MaxConnsPerIP})
+	return httpserve.Listen(addr, h, httpserve.Options{Name: "api", BeforeClose: s.Stop, MaxConns: s.o.MaxConns, MaxConnsPerIP: s.o.MaxConnsPerIP, TLSConfig: cfg})
 }

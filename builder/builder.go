@@ -47,6 +47,10 @@ type Options struct {
 	WatchdogScale float64
 	// WatchdogFloor is the shortest a scaled watchdog may be (0: none).
 	WatchdogFloor time.Duration
+	// BuildTimeout caps one port's whole build, set-up and every phase
+	// (Build_timeout; 0: only the phase watchdogs). It is checked on the
+	// watchdog's tick, against the builder's clock.
+	BuildTimeout time.Duration
 
 	// Worker describes the generated make.conf and phase environment.
 	Worker WorkerConf

@@ -15,6 +15,9 @@ type Phase struct {
 	// not fail the port.
 	Dump  bool
 	Query string
+	// Network marks the phases that fetch (fetch-depends, fetch,
+	// checksum): their command asks its slot for the outside network.
+	Network bool
 }
 
 // dumpPhases are the phases -D adds before the build: the environment, the
@@ -66,7 +69,7 @@ func Phases(origin string, o PhaseOptions) []Phase {
 		return []Phase{{Name: "package", Watchdog: 60 * m, NoDepends: true}}
 	}
 	if o.FetchOnly {
-		return []Phase{{Name: "check-sanity", Watchdog: 10 * m}, {Name: "fetch-depends", Watchdog: 120 * m}, {Name: "fetch", Watchdog: 120 * m}, {Name: "checksum", Watchdog: 10 * m}}
+		return []Phase{{Name: "check-sanity", Watchdog: 10 * m}, {Name: "fetch-depends", Watchdog: 120 * m, Network: true}, {Name: "fetch", Watchdog: 120 * m, Network: true}, {Name: "checksum", Watchdog: 10 * m, Network: true}}
 	}
 	var ph []Phase
 	if o.Developer {
@@ -75,9 +78,9 @@ func Phases(origin string, o PhaseOptions) []Phase {
 	ph = append(ph, []Phase{
 		{Name: "check-sanity", Watchdog: 10 * m},
 		{Name: "pkg-depends", Watchdog: 10 * m},
-		{Name: "fetch-depends", Watchdog: 120 * m},
-		{Name: "fetch", Watchdog: 120 * m},
-		{Name: "checksum", Watchdog: 10 * m},
+		{Name: "fetch-depends", Watchdog: 120 * m, Network: true},
+		{Name: "fetch", Watchdog: 120 * m, Network: true},
+		{Name: "checksum", Watchdog: 10 * m, Network: true},
 		{Name: "extract-depends", Watchdog: 15 * m},
 		{Name: "extract", Watchdog: 15 * m},
 		{Name: "patch-depends", Watchdog: 10 * m},

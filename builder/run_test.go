@@ -780,3 +780,46 @@ func TestLimitTick(t *testing.T) {
 		t.Errorf("state %+v events %+v", st2, evs)
 	}
 }
+
+// TestRunBuildTimeout: with Build_timeout, a port whose whole build
+// reaches it (on the injected clock, checked on the watchdog's tick) is
+// killed and fails before its phase's watchdog would fire; its
+// dependents are skipped and the run goes on.
+func TestRunBuildTimeout(t *testing.T) {
+	p := fakePlan(t, []fakePort{{origin: "w/slow"}, {origin: "w/next", deps: []string{"w/slow"}}}, []string{"w/next"})
+	r := newRig(t, p)
+	r.opts.BuildTimeout = 2 * time.Hour
+	building := make(chan struct{})
+	r.handle = func(ctx context.Context, c call) (environment.Result, error) {
+		if c.dir == "w/slow" && c.step == "build" {
+			fmt.Fprintln(c.cmd.Stdout, "compiling")
+			close(building)
+			return hang(ctx)
+		}
+		return r.succeed(c)
+	}
+	done := r.start(context.Background())
+	<-building
+	wd := r.tickers.last(t, TickWatchdog)
+	// The build phase's watchdog is 3 h: at 2 h of idle output it would
+	// not fire; Build_timeout does.
+	r.clock.Add(time.Hour)
+	wd.tick(r.clock.Now()) // 1 h: nothing happens
+	r.clock.Add(time.Hour)
+	wd.tick(r.clock.Now()) // 2 h: the port's build reached Build_timeout
+	res := <-done
+	if res.err != nil {
+		t.Fatalf("Run: %v (a build timeout is not an abort)", res.err)
+	}
+	if want := (events.Counts{Queued: 2, Failed: 1, Skipped: 1}); res.counts != want {
+		t.Errorf("counts %+v, want %+v", res.counts, want)
+	}
+	r.checkTornDown()
+	fin := r.events.finished(t)
+	if f := fin["w/slow"]; f.Outcome != events.Failed || f.Phase != "build" || !strings.HasPrefix(f.Reason, "build timeout: the port's build reached Build_timeout (2h0m0s) in phase build") {
+		t.Errorf("w/slow: %+v", f)
+	}
+	if f := fin["w/next"]; f.Outcome != events.Skipped {
+		t.Errorf("w/next: %+v", f)
+	}
+}

@@ -16,11 +16,17 @@ import (
 	"github.com/go-dsynth/go-dsynth/dsynthfmt"
 	"github.com/go-dsynth/go-dsynth/environment"
 	"github.com/go-dsynth/go-dsynth/ports"
-	"golang.org/x/sys/unix"
 )
+
+// NiceValue is the niceness of every phase, dsynth's NiceOpt (-N: 0).
+const NiceValue = 10
 
 // errWatchdog marks a phase killed by its idle-output watchdog.
 var errWatchdog = errors.New("watchdog timeout")
+
+// errBuildTimeout marks a phase killed because the port's whole build
+// reached Build_timeout.
+var errBuildTimeout = errors.New("build timeout")
 
 // shimTarget is where the make shims are mounted in a slot.
 const shimTarget = "/dsynth/mk"
@@ -38,6 +44,9 @@ type slotRun struct {
 	inPhases time.Duration
 	// step is the make phase running, from 1 to steps (0 during set-up).
 	step, steps int
+	// start is when the port's build started (Build_timeout counts from
+	// it).
+	start time.Time
 }
 
 // buildPort builds one port in a fresh slot and reports how it went.
@@ -67,7 +76,7 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 		return res
 	}
 	defer plog.Close()
-	r := &slotRun{b: b, slot: slot, origin: n.Origin, log: plog}
+	r := &slotRun{b: b, slot: slot, origin: n.Origin, log: plog, start: start}
 	r.tap = newOutputTap(plog, b.now, 8)
 	defer func() { res.lines, res.phaseTime = int(plog.Lines()), r.inPhases }()
 
@@ -125,11 +134,6 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 			b.log(slot, "%s teardown: %v", it.Origin, err)
 		}
 	}()
-	if !b.o.NoNice {
-		if p, ok := r.env.(interface{ InitPid() int }); ok && p.InitPid() > 0 {
-			_ = unix.Setpriority(unix.PRIO_PROCESS, p.InitPid(), 10)
-		}
-	}
 	shims := ""
 	if b.o.MakeShims != "" {
 		shims = shimTarget
@@ -167,11 +171,11 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 	for i, ph := range phases {
 		r.step, r.steps = i+1, len(phases)
 		ok, reason, err := r.phase(ctx, ph, PhaseCommand(ph, b.o.Make, dir))
-		if !ok && ph.Dump && ctx.Err() == nil && !errors.Is(err, errWatchdog) {
+		if !ok && ph.Dump && ctx.Err() == nil && !errors.Is(err, errWatchdog) && !errors.Is(err, errBuildTimeout) {
 			continue // an informational -D phase does not fail the port
 		}
 		if !ok {
-			res.aborted = ctx.Err() != nil && !errors.Is(err, errWatchdog)
+			res.aborted = ctx.Err() != nil && !errors.Is(err, errWatchdog) && !errors.Is(err, errBuildTimeout)
 			res.phase, res.reason = ph.Name, reason
 			return res
 		}
@@ -215,10 +219,19 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 					cancel(errWatchdog)
 					return
 				}
+				if b.o.BuildTimeout > 0 && at.Sub(r.start) >= b.o.BuildTimeout {
+					cancel(errBuildTimeout)
+					return
+				}
 			}
 		}
 	}()
-	result, err := r.env.Execute(pctx, environment.Command{Args: args, Env: r.penv, Stdout: r.tap, Stderr: r.tap})
+	nice := NiceValue
+	if b.o.NoNice {
+		nice = 0
+	}
+	result, err := r.env.Execute(pctx, environment.Command{Args: args, Env: r.penv, Stdout: r.tap, Stderr: r.tap,
+		Network: ph.Network, Nice: nice})
 	close(stop)
 	elapsed := b.now().Sub(start)
 	if ph.Name != SetupPhase.Name && !ph.Dump {
@@ -230,6 +243,12 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 		b.log(r.slot, "%s", dsynthfmt.WatchdogText(r.origin.String(), ph.Name, int(ph.Watchdog/time.Minute), int((limit+time.Minute-1)/time.Minute)))
 		r.log.PhaseResult(false, elapsed, 0)
 		return false, fmt.Sprintf("watchdog timeout after %v without output", limit.Round(time.Second)), errWatchdog
+	}
+	if cause := context.Cause(pctx); errors.Is(cause, errBuildTimeout) {
+		r.log.PhaseResult(false, elapsed, 0)
+		reason := fmt.Sprintf("build timeout: the port's build reached Build_timeout (%v) in phase %s", b.o.BuildTimeout, ph.Name)
+		b.log(r.slot, "%s %s", r.origin.String(), reason)
+		return false, reason, errBuildTimeout
 	}
 	if err != nil {
 		r.log.PhaseResult(false, elapsed, 0)

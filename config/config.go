@@ -145,6 +145,33 @@ type Profile struct {
 	// (Api_audit_max_size in megabytes, default 10).
 	APIAuditLog     string
 	APIAuditMaxSize int64
+	// APIFileGroup, when set, is the group (a name or a number) that may
+	// read the build database, the API keys file and the audit log: they
+	// are then 0640 and owned by that group instead of 0600
+	// (Api_file_group).
+	APIFileGroup string
+	// APIOIDCIssuer is the OpenID Connect provider whose tokens the API
+	// accepts (Api_oidc_issuer; "" = none), APIOIDCClientID the audience
+	// they must name (Api_oidc_client_id), APIOIDCRoleClaim the claim
+	// read for roles (Api_oidc_role_claim, default "groups") and
+	// APIOIDCRoles what its values map to (Api_oidc_roles).
+	APIOIDCIssuer, APIOIDCClientID, APIOIDCRoleClaim string
+	APIOIDCRoles                                     RoleMapping
+	// APIOIDCRedirectURL is where the provider sends the dashboard's
+	// login back (Api_oidc_redirect_url; "" = no login through the
+	// provider), APIOIDCClientSecretFile the file holding the client's
+	// secret for the code exchange (Api_oidc_client_secret_file; "" = a
+	// public client, PKCE alone).
+	APIOIDCRedirectURL, APIOIDCClientSecretFile string
+	// APITLSCert and APITLSKey are the PEM certificate chain and key the
+	// API serves HTTPS with (Api_tls_cert, Api_tls_key; "" = plain
+	// HTTP), reread on SIGHUP.
+	APITLSCert, APITLSKey string
+	// APIClientCA is the PEM CA bundle client certificates are verified
+	// against (Api_client_ca; "" = none asked), APIClientRoles what their
+	// subject and names map to (Api_client_roles).
+	APIClientCA    string
+	APIClientRoles RoleMapping
 }
 
 // AllowedHosts splits Api_allowed_hosts into its names.

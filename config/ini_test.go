@@ -148,6 +148,7 @@ func TestDecodeProfileErrors(t *testing.T) {
 		{"Target_osversion=0", "Target_osversion", "out of range"},
 		{"Scan_jobs=-1", "Scan_jobs", "out of range"},
 		{"Environment=docker", "Environment", "unknown environment"},
+		{"Environment=mock", "Environment", "mock is the in-memory backend of go-dsynth's unit tests"},
 		{"Watchdog_scale=0", "Watchdog_scale", "scale factor"},
 		{"Watchdog_scale=NaN", "Watchdog_scale", "scale factor"},
 		{"Watchdog_scale=101", "Watchdog_scale", "scale factor"},
@@ -189,7 +190,7 @@ func TestDecodeProfileErrors(t *testing.T) {
 // the Api_listen line that counts, whatever the order of the keys.
 func TestDecodeProfileAPIUnusable(t *testing.T) {
 	_, err := decodeText(t, "[P]\nApi_listen=:1\nApi_anonymous_read=false\nApi_listen=:8080\n", "P")
-	checkParseError(t, err, 4, "Api_listen", "set Api_keys to a keys file (see docs/API.md), Api_token_keys, or Api_anonymous_read= true")
+	checkParseError(t, err, 4, "Api_listen", "set Api_keys to a keys file (see docs/API.md), Api_token_keys, Api_oidc_issuer, Api_client_ca, or Api_anonymous_read= true")
 }
 
 func TestDecodeProfileValues(t *testing.T) {
@@ -231,7 +232,7 @@ func TestDecodeProfileValues(t *testing.T) {
 		{"Scan_jobs=0", func(p Profile) bool { return p.ScanJobs == 8 }},
 		{"Scan_jobs=3", func(p Profile) bool { return p.ScanJobs == 3 }},
 		{"Pkg_command=/usr/local/sbin/pkg-static", func(p Profile) bool { return p.PkgCommand == "/usr/local/sbin/pkg-static" }},
-		{"Environment=mock", func(p Profile) bool { return p.Environment == "mock" }},
+		{"Environment=auto", func(p Profile) bool { return p.Environment == "auto" }},
 		{"Watchdog_scale=2.5", func(p Profile) bool { return p.PhaseTimeoutScale == 2.5 }},
 		{"Build_timeout=4h30m", func(p Profile) bool { return p.BuildTimeout == 4*time.Hour+30*time.Minute }},
 		{"Build_timeout=0", func(p Profile) bool { return p.BuildTimeout == 0 }},
@@ -411,5 +412,25 @@ func TestParseMakeConf(t *testing.T) {
 	for _, bad := range []string{".include \"x\"", "=value", "TWO WORDS=1"} {
 		_, err := ParseMakeConf("m", []byte("A=1\n"+bad+"\n"))
 		checkParseError(t, err, 2, "", "want VAR=VALUE")
+	}
+}
+
+// TestCheckEnvironment: auto and the host's own backend are accepted;
+// another system's backend and the tests' mock are refused, each saying
+// why, rather than ignored.
+func TestCheckEnvironment(t *testing.T) {
+	for _, tt := range []struct{ v, goos, err string }{
+		{"auto", "linux", ""}, {"auto", "darwin", ""},
+		{"linux", "linux", ""}, {"freebsd", "freebsd", ""}, {"dragonfly", "dragonfly", ""},
+		{"freebsd", "linux", "the freebsd backend runs only on freebsd, and this host runs linux"},
+		{"linux", "dragonfly", "runs only on linux"},
+		{"mock", "linux", "builds nothing"},
+		{"darwin", "darwin", "unknown environment"},
+		{"Linux", "linux", "unknown environment"},
+	} {
+		err := checkEnvironment(tt.v, tt.goos)
+		if (err == nil) != (tt.err == "") || err != nil && !strings.Contains(err.Error(), tt.err) {
+			t.Errorf("%s on %s: %v, want %q", tt.v, tt.goos, err, tt.err)
+		}
 	}
 }

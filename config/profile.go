@@ -5,6 +5,8 @@ import (
 	"math"
 	"net"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +27,23 @@ const (
 )
 
 // Environment backends accepted by the Environment key.
-var environments = [...]string{"auto", "linux", "dragonfly", "freebsd", "mock"}
+var environments = [...]string{"auto", "linux", "dragonfly", "freebsd"}
+
+// checkEnvironment accepts an Environment value that can build on a host
+// running goos: auto, or the host's own backend. The others are refused
+// rather than ignored: each backend runs only on its own system, and the
+// unit tests' in-memory backend builds nothing.
+func checkEnvironment(v, goos string) error {
+	switch {
+	case v == "auto" || v == goos && slices.Contains(environments[:], v):
+		return nil
+	case v == "mock":
+		return fmt.Errorf("mock is the in-memory backend of go-dsynth's unit tests and builds nothing: use auto")
+	case slices.Contains(environments[:], v):
+		return fmt.Errorf("the %s backend runs only on %s, and this host runs %s: use auto", v, v, goos)
+	}
+	return fmt.Errorf("unknown environment %q: use auto (the host's own backend: linux on Linux, freebsd on FreeBSD, dragonfly on DragonFly)", v)
+}
 
 // profileKeys lists every key a profile section accepts.
 var profileKeys = [...]string{
@@ -44,7 +62,11 @@ var profileKeys = [...]string{
 	"Api_token_audience", "Api_rate_limit", "Api_rate_burst",
 	"Api_max_connections", "Api_max_connections_per_ip",
 	"Api_max_streams_per_client", "Api_allowed_hosts", "Api_audit_log",
-	"Api_audit_max_size",
+	"Api_audit_max_size", "Api_file_group",
+	// External identities (access.go).
+	"Api_oidc_issuer", "Api_oidc_client_id", "Api_oidc_client_secret_file",
+	"Api_oidc_role_claim", "Api_oidc_roles", "Api_oidc_redirect_url",
+	"Api_tls_cert", "Api_tls_key", "Api_client_ca", "Api_client_roles",
 }
 
 // ProfileKeys returns every key a profile section accepts: dsynth's keys
@@ -98,6 +120,9 @@ func DecodeProfile(file string, entries []Entry, host Host) (Profile, error) {
 			return Profile{}, err
 		}
 	}
+	if err := d.checkAccess(); err != nil {
+		return Profile{}, err
+	}
 	if err := d.checkAPI(); err != nil {
 		return Profile{}, err
 	}
@@ -112,6 +137,8 @@ type decoder struct {
 	set  map[string]bool
 	// apiListen is the Api_listen entry that counts (for checkAPI).
 	apiListen Entry
+	// access are the entries of accessKeys (for checkAccess).
+	access map[string]Entry
 }
 
 func (d *decoder) errf(e Entry, format string, args ...any) error {
@@ -207,12 +234,8 @@ func (d *decoder) apply(e Entry) error {
 			p.ScanJobs = d.host.NumCPU
 		}
 	case "Environment":
-		ok := false
-		for _, env := range environments {
-			ok = ok || v == env
-		}
-		if !ok {
-			return d.errf(e, "unknown environment %q: use %s", v, strings.Join(environments[:], ", "))
+		if err := checkEnvironment(v, runtime.GOOS); err != nil {
+			return d.errf(e, "%v", err)
 		}
 		p.Environment = v
 	case "Watchdog_scale":
@@ -266,10 +289,16 @@ func (d *decoder) apply(e Entry) error {
 		}
 	case "Api_audit_log":
 		p.APIAuditLog, err = d.dir(e)
+	case "Api_file_group":
+		p.APIFileGroup, err = d.word(e)
 	case "Api_audit_max_size":
 		var mb int
 		mb, err = d.intIn(e, 1, 1<<20)
 		p.APIAuditMaxSize = int64(mb) << 20
+	case "Api_oidc_issuer", "Api_oidc_client_id", "Api_oidc_client_secret_file",
+		"Api_oidc_role_claim", "Api_oidc_roles", "Api_oidc_redirect_url",
+		"Api_tls_cert", "Api_tls_key", "Api_client_ca", "Api_client_roles":
+		err = d.applyAccess(e)
 	default:
 		return d.errf(e, "unknown directive in profile section%s", suggest(e.Key))
 	}
@@ -295,10 +324,10 @@ func (d *decoder) listen(e Entry, example string) (string, error) {
 // but neither Api_keys nor Api_anonymous_read.
 func (d *decoder) checkAPI() error {
 	p := &d.p
-	if p.APIListen == "" || p.APIKeys != "" || p.APITokenKeys != "" || p.APIAnonymousRead {
+	if p.APIListen == "" || p.APIKeys != "" || p.APITokenKeys != "" || p.APIAnonymousRead || p.APIOIDCIssuer != "" || p.APIClientCA != "" {
 		return nil
 	}
-	return d.errf(d.apiListen, "the API would refuse every client: set Api_keys to a keys file (see docs/API.md), Api_token_keys, or Api_anonymous_read= true")
+	return d.errf(d.apiListen, "the API would refuse every client: set Api_keys to a keys file (see docs/API.md), Api_token_keys, Api_oidc_issuer, Api_client_ca, or Api_anonymous_read= true")
 }
 
 // suggest names a known key that differs from key only in case.

@@ -135,6 +135,7 @@ Numa_setsize= 0
 ; Api_allowed_hosts=
 ; Api_audit_log=
 ; Api_audit_max_size= 10
+; Api_file_group=
 `, GlobalSection, DefaultProfileName, DefaultProfileName, p.OperatingSystem,
 		p.PackagesDir, p.RepositoryDir, p.PortsDir, p.OptionsDir, p.DistfilesDir,
 		p.BuildBase, p.LogsDir, p.SystemDir, p.PackageSuffix, p.MetaVersion,

@@ -19,10 +19,14 @@
 //
 // # The page
 //
-// The page asks for an API key (the URL fragment #key=…, which browsers
-// never send to the server and which the page removes from the address bar
-// at once, or a form) and keeps it in the tab's sessionStorage; every
-// request carries it as X-API-Key. It shows the status of the run in
+// The page asks for an API key or a token (the URL fragment #key=… or
+// #token=…, which browsers never send to the server and which the page
+// removes from the address bar at once, or a form), or logs in through an
+// OpenID Connect provider ([Login]: the authorization-code flow with PKCE,
+// the code exchanged by the server, which hands the ID token to the page
+// in the fragment), and keeps the credential in the tab's sessionStorage
+// only; every request carries a token as Authorization: Bearer, a key as
+// X-API-Key. It shows the status of the run in
 // progress or the last run, the statistics, the recent build records
 // (filters, paging with the API's cursor), a port's history and last known
 // good build (#port=category/port), and the live event stream, read with
@@ -39,5 +43,7 @@
 // loads it with --dump-dom (the key prompt, a wrong key, the panels against
 // builddb), live_test.go drives it through the DevTools protocol
 // (cdp_test.go) while a run is published: the live feed and the refreshes
-// it causes, a click to a port's history, paging, filters, reconnection.
+// it causes, a click to a port's history, paging, filters, reconnection;
+// login_test.go and login_browser_test.go run the single sign-on against
+// a real provider (internal/oidctest).
 package dashboard

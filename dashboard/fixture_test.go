@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,6 +55,8 @@ type site struct {
 	// streams receives whenever an event stream client has been
 	// subscribed (the API flushed its first bytes).
 	streams chan struct{}
+	// login, when set, serves /auth/ (the OpenID Connect login).
+	login atomic.Pointer[Login]
 }
 
 // record makes a build record of origin (category/port[@flavor]) at
@@ -151,6 +154,13 @@ func newSite(t *testing.T, adjust ...func(*api.Options)) *site {
 		s.api.ServeHTTP(w, r)
 	}))
 	mux.Handle("/", Handler())
+	mux.Handle("/auth/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if l := s.login.Load(); l != nil {
+			l.ServeHTTP(w, r)
+			return
+		}
+		http.NotFound(w, r)
+	}))
 	s.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

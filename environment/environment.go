@@ -52,7 +52,8 @@ type Command struct {
 	// Args is the program and its arguments; a program without a slash is
 	// looked up in the PATH of Env, inside the slot.
 	Args []string
-	// Env is the complete environment of the command (nothing is inherited).
+	// Env is the complete environment of the command; nothing is
+	// inherited from the controller, and nil is an empty environment.
 	Env []string
 	// Dir is the working directory inside the slot ("" = "/").
 	Dir string
@@ -65,6 +66,16 @@ type Command struct {
 	// a terminal *os.File) as its controlling terminal, for interactive
 	// shells.
 	TTY bool
+	// Network asks for the outside network, for dsynth's fetch phases
+	// (fetch-depends, fetch, checksum). Where a backend can withhold the
+	// network (the FreeBSD jail), every other command gets loopback only;
+	// the DragonFly chroot shares the host's network in every phase, as
+	// dsynth's does; the Linux slot has loopback only whatever is asked
+	// (see docs/CONFIG.md, "Network in the slots").
+	Network bool
+	// Nice is the niceness the command and everything it starts run at
+	// (dsynth's 10 unless -N); 0 leaves the controller's priority.
+	Nice int
 }
 
 // Result is how a command ended.

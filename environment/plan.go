@@ -27,13 +27,19 @@ const (
 	MountDev MountType = "dev"
 )
 
-// Sizes of dsynth's tmpfs mounts.
+// Sizes of dsynth's tmpfs mounts (domount: the root and
+// /boot/modules.local 16g, /usr/local "MED" 16g, /construction "BIG" 64g;
+// with WITH_DEBUG in the profile's make.conf MED and BIG are doubled).
 const (
 	GiB              int64 = 1 << 30
 	RootSize               = 16 * GiB
 	LocalbaseSize          = 16 * GiB
 	ConstructionSize       = 64 * GiB
 )
+
+// BootLocal is DragonFly's directory for kernel modules that ports
+// install; dsynth mounts a tmpfs there inside the read-only /boot.
+const BootLocal = "/boot/modules.local"
 
 // Mount is one entry of a mount plan.
 type Mount struct {
@@ -103,9 +109,13 @@ type SystemDir struct {
 type Layout struct {
 	// Name names the layout ("dragonfly", "freebsd", "linux").
 	Name string
-	// Boot, when set, binds /boot read-only with a tmpfs over
-	// /boot/modules.local, as dsynth does.
+	// Boot, when set, binds /boot read-only, as dsynth does.
 	Boot bool
+	// BootLocal, with Boot, adds dsynth's tmpfs over /boot/modules.local
+	// when the system's /boot has that directory (a mount point cannot be
+	// made inside the read-only /boot; dsynth's mkdir fails there and it
+	// carries on without the mount).
+	BootLocal bool
 	// System lists the read-only system directories in mount order.
 	System []SystemDir
 	// Games is the optional /usr/games directory, mounted after /usr/local
@@ -115,8 +125,9 @@ type Layout struct {
 
 // LayoutDragonFly is dsynth's own mount table on DragonFly BSD.
 var LayoutDragonFly = Layout{
-	Name: "dragonfly",
-	Boot: true,
+	Name:      "dragonfly",
+	Boot:      true,
+	BootLocal: true,
 	System: []SystemDir{
 		{Path: "/bin"}, {Path: "/lib"}, {Path: "/libexec"}, {Path: "/usr/bin"},
 		{Path: "/sbin"}, {Path: "/usr/include"}, {Path: "/usr/lib"},
@@ -128,6 +139,8 @@ var LayoutDragonFly = Layout{
 
 // LayoutFreeBSD is dsynth's table adapted to FreeBSD (/usr/lib32 on 64-bit
 // hosts; /usr/games is gone from recent releases, so it is optional).
+// FreeBSD has no /boot/modules.local (its ports install kernel modules
+// under /boot/modules), so there is no tmpfs inside /boot.
 var LayoutFreeBSD = Layout{
 	Name: "freebsd",
 	Boot: true,
@@ -182,17 +195,23 @@ type Settings struct {
 	Template string
 	// Limits are copied into the plan.
 	Limits Limits
+	// Debug is set when the profile's make.conf sets WITH_DEBUG; it
+	// doubles the /usr/local and /construction tmpfs sizes, as dsynth.
+	Debug bool
 }
 
 // SlotName returns dsynth's name for a slot number: "SL00", "SL01", ….
 func SlotName(slot int) string { return fmt.Sprintf("SL%02d", slot) }
 
 // BuildPlan turns profile settings into the mount plan of one slot, in
-// dsynth's order: tmpfs root, /boot, /dev, /proc, the read-only system
-// directories, tmpfs /usr/local, /usr/games, /usr/src (when the system has
-// it), /xports, /options, /packages, /distfiles, tmpfs /construction and,
-// with ccache, /ccache. It checks the settings themselves but not the file
-// system; Plan.Validate does that.
+// dsynth's order: tmpfs root, /boot (and tmpfs /boot/modules.local), /dev,
+// /proc, the read-only system directories, tmpfs /usr/local, /usr/games,
+// /usr/src, /xports, /options, /packages, /distfiles, tmpfs /construction
+// and, with ccache, /ccache. It checks the settings themselves; of the
+// file system it only looks, as dsynth does when it starts, at whether the
+// system has usr/src/sys/Makefile (then /usr/src is mounted) and
+// boot/modules.local (then, with Layout.BootLocal, the tmpfs is mounted
+// there). Plan.Validate checks the rest.
 func BuildPlan(s Settings) (Plan, error) {
 	if s.BuildBase == "" || !filepath.IsAbs(s.BuildBase) {
 		return Plan{}, fmt.Errorf("environment: build base %q must be an absolute path: %w", s.BuildBase, ErrInvalidPlan)
@@ -241,30 +260,52 @@ func BuildPlan(s Settings) (Plan, error) {
 	host := func(p string) string { return filepath.Join(sys, p) }
 	add := func(m Mount) { p.Mounts = append(p.Mounts, m) }
 
+	local, construction := LocalbaseSize, ConstructionSize
+	if s.Debug {
+		local, construction = 2*local, 2*construction
+	}
 	add(Mount{Type: MountTmpfs, Target: "/", Size: RootSize})
 	if s.Layout.Boot {
 		add(Mount{Type: MountBind, Source: host("/boot"), Target: "/boot", ReadOnly: true})
-		add(Mount{Type: MountTmpfs, Target: "/boot/modules.local", Size: RootSize})
+		if s.Layout.BootLocal && isDir(host(BootLocal)) {
+			add(Mount{Type: MountTmpfs, Target: BootLocal, Size: RootSize})
+		}
 	}
 	add(Mount{Type: MountDev, Target: "/dev"})
 	add(Mount{Type: MountProc, Target: "/proc", ReadOnly: true})
 	for _, d := range s.Layout.System {
 		add(Mount{Type: MountBind, Source: host(d.Path), Target: d.Path, ReadOnly: true, Optional: d.Optional})
 	}
-	add(Mount{Type: MountTmpfs, Target: "/usr/local", Size: LocalbaseSize})
+	add(Mount{Type: MountTmpfs, Target: "/usr/local", Size: local})
 	if s.Layout.Games != "" {
 		add(Mount{Type: MountBind, Source: host(s.Layout.Games), Target: s.Layout.Games, ReadOnly: true, Optional: true})
 	}
-	add(Mount{Type: MountBind, Source: host("/usr/src"), Target: "/usr/src", ReadOnly: true, Optional: true})
+	if UsesUsrSrc(sys) {
+		add(Mount{Type: MountBind, Source: host("/usr/src"), Target: "/usr/src", ReadOnly: true})
+	}
 	add(Mount{Type: MountBind, Source: filepath.Clean(s.PortsDir), Target: "/xports", ReadOnly: true})
 	add(Mount{Type: MountBind, Source: filepath.Clean(s.OptionsDir), Target: "/options"})
 	add(Mount{Type: MountBind, Source: filepath.Clean(s.PackagesDir), Target: "/packages"})
 	add(Mount{Type: MountBind, Source: filepath.Clean(s.DistfilesDir), Target: "/distfiles"})
-	add(Mount{Type: MountTmpfs, Target: "/construction", Size: ConstructionSize})
+	add(Mount{Type: MountTmpfs, Target: "/construction", Size: construction})
 	if s.Ccache {
 		add(Mount{Type: MountBind, Source: filepath.Clean(s.CcacheDir), Target: "/ccache"})
 	}
 	return p, nil
+}
+
+// UsesUsrSrc reports whether slots get the system's /usr/src: as dsynth
+// decides it, when systemDir/usr/src/sys/Makefile exists (a source tree,
+// not an empty or partial directory).
+func UsesUsrSrc(systemDir string) bool {
+	_, err := os.Stat(filepath.Join(systemDir, "usr/src/sys/Makefile"))
+	return err == nil
+}
+
+// isDir reports whether path is a directory.
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
 
 // Validate checks the plan against the file system without changing

@@ -34,32 +34,6 @@ func targets(p Plan) string {
 	return strings.Join(s, " ")
 }
 
-func TestBuildPlanDragonFlyTable(t *testing.T) {
-	s, base := settings(t, LayoutDragonFly)
-	s.Ccache = true
-	p, err := BuildPlan(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "tmpfs:/ bind:/boot:ro tmpfs:/boot/modules.local dev:/dev proc:/proc:ro " +
-		"bind:/bin:ro bind:/lib:ro bind:/libexec:ro bind:/usr/bin:ro bind:/sbin:ro bind:/usr/include:ro " +
-		"bind:/usr/lib:ro bind:/usr/libdata:ro bind:/usr/libexec:ro bind:/usr/sbin:ro bind:/usr/share:ro " +
-		"tmpfs:/usr/local bind:/usr/games:ro bind:/usr/src:ro bind:/xports:ro bind:/options bind:/packages " +
-		"bind:/distfiles tmpfs:/construction bind:/ccache"
-	if got := targets(p); got != want {
-		t.Errorf("mount table\n got %s\nwant %s", got, want)
-	}
-	if p.Name != "SL03" || p.Root != filepath.Join(base, "build", "SL03") || p.Template != "" {
-		t.Errorf("plan %+v", p)
-	}
-	if p.Mounts[len(p.Mounts)-2].Size != ConstructionSize || p.Mounts[0].Size != RootSize {
-		t.Error("tmpfs sizes")
-	}
-	if p.Mounts[1].Source != "/boot" {
-		t.Errorf("system source %s", p.Mounts[1].Source)
-	}
-}
-
 func TestBuildPlanOptions(t *testing.T) {
 	s, _ := settings(t, LayoutLinux)
 	s.SystemDir = "/sysroot"
@@ -144,6 +118,7 @@ func TestTemplate(t *testing.T) {
 		"etc/ssl/private/key.pem":      "PRIVATE",
 		"etc/spwd.db":                  "hashes",
 		"etc/hosts":                    "127.0.0.1 localhost\n",
+		"etc/localtime":                "TZif",
 		"var/log/messages":             "log contents",
 		"var/run/ld-elf.so.hints":      "hints",
 	}
@@ -162,7 +137,7 @@ func TestTemplate(t *testing.T) {
 	if got := read("etc/shadow"); strings.Contains(got, "secret") || !strings.HasPrefix(got, "root:*:") {
 		t.Errorf("shadow %q", got)
 	}
-	for _, gone := range []string{"etc/ssh/ssh_host_rsa_key", "etc/ssh/ssh_host_rsa_key.pub", "etc/ssl/private/key.pem", "etc/spwd.db", "var/log/messages"} {
+	for _, gone := range []string{"etc/ssh/ssh_host_rsa_key", "etc/ssh/ssh_host_rsa_key.pub", "etc/ssl/private/key.pem", "etc/spwd.db", "var/log/messages", "etc/localtime"} {
 		if _, err := os.Lstat(filepath.Join(dst, gone)); err == nil {
 			t.Errorf("%s copied into the template", gone)
 		}

@@ -32,8 +32,10 @@ type SlotState struct {
 	// Linux sandbox init), 0 when none.
 	Helper      int    `json:"helper,omitempty"`
 	HelperStart string `json:"helper_start,omitempty"`
-	// Jail is the FreeBSD jail id, 0 when none.
-	Jail int `json:"jail,omitempty"`
+	// Jail and JailName identify the FreeBSD jail of the command running
+	// in the slot (0 and "" when none); jids are reused, names are not.
+	Jail     int    `json:"jail,omitempty"`
+	JailName string `json:"jail_name,omitempty"`
 	// Mounts are the host paths mounted for the slot, in mount order (BSD
 	// backends; the Linux mounts are invisible to the host).
 	Mounts []string `json:"mounts,omitempty"`
@@ -135,8 +137,12 @@ type CleanupResult struct {
 	InUse bool
 	// Killed counts processes (or jails) killed.
 	Killed int
-	// Unmounted counts host mounts removed under the slot root.
+	// Unmounted counts host mounts removed under the slot root (a mount
+	// found already gone does not count).
 	Unmounted int
+	// Incomplete is set when something of the slot could not be removed
+	// (the error says what); its state file keeps the record.
+	Incomplete bool
 }
 
 // CleanupSlots is the loop of every backend's Cleanup: for each slot state
@@ -157,6 +163,7 @@ func CleanupSlots(buildBase string, inUse func(SlotState) bool, clean func(SlotS
 		if inUse(st) {
 			r.InUse = true
 		} else if err := clean(st, &r); err != nil {
+			r.Incomplete = true
 			errs = append(errs, err)
 		}
 		out = append(out, r)

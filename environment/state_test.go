@@ -38,7 +38,7 @@ func TestCleanupSlots(t *testing.T) {
 	want := []CleanupResult{
 		{Slot: "SL00", Killed: 1, Unmounted: 2},
 		{Slot: "SL01", InUse: true},
-		{Slot: "SL02", Killed: 1, Unmounted: 2},
+		{Slot: "SL02", Killed: 1, Unmounted: 2, Incomplete: true},
 		{Slot: "SL03", Killed: 1, Unmounted: 2},
 	}
 	if !reflect.DeepEqual(res, want) {

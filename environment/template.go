@@ -29,7 +29,8 @@ var secretDirs = []string{"ssl/private"}
 //   - a copy of etc with secrets stripped: etc/ssh/*key* removed, the
 //     password fields of master.passwd, shadow and gshadow replaced by "*",
 //     etc/ssl/private emptied; database files derived from master.passwd
-//     (spwd.db) are removed so no hash survives;
+//     (spwd.db) are removed so no hash survives; etc/localtime is removed,
+//     as mktemplate.sh does, so every port builds in UTC;
 //   - every directory under var (directories only), plus var/mail,
 //     var/games, var/msgs and var/run, and var/run/ld-elf.so.hints when the
 //     system has it;
@@ -56,6 +57,9 @@ func BuildTemplate(dst, systemDir string) error {
 		return fmt.Errorf("environment: template: copy etc: %w", err)
 	}
 	if err := stripSecrets(filepath.Join(dst, "etc")); err != nil {
+		return fmt.Errorf("environment: template: %w", err)
+	}
+	if err := os.Remove(filepath.Join(dst, "etc/localtime")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("environment: template: %w", err)
 	}
 	if err := copyDirs(filepath.Join(systemDir, "var"), filepath.Join(dst, "var")); err != nil {

@@ -338,6 +338,12 @@ func (s *Scanner) env() []string {
 
 // args returns make's arguments for one origin.
 func (s *Scanner) args(o Origin) []string {
+	return s.argsWith(o, scanArgs())
+}
+
+// argsWith returns make's arguments for one origin with the -V arguments
+// given.
+func (s *Scanner) argsWith(o Origin, vflags []string) []string {
 	args := []string{"-C", filepath.Join(s.PortsDir, o.Dir)}
 	if o.Flavor != "" {
 		args = append(args, "FLAVOR="+o.Flavor)
@@ -345,8 +351,24 @@ func (s *Scanner) args(o Origin) []string {
 	if s.LocalBase != "" {
 		args = append(args, "LOCALBASE="+s.LocalBase)
 	}
-	args = append(args, scanArgs()...)
+	args = append(args, vflags...)
 	return append(args, s.MakeArgs...)
+}
+
+// Command returns the make command with which a scan would query o, but
+// asking for vars (one -V each) instead of dsynth's variables: the same
+// make, environment, arguments and directory. It lets tools and tests
+// read any variable of a port exactly as the scanner sees the port. The
+// output has one line per variable, in order.
+func (s *Scanner) Command(ctx context.Context, o Origin, vars ...string) *exec.Cmd {
+	vflags := make([]string, len(vars))
+	for i, v := range vars {
+		vflags[i] = "-V" + v
+	}
+	cmd := exec.CommandContext(ctx, s.Make, s.argsWith(o, vflags)...)
+	cmd.Env = s.env()
+	cmd.Dir = filepath.Join(s.PortsDir, o.Dir)
+	return cmd
 }
 
 // globalKey fingerprints what every scan shares: the make binary, the

@@ -367,3 +367,30 @@ func TestLoadPortsEnvIsStable(t *testing.T) {
 		}
 	}
 }
+
+// TestScannerCommand: Command asks make for other variables the way a
+// scan asks for dsynth's: a flavor, LOCALBASE and the make.conf arguments
+// reach make, and the answers agree with the scan's.
+func TestScannerCommand(t *testing.T) {
+	s, _ := synthTree(t)
+	s.LocalBase = "/nonexistent/localbase"
+	s.MakeArgs = []string{"SCANNER_COMMAND_TEST=yes"}
+	ctx := context.Background()
+	o := MustOrigin("devel/py-mod@py310")
+	res, err := s.Scan(ctx, []Origin{o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := infoMap(res.Infos)[o.String()]
+	if in == nil || in.Status != StatusOK {
+		t.Fatalf("scan of %s: %+v", o, in)
+	}
+	out, err := s.Command(ctx, o, "PKGVERSION", "FLAVOR", "LOCALBASE", "SCANNER_COMMAND_TEST", "RUN_DEPENDS").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Join([]string{in.PkgVersion, "py310", "/nonexistent/localbase", "yes", in.DependsOf(DepRun)}, "\n") + "\n"
+	if string(out) != want {
+		t.Errorf("make -V printed %q, want %q", out, want)
+	}
+}

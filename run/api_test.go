@@ -30,7 +30,7 @@ func TestSiteHandler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(siteHandler(s, dashboard.Handler()))
+	srv := httptest.NewServer(siteHandler(s, dashboard.Handler(), nil))
 	defer srv.Close()
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	get := func(path string, withKey bool) (int, string) {

@@ -12,11 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/go-dsynth/go-dsynth/auth"
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/internal/testenv"
@@ -181,6 +183,114 @@ func BenchmarkServiceAPIUnderBuild(b *testing.B) {
 		return []string{"/api/v1/builds", "/api/v1/builds/" + runs[0].ID.String(), "/api/v1/queue", "/api/v1/workers",
 			"/api/v1/packages?limit=100", "/api/v1/packages/misc/hello/status", "/api/v1/stats/today"}
 	})
+}
+
+// BenchmarkGuardedAPIUnderBuild is BenchmarkAPIUnderBuild over the API's
+// TCP listener with everything of issue 13 on — an API key checked on
+// every request, the Host check, the per-principal rate limiter (at a rate
+// that lets the 1,000 requests/s through, so the limiter runs but refuses
+// nothing), the connection caps and the audit log (one request in twenty
+// is a write, audited) — against the same owner's API over its Unix
+// socket, where none of it runs, interleaved.
+func BenchmarkGuardedAPIUnderBuild(b *testing.B) {
+	cfg := loadSite(b)
+	fixture, err := apiFixture()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := copyFile(fixture, builddb.Path(cfg.Profile.BuildBase)); err != nil {
+		b.Fatal(err)
+	}
+	keys := filepath.Join(b.TempDir(), "api.keys")
+	key, err := auth.AppendKey(keys, "bench", auth.RoleUser, time.Time{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := &cfg.Profile
+	p.APIListen, p.APIKeys, p.APIRateLimit, p.APIRateBurst = "127.0.0.1:0", keys, 5000, 5000
+	var ownerLog syncBuffer
+	owner, err := run.Own(cfg, &ownerLog)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer owner.Close()
+	var out syncBuffer
+	if _, err := forceBuild(context.Background(), cfg, owner, apiBuildPorts, &out); err != nil {
+		b.Fatalf("%v\n%s", err, out.String())
+	}
+	paths := []string{"/api/v1/status", "/api/v1/records"}
+	var mixed []string
+	for i := range 20 {
+		if i == 19 {
+			mixed = append(mixed, "POST /api/v1/builds")
+		} else {
+			mixed = append(mixed, paths[i%2])
+		}
+	}
+	guarded := tcpClient(owner.APIAddr(), key, apiWorkers)
+	for _, p := range mixed[:2] {
+		if _, errs := get(guarded, p); errs != "" {
+			b.Fatalf("%s: %s", p, errs)
+		}
+	}
+	socket := unixClient(owner.Socket(), apiWorkers)
+	builds := startBuilds(cfg, owner, apiBuildPorts)
+	turn := time.Duration(apiSeconds) * time.Second / apiSegments
+	var g, base openLoopResult
+	b.ResetTimer()
+	for range b.N {
+		for range apiSegments {
+			base.add(openLoop(socket, mixed, apiRate, turn))
+			g.add(openLoop(guarded, mixed, apiRate, turn))
+		}
+	}
+	b.StopTimer()
+	n, err := builds.stop()
+	if err != nil {
+		b.Errorf("builds during the measurement: %v", err)
+	}
+	for name, r := range map[string]*openLoopResult{"guarded": &g, "socket": &base} {
+		if r.failed > 0 {
+			b.Errorf("%s: %d of %d requests failed; first: %s", name, r.failed, len(r.latencies), r.firstErr)
+		}
+	}
+	audited, err := owner.API().AuditTail(100000)
+	if err != nil || len(audited) == 0 {
+		b.Errorf("the audit log holds %d entries (%v): the writes were not audited", len(audited), err)
+	}
+	b.Logf("%d builds finished; guarded: %d requests, %d answered 503; socket: %d requests; %d audit entries", n, len(g.latencies), g.busy, len(base.latencies), len(audited))
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(ms(g.percentile(50)), "guarded-p50-ms")
+	b.ReportMetric(ms(g.percentile(99)), "guarded-p99-ms")
+	b.ReportMetric(ms(base.percentile(50)), "socket-p50-ms")
+	b.ReportMetric(ms(base.percentile(99)), "socket-p99-ms")
+	b.ReportMetric(float64(g.busy), "guarded-503")
+	b.ReportMetric(float64(len(audited)), "audited")
+	b.ReportMetric(float64(n), "builds")
+}
+
+// tcpClient is a client of the API at addr that sends key with every
+// request and keeps up to conns connections.
+func tcpClient(addr, key string, conns int) *http.Client {
+	tr := &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns, DisableCompression: true,
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "tcp", addr)
+		}}
+	return &http.Client{Transport: keyTransport{key: key, next: tr}}
+}
+
+// keyTransport adds an API key to every request.
+type keyTransport struct {
+	key  string
+	next http.RoundTripper
+}
+
+func (k keyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-API-Key", k.key)
+	r.Host = "127.0.0.1"
+	return k.next.RoundTrip(r)
 }
 
 // apiUnderBuild measures the open-loop latency of the paths pathsOf gives
@@ -375,7 +485,23 @@ func openLoop(client *http.Client, paths []string, rate int, d time.Duration) op
 
 // get sends one GET and reads the whole answer; it returns whether the
 // answer was 503 DATABASE_BUSY, and what else went wrong, or "" for a 200.
+//
+// A path written "POST /path" is posted an empty JSON object instead, and
+// its answer is expected to be 409 NOT_A_SERVICE (a write the owner of a
+// one-shot build refuses, which the audit log records).
 func get(client *http.Client, path string) (busy bool, failure string) {
+	if p, ok := strings.CutPrefix(path, "POST "); ok {
+		resp, err := client.Post("http://server"+p, "application/json", strings.NewReader(`{"packages":["misc/hello"]}`))
+		if err != nil {
+			return false, fmt.Sprintf("POST %s: %v", p, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusConflict {
+			return false, fmt.Sprintf("POST %s: %d %.200s", p, resp.StatusCode, body)
+		}
+		return false, ""
+	}
 	resp, err := client.Get("http://server" + path)
 	if err != nil {
 		return false, fmt.Sprintf("GET %s: %v", path, err)

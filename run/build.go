@@ -47,6 +47,7 @@ func Build(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Opti
 		return nil, err
 	}
 	defer done()
+	cleanSlots(cfg.Profile.BuildBase, o)
 	o.Observers = append(o.Observers[:len(o.Observers):len(o.Observers)], owner.API())
 	if m := owner.Metrics(); m != nil {
 		// The owner's metrics, for every run it makes.
@@ -80,6 +81,25 @@ func Build(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Opti
 		fmt.Fprintf(o.Stderr, "Building %d port(s) added to the run\n", len(more))
 		roots = more
 		o.RunID = uuid.Nil
+	}
+}
+
+// cleanSlots runs o.CleanSlots on the build base, as dsynth unmounts
+// every slot before it builds: it reports on o.Stderr what it removed, and
+// what it could not remove as a warning (the slots concerned then fail
+// their set-up, saying so).
+func cleanSlots(buildBase string, o Options) {
+	if o.CleanSlots == nil || buildBase == "" {
+		return
+	}
+	res, err := o.CleanSlots(buildBase)
+	for _, r := range res {
+		if !r.InUse && (r.Killed > 0 || r.Unmounted > 0) {
+			fmt.Fprintf(o.Stderr, "%s: removed a slot left behind (%d processes killed, %d mounts removed)\n", r.Slot, r.Killed, r.Unmounted)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "warning: cleaning the slots left behind: %v\n", err)
 	}
 }
 

@@ -39,6 +39,18 @@ func SlotSettings(p *config.Profile, layout environment.Layout, slot int) enviro
 	}
 }
 
+// WithDebug reports whether the profile's make.conf defines WITH_DEBUG
+// (whatever its value, as dsynth's getbuildenv): slots then get doubled
+// /usr/local and /construction tmpfs sizes.
+func WithDebug(cfg *config.Config) bool {
+	for _, v := range cfg.MakeConf {
+		if v.Name == "WITH_DEBUG" {
+			return true
+		}
+	}
+	return false
+}
+
 // TemplateDir is the slot template of a build base.
 func TemplateDir(p *config.Profile) string { return filepath.Join(p.BuildBase, "Template") }
 
@@ -87,6 +99,8 @@ func builderOptions(cfg *config.Config, sc *Scanned, o Options) builder.Options 
 	if scale <= 0 {
 		scale = 1
 	}
+	settings := SlotSettings(p, o.Layout, 0)
+	settings.Debug = WithDebug(cfg)
 	return builder.Options{
 		Profile:       cfg.ProfileName,
 		Directive:     d.Name,
@@ -100,8 +114,9 @@ func builderOptions(cfg *config.Config, sc *Scanned, o Options) builder.Options 
 		// dsynth's shortest watchdog is 5 minutes; a small Watchdog_scale
 		// must not kill a phase that is merely quiet for a few seconds.
 		WatchdogFloor: 10 * time.Second,
+		BuildTimeout:  p.BuildTimeout,
 		Worker:        wc,
-		Settings:      SlotSettings(p, o.Layout, 0),
+		Settings:      settings,
 		MakeShims:     shims,
 		Make:          p.MakeCommand,
 		RepositoryDir: p.RepositoryDir,

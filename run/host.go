@@ -15,6 +15,17 @@ func HostEnvironment() (newEnv func(slot int) environment.Environment, layout en
 	return func(int) environment.Environment { return native.New() }, native.Layout
 }
 
+// HostCleanup returns the host backend's cleanup of a build base (nil
+// where there is no backend): slots a crashed controller or the C dsynth
+// left mounted are unmounted and removed; slots of a live controller are
+// left alone.
+func HostCleanup() func(buildBase string) ([]environment.CleanupResult, error) {
+	if !native.Supported {
+		return nil
+	}
+	return native.Cleanup
+}
+
 // HelperMain lets the host's backend run the program as something other
 // than itself (the Linux backend starts each slot's init process by
 // running its own binary again). Every program that builds with

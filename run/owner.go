@@ -23,10 +23,20 @@ import (
 	"github.com/go-dsynth/go-dsynth/builder/recorder"
 	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/dashboard"
+	"github.com/go-dsynth/go-dsynth/internal/fileperm"
 	"github.com/go-dsynth/go-dsynth/internal/httpserve"
 	"github.com/go-dsynth/go-dsynth/internal/peercred"
 	"github.com/go-dsynth/go-dsynth/metrics"
 )
+
+// APIAddr is the address the API listens on (Api_listen, its port
+// chosen when it was 0), or "" when it does not.
+func (o *Owner) APIAddr() string {
+	if o.public == nil {
+		return ""
+	}
+	return o.public.Addr()
+}
 
 // SocketName is the owner's Unix socket in the build base.
 const SocketName = "dsynth.sock"
@@ -70,6 +80,9 @@ type Owner struct {
 	// metricsSrv serves them.
 	metrics    *metrics.Metrics
 	metricsSrv *httpserve.Server
+	// access is the profile's OpenID Connect, TLS and client
+	// certificates (access.go).
+	access *access
 	// running is held by the build in progress: one at a time per build
 	// base (slots, the recorder's reconciliation and `dsynth add` assume
 	// it).
@@ -139,6 +152,21 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 		}
 		o.audit = auditLog
 	}
+	if g := p.APIFileGroup; g != "" {
+		// The group may read what names who did what; others may not.
+		for _, f := range []string{builddb.Path(p.BuildBase), p.APIKeys, auditPath(auditLog)} {
+			if f == "" {
+				continue
+			}
+			if err := fileperm.Restrict(f, g); err != nil {
+				return nil, fmt.Errorf("%s: %w", cfg.File, err)
+			}
+		}
+	}
+	if o.access, err = loadAccess(cfg); err != nil {
+		return nil, err
+	}
+	tokens = o.access.tokens(tokens)
 	o.api, err = api.New(api.Options{
 		BuildBase: p.BuildBase,
 		DB:        o.db,
@@ -146,6 +174,8 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 		LocalOnly: p.APIListen == "",
 		KeysFile:  keys,
 		Tokens:    tokens,
+		// Client certificates, when Api_client_ca asks for them.
+		ClientCert: o.access.clientCert(),
 		// The limits of issue 13: every client of the TCP listener is
 		// checked for its Host, rate-limited and capped; the owner's
 		// socket is not (its peers are root or the build's own user).
@@ -188,11 +218,18 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 	if p.APIListen != "" {
 		// The API under /api/, the dashboard (which talks to it)
 		// everywhere else.
-		if o.public, err = api.Listen(p.APIListen, o.api, siteHandler(o.api, dashboard.Handler())); err != nil {
+		login := o.access.loginHandler()
+		if login != nil {
+			// The login endpoints answer the hosts the API answers.
+			login = o.api.GuardHost(login)
+		}
+		if o.public, err = api.ListenTLS(p.APIListen, o.api, siteHandler(o.api, dashboard.Handler(), login), o.access.tls); err != nil {
 			return nil, fmt.Errorf("%s: Api_listen: %w", cfg.File, err)
 		}
-		fmt.Fprintf(o.log, "Serving the API on http://%s/api/v1/ and the dashboard on http://%s/\n", o.public.Addr(), o.public.Addr())
-		if w := plainHTTPWarning(o.public.Addr(), p.APIAnonymousRead); w != "" {
+		o.access.reloadOnHangup(o.log)
+		sc := o.access.scheme()
+		fmt.Fprintf(o.log, "Serving the API on %s://%s/api/v1/ and the dashboard on %s://%s/\n", sc, o.public.Addr(), sc, o.public.Addr())
+		if w := plainHTTPWarning(o.public.Addr(), p.APIAnonymousRead); w != "" && o.access.tls == nil {
 			fmt.Fprintln(o.log, w)
 		}
 	}
@@ -317,6 +354,7 @@ func (o *Owner) Close() error {
 		if o.api != nil {
 			errs = append(errs, o.api.Stop(ctx))
 		}
+		o.access.close()
 		for _, s := range []*httpserve.Server{o.public, o.local, o.metricsSrv} {
 			if s != nil {
 				errs = append(errs, s.Close(ctx))
@@ -413,13 +451,19 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 // siteHandler routes /api/… and the health probes (/healthz, /readyz) to
-// the API and every other path to the dashboard. It does not clean paths (as http.ServeMux would, answering a
+// the API, /auth/oidc… to the dashboard's login through the OpenID
+// Connect provider when there is one (login not nil), and every other
+// path to the dashboard. It does not clean paths (as http.ServeMux would, answering a
 // ".." with a redirect): the API refuses such paths itself with a 400, and
 // the dashboard serves only its own files.
-func siteHandler(apiHandler, page http.Handler) http.Handler {
+func siteHandler(apiHandler, page, login http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			apiHandler.ServeHTTP(w, r)
+			return
+		}
+		if login != nil && (r.URL.Path == dashboard.LoginInfoPath || strings.HasPrefix(r.URL.Path, dashboard.LoginInfoPath+"/")) {
+			login.ServeHTTP(w, r)
 			return
 		}
 		page.ServeHTTP(w, r)
@@ -459,4 +503,12 @@ func plainHTTPWarning(addr string, anonymous bool) string {
 		w += "; with Api_anonymous_read anyone who reaches it reads the build history"
 	}
 	return w
+}
+
+// auditPath is the audit log's file ("" without one).
+func auditPath(l *audit.Log) string {
+	if l == nil {
+		return ""
+	}
+	return l.Path()
 }

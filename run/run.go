@@ -60,6 +60,11 @@ type Options struct {
 	NewEnv func(slot int) environment.Environment
 	// Layout is the host's system directory layout for slots.
 	Layout environment.Layout
+	// CleanSlots, when set, removes what earlier runs left under the build
+	// base (slots of a crashed controller, or of the C dsynth) before a
+	// building directive builds, as dsynth unmounts every slot first (see
+	// HostCleanup).
+	CleanSlots func(buildBase string) ([]environment.CleanupResult, error)
 	// Observers are extra subscribers (the terminal display, …).
 	Observers []events.Subscriber
 	// ObserveDB, when set, is told the duration of each build database

@@ -27,7 +27,9 @@ func runInSlot(ctx context.Context, r *runner, cmd environment.Command) (environ
 		return res, err
 	}
 	for slot := run.FirstUtilitySlot; slot <= run.LastUtilitySlot; slot++ {
-		plan, err := environment.BuildPlan(run.SlotSettings(p, native.Layout, slot))
+		settings := run.SlotSettings(p, native.Layout, slot)
+		settings.Debug = run.WithDebug(cfg)
+		plan, err := environment.BuildPlan(settings)
 		if err != nil {
 			return res, err
 		}
@@ -109,6 +111,10 @@ func runCleanup(_ context.Context, r *runner, args []string) error {
 	for _, c := range results {
 		if c.InUse {
 			fmt.Fprintf(r.stdout, "%s: in use by a running dsynth, left alone\n", c.Slot)
+			continue
+		}
+		if c.Incomplete {
+			fmt.Fprintf(r.stdout, "%s: NOT fully removed (%d processes killed, %d mounts removed; see the error below)\n", c.Slot, c.Killed, c.Unmounted)
 			continue
 		}
 		removed++

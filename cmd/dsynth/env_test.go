@@ -17,33 +17,6 @@ import (
 	"github.com/go-dsynth/go-dsynth/internal/testenv"
 )
 
-var (
-	envBinOnce sync.Once
-	envBin     string
-	envBinErr  error
-)
-
-// dsynthBinary builds the dsynth binary once per test run.
-func dsynthBinary(t *testing.T) string {
-	t.Helper()
-	envBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "dsynth-env-bin-")
-		if err != nil {
-			envBinErr = err
-			return
-		}
-		envBin = filepath.Join(dir, "dsynth")
-		out, err := exec.Command("go", "build", "-o", envBin, ".").CombinedOutput()
-		if err != nil {
-			envBinErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if envBinErr != nil {
-		t.Fatal(envBinErr)
-	}
-	return envBin
-}
-
 // envProfile writes a configuration whose profile lives in a temp dir and
 // returns the configuration directory and the build base.
 func envProfile(t *testing.T) (conf, buildBase string) {

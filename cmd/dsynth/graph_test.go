@@ -20,6 +20,13 @@ func graphConfig(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return configWithPorts(t, filepath.Join(root, "ports", "testdata", "tree"))
+}
+
+// configWithPorts writes a configuration (`dsynth -C dir init`) whose ports
+// tree is portsDir and returns its directory.
+func configWithPorts(t *testing.T, portsDir string) string {
+	t.Helper()
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
 	if code := runMain(context.Background(), []string{"-C", filepath.Join(dir, "etc"), "init"}, &out, &errb); code != 0 {
@@ -33,7 +40,7 @@ func graphConfig(t *testing.T) string {
 	var lines []string
 	for _, l := range strings.Split(string(b), "\n") {
 		if strings.HasPrefix(l, "Directory_portsdir") {
-			l = "Directory_portsdir= " + filepath.Join(root, "ports", "testdata", "tree")
+			l = "Directory_portsdir= " + portsDir
 		}
 		lines = append(lines, l)
 	}

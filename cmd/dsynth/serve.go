@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/auth"
+	"github.com/go-dsynth/go-dsynth/internal/fileperm"
 	"github.com/go-dsynth/go-dsynth/run"
 	"github.com/go-dsynth/go-dsynth/service"
 )
@@ -27,7 +28,7 @@ func runServe(ctx context.Context, r *runner, args []string) error {
 		return fmt.Errorf("serve: no build environment backend for this host")
 	}
 	ro := run.Options{NoNice: r.opts.noNice, SlowStart: r.opts.slowStart, Scale: r.opts.scale, MemTargetGB: r.opts.memTargetGB,
-		Stderr: r.stderr, NewEnv: newEnv, Layout: layout}
+		Stderr: r.stderr, NewEnv: newEnv, Layout: layout, CleanSlots: run.HostCleanup()}
 	return service.Serve(ctx, cfg, r.stderr, ro)
 }
 
@@ -77,6 +78,11 @@ func runAPIKey(_ context.Context, r *runner, args []string) error {
 	key, err := auth.AppendKey(cfg.Profile.APIKeys, args[0], role, expires)
 	if err != nil {
 		return err
+	}
+	if g := cfg.Profile.APIFileGroup; g != "" {
+		if err := fileperm.Restrict(cfg.Profile.APIKeys, g); err != nil {
+			return fmt.Errorf("%s: %w", cfg.File, err)
+		}
 	}
 	fmt.Fprintln(r.stdout, key)
 	until := ""

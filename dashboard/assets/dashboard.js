@@ -1,8 +1,11 @@
 // go-dsynth dashboard: one page over the API of the same origin (/api/v1).
 //
-// The API key comes from the fragment (#key=…, removed from the address bar
-// once read) or from the key form; it is kept in sessionStorage and sent as
-// X-API-Key on every request. Every string from the API reaches the page as
+// The credential, an API key or a bearer token, comes from the fragment
+// (#key=… or #token=…, removed from the address bar once read; the login
+// through an OpenID Connect provider ends at #token=…) or from the form; it
+// is kept in the tab's sessionStorage, nowhere else, and sent on every
+// request: a token (three dot-separated parts) as Authorization: Bearer, a
+// key as X-API-Key. Every string from the API reaches the page as
 // text (textContent, text nodes, attribute values): nothing here parses
 // HTML.
 'use strict';
@@ -174,9 +177,14 @@
 
   const isAuth = (e) => e instanceof APIError && (e.status === 401 || e.status === 403);
 
+  // isToken tells a bearer token (a JWT: three dot-separated parts) from
+  // an API key.
+  const isToken = (cred) => /^[\w-]+\.[\w-]+\.[\w-]*$/.test(cred);
+
   function headers(accept) {
     const h = { Accept: accept };
-    if (state.key) h['X-API-Key'] = state.key;
+    if (state.key && isToken(state.key)) h.Authorization = 'Bearer ' + state.key;
+    else if (state.key) h['X-API-Key'] = state.key;
     return h;
   }
 
@@ -257,20 +265,46 @@
     document.documentElement.dataset.urlHash = location.hash;
   }
 
-  // takeFragment reads the fragment: it removes key=… from the address bar
-  // (replaceState: no history entry keeps it) and returns the key and the
+  // takeFragment reads the fragment: it removes key=…, token=… and
+  // login_error=… from the address bar (replaceState: no history entry
+  // keeps them) and returns the credential, the login's error and the
   // port to show.
   function takeFragment() {
     const frag = new URLSearchParams(location.hash.replace(/^#/, ''));
     let key = null;
-    if (frag.has('key')) {
-      key = (frag.get('key') || '').trim();
-      frag.delete('key');
+    let loginError = '';
+    let taken = false;
+    for (const name of ['key', 'token']) {
+      if (frag.has(name)) {
+        key = (frag.get(name) || '').trim();
+        frag.delete(name);
+        taken = true;
+      }
+    }
+    if (frag.has('login_error')) {
+      loginError = frag.get('login_error') || 'the login failed';
+      frag.delete('login_error');
+      taken = true;
+    }
+    if (taken) {
       const rest = frag.toString();
       history.replaceState(history.state, '', location.pathname + location.search + (rest ? '#' + rest : ''));
     }
     markHash();
-    return { key, port: frag.get('port') || '' };
+    return { key, loginError, port: frag.get('port') || '' };
+  }
+
+  // offerLogin shows the single sign-on link when the server offers the
+  // login through an OpenID Connect provider (GET /auth/oidc answers).
+  function offerLogin() {
+    fetch('/auth/oidc', { headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'omit' })
+      .then((resp) => (resp.ok ? resp.json() : null))
+      .then((info) => {
+        if (!info || typeof info.login !== 'string' || !info.login.startsWith('/auth/oidc/')) return;
+        $('sso-link').href = info.login;
+        $('sso').hidden = false;
+      })
+      .catch(() => {});
   }
 
   // useKey starts reading with key ('' when the API allows reading
@@ -311,8 +345,9 @@
   }
 
   function authFailed(e) {
+    const what = isToken(state.key) ? 'token' : 'key';
     dropKey();
-    showPrompt(`The API refused the key: ${e.message} (${e.code}, HTTP ${e.status}).`);
+    showPrompt(`The API refused the ${what}: ${e.message} (${e.code}, HTTP ${e.status}).`);
   }
 
   function showPrompt(message) {
@@ -754,7 +789,12 @@
   // ---- wiring ---------------------------------------------------------------
 
   function onHashChange() {
-    const { key, port } = takeFragment();
+    const { key, loginError, port } = takeFragment();
+    if (loginError) {
+      dropKey();
+      showPrompt(`The login failed: ${loginError}.`);
+      return;
+    }
     if (key) {
       state.port = port;
       useKey(key);
@@ -776,7 +816,7 @@
       ev.preventDefault();
       const key = $('key-input').value.trim();
       if (!/^[\x21-\x7e]+$/.test(key)) {
-        showPrompt('An API key is printable ASCII without blanks.');
+        showPrompt('An API key or a token is printable ASCII without blanks.');
         return;
       }
       useKey(key);
@@ -816,8 +856,13 @@
     });
     window.addEventListener('hashchange', onHashChange);
 
-    const { key, port } = takeFragment();
+    offerLogin();
+    const { key, loginError, port } = takeFragment();
     state.port = port;
+    if (loginError) {
+      showPrompt(`The login failed: ${loginError}.`);
+      return;
+    }
     let k = key;
     if (!k) {
       try {

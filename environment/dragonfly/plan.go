@@ -6,20 +6,28 @@
 // the slot by a helper process (this binary re-executed with
 // environment.InitArg) that acquires the process reaper (procctl
 // PROC_REAP_ACQUIRE) so it can kill every descendant, setsid'd daemons
-// included, when the command ends or is cancelled. Unlike the Linux
+// included, when the command ends or is cancelled. The helper sets the
+// command's niceness on itself before it starts the command, so every
+// process of the phase inherits it, as dsynth's phase child does. The
+// controller cancels a command by closing the helper's cancel pipe (no
+// signal to race the helper's start); the helper also ends everything when
+// the controller dies, since the pipe closes then too. The chroot shares
+// the host's network in every phase, as dsynth's does. Unlike the Linux
 // backend, the mounts are visible on the host, so Teardown and Cleanup
 // unmount them (in reverse order, retrying, like dsynth).
 //
-// The translation from plan to mount(8) command lines and the helper's
-// command line are pure functions in this file, tested on every OS; the
-// code that runs them is built only on DragonFly and has only been
-// compile-checked (GOOS=dragonfly), never run.
+// The plan → mount(8) command lines and the helper's command line are pure
+// functions in this file; the controller's logic (env.go) and the helper's
+// (helper.go) run against the Sys and HelperSys interfaces and are tested
+// on every OS with recording fakes; only the real system calls
+// (sys_dragonfly.go) are built on DragonFly alone.
 package dragonfly
 
 import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/go-dsynth/go-dsynth/environment"
 )
@@ -92,23 +100,45 @@ func UnmountOrder(ops []MountOp) []string {
 // helperVerb follows environment.InitArg on the helper's command line.
 const helperVerb = "reap"
 
+// HelperSpec is what the helper is asked to do.
+type HelperSpec struct {
+	// Root is the slot root to chroot into, Dir the directory inside it.
+	Root, Dir string
+	// Nice is the niceness to take before starting the command (0: none).
+	Nice int
+	// TTY makes the command a session leader with stdin as its
+	// controlling terminal.
+	TTY bool
+	// Args is the command.
+	Args []string
+}
+
 // HelperArgs returns the arguments (after the program name) with which the
-// controller re-executes itself as the reaper helper that runs args
-// chroot'ed in root, in directory dir of the slot.
-func HelperArgs(root, dir string, args []string) []string {
+// controller re-executes itself as the reaper helper.
+func HelperArgs(h HelperSpec) []string {
+	dir := h.Dir
 	if dir == "" {
 		dir = "/"
 	}
-	return append([]string{environment.InitArg, helperVerb, root, dir, "--"}, args...)
+	tty := "-"
+	if h.TTY {
+		tty = "tty"
+	}
+	return append([]string{environment.InitArg, helperVerb, h.Root, dir, strconv.Itoa(h.Nice), tty, "--"}, h.Args...)
 }
 
 // ParseHelperArgs undoes HelperArgs; it takes the arguments after
 // environment.InitArg.
-func ParseHelperArgs(a []string) (root, dir string, args []string, err error) {
-	if len(a) < 5 || a[0] != helperVerb || a[3] != "--" {
-		return "", "", nil, fmt.Errorf("environment/dragonfly: bad helper arguments %q", a)
+func ParseHelperArgs(a []string) (HelperSpec, error) {
+	bad := fmt.Errorf("environment/dragonfly: bad helper arguments %q", a)
+	if len(a) < 7 || a[0] != helperVerb || a[5] != "--" || (a[4] != "-" && a[4] != "tty") {
+		return HelperSpec{}, bad
 	}
-	return a[1], a[2], a[4:], nil
+	nice, err := strconv.Atoi(a[3])
+	if err != nil {
+		return HelperSpec{}, bad
+	}
+	return HelperSpec{Root: a[1], Dir: a[2], Nice: nice, TTY: a[4] == "tty", Args: a[6:]}, nil
 }
 
 // LookPathIn finds a program the way a shell in the slot would: in the

@@ -12,14 +12,14 @@ import (
 
 func plan(t *testing.T) environment.Plan {
 	base := t.TempDir()
-	for _, d := range []string{"ports", "options", "packages", "distfiles", "sys/boot", "sys/bin", "sys/usr/bin"} {
+	for _, d := range []string{"ports", "options", "packages", "distfiles", "sys/boot/modules.local", "sys/bin", "sys/usr/bin"} {
 		os.MkdirAll(filepath.Join(base, d), 0o755)
 	}
 	p, err := environment.BuildPlan(environment.Settings{
 		BuildBase: base + "/build", PortsDir: base + "/ports", OptionsDir: base + "/options",
 		PackagesDir: base + "/packages", DistfilesDir: base + "/distfiles", SystemDir: base + "/sys",
 		Slot: 0, Template: "-",
-		Layout: environment.Layout{Name: "t", Boot: true, System: []environment.SystemDir{{Path: "/bin"}, {Path: "/usr/bin"}}, Games: "/usr/games"},
+		Layout: environment.Layout{Name: "t", Boot: true, BootLocal: true, System: []environment.SystemDir{{Path: "/bin"}, {Path: "/usr/bin"}}, Games: "/usr/games"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -68,15 +68,19 @@ func TestMountCommandLines(t *testing.T) {
 }
 
 func TestHelperArgs(t *testing.T) {
-	a := HelperArgs("/b/SL00", "", []string{"make", "-C", "/xports/x/y", "build"})
+	spec := HelperSpec{Root: "/b/SL00", Nice: 10, TTY: true, Args: []string{"make", "-C", "/xports/x/y", "build"}}
+	a := HelperArgs(spec)
 	if a[0] != environment.InitArg {
 		t.Fatal(a)
 	}
-	root, dir, args, err := ParseHelperArgs(a[1:])
-	if err != nil || root != "/b/SL00" || dir != "/" || !reflect.DeepEqual(args, []string{"make", "-C", "/xports/x/y", "build"}) {
-		t.Errorf("%q %q %q %v", root, dir, args, err)
+	got, err := ParseHelperArgs(a[1:])
+	spec.Dir = "/"
+	if err != nil || !reflect.DeepEqual(got, spec) {
+		t.Errorf("%+v %v", got, err)
 	}
-	if _, _, _, err := ParseHelperArgs([]string{"reap", "x"}); err == nil {
-		t.Error("bad args accepted")
+	for _, bad := range [][]string{{"reap", "x"}, {"reap", "/r", "/", "ten", "-", "--", "sh"}, {"reap", "/r", "/", "0", "pty", "--", "sh"}, {"reap", "/r", "/", "0", "-", "--"}} {
+		if _, err := ParseHelperArgs(bad); err == nil {
+			t.Errorf("bad args %q accepted", bad)
+		}
 	}
 }

@@ -1,15 +1,18 @@
 // Package freebsd is go-dsynth's FreeBSD build environment: the slot root
-// is a tmpfs under BuildBase/SLxx with nullfs, tmpfs, devfs and procfs
-// mounts made by nmount(2) (dsynth's mount table), the template copied in,
-// and a persistent jail per slot (jail_set) whose path is the slot root.
-// Commands are attached to the jail (SysProcAttr.Jail). When a command ends
-// or is cancelled, the jail is removed — jail_remove kills every process in
-// it, daemons included — and created again for the next command; Teardown
-// removes it for good, unmounts and removes the root and the state file.
+// is a tmpfs under BuildBase/SLxx with nullfs, tmpfs, devfs (with the jail
+// ruleset) and procfs mounts made by nmount(2) (dsynth's mount table), the
+// template copied in, and each command run in a jail of its own
+// (jail_set, rooted at the slot) that is removed when the command ends or
+// is cancelled — jail_remove kills every process in it, daemons included.
+// Fetch phases (Command.Network) get a jail that shares the host's
+// addresses; every other command gets loopback only (127.0.0.1 and ::1),
+// as poudriere's build jails. The jail has the permissions poudriere
+// grants and ports need (see JailParams).
 //
 // The plan → nmount parameters and the jail parameters are pure functions
-// in this file, tested on every OS; the code that makes the system calls is
-// built only on FreeBSD and has only been compile-checked, never run.
+// in this file; the backend's logic (env.go) runs against the Sys
+// interface, so both are tested on every OS with a recording fake; only
+// the real system calls (sys_freebsd.go) are built on FreeBSD alone.
 package freebsd
 
 import (
@@ -21,11 +24,14 @@ import (
 	"github.com/go-dsynth/go-dsynth/environment"
 )
 
-// FreeBSD mount flags (sys/mount.h).
-const (
-	MntRdonly = 0x1
-	MntNosuid = 0x8
-)
+// MntRdonly is FreeBSD's MNT_RDONLY (sys/mount.h). Neither dsynth nor
+// poudriere mount anything nosuid, so neither does this backend.
+const MntRdonly = 0x1
+
+// DevfsRuleset is the devfs ruleset of the slot's /dev: 4, "devfsrules_jail"
+// of /etc/defaults/devfs.rules, as poudriere applies to its jails' /dev,
+// so a jailed root sees the few devices a jail needs, not every disk.
+const DevfsRuleset = 4
 
 // Param is one name/value pair of an nmount(2) or jail_set(2) iovec list.
 // A nil Value is a boolean parameter given by its name alone.
@@ -82,41 +88,83 @@ func MountOps(p environment.Plan) ([]MountOp, error) {
 			}
 			op.Params = []Param{Str("fstype", "nullfs"), Str("fspath", t), Str("target", m.Source)}
 		case environment.MountDev:
-			op.Params = []Param{Str("fstype", "devfs"), Str("fspath", t)}
+			op.Params = []Param{Str("fstype", "devfs"), Str("fspath", t), Str("ruleset", fmt.Sprint(DevfsRuleset))}
 		case environment.MountProc:
 			op.Params = []Param{Str("fstype", "procfs"), Str("fspath", t)}
 		default:
 			return nil, fmt.Errorf("environment/freebsd: slot %s: unknown mount type %q", p.Name, m.Type)
-		}
-		if m.Type != environment.MountBind && m.Type != environment.MountDev {
-			op.Flags |= MntNosuid
 		}
 		ops = append(ops, op)
 	}
 	return ops, nil
 }
 
-// JailName is the jail's name for a slot of a controller: unique per
-// controller process, so cleanup never touches another controller's jail.
-func JailName(p environment.Plan, controller int) string {
-	return fmt.Sprintf("dsynth-%s-%d", p.Name, controller)
+// JailName is the name of the jail of a slot's seq-th command under a
+// controller: unique per controller process and command, so cleanup never
+// touches another controller's jail and a name is never reused while the
+// previous jail may still be dying.
+func JailName(p environment.Plan, controller, seq int) string {
+	return fmt.Sprintf("dsynth-%s-%d-%d", p.Name, controller, seq)
 }
 
-// jailSysDisable is JAIL_SYS_DISABLE: no IPv4/IPv6 at all in the jail.
-const jailSysDisable = 0
+// WithoutIPv6 returns params without the ip6 parameters, for a kernel
+// built without INET6 (jail_set fails with ENOENT on an unknown one).
+func WithoutIPv6(params []Param) []Param {
+	var out []Param
+	for _, p := range params {
+		if p.Name != "ip6" && p.Name != "ip6.addr" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
-// JailParams returns the jail_set(2) parameters of a slot's jail: rooted
-// at the slot, named, with the slot's hostname, no network, persistent
-// (so it exists between commands), with no child jails.
-func JailParams(p environment.Plan, name string) []Param {
-	return []Param{
+// JailSysInherit is JAIL_SYS_INHERIT (sys/jail.h): the jail shares the
+// host's addresses.
+const JailSysInherit = 2
+
+// Loopback addresses of a build jail (struct in_addr and in6_addr, in
+// network byte order).
+var (
+	loopback4 = []byte{127, 0, 0, 1}
+	loopback6 = []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}
+)
+
+// JailParams returns the jail_set(2) parameters of the jail of one command:
+// rooted at the slot, named, with the slot's name as hostname, and
+//   - network: the host's addresses (ip4=inherit, ip6=inherit) — poudriere's
+//     "-n" jail for fetch phases — or else loopback only (ip4.addr=127.0.0.1,
+//     ip6.addr=::1), poudriere's build jail;
+//   - allow.chflags: ports stage and install files with schg and other
+//     flags (chflags(1) in do-install), which a jail refuses by default;
+//   - allow.sysvipc: builds and tests use System V shared memory,
+//     semaphores and queues (PostgreSQL's initdb, for one);
+//   - allow.mlock: runtimes lock memory (the .NET and Java ports, GnuPG's
+//     tests) and fail with EPERM otherwise;
+//   - allow.socket_af and allow.raw_sockets: as poudriere grants, for
+//     tests that open other socket families or ping;
+//   - children.max=0 and enforce_statfs=2: no nested jails, and only the
+//     jail's own mounts visible;
+//   - persist: the jail lives until removed, even between its processes.
+func JailParams(p environment.Plan, name string, network bool) []Param {
+	ps := []Param{
 		Str("path", p.Root),
 		Str("name", name),
 		Str("host.hostname", p.Name),
-		Int("ip4", jailSysDisable),
-		Int("ip6", jailSysDisable),
+	}
+	if network {
+		ps = append(ps, Int("ip4", JailSysInherit), Int("ip6", JailSysInherit))
+	} else {
+		ps = append(ps, Param{Name: "ip4.addr", Value: loopback4}, Param{Name: "ip6.addr", Value: loopback6})
+	}
+	return append(ps,
+		Bool("allow.chflags"),
+		Bool("allow.sysvipc"),
+		Bool("allow.mlock"),
+		Bool("allow.socket_af"),
+		Bool("allow.raw_sockets"),
 		Int("children.max", 0),
 		Int("enforce_statfs", 2),
 		Bool("persist"),
-	}
+	)
 }

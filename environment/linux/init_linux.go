@@ -106,6 +106,11 @@ func runCommand(req request, fds []int) reply {
 	if err != nil {
 		return reply{Code: 126, Err: fmt.Sprintf("start %s: %v", req.Args[0], err)}
 	}
+	if req.Nice != 0 {
+		// As dsynth, ignore a failure: the build runs either way. The
+		// child has just exec'ed, so what it starts inherits the value.
+		_ = unix.Setpriority(unix.PRIO_PROCESS, pid, req.Nice)
+	}
 	var rep reply
 	for {
 		var st unix.WaitStatus

@@ -21,6 +21,8 @@ type request struct {
 	Env  []string `json:"env"`
 	Dir  string   `json:"dir,omitempty"`
 	TTY  bool     `json:"tty,omitempty"`
+	// Nice is the command's niceness (0: unchanged).
+	Nice int `json:"nice,omitempty"`
 }
 
 // reply is the init's answer to the plan (Err only) or to a request.

@@ -8,6 +8,7 @@ package httpserve
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -42,6 +43,9 @@ type Options struct {
 	// from one address (0: no cap); a connection over a cap gets a 503
 	// and is closed at once.
 	MaxConns, MaxConnsPerIP int
+	// TLSConfig, when set, serves HTTPS with it (see tls.go); the caps
+	// count connections before their handshake.
+	TLSConfig *tls.Config
 }
 
 // Timeouts of every server: a client has HeaderTimeout to send a
@@ -66,7 +70,7 @@ func Listen(addr string, h http.Handler, o Options) (*Server, error) {
 // Serve serves h on a listener the caller bound (a Unix socket) in the
 // background; Close closes the listener.
 func Serve(ln net.Listener, h http.Handler, o Options) *Server {
-	ln = limit(ln, o.MaxConns, o.MaxConnsPerIP)
+	ln = tlsListener(limit(ln, o.MaxConns, o.MaxConnsPerIP), o.TLSConfig)
 	s := &Server{name: o.Name, ln: ln, done: make(chan error, 1), before: o.BeforeClose, srv: &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: HeaderTimeout,

@@ -3,15 +3,13 @@
 // the state file, make the mounts one by one recording each in the state
 // file, copy the template, undo it all on error), Teardown (dsynth's
 // unmount loop, then the root and the state file), the check that opens
-// Execute, and Cleanup of the slots a dead controller left behind.
+// Execute, and Cleanup of what a dead controller — or the C dsynth — left
+// mounted under the build base.
 //
-// What differs between the two systems comes in from the backend: how a
-// mount is made (mount(8) on DragonFly, nmount(2) on FreeBSD), what starts
-// and stops with the slot (the FreeBSD jail), how a leftover slot's
-// processes are killed (the DragonFly reaper helper, the FreeBSD jail), and
-// the host's mount table and processes (System). The package itself has no
-// build tag, so it is tested on any OS with a fake System; only Host, the
-// running system, is built on FreeBSD and DragonFly alone.
+// Every system call goes through System (plus each backend's own calls),
+// so the package and the backends' logic build and run on any OS against
+// a recording fake; only Host, the running system, is built on FreeBSD
+// and DragonFly alone.
 package bsdslot
 
 import (
@@ -19,37 +17,25 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/environment"
 )
 
-// System is what the shared code asks of the host: its user, its mount
-// table and its processes. Host is the running BSD system.
-type System interface {
-	// Geteuid returns the effective user id of the controller.
-	Geteuid() int
-	// Unmount unmounts the file system mounted on target, forced
-	// (MNT_FORCE) when force is set; it returns the system's errno.
-	Unmount(target string, force bool) error
-	// MountsUnder lists the mounted file systems at or below root,
-	// deepest first; none when root is "".
-	MountsUnder(root string) []string
-	// Alive reports whether a process with that pid exists.
-	Alive(pid int) bool
-}
-
 // Backend is one BSD backend as the shared code sees it: its name and its
-// operating-system specifics. Each backend has one, as a package variable.
+// operating-system specifics.
 type Backend struct {
 	// Name is the backend's name ("dragonfly", "freebsd"): the Backend of
 	// its slots' state files; its errors begin with "environment/"+Name.
 	Name string
-	// NeedsRoot says what needs root, in Setup's error when the
-	// controller is not root ("mounting needs root").
+	// NeedsRoot says what needs root, in the error when the controller
+	// is not root ("mounting needs root").
 	NeedsRoot string
-	// IgnoreEPERM makes an unmount that fails with EPERM count as done,
-	// as dsynth's DragonFly code does.
+	// IgnoreEPERM makes an unmount in Teardown that fails with EPERM
+	// count as done, as dsynth's dounmount does.
 	IgnoreEPERM bool
 	// KillLeftover kills what a leftover slot, whose controller is dead,
 	// still runs (its reaper helper, its jail), for Cleanup, and returns
@@ -75,10 +61,10 @@ type Hooks struct {
 	// order. Its error is returned as it is.
 	Mounts func(plan environment.Plan) ([]Mount, error)
 	// Start, when not nil, runs once the mounts and the template are in
-	// place (the FreeBSD jail); its error is returned as it is.
+	// place; its error is returned as it is.
 	Start func() error
 	// Stop, when not nil, runs first when the slot is taken down, also
-	// after a failed Setup (it removes the FreeBSD jail).
+	// after a failed Setup (it removes a FreeBSD jail left by a command).
 	Stop func()
 }
 
@@ -95,12 +81,12 @@ type Slot struct {
 	// clears it when a failure leaves the slot unusable.
 	Ready bool
 
-	mounted []string // the mounts made, in order
+	mounted []string // the mounts made and not yet unmounted, in order
 	owns    bool     // the state file is this slot's
 }
 
-// errorf formats an error of the backend: "environment/<name>: …".
-func (b *Backend) errorf(format string, args ...any) error {
+// Errorf formats an error of the backend: "environment/<name>: …".
+func (b *Backend) Errorf(format string, args ...any) error {
 	return fmt.Errorf("environment/"+b.Name+": "+format, args...)
 }
 
@@ -108,22 +94,24 @@ func (b *Backend) errorf(format string, args ...any) error {
 // environment.ErrSlotInUse when it exists), makes the mounts of h.Mounts in
 // order (creating each mount point, recording each mount in the state file
 // as soon as it is made), copies the template into the root and runs
-// h.Start. On error after the state file is taken, everything is undone by
+// h.Start. The state file records the controller's pid with its start
+// time. On error after the state file is taken, everything is undone by
 // Teardown with h.Stop.
 func (b *Backend) Setup(ctx context.Context, s *Slot, plan environment.Plan, h Hooks) (err error) {
 	if err := plan.Validate(); err != nil {
 		return err
 	}
 	if b.Sys.Geteuid() != 0 {
-		return b.errorf("%s: %w", b.NeedsRoot, environment.ErrPrivilege)
+		return b.Errorf("%s: %w", b.NeedsRoot, environment.ErrPrivilege)
 	}
 	mounts, err := h.Mounts(plan)
 	if err != nil {
 		return err
 	}
 	s.Plan = plan
+	self := os.Getpid()
 	s.State = environment.SlotState{Name: plan.Name, Root: plan.Root, Backend: b.Name,
-		Controller: os.Getpid(), Created: time.Now()}
+		Controller: self, ControllerStart: b.Sys.ProcStart(self), Created: time.Now()}
 	if err := environment.CreateState(plan.BuildBase, s.State); err != nil {
 		return err
 	}
@@ -138,10 +126,10 @@ func (b *Backend) Setup(ctx context.Context, s *Slot, plan environment.Plan, h H
 			return err
 		}
 		if err := os.MkdirAll(m.Target, 0o755); err != nil {
-			return b.errorf("slot %s: %w", plan.Name, err)
+			return b.Errorf("slot %s: %w", plan.Name, err)
 		}
 		if err := m.Make(); err != nil {
-			return b.errorf("slot %s: %w", plan.Name, err)
+			return b.Errorf("slot %s: %w", plan.Name, err)
 		}
 		s.mounted = append(s.mounted, m.Target)
 		s.State.Mounts = s.mounted
@@ -151,7 +139,7 @@ func (b *Backend) Setup(ctx context.Context, s *Slot, plan environment.Plan, h H
 	}
 	if plan.Template != "" {
 		if err := environment.CopyTree(plan.Template, plan.Root); err != nil {
-			return b.errorf("slot %s: copy template: %w", plan.Name, err)
+			return b.Errorf("slot %s: copy template: %w", plan.Name, err)
 		}
 	}
 	if h.Start != nil {
@@ -164,28 +152,36 @@ func (b *Backend) Setup(ctx context.Context, s *Slot, plan environment.Plan, h H
 }
 
 // Teardown takes the slot down: stop (when not nil), then its mounts in
-// reverse order (dsynth's unmount loop), its empty root directory and, when
-// Setup took it, its state file. It is idempotent; when the mounts stay
-// busy it fails and keeps them, so that a later Teardown can retry.
+// reverse order (dsynth's unmount loop, never forced), its empty root
+// directory and, when Setup took it, its state file. It is idempotent;
+// when mounts stay busy it fails and keeps them, in the slot and in the
+// state file, so that a later Teardown or `dsynth cleanup` can retry.
 func (b *Backend) Teardown(s *Slot, stop func()) error {
 	s.Ready = false
 	if stop != nil {
 		stop()
 	}
-	if err := UnmountAll(Reversed(s.mounted), b.IgnoreEPERM, b.Sys.Unmount); err != nil {
-		return b.errorf("slot %s: %w", s.Plan.Name, err)
+	_, left, err := UnmountAll(b.Sys, Reversed(s.mounted), UnmountPolicy{IgnoreEPERM: b.IgnoreEPERM})
+	if err != nil {
+		s.mounted = Reversed(left)
+		if s.owns {
+			s.State.Mounts = s.mounted
+			_ = environment.WriteState(s.Plan.BuildBase, s.State)
+		}
+		return b.Errorf("slot %s: %w", s.Plan.Name, err)
 	}
+	s.mounted = nil
 	if s.Plan.Root != "" {
 		if err := os.Remove(s.Plan.Root); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return b.errorf("slot %s: %w", s.Plan.Name, err)
+			return b.Errorf("slot %s: %w", s.Plan.Name, err)
 		}
 	}
 	if s.owns {
 		if err := environment.RemoveState(s.Plan.BuildBase, s.Plan.Name); err != nil {
-			return b.errorf("slot %s: %w", s.Plan.Name, err)
+			return b.Errorf("slot %s: %w", s.Plan.Name, err)
 		}
 	}
-	s.mounted, s.owns = nil, false
+	s.owns = false
 	return nil
 }
 
@@ -197,41 +193,159 @@ func (b *Backend) Teardown(s *Slot, stop func()) error {
 func (b *Backend) Lookup(s *Slot, c environment.Command) (string, environment.Result, error) {
 	res := environment.Result{ExitCode: -1}
 	if !s.Ready {
-		return "", res, b.errorf("slot %s: %w", s.Plan.Name, environment.ErrNotReady)
+		return "", res, b.Errorf("slot %s: %w", s.Plan.Name, environment.ErrNotReady)
 	}
 	if len(c.Args) == 0 {
-		return "", res, b.errorf("slot %s: empty command", s.Plan.Name)
+		return "", res, b.Errorf("slot %s: empty command", s.Plan.Name)
 	}
 	prog, err := environment.LookPathIn(s.Plan.Root, c.Args[0], c.Env)
 	if err != nil {
 		res.ExitCode = 127
-		return "", res, b.errorf("slot %s: %w", s.Plan.Name, err)
+		return "", res, b.Errorf("slot %s: %w", s.Plan.Name, err)
 	}
 	return prog, res, nil
 }
 
-// Cleanup removes every slot left behind under buildBase: for each state
-// file whose controller is dead (or is this process), it kills what the
-// slot still runs (KillLeftover), unmounts everything under the slot root
-// and every mount the state file lists, and removes the root and the state
-// file. Slots whose controller is alive are reported InUse and left alone.
-func (b *Backend) Cleanup(buildBase string) ([]environment.CleanupResult, error) {
-	self := os.Getpid()
-	inUse := func(st environment.SlotState) bool {
-		return st.Controller > 0 && st.Controller != self && b.Sys.Alive(st.Controller)
+// Alive reports whether pid is still the process whose start time was
+// recorded as start ("" recorded: any process with that pid).
+func Alive(sys System, pid int, start string) bool {
+	if pid <= 0 {
+		return false
 	}
-	return environment.CleanupSlots(buildBase, inUse, func(st environment.SlotState, r *environment.CleanupResult) error {
+	now := sys.ProcStart(pid)
+	return now != "" && (start == "" || now == start)
+}
+
+// Cleanup removes what is left behind under buildBase; it refuses without
+// root (environment.ErrPrivilege). First, every slot state file whose
+// controller is dead — its pid gone, or now another process (start
+// time): it kills what the slot still runs
+// (KillLeftover), unmounts everything under the slot root and every mount
+// the state file lists, and removes the root and the state file. Then
+// every mount under the build base that no live slot owns (a crash before
+// the state file was written, or a slot of the C dsynth, which keeps no
+// state file) is unmounted the same way, slot directory by slot
+// directory. Unmounting follows dsynth (ten rounds, five seconds apart),
+// then one forced round as a last resort. A slot whose mounts or root
+// cannot be removed keeps its state file, listing what is still mounted.
+// Slots of a live controller are reported InUse and left alone.
+func (b *Backend) Cleanup(buildBase string) ([]environment.CleanupResult, error) {
+	if b.Sys.Geteuid() != 0 {
+		return nil, b.Errorf("cleanup: unmounting needs root: %w", environment.ErrPrivilege)
+	}
+	base := filepath.Clean(buildBase)
+	self := os.Getpid()
+	live := map[string]bool{} // roots of slots in use
+	inUse := func(st environment.SlotState) bool {
+		// A state file without a start time naming this process is from
+		// an earlier process that had its pid; with one, the start time
+		// tells (a slot this process still uses — frozen by debug, in a
+		// long-running service — is in use).
+		if st.Controller <= 0 || st.Controller == self && st.ControllerStart == "" || !Alive(b.Sys, st.Controller, st.ControllerStart) {
+			return false
+		}
+		live[st.Root] = true
+		return true
+	}
+	out, err := environment.CleanupSlots(base, inUse, func(st environment.SlotState, r *environment.CleanupResult) error {
 		r.Killed += b.KillLeftover(st)
-		targets := append(b.Sys.MountsUnder(st.Root), Reversed(st.Mounts)...)
-		if err := UnmountAll(targets, b.IgnoreEPERM, b.Sys.Unmount); err != nil {
-			return b.errorf("cleanup %s: %w", st.Name, err)
-		}
-		r.Unmounted = len(targets)
-		var errs []error
-		if err := os.Remove(st.Root); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, b.errorf("cleanup %s: %w", st.Name, err))
-		}
-		errs = append(errs, environment.RemoveState(buildBase, st.Name))
-		return errors.Join(errs...)
+		return b.clean(base, st, r)
 	})
+	if errors.Is(err, os.ErrNotExist) {
+		err = nil
+	}
+	// Mounts under the build base that no state file explains.
+	table, terr := b.Sys.MountsUnder(base)
+	if terr != nil {
+		return out, errors.Join(err, b.Errorf("cleanup: read the mount table: %w", terr))
+	}
+	done := map[string]bool{}
+	for _, r := range out {
+		done[r.Slot] = true
+	}
+	orphans := map[string]bool{}
+	for _, mp := range table {
+		rel, rerr := filepath.Rel(base, mp)
+		if rerr != nil || rel == "." || strings.HasPrefix(rel, "..") {
+			continue
+		}
+		name := strings.Split(rel, string(filepath.Separator))[0]
+		if !strings.HasPrefix(name, "SL") || live[filepath.Join(base, name)] || done[name] {
+			continue // not a slot, a live slot, or one just cleaned
+		}
+		orphans[name] = true
+	}
+	var names []string
+	for n := range orphans {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var errs []error
+	for _, name := range names {
+		st := environment.SlotState{Name: name, Root: filepath.Join(base, name), Backend: b.Name}
+		r := environment.CleanupResult{Slot: name}
+		if cerr := b.cleanOrphan(st, &r); cerr != nil {
+			r.Incomplete = true
+			errs = append(errs, cerr)
+		}
+		out = append(out, r)
+	}
+	return out, errors.Join(append([]error{err}, errs...)...)
+}
+
+// clean removes one dead slot: its mounts, its root, then its state file;
+// what cannot be removed stays recorded in the state file.
+func (b *Backend) clean(base string, st environment.SlotState, r *environment.CleanupResult) error {
+	under, err := b.Sys.MountsUnder(st.Root)
+	if err != nil {
+		return b.Errorf("cleanup %s: read the mount table: %w", st.Name, err)
+	}
+	targets := dedupe(append(under, Reversed(st.Mounts)...))
+	n, left, uerr := UnmountAll(b.Sys, targets, UnmountPolicy{ForceLast: true})
+	r.Unmounted += n
+	if uerr != nil {
+		st.Mounts = Reversed(left)
+		if werr := environment.WriteState(base, st); werr != nil {
+			return errors.Join(b.Errorf("cleanup %s: %w", st.Name, uerr), werr)
+		}
+		return b.Errorf("cleanup %s: %w", st.Name, uerr)
+	}
+	if err := os.Remove(st.Root); err != nil && !errors.Is(err, os.ErrNotExist) {
+		// Keep the state file: the root is there still.
+		st.Mounts = nil
+		_ = environment.WriteState(base, st)
+		return b.Errorf("cleanup %s: %w", st.Name, err)
+	}
+	return environment.RemoveState(base, st.Name)
+}
+
+// cleanOrphan unmounts what is mounted under a slot directory that has no
+// state file, then removes the directory when it is empty.
+func (b *Backend) cleanOrphan(st environment.SlotState, r *environment.CleanupResult) error {
+	under, err := b.Sys.MountsUnder(st.Root)
+	if err != nil {
+		return b.Errorf("cleanup %s: read the mount table: %w", st.Name, err)
+	}
+	n, _, uerr := UnmountAll(b.Sys, under, UnmountPolicy{ForceLast: true})
+	r.Unmounted += n
+	if uerr != nil {
+		return b.Errorf("cleanup %s: %w", st.Name, uerr)
+	}
+	if err := os.Remove(st.Root); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return b.Errorf("cleanup %s: %w", st.Name, err)
+	}
+	return nil
+}
+
+// dedupe keeps the first occurrence of each target, in order.
+func dedupe(ts []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range ts {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
 }

@@ -1,14 +1,11 @@
 package bsdslot
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"syscall"
-	"time"
 )
-
-// pause is time.Sleep; tests replace it.
-var pause = time.Sleep
 
 // Reversed returns the mount targets in reverse order (the order to take
 // them down in).
@@ -36,26 +33,54 @@ func Under(mountPoints []string, root string) []string {
 	return Reversed(out)
 }
 
-// UnmountAll unmounts the targets in order with unmount, as dsynth does:
-// "not mounted" (ENOENT, EINVAL) — and EPERM when ignoreEPERM is set, as
-// dsynth's DragonFly code does — count as done; what stays busy is retried
-// for up to 10 rounds half a second apart, the last round forced.
-func UnmountAll(targets []string, ignoreEPERM bool, unmount func(target string, force bool) error) error {
-	var busy []string
-	for round := 0; round < 10; round++ {
-		busy = busy[:0]
-		for _, t := range targets {
-			err := unmount(t, round == 9)
-			if err == nil || err == syscall.ENOENT || err == syscall.EINVAL || (ignoreEPERM && err == syscall.EPERM) {
-				continue
-			}
-			busy = append(busy, t)
-		}
-		if len(busy) == 0 {
-			return nil
-		}
-		targets = append([]string(nil), busy...)
-		pause(500 * time.Millisecond)
+// UnmountPolicy says how UnmountAll treats what does not go away.
+type UnmountPolicy struct {
+	// IgnoreEPERM counts an EPERM as gone, as dsynth's dounmount does
+	// (Teardown only: Cleanup runs as root, where EPERM is a failure).
+	IgnoreEPERM bool
+	// ForceLast adds one forced (MNT_FORCE) round after the ten unforced
+	// ones failed: the last resort of Cleanup, which has killed every
+	// process of the slot first. Teardown never forces, as dsynth.
+	ForceLast bool
+}
+
+// UnmountAll unmounts the targets in order, as dsynth's DoWorkerUnmounts:
+// "not mounted" (ENOENT, EINVAL) counts as gone; what stays busy is tried
+// again, up to UnmountRounds rounds UnmountPause apart, never forced
+// (unless p.ForceLast: one more, forced round). It returns how many
+// unmounts succeeded (a target already gone does not count) and the
+// targets that stayed mounted, in order; err names them.
+func UnmountAll(sys System, targets []string, p UnmountPolicy) (unmounted int, left []string, err error) {
+	rounds := UnmountRounds
+	if p.ForceLast {
+		rounds++
 	}
-	return fmt.Errorf("unable to unmount %v", busy)
+	errs := map[string]error{}
+	for round := 0; round < rounds && len(targets) > 0; round++ {
+		if round > 0 {
+			sys.Pause(UnmountPause)
+		}
+		left = nil
+		for _, t := range targets {
+			e := sys.Unmount(t, round == UnmountRounds)
+			switch {
+			case e == nil:
+				unmounted++
+			case errors.Is(e, syscall.ENOENT) || errors.Is(e, syscall.EINVAL):
+			case p.IgnoreEPERM && errors.Is(e, syscall.EPERM):
+			default:
+				errs[t] = e
+				left = append(left, t)
+			}
+		}
+		targets = left
+	}
+	if len(left) == 0 {
+		return unmounted, nil, nil
+	}
+	var parts []string
+	for _, t := range left {
+		parts = append(parts, fmt.Sprintf("%s (%v)", t, errs[t]))
+	}
+	return unmounted, left, fmt.Errorf("unable to unmount %s", strings.Join(parts, ", "))
 }

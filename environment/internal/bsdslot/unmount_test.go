@@ -1,135 +1,116 @@
-package bsdslot
+package bsdslot_test
 
 import (
-	"errors"
 	"reflect"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
+
+	"github.com/go-dsynth/go-dsynth/environment/internal/bsdslot"
+	"github.com/go-dsynth/go-dsynth/environment/internal/bsdslot/bsdfake"
 )
 
-// fakeUnmount answers for a fake mount table: each target fails with
-// errs[target] (in turn, the last one repeated) and records every call.
-type fakeUnmount struct {
-	errs  map[string][]error
-	calls []string // "target" or "target!" when forced
-}
-
-func (f *fakeUnmount) unmount(target string, force bool) error {
-	call := target
-	if force {
-		call += "!"
-	}
-	f.calls = append(f.calls, call)
-	es := f.errs[target]
-	if len(es) == 0 {
-		return nil
-	}
-	err := es[0]
-	if len(es) > 1 {
-		f.errs[target] = es[1:]
-	}
-	return err
-}
-
-// noPause makes UnmountAll's waits instant for the test and counts them.
-func noPause(t *testing.T) *int {
-	t.Helper()
-	n := 0
-	old := pause
-	pause = func(d time.Duration) {
-		if d != 500*time.Millisecond {
-			t.Errorf("pause %v, want 500ms", d)
-		}
-		n++
-	}
-	t.Cleanup(func() { pause = old })
-	return &n
-}
-
 func TestReversed(t *testing.T) {
-	if got := Reversed([]string{"/r", "/r/dev", "/r/xports"}); !reflect.DeepEqual(got, []string{"/r/xports", "/r/dev", "/r"}) {
+	if got := bsdslot.Reversed([]string{"/r", "/r/dev", "/r/xports"}); !reflect.DeepEqual(got, []string{"/r/xports", "/r/dev", "/r"}) {
 		t.Errorf("Reversed = %q", got)
 	}
-	if got := Reversed(nil); len(got) != 0 {
+	if got := bsdslot.Reversed(nil); len(got) != 0 {
 		t.Errorf("Reversed(nil) = %q", got)
 	}
 }
 
 func TestUnder(t *testing.T) {
 	table := []string{"/", "/b/SL00", "/b/SL001", "/b/SL00/dev", "/usr", "/b/SL00/usr/local", "/b/SL01"}
-	if got := Under(table, "/b/SL00"); !reflect.DeepEqual(got, []string{"/b/SL00/usr/local", "/b/SL00/dev", "/b/SL00"}) {
+	if got := bsdslot.Under(table, "/b/SL00"); !reflect.DeepEqual(got, []string{"/b/SL00/usr/local", "/b/SL00/dev", "/b/SL00"}) {
 		t.Errorf("Under = %q", got)
 	}
-	if got := Under(table, ""); got != nil {
+	if got := bsdslot.Under(table, ""); got != nil {
 		t.Errorf("Under(\"\") = %q", got)
 	}
-	if got := Under(table, "/b/SL02"); len(got) != 0 {
+	if got := bsdslot.Under(table, "/b/SL02"); len(got) != 0 {
 		t.Errorf("Under(absent) = %q", got)
 	}
 }
 
+func mounted(ts ...string) *bsdfake.Sys {
+	f := bsdfake.New()
+	for _, t := range ts {
+		f.Mount(t)
+	}
+	return f
+}
+
 func TestUnmountAllNotMountedIsDone(t *testing.T) {
-	waits := noPause(t)
-	f := &fakeUnmount{errs: map[string][]error{
-		"/a": {syscall.ENOENT}, "/b": {syscall.EINVAL}, "/c": {nil},
-	}}
-	if err := UnmountAll([]string{"/a", "/b", "/c"}, false, f.unmount); err != nil {
-		t.Fatal(err)
+	f := mounted("/c")
+	n, left, err := bsdslot.UnmountAll(f, []string{"/a", "/b", "/c"}, bsdslot.UnmountPolicy{})
+	if err != nil || n != 1 || left != nil {
+		t.Fatalf("UnmountAll = %d, %q, %v", n, left, err)
 	}
-	if !reflect.DeepEqual(f.calls, []string{"/a", "/b", "/c"}) || *waits != 0 {
-		t.Errorf("calls %q, %d waits", f.calls, *waits)
+	if got := f.Calls(); !reflect.DeepEqual(got, []string{"unmount /c"}) {
+		t.Errorf("calls %q", got)
 	}
 }
 
-func TestUnmountAllRetriesBusy(t *testing.T) {
-	waits := noPause(t)
-	f := &fakeUnmount{errs: map[string][]error{"/b": {syscall.EBUSY, syscall.EBUSY, nil}}}
-	if err := UnmountAll([]string{"/a", "/b", "/c"}, false, f.unmount); err != nil {
-		t.Fatal(err)
+// dsynth's DoWorkerUnmounts: what stays busy is retried, up to ten rounds
+// five seconds apart, never forced.
+func TestUnmountAllRetriesAsDsynth(t *testing.T) {
+	f := mounted("/a", "/b", "/c")
+	f.Busy["/b"] = 2
+	n, _, err := bsdslot.UnmountAll(f, []string{"/c", "/b", "/a"}, bsdslot.UnmountPolicy{})
+	if err != nil || n != 3 {
+		t.Fatal(n, err)
 	}
-	// Only what stayed busy is tried again.
-	if !reflect.DeepEqual(f.calls, []string{"/a", "/b", "/c", "/b", "/b"}) || *waits != 2 {
-		t.Errorf("calls %q, %d waits", f.calls, *waits)
+	want := []string{"unmount /c", "unmount /a", "pause 5s", "pause 5s", "unmount /b"}
+	if got := f.Calls(); !reflect.DeepEqual(got, want) {
+		t.Errorf("calls\n%q\nwant\n%q", got, want)
 	}
-}
 
-func TestUnmountAllForcesLastRound(t *testing.T) {
-	waits := noPause(t)
-	f := &fakeUnmount{errs: map[string][]error{"/b": {syscall.EBUSY}}}
-	err := UnmountAll([]string{"/a", "/b"}, false, f.unmount)
-	if err == nil || err.Error() != "unable to unmount [/b]" {
-		t.Fatalf("err = %v", err)
+	f = mounted("/a", "/b")
+	f.Busy["/b"] = -1
+	n, left, err := bsdslot.UnmountAll(f, []string{"/b", "/a"}, bsdslot.UnmountPolicy{})
+	if err == nil || !strings.Contains(err.Error(), "unable to unmount /b ("+syscall.EBUSY.Error()+")") || n != 1 || !reflect.DeepEqual(left, []string{"/b"}) {
+		t.Fatalf("UnmountAll = %d, %q, %v", n, left, err)
 	}
-	if len(f.calls) != 11 || f.calls[9] != "/b" || f.calls[10] != "/b!" || *waits != 10 {
-		t.Errorf("calls %q, %d waits", f.calls, *waits)
+	calls := f.Calls()
+	if pauses := strings.Count(strings.Join(calls, "|"), "pause 5s"); pauses != bsdslot.UnmountRounds-1 {
+		t.Errorf("%d pauses, want %d: %q", pauses, bsdslot.UnmountRounds-1, calls)
 	}
-	for _, c := range f.calls[:10] {
-		if strings.HasSuffix(c, "!") {
-			t.Errorf("forced before the last round: %q", f.calls)
+	for _, c := range calls {
+		if strings.HasPrefix(c, "unmount!") {
+			t.Errorf("forced without ForceLast: %q", calls)
 		}
 	}
+}
 
-	// A forced unmount that works ends it.
-	f = &fakeUnmount{errs: map[string][]error{"/b": {syscall.EBUSY, syscall.EBUSY, syscall.EBUSY, syscall.EBUSY, syscall.EBUSY,
-		syscall.EBUSY, syscall.EBUSY, syscall.EBUSY, syscall.EBUSY, nil}}}
-	if err := UnmountAll([]string{"/b"}, false, f.unmount); err != nil || f.calls[len(f.calls)-1] != "/b!" {
-		t.Errorf("forced round: %v, %q", err, f.calls)
+// Cleanup's last resort: one forced round after ten unforced ones.
+func TestUnmountAllForceLast(t *testing.T) {
+	f := mounted("/b")
+	f.Busy["/b"] = -1
+	n, left, err := bsdslot.UnmountAll(f, []string{"/b"}, bsdslot.UnmountPolicy{ForceLast: true})
+	if err != nil || n != 1 || left != nil {
+		t.Fatalf("UnmountAll = %d, %q, %v", n, left, err)
+	}
+	calls := f.Calls()
+	if calls[len(calls)-1] != "unmount! /b" || strings.Count(strings.Join(calls, "|"), "pause 5s") != bsdslot.UnmountRounds {
+		t.Errorf("calls %q", calls)
 	}
 }
 
 func TestUnmountAllEPERM(t *testing.T) {
-	noPause(t)
-	f := &fakeUnmount{errs: map[string][]error{"/a": {syscall.EPERM}}}
-	if err := UnmountAll([]string{"/a"}, true, f.unmount); err != nil || len(f.calls) != 1 {
-		t.Errorf("ignoring EPERM: %v, %q", err, f.calls)
+	f := mounted("/a")
+	f.FailAt, f.FailErr = 1, syscall.EPERM
+	n, left, err := bsdslot.UnmountAll(f, []string{"/a"}, bsdslot.UnmountPolicy{IgnoreEPERM: true})
+	if err != nil || n != 0 || left != nil {
+		t.Errorf("ignoring EPERM: %d, %q, %v", n, left, err)
 	}
-	f = &fakeUnmount{errs: map[string][]error{"/a": {syscall.EPERM}}}
-	if err := UnmountAll([]string{"/a"}, false, f.unmount); err == nil || len(f.calls) != 10 {
-		t.Errorf("not ignoring EPERM: %v, %d calls", err, len(f.calls))
+	// Without IgnoreEPERM, EPERM is a failure and is not counted.
+	f = mounted("/a")
+	f.FailAt, f.FailErr = 1, syscall.EPERM
+	n, _, err = bsdslot.UnmountAll(f, []string{"/a"}, bsdslot.UnmountPolicy{})
+	if err != nil || n != 1 {
+		t.Errorf("EPERM once, then unmounted: %d, %v", n, err)
 	}
-	if err := UnmountAll(nil, false, func(string, bool) error { return errors.New("called") }); err != nil {
+	if _, _, err := bsdslot.UnmountAll(f, nil, bsdslot.UnmountPolicy{}); err != nil {
 		t.Errorf("nothing to unmount: %v", err)
 	}
 }

@@ -132,14 +132,24 @@ func TestCrashSafety(t *testing.T) {
 			}
 			close(lines)
 		}()
-		time.Sleep(time.Duration(20+rng.IntN(180)) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGKILL)
+		// The kill lands after the child reported a random number of
+		// commits (at least one, so the file exists): the child goes on
+		// writing while the signal travels, so it strikes mid-write at
+		// varying points, and no clock decides when.
+		killAfter := 1 + rng.IntN(40)
+		seen := 0
 		for l := range lines {
+			if seen++; seen == killAfter {
+				cmd.Process.Signal(syscall.SIGKILL)
+			}
 			id, err := uuid.Parse(l)
 			if err != nil {
 				continue // a torn line: its commit is not proven
 			}
 			committed[id] = true
+		}
+		if seen < killAfter {
+			t.Fatalf("round %d: the writer ended after %d commits without being killed", round, seen)
 		}
 		cmd.Wait()
 		db, err := Open(path, Options{ReadOnly: true, Timeout: 5 * time.Second})

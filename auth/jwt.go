@@ -89,7 +89,8 @@ func LoadTokenKeys(path, issuer, audience string) (*TokenKeys, error) {
 	tk := &TokenKeys{File: path, Iss: issuer, Audience: audience}
 	ids := map[string]int{}
 	sc := bufio.NewScanner(bytes.NewReader(b))
-	for line := 1; sc.Scan(); line++ {
+	line := 1
+	for ; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
@@ -106,7 +107,8 @@ func LoadTokenKeys(path, issuer, audience string) (*TokenKeys, error) {
 		tk.List = append(tk.List, k)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("token keys: %s: %w", path, err)
+		// A line too long for the scanner (over 64 KiB) stops it there.
+		return nil, &config.ParseError{File: path, Line: line, Msg: "cannot read the line: " + err.Error()}
 	}
 	if len(tk.List) == 0 {
 		return nil, fmt.Errorf("token keys: %s holds no key", path)

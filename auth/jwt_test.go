@@ -209,6 +209,11 @@ func TestLoadTokenKeysErrors(t *testing.T) {
 			t.Errorf("%q: %v, want line 3 saying %q", tt.line, err, tt.msg)
 		}
 	}
+	os.WriteFile(f.file, []byte("hs-1 HS256 hs.key\n"+strings.Repeat("x", 70000)+"\n"), 0o600)
+	var pe *config.ParseError
+	if _, err := LoadTokenKeys(f.file, "", ""); !errors.As(err, &pe) || pe.Line != 2 {
+		t.Errorf("a line over 64 KiB: %v, want file:2", err)
+	}
 	os.WriteFile(f.file, []byte("# nothing\n"), 0o600)
 	if _, err := LoadTokenKeys(f.file, "", ""); err == nil || !strings.Contains(err.Error(), "holds no key") {
 		t.Errorf("empty file: %v", err)

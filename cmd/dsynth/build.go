@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/go-dsynth/go-dsynth/builder"
+	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/display"
 	"github.com/go-dsynth/go-dsynth/ports"
 	"github.com/go-dsynth/go-dsynth/run"
@@ -86,7 +88,7 @@ func buildDirective(d run.Directive) func(context.Context, *runner, []string) er
 			return err
 		}
 		bo := r.bulkOptions(d, args)
-		stop, err := r.frontEnd(ctx, cfg.Profile.LogsDir, &bo)
+		stop, err := r.frontEnd(ctx, cfg, &bo)
 		if err != nil {
 			return err
 		}
@@ -110,9 +112,10 @@ func buildDirective(d run.Directive) func(context.Context, *runner, []string) er
 
 // frontEnd attaches what the user sees to a build: dsynth's screen (or its
 // plain lines) when stdout is a file, the plain lines of the logs writer
-// otherwise, and always the monitor file. The returned function stops them.
-func (r *runner) frontEnd(ctx context.Context, logsDir string, bo *run.Options) (func(), error) {
-	mon := display.NewMonitorWriter(logsDir)
+// otherwise, and always the monitor files. The returned function stops them.
+func (r *runner) frontEnd(ctx context.Context, cfg *config.Config, bo *run.Options) (func(), error) {
+	mon := display.NewMonitorWriter(cfg.Profile.LogsDir)
+	mon.SetHeader(monitorHeader(cfg))
 	if err := mon.Start(ctx); err != nil {
 		return nil, err
 	}
@@ -123,6 +126,27 @@ func (r *runner) frontEnd(ctx context.Context, logsDir string, bo *run.Options) 
 		return nil, err
 	}
 	return func() { stop(); mon.Stop() }, nil
+}
+
+// monitorHeader is what dsynth's monitor file says of the profile: the
+// version dsynth would write and the profile's directories.
+func monitorHeader(cfg *config.Config) display.DatHeader {
+	p := &cfg.Profile
+	return display.DatHeader{
+		Version: dsynthVersion(), MaxJobs: p.MaxJobsPerBuilder,
+		Packages: p.PackagesDir, Repository: p.RepositoryDir, Options: p.OptionsDir,
+		Distfiles: p.DistfilesDir, BuildBase: p.BuildBase, Logs: p.LogsDir, System: p.SystemDir,
+		Profile: cfg.ProfileName,
+	}
+}
+
+// dsynthVersion is the dsynth version go-dsynth stands for ("1.0.2"), the
+// second word of the version line.
+func dsynthVersion() string {
+	if f := strings.Fields(version); len(f) > 1 {
+		return f[1]
+	}
+	return version
 }
 
 // display attaches dsynth's screen (or its plain lines) when stdout is a

@@ -189,7 +189,7 @@ func TestRunInstallsPkgTool(t *testing.T) {
 				if f := fin[ports.PkgOrigin]; f.Outcome != events.Failed || f.Phase != "template" || !strings.Contains(f.Reason, "installing the package tool") || f.SkippedDependents != 1 {
 					t.Errorf("pkg: %+v", f)
 				}
-				if f := fin["m/app"]; f.Outcome != events.Skipped || f.Reason != ports.PkgOrigin {
+				if f := fin["m/app"]; f.Outcome != events.Skipped || f.Reason != ports.PkgOrigin+" " {
 					t.Errorf("m/app: %+v", f)
 				}
 				return

@@ -20,7 +20,8 @@ type Scanned struct {
 }
 
 // Scan scans the roots and their dependencies and checks them as dsynth
-// does: a root that does not exist or whose make fails, or a root whose
+// does (with no roots, the set is ports-mgmt/pkg alone, which every set
+// has, as dsynth's ParsePackageList): a root that does not exist or whose make fails, or a root whose
 // direct dependency failed to scan, stops the run. Problems that only
 // affect other ports are reported to warn.
 func Scan(ctx context.Context, cfg *config.Config, roots []ports.Origin, warn io.Writer, nice bool) (*Scanned, error) {
@@ -30,9 +31,6 @@ func Scan(ctx context.Context, cfg *config.Config, roots []ports.Origin, warn io
 // scan is Scan; lenient (Directive.Lenient) turns probe failures of roots
 // into warnings: those ports are simply not built.
 func scan(ctx context.Context, cfg *config.Config, roots []ports.Origin, warn io.Writer, nice, lenient bool) (*Scanned, error) {
-	if len(roots) == 0 {
-		return nil, errors.New("no ports given")
-	}
 	setup, err := scanenv.New(ctx, cfg, scanenv.Options{Log: warn, Nice: nice})
 	if err != nil {
 		return nil, err

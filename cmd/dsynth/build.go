@@ -28,10 +28,12 @@ func (r *runner) bulkOptions(d run.Directive, args []string) run.Options {
 	}
 }
 
-// roots parses the directive's port arguments.
+// roots parses the directive's port arguments. None is no error: as
+// dsynth's ParsePackageList, which always adds ports-mgmt/pkg, the build
+// set is then pkg alone.
 func roots(args []string) ([]ports.Origin, error) {
 	if len(args) == 0 {
-		return nil, &usageError{"no ports given (dsynth's installed-package set is not supported yet: name the ports)"}
+		return nil, nil
 	}
 	return ports.ParseArgs(args)
 }
@@ -55,6 +57,10 @@ func originsFor(ctx context.Context, r *runner, d run.Directive, args []string) 
 		}
 	case run.Installed:
 		return run.InstalledOrigins(ctx, cfg, r.stderr)
+	case run.ArgsOrInstalled:
+		if len(args) == 0 {
+			return run.InstalledOrigins(ctx, cfg, r.stderr)
+		}
 	}
 	return roots(args)
 }
@@ -106,7 +112,14 @@ func buildDirective(d run.Directive) func(context.Context, *runner, []string) er
 		if err := run.RepositoryStepFor(ctx, cfg, d, ask, r.stdout); err != nil {
 			return err
 		}
-		return r.portsFailed(c.Failed, cfg.Profile.LogsDir)
+		if err := r.portsFailed(c.Failed, cfg.Profile.LogsDir); err != nil {
+			return err
+		}
+		if d.UpgradeNote {
+			fmt.Fprintln(r.stderr, run.UpgradeNoteLine)
+			return &exitError{code: 1}
+		}
+		return nil
 	}
 }
 

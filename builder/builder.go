@@ -192,6 +192,37 @@ func (b *Builder) log(slot int, format string, args ...any) {
 	b.bus.Publish(events.Log{Time: b.t(), Slot: slot, Text: fmt.Sprintf(format, args...)})
 }
 
+// logQuiet publishes a results-log line that stays off the plain (-S)
+// output (events.Log.Quiet).
+func (b *Builder) logQuiet(slot int, format string, args ...any) {
+	b.bus.Publish(events.Log{Time: b.t(), Slot: slot, Text: fmt.Sprintf(format, args...), Quiet: true})
+}
+
+// announceTemplate logs what dsynth logs before its first pass (build.c
+// DoBuild, mount.c DoCreateTemplate): "Check Template: Good", or
+// "Must-Create" and why when the template is to be made, then "[XXX] pkg
+// version V" with the version of ports-mgmt/pkg.
+func (b *Builder) announceTemplate() {
+	if b.o.TemplateDir != "" {
+		text := "Check Template: Good"
+		switch {
+		case !exists(b.o.TemplateDir):
+			text = "Check Template: Must-Create (Template file missing)"
+		case !exists(filepath.Join(b.o.TemplateDir, environment.TemplateMarker)):
+			text = "Check Template: Must-Create (.template.good file missing)"
+		}
+		b.bus.Publish(events.Log{Time: b.t(), Slot: -1, Text: text, Bare: true})
+	}
+	if n, ok := b.plan.Graph.Resolve(ports.Origin{Dir: ports.PkgOrigin}); ok && n.Info != nil && n.Info.PkgVersion != "" {
+		b.log(-1, "pkg version %s", n.Info.PkgVersion)
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 // portResult is what a slot reports when a port is done.
 type portResult struct {
 	node     int // scheduler index
@@ -304,7 +335,7 @@ func (b *Builder) prepareTemplate(ctx context.Context) error {
 	if err := extractPackage(ctx, pkgFile, b.o.TemplateDir); err != nil {
 		return fmt.Errorf("template: installing the package tool %s: %w", pkgFile, err)
 	}
-	b.log(-1, "Template: installed %s", n.Info.PkgFile)
+	b.logQuiet(-1, "Template: installed %s", n.Info.PkgFile)
 	if err := os.WriteFile(marker, []byte(n.Info.PkgFile), 0o644); err != nil {
 		return fmt.Errorf("template: %w", err)
 	}

@@ -20,6 +20,7 @@ func (b *Builder) Run(ctx context.Context) (events.Counts, error) {
 	rs := b.newRunState(ctx)
 	defer rs.cancelSlots()
 	rs.announce()
+	b.announceTemplate()
 	if err := rs.buildGraph(); err != nil {
 		rs.finish(false)
 		return rs.counts, fmt.Errorf("scheduler: %w", err)

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
+
+	"golang.org/x/term"
 
 	"github.com/go-dsynth/go-dsynth/builder"
 	"github.com/go-dsynth/go-dsynth/config"
@@ -18,11 +21,23 @@ import (
 func (r *runner) bulkOptions(d run.Directive, args []string) run.Options {
 	o := r.opts
 	newEnv, layout := run.HostEnvironment()
+	// dsynth prints its scan's lines and "Removed:" on stdout before its
+	// screen starts; go-dsynth's screen is up from the start, so they show
+	// only without it. A status line's reason shows on a terminal only.
+	var progress io.Writer = r.stdout
+	reasons := false
+	if f, ok := r.stdout.(*os.File); ok {
+		if display.UsesScreen(f, r.curses()) && d.Name != "status" && d.Name != "status-everything" {
+			progress = nil
+		}
+		reasons = term.IsTerminal(int(f.Fd()))
+	}
 	return run.Options{
 		Directive: d, Args: args,
 		Keep: o.keepPkgs, Yes: o.yes, Developer: o.developer, CheckPlist: o.checkPlist, NoNice: o.noNice,
 		SlowStart: o.slowStart, Scale: o.scale, MemTargetGB: o.memTargetGB,
 		Echo: true, Color: o.noCurses < 2, Stdout: r.stdout, Stderr: r.stderr,
+		Progress: progress, StatusReasons: reasons,
 		NewEnv: newEnv, Layout: layout,
 		OnFrozen: r.showFrozen,
 	}
@@ -107,7 +122,8 @@ func buildDirective(d run.Directive) func(context.Context, *runner, []string) er
 			return err
 		}
 		c := res.Counts
-		fmt.Fprintf(r.stdout, "dsynth %s: %d built, %d failed, %d ignored, %d skipped, %d already built\n", name, c.Built, c.Failed, c.Ignored, c.Skipped, c.AlreadyBuilt)
+		// Not dsynth's: on stderr, so that stdout stays dsynth's lines.
+		fmt.Fprintf(r.stderr, "dsynth %s: %d built, %d failed, %d ignored, %d skipped, %d already built\n", name, c.Built, c.Failed, c.Ignored, c.Skipped, c.AlreadyBuilt)
 		ask := func() bool { return r.opts.yes || run.RepositoryPrompt(os.Stdin, r.stdout) }
 		if err := run.RepositoryStepFor(ctx, cfg, d, ask, r.stdout); err != nil {
 			return err

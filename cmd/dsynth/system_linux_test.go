@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,4 +114,58 @@ func TestCLIInstalledSet(t *testing.T) {
 		t.Fatalf("upgrade-system: exit %d\n%s\nstderr:\n%s", code, out, errb)
 	}
 	contains(t, "upgrade-system", out, "SUCCESS misc/hello", "SUCCESS editors/ted@lite", "Rebuild succeeded")
+}
+
+// TestCLIPlainOutput follows what dsynth prints with -S: its scan's lines
+// (pkglist.c processPackageListBulk), status's "  N => origin" lines and
+// total (status.c), "Check Template" (mount.c) and "[XXX] pkg version"
+// (build.c DoBuild) lines, SUCCESS in green even into a pipe (one -S keeps
+// ColorOpt; -SS clears it), "Removed: path" for the packages force
+// removes (repo.c RemovePackages, on stdout, not in the logs); and not the
+// lines dsynth filters (a phase's failure) nor go-dsynth's own summary
+// (on stderr).
+func TestCLIPlainOutput(t *testing.T) {
+	s := newDemoSite(t)
+	cwd := t.TempDir()
+	code, out, errb := s.runIn(t, cwd, "-S", "status", "misc/hello")
+	if code != 0 {
+		t.Fatalf("status: exit %d\n%s\n%s", code, out, errb)
+	}
+	if !strings.HasPrefix(out, "Processing 1 ports\n100.00%\n\nTotal 2\nResolving dependencies...done\nTotal Returned ") ||
+		!strings.Contains(out, "\nScanning 0 packages\n100.00%\n\nTotal 0\nall done\n") {
+		t.Errorf("status scan lines:\n%s", out)
+	}
+	_, plan, _ := strings.Cut(out, "all done\n")
+	lines := strings.Split(strings.TrimSuffix(plan, "\n"), "\n")
+	if len(lines) < 3 || lines[0] != "  N => ports-mgmt/pkg" || lines[len(lines)-2] != "  N => misc/hello" ||
+		lines[len(lines)-1] != fmt.Sprintf("Total packages that would be built: %d/%d", len(lines)-1, len(lines)-1) {
+		t.Errorf("status lines:\n%s", plan)
+	}
+
+	code, out, errb = s.runIn(t, cwd, "-S", "just-build", "misc/hello")
+	if code != 0 {
+		t.Fatalf("just-build: exit %d\n%s\n%s", code, out, errb)
+	}
+	contains(t, "just-build -S", out, "Processing 1 ports\n", "Check Template: Must-Create (Template file missing)\n",
+		"[XXX] pkg version ", "\x1b[0;32m[000] SUCCESS ports-mgmt/pkg", "\x1b[0;39m\n", "Initial queue size:")
+	contains(t, "just-build stderr", errb, "dsynth just-build: ")
+	if strings.Contains(out, "dsynth just-build:") {
+		t.Errorf("go-dsynth's summary line on stdout:\n%s", out)
+	}
+
+	code, out, errb = s.runIn(t, cwd, "-SS", "force", "misc/hello")
+	if code != 0 {
+		t.Fatalf("force: exit %d\n%s\n%s", code, out, errb)
+	}
+	pkgs, _ := filepath.Glob(filepath.Join(s.repo, "hello-*"))
+	if len(pkgs) != 1 {
+		t.Fatalf("packages %v", pkgs)
+	}
+	contains(t, "force -SS", out, "Removed: "+pkgs[0]+"\n", "Check Template: Good\n", "SUCCESS misc/hello")
+	if strings.Contains(out, "\x1b[") {
+		t.Errorf("colour with -SS:\n%q", out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(s.logs, "00_last_results.log")); strings.Contains(string(b), "Removed:") || strings.Contains(string(b), "DELETE-PACKAGE") {
+		t.Errorf("the removal is in the log:\n%s", b)
+	}
 }

@@ -196,6 +196,37 @@ func (b *Builder) log(slot int, format string, args ...any) {
 	b.bus.Publish(events.Log{Time: b.t(), Slot: slot, Text: fmt.Sprintf(format, args...)})
 }
 
+// logQuiet publishes a results-log line that stays off the plain (-S)
+// output (events.Log.Quiet).
+func (b *Builder) logQuiet(slot int, format string, args ...any) {
+	b.bus.Publish(events.Log{Time: b.t(), Slot: slot, Text: fmt.Sprintf(format, args...), Quiet: true})
+}
+
+// announceTemplate logs what dsynth logs before its first pass (build.c
+// DoBuild, mount.c DoCreateTemplate): "Check Template: Good", or
+// "Must-Create" and why when the template is to be made, then "[XXX] pkg
+// version V" with the version of ports-mgmt/pkg.
+func (b *Builder) announceTemplate() {
+	if b.o.TemplateDir != "" {
+		text := "Check Template: Good"
+		switch {
+		case !exists(b.o.TemplateDir):
+			text = "Check Template: Must-Create (Template file missing)"
+		case !exists(filepath.Join(b.o.TemplateDir, environment.TemplateMarker)):
+			text = "Check Template: Must-Create (.template.good file missing)"
+		}
+		b.bus.Publish(events.Log{Time: b.t(), Slot: -1, Text: text, Bare: true})
+	}
+	if n, ok := b.plan.Graph.Resolve(ports.Origin{Dir: ports.PkgOrigin}); ok && n.Info != nil && n.Info.PkgVersion != "" {
+		b.log(-1, "pkg version %s", n.Info.PkgVersion)
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 // portResult is what a slot reports when a port is done.
 type portResult struct {
 	node     int // scheduler index
@@ -265,31 +296,20 @@ func (b *Builder) staticDependents(id ports.NodeID) int {
 	return n
 }
 
-// chainReason formats a runtime skip reason dsynth's way: the direct
-// dependency that failed, or "direct->first failure" for a nested chain.
-func (b *Builder) chainReason(nodes []ports.NodeID, chain []int) string {
-	if len(chain) == 0 {
-		return "dependency failed"
-	}
-	first := b.plan.Items[nodes[chain[0]]].Origin
-	if len(chain) == 1 {
-		return first
-	}
-	return b.plan.Items[nodes[chain[len(chain)-1]]].Origin + "->" + first
-}
-
+// dummyDone reports the dummy nodes whose flavors are all done: one whose
+// flavors dsynth's first pass settled (up to date, or failed to scan) is
+// META-ALREADY-BUILT; any other is a meta-node complete, even when a flavor
+// failed, was ignored or skipped (dsynth's build_find_leaves marks such a
+// dummy successful anyway and counts it with the meta nodes).
 func (b *Builder) dummyDone(ds []dummyOutcome, counts *events.Counts) {
 	for _, d := range ds {
 		switch {
-		case d.ok && !d.built:
+		case !d.late:
 			// every flavor was already built: dsynth's META-ALREADY-BUILT
 			b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: d.origin, Outcome: events.AlreadyBuilt, Dummy: true})
-		case d.ok:
+		default:
 			counts.Meta++
 			b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: d.origin, Outcome: events.Meta})
-		default:
-			counts.Skipped++
-			b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: d.origin, Outcome: events.Skipped, Reason: d.reason})
 		}
 	}
 }
@@ -319,7 +339,7 @@ func (b *Builder) prepareTemplate(ctx context.Context) error {
 	if err := extractPackage(ctx, pkgFile, b.o.TemplateDir); err != nil {
 		return fmt.Errorf("template: installing the package tool %s: %w", pkgFile, err)
 	}
-	b.log(-1, "Template: installed %s", n.Info.PkgFile)
+	b.logQuiet(-1, "Template: installed %s", n.Info.PkgFile)
 	if err := os.WriteFile(marker, []byte(n.Info.PkgFile), 0o644); err != nil {
 		return fmt.Errorf("template: %w", err)
 	}
@@ -331,19 +351,20 @@ type dummyTracker struct {
 	plan    *Plan
 	pending map[ports.NodeID]int            // dummy -> flavors not done
 	of      map[ports.NodeID][]ports.NodeID // flavor -> dummies
-	failed  map[ports.NodeID]string
-	built   map[ports.NodeID]bool // a flavor was built in this run
+	late    map[ports.NodeID]bool           // a flavor was done after dsynth's first pass
 }
 
+// dummyOutcome is a dummy node whose flavors are all done; late is true
+// when one of them was done after dsynth's first pass (built, failed,
+// ignored or skipped), which makes the dummy a meta-node complete rather
+// than META-ALREADY-BUILT.
 type dummyOutcome struct {
 	origin string
-	ok     bool
-	built  bool
-	reason string
+	late   bool
 }
 
 func newDummyTracker(p *Plan) *dummyTracker {
-	t := &dummyTracker{plan: p, pending: map[ports.NodeID]int{}, of: map[ports.NodeID][]ports.NodeID{}, failed: map[ports.NodeID]string{}, built: map[ports.NodeID]bool{}}
+	t := &dummyTracker{plan: p, pending: map[ports.NodeID]int{}, of: map[ports.NodeID][]ports.NodeID{}, late: map[ports.NodeID]bool{}}
 	for _, id := range p.Order {
 		if it := p.Items[id]; it.Disp == Dummy {
 			t.pending[id] = len(it.Deps)
@@ -355,20 +376,19 @@ func newDummyTracker(p *Plan) *dummyTracker {
 	return t
 }
 
-// done records that a flavor finished (ok: built or up to date; built: built
-// in this run) and returns the dummies that are now complete.
-func (t *dummyTracker) done(id ports.NodeID, ok, built bool) []dummyOutcome {
+// done notes that flavor id is done; late says it was done after dsynth's
+// first pass: everything but an up-to-date port and one whose scan failed
+// (dsynth's first pass settles those, and an ignored or skipped port only
+// on a later pass).
+func (t *dummyTracker) done(id ports.NodeID, late bool) []dummyOutcome {
 	var out []dummyOutcome
 	ds := append([]ports.NodeID(nil), t.of[id]...)
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 	for _, d := range ds {
-		if !ok && t.failed[d] == "" {
-			t.failed[d] = t.plan.Items[id].Origin
-		}
-		t.built[d] = t.built[d] || built
+		t.late[d] = t.late[d] || late
 		t.pending[d]--
 		if t.pending[d] == 0 {
-			out = append(out, dummyOutcome{origin: t.plan.Items[d].Origin, ok: t.failed[d] == "", built: t.built[d], reason: t.failed[d]})
+			out = append(out, dummyOutcome{origin: t.plan.Items[d].Origin, late: t.late[d]})
 		}
 	}
 	return out

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/go-dsynth/go-dsynth/builder/events"
+	"github.com/go-dsynth/go-dsynth/dsynthfmt"
 	"github.com/go-dsynth/go-dsynth/environment"
 	"github.com/go-dsynth/go-dsynth/ports"
 )
@@ -189,7 +190,7 @@ func TestRunInstallsPkgTool(t *testing.T) {
 				if f := fin[ports.PkgOrigin]; f.Outcome != events.Failed || f.Phase != "template" || !strings.Contains(f.Reason, "installing the package tool") || f.SkippedDependents != 1 {
 					t.Errorf("pkg: %+v", f)
 				}
-				if f := fin["m/app"]; f.Outcome != events.Skipped || f.Reason != ports.PkgOrigin {
+				if f := fin["m/app"]; f.Outcome != events.Skipped || f.Reason != ports.PkgOrigin+" " {
 					t.Errorf("m/app: %+v", f)
 				}
 				return
@@ -206,9 +207,10 @@ func TestRunInstallsPkgTool(t *testing.T) {
 			if b, err := os.ReadFile(filepath.Join(r.opts.TemplateDir, ".pkg-tool")); err != nil || string(b) != "ports-mgmt-pkg-1.0.pkg" {
 				t.Errorf("marker %q %v", b, err)
 			}
+			// In the logs, not on -S output: dsynth has no such line.
 			text := "Template: installed ports-mgmt-pkg-1.0.pkg"
-			if r.events.index(func(e events.Event) bool { l, ok := e.(events.Log); return ok && l.Text == text }) < 0 {
-				t.Errorf("no log line %q", text)
+			if r.events.index(func(e events.Event) bool { l, ok := e.(events.Log); return ok && l.Text == text && l.Quiet }) < 0 {
+				t.Errorf("no quiet log line %q", text)
 			}
 		})
 	}
@@ -264,4 +266,39 @@ func TestRunTemplateInterrupted(t *testing.T) {
 			t.Errorf("marker: %v", err)
 		}
 	})
+}
+
+// TestRunAnnouncesTemplate: before its first pass dsynth logs "Check
+// Template: Good", or "Check Template: Must-Create" and why (mount.c
+// DoCreateTemplate, DLOG_ALL: on -S stdout too), then "[XXX] pkg version
+// V" (build.c DoBuild); go-dsynth's own note that it put the package tool
+// in the template stays off the -S output.
+func TestRunAnnouncesTemplate(t *testing.T) {
+	if _, err := exec.LookPath("tar"); err != nil {
+		t.Skip("needs tar")
+	}
+	for _, c := range []struct {
+		name, want string
+		prepare    func(dir string)
+	}{
+		{"missing", "Check Template: Must-Create (Template file missing)", func(string) {}},
+		{"unmarked", "Check Template: Must-Create (.template.good file missing)", func(dir string) { os.MkdirAll(dir, 0o755) }},
+		{"good", "Check Template: Good", func(dir string) {
+			os.MkdirAll(dir, 0o755)
+			os.WriteFile(filepath.Join(dir, environment.TemplateMarker), nil, 0o644)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := templateRig(t, fakePlan(t, []fakePort{{origin: "ports-mgmt/pkg"}, {origin: "m/app"}}, []string{"m/app"}, ports.PkgOrigin, "m/app"))
+			c.prepare(r.opts.TemplateDir)
+			if _, err := r.run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			logs := eventsOf[events.Log](r.events)
+			if len(logs) < 2 || logs[0].Text != c.want || !logs[0].Bare || logs[0].Quiet ||
+				dsynthfmt.LogLine(logs[1].Slot, logs[1].Bare, logs[1].Text) != "[XXX] pkg version 1.0" || logs[1].Quiet {
+				t.Errorf("logs %+v", logs)
+			}
+		})
+	}
 }

@@ -92,6 +92,7 @@ func MakePlan(g *ports.Graph, set []ports.NodeID, facts func(*ports.Node) Facts,
 		in[id] = true
 	}
 	p := &Plan{Graph: g, Order: order, Items: make(map[ports.NodeID]*Item, len(set))}
+	state := p.depState
 	for _, id := range order {
 		n := g.Nodes[id]
 		it := &Item{Node: id, Origin: n.Origin.String()}
@@ -117,25 +118,23 @@ func MakePlan(g *ports.Graph, set []ports.NodeID, facts func(*ports.Node) Facts,
 			continue
 		case n.Ignored() != "":
 			it.Disp = Ignore
-			it.Reason = n.Ignored()
+			it.Reason = dsynthReason(g, id, state)
 			continue
 		}
-		var bad []string
+		var bad bool
 		var rebuilt []string
 		for _, d := range it.Deps {
 			di := p.Items[d]
 			switch di.Disp {
-			case Ignore, Broken:
-				bad = append(bad, di.Origin)
-			case Skip:
-				bad = append(bad, di.Origin+"->"+strings.Fields(di.Reason)[0])
+			case Ignore, Broken, Skip:
+				bad = true
 			case Build:
 				rebuilt = append(rebuilt, di.Origin)
 			}
 		}
-		if len(bad) > 0 {
+		if bad {
 			it.Disp = Skip
-			it.Reason = strings.Join(bad, " ")
+			it.Reason = dsynthReason(g, id, state)
 			continue
 		}
 		f := facts(n)
@@ -167,9 +166,24 @@ func MakePlan(g *ports.Graph, set []ports.NodeID, facts func(*ports.Node) Facts,
 	return p, nil
 }
 
-// SkipReason formats the reason a port is skipped because of failed
-// dependencies, dsynth's way: each failed direct dependency by name.
-func SkipReason(failed []string) string { return strings.Join(failed, " ") }
+// depState is what the plan knows of a port for dsynth's reason texts:
+// ignored and skipped ports are not built, broken ones failed (dummy nodes
+// take their flavors' state, see nodeState).
+func (p *Plan) depState(id ports.NodeID) depState {
+	it, ok := p.Items[id]
+	if !ok {
+		return depState{}
+	}
+	switch it.Disp {
+	case Ignore:
+		return depState{NoBuild: true, Ignore: p.Graph.Nodes[id].Ignored()}
+	case Skip:
+		return depState{NoBuild: true}
+	case Broken:
+		return depState{Errored: true}
+	}
+	return depState{}
+}
 
 func depNames(g *ports.Graph, ids []ports.NodeID) []string {
 	out := make([]string, len(ids))

@@ -3,6 +3,7 @@ package builder
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ func (b *Builder) Run(ctx context.Context) (events.Counts, error) {
 	rs := b.newRunState(ctx)
 	defer rs.cancelSlots()
 	rs.announce()
+	b.announceTemplate()
 	if err := rs.buildGraph(); err != nil {
 		rs.finish(false)
 		return rs.counts, fmt.Errorf("scheduler: %w", err)
@@ -52,6 +54,9 @@ type runState struct {
 	start   time.Time
 	counts  events.Counts
 	dummies *dummyTracker
+	// finished holds what the run learned of ports beyond the plan (failed,
+	// skipped), for dsynth's reason texts.
+	finished map[ports.NodeID]depState
 
 	graph schedPlan
 	sched *sched.Scheduler
@@ -78,6 +83,7 @@ func (b *Builder) newRunState(ctx context.Context) *runState {
 		b: b, ctx: ctx, slotCtx: slotCtx, cancelSlots: cancel, done: ctx.Done(),
 		start:    b.now(),
 		dummies:  newDummyTracker(b.plan),
+		finished: map[ports.NodeID]depState{},
 		results:  make(chan portResult),
 		busy:     make([]bool, b.o.MaxWorkers),
 		slotDeps: map[int]int64{},
@@ -189,15 +195,15 @@ func (rs *runState) dispose(id ports.NodeID) {
 	case UpToDate:
 		rs.counts.AlreadyBuilt++
 		b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: it.Origin, Outcome: events.AlreadyBuilt})
-		b.dummyDone(rs.dummies.done(id, true, false), &rs.counts)
+		b.dummyDone(rs.dummies.done(id, false), &rs.counts)
 	case Ignore:
 		rs.counts.Ignored++
 		b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: it.Origin, Outcome: events.Ignored, Reason: it.Reason, SkippedDependents: b.staticDependents(id)})
-		b.dummyDone(rs.dummies.done(id, false, false), &rs.counts)
+		b.dummyDone(rs.dummies.done(id, true), &rs.counts)
 	case Skip:
 		rs.counts.Skipped++
 		b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: it.Origin, Outcome: events.Skipped, Reason: it.Reason, SkippedDependents: b.staticDependents(id)})
-		b.dummyDone(rs.dummies.done(id, false, false), &rs.counts)
+		b.dummyDone(rs.dummies.done(id, true), &rs.counts)
 	case Broken:
 		if b.plan.Graph.Nodes[id].Status() == ports.StatusNotFound {
 			// dsynth's "missing": a port the tree does not have.
@@ -207,7 +213,7 @@ func (rs *runState) dispose(id ports.NodeID) {
 			rs.counts.Failed++
 			b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: it.Origin, Outcome: events.Failed, Phase: "scan", Reason: it.Reason, SkippedDependents: b.staticDependents(id)})
 		}
-		b.dummyDone(rs.dummies.done(id, false, false), &rs.counts)
+		b.dummyDone(rs.dummies.done(id, false), &rs.counts)
 	case Build:
 		b.bus.Publish(events.PortQueued{Time: b.t(), Origin: it.Origin, Reason: it.Reason})
 	}
@@ -327,6 +333,16 @@ func (rs *runState) handle(r portResult) {
 			return
 		}
 	}
+	if !r.ok && rs.b.o.Phases.FetchOnly {
+		// dsynth's fetch-only counts a failed fetch as a success for the
+		// ports that depend on it, so they are still fetched (build.c
+		// workercomplete, FetchOnlyOpt); the failure is still reported.
+		if _, err := rs.sched.Done(r.node, true); err != nil {
+			rs.b.log(-1, "scheduler: %v", err)
+		}
+		rs.fetchFailed(r)
+		return
+	}
 	res, err := rs.sched.Done(r.node, r.ok)
 	if err != nil {
 		rs.b.log(-1, "scheduler: %v", err)
@@ -336,6 +352,53 @@ func (rs *runState) handle(r portResult) {
 		return
 	}
 	rs.failed(r, res.Skipped)
+}
+
+// chainText is a failure chain in dsynth's reason form: the direct
+// dependency first, "->" down to the port that failed, and a space.
+func (rs *runState) chainText(chain []int) string {
+	var parts []string
+	for i := len(chain) - 1; i >= 0; i-- {
+		parts = append(parts, rs.b.plan.Items[rs.graph.nodes[chain[i]]].Origin)
+	}
+	return strings.Join(parts, "->") + " "
+}
+
+// depState is what the run knows of a port for dsynth's reason texts: what
+// it learned (failed, skipped) over what the plan said.
+func (rs *runState) depState(id ports.NodeID) depState {
+	if s, ok := rs.finished[id]; ok {
+		return s
+	}
+	return rs.b.plan.depState(id)
+}
+
+// fetchFailed reports a fetch that failed in fetch-only, which skips
+// nothing; as dsynth, its FAILURE line counts every port that depends on
+// it, directly or not.
+func (rs *runState) fetchFailed(r portResult) {
+	b := rs.b
+	id := rs.graph.nodes[r.node]
+	rs.counts.Failed++
+	n := transitiveDependents(rs.sched.Graph(), r.node)
+	b.bus.Publish(events.PortFinished{Time: b.t(), Slot: r.slot, Origin: b.plan.Items[id].Origin, Outcome: events.Failed, Phase: r.phase, Reason: r.reason, SkippedDependents: n, Duration: r.duration, Lines: r.lines})
+	b.dummyDone(rs.dummies.done(id, true), &rs.counts)
+}
+
+// transitiveDependents counts the nodes of g that depend on node, directly
+// or not, each once (dsynth's buildskipcount_dueto). It is pure.
+func transitiveDependents(g *sched.Graph, node int) int {
+	seen := map[int]bool{node: true}
+	queue := []int{node}
+	for k := 0; k < len(queue); k++ {
+		for _, d := range g.Dependents(queue[k]) {
+			if !seen[d] {
+				seen[d] = true
+				queue = append(queue, d)
+			}
+		}
+	}
+	return len(queue) - 1
 }
 
 // installPkgTool puts the package tool just built into the slot template;
@@ -362,7 +425,7 @@ func (rs *runState) succeeded(r portResult) {
 		outcome = events.Fetched
 	}
 	b.bus.Publish(events.PortFinished{Time: b.t(), Slot: r.slot, Origin: b.plan.Items[id].Origin, Outcome: outcome, Duration: r.duration, PhaseTime: r.phaseTime, PkgFile: r.pkgFile, Lines: r.lines})
-	b.dummyDone(rs.dummies.done(id, true, true), &rs.counts)
+	b.dummyDone(rs.dummies.done(id, true), &rs.counts)
 }
 
 // failed reports a port that failed and the dependents it skips, each with
@@ -371,13 +434,25 @@ func (rs *runState) failed(r portResult, skipped []sched.Skip) {
 	b := rs.b
 	id := rs.graph.nodes[r.node]
 	rs.counts.Failed++
+	rs.finished[id] = depState{Errored: true}
 	b.bus.Publish(events.PortFinished{Time: b.t(), Slot: r.slot, Origin: b.plan.Items[id].Origin, Outcome: events.Failed, Phase: r.phase, Reason: r.reason, SkippedDependents: len(skipped), Duration: r.duration, Lines: r.lines})
-	b.dummyDone(rs.dummies.done(id, false, false), &rs.counts)
+	b.dummyDone(rs.dummies.done(id, true), &rs.counts)
+	// Every port this failure skips is marked first, so that each reason
+	// sees all of them, as dsynth's next pass does.
+	for _, sk := range skipped {
+		rs.finished[rs.graph.nodes[sk.Node]] = depState{NoBuild: true}
+	}
 	for _, sk := range skipped {
 		rs.counts.Skipped++
 		sid := rs.graph.nodes[sk.Node]
-		b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: b.plan.Items[sid].Origin, Outcome: events.Skipped, Reason: b.chainReason(rs.graph.nodes, sk.Chain)})
-		b.dummyDone(rs.dummies.done(sid, false, false), &rs.counts)
+		reason := dsynthReason(b.plan.Graph, sid, rs.depState)
+		if reason == "" {
+			// The failure came through the dependency every port has on
+			// ports-mgmt/pkg here, which the port does not list.
+			reason = rs.chainText(sk.Chain)
+		}
+		b.bus.Publish(events.PortFinished{Time: b.t(), Slot: -1, Origin: b.plan.Items[sid].Origin, Outcome: events.Skipped, Reason: reason})
+		b.dummyDone(rs.dummies.done(sid, true), &rs.counts)
 	}
 }
 

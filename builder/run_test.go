@@ -140,9 +140,12 @@ func TestRunBuildsThroughMock(t *testing.T) {
 }
 
 // TestRunFailureSkipsDependents: a failed build skips its dependents with
-// dsynth's chain reasons; ports disposed of before building (ignored,
-// skipped, broken, missing) are reported without a slot; a dummy one of
-// whose flavors failed is skipped.
+// dsynth's reasons (build.c buildskipreason: "dep->its reason", each
+// followed by a space; an ignored port's own reason is its IGNORE text and
+// a space); ports disposed of before building (ignored, skipped, broken,
+// missing) are reported without a slot; a dummy one of whose flavors
+// failed is a meta node all the same (build_find_leaves marks it
+// successful "anyway" and counts it in BuildMetaCount).
 func TestRunFailureSkipsDependents(t *testing.T) {
 	p := fakePlan(t, []fakePort{
 		{origin: "b/lib"},
@@ -171,7 +174,7 @@ func TestRunFailureSkipsDependents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := events.Counts{Queued: 11, Built: 2, Failed: 3, Ignored: 1, Skipped: 5, Missing: 1}
+	want := events.Counts{Queued: 11, Built: 2, Failed: 3, Ignored: 1, Skipped: 4, Meta: 1, Missing: 1}
 	if counts != want {
 		t.Errorf("counts %+v, want %+v", counts, want)
 	}
@@ -190,22 +193,23 @@ func TestRunFailureSkipsDependents(t *testing.T) {
 			t.Errorf("%s: %+v, want %s %q %q skipping %d", origin, f, outcome, phase, reason, skipped)
 		}
 	}
-	check("b/app", events.Skipped, "", "b/lib", 0)
-	check("b/top", events.Skipped, "", "b/app->b/lib", 0)
+	check("b/app", events.Skipped, "", "b/lib ", 0)
+	check("b/top", events.Skipped, "", "b/app->b/lib ", 0)
 	check("b/ok", events.Built, "", "", 0)
-	check("b/ign", events.Ignored, "", "is broken", 1)
-	check("b/uses-ign", events.Skipped, "", "b/ign", 0)
-	check("b/uses-missing", events.Skipped, "", "b/missing", 0)
+	check("b/ign", events.Ignored, "", "is broken ", 1)
+	check("b/uses-ign", events.Skipped, "", "b/ign->is broken  ", 0)
+	check("b/uses-missing", events.Skipped, "", "b/missing ", 0)
 	check("b/corrupt", events.Failed, "scan", "CORRUPT", 0)
 	check("b/fl@f1", events.Built, "", "", 0)
 	check("b/fl@f2", events.Failed, "configure", "exit 2: "+lastPhaseLines(t, r, "b/fl@f2"), 0)
-	check("b/fl", events.Skipped, "", "b/fl@f2", 0)
+	check("b/fl", events.Meta, "", "", 0)
 	if _, ok := fin["b/missing"]; ok {
 		t.Errorf("a missing port is counted, not reported as finished")
 	}
-	for _, text := range []string{"b/missing missing: NOTFOUND", dsynthfmt.PhaseFailedText("b/lib", "build", 1)} {
-		if r.events.index(func(e events.Event) bool { l, ok := e.(events.Log); return ok && l.Text == text }) < 0 {
-			t.Errorf("no log line %q", text)
+	// dsynth logs the phase failure with DLOG_FILTER: 00 only, not -S.
+	for text, quiet := range map[string]bool{"b/missing missing: NOTFOUND": false, dsynthfmt.PhaseFailedText("b/lib", "build", 1): true} {
+		if r.events.index(func(e events.Event) bool { l, ok := e.(events.Log); return ok && l.Text == text && l.Quiet == quiet }) < 0 {
+			t.Errorf("no log line %q (quiet %v)", text, quiet)
 		}
 	}
 	for _, s := range eventsOf[events.PortStarted](r.events) {
@@ -248,7 +252,7 @@ func TestRunSetupError(t *testing.T) {
 		if f := fin["c/lib"]; f.Outcome != events.Failed || f.Phase != phase || !strings.Contains(f.Reason, reason) || f.SkippedDependents != 1 {
 			t.Errorf("c/lib: %+v, want failed in %s with %q", f, phase, reason)
 		}
-		if f := fin["c/app"]; f.Outcome != events.Skipped || f.Reason != "c/lib" {
+		if f := fin["c/app"]; f.Outcome != events.Skipped || f.Reason != "c/lib " {
 			t.Errorf("c/app: %+v", f)
 		}
 	}
@@ -368,12 +372,14 @@ func TestRunWatchdogKillsHang(t *testing.T) {
 		f.SkippedDependents != 1 || f.Duration != 3*time.Hour || f.PhaseTime != 0 { // a failure reports no phase time
 		t.Errorf("w/hang: %+v", f)
 	}
-	if f := fin["w/next"]; f.Outcome != events.Skipped || f.Reason != "w/hang" {
+	if f := fin["w/next"]; f.Outcome != events.Skipped || f.Reason != "w/hang " {
 		t.Errorf("w/next: %+v", f)
 	}
+	// dsynth's worker process logs the watchdog, and its lines stay off
+	// the front end's -S stdout.
 	text := dsynthfmt.WatchdogText("w/hang", "build", 180, 180)
-	if r.events.index(func(e events.Event) bool { l, ok := e.(events.Log); return ok && l.Text == text }) < 0 {
-		t.Errorf("no log line %q", text)
+	if r.events.index(func(e events.Event) bool { l, ok := e.(events.Log); return ok && l.Text == text && l.Quiet }) < 0 {
+		t.Errorf("no quiet log line %q", text)
 	}
 	if l := r.logOf("w/hang"); !slices.Contains(l.records, "watchdog w/hang build 180") {
 		t.Errorf("port log records %v", l.records)
@@ -696,6 +702,35 @@ func TestRunFetchOnly(t *testing.T) {
 	}
 }
 
+// TestRunFetchOnlyFailureSkipsNothing: in fetch-only a failed fetch is
+// reported as a failure but counts as a success for the ports depending on
+// it, which are still fetched (build.c workercomplete: with FetchOnlyOpt
+// the port is marked PKGF_SUCCESS instead of PKGF_FAILURE); its FAILURE
+// line counts every port above it (buildskipcount_dueto), as dsynth's does.
+func TestRunFetchOnlyFailureSkipsNothing(t *testing.T) {
+	r := newRig(t, fakePlan(t, []fakePort{{origin: "i/lib"}, {origin: "i/mid", deps: []string{"i/lib"}}, {origin: "i/app", deps: []string{"i/mid"}}}, []string{"i/app"}))
+	r.opts.Phases.FetchOnly = true
+	r.handle = func(ctx context.Context, c call) (environment.Result, error) {
+		if c.dir == "i/lib" && c.step == "fetch" {
+			return environment.Result{ExitCode: 1}, nil
+		}
+		return r.succeed(c)
+	}
+	counts, err := r.run(context.Background())
+	if err != nil || counts != (events.Counts{Queued: 3, Built: 2, Failed: 1}) {
+		t.Fatalf("Run: %+v %v", counts, err)
+	}
+	fin := r.events.finished(t)
+	if f := fin["i/lib"]; f.Outcome != events.Failed || f.Phase != "fetch" || f.SkippedDependents != 2 {
+		t.Errorf("i/lib: %+v", f)
+	}
+	for _, o := range []string{"i/mid", "i/app"} {
+		if f := fin[o]; f.Outcome != events.Fetched {
+			t.Errorf("%s: %+v", o, f)
+		}
+	}
+}
+
 // TestRunNothingToBuild: a plan with nothing to build reports every port
 // in the first pass and ends without making a slot; an up-to-date dummy is
 // dsynth's META-ALREADY-BUILT.
@@ -821,5 +856,35 @@ func TestRunBuildTimeout(t *testing.T) {
 	}
 	if f := fin["w/next"]; f.Outcome != events.Skipped {
 		t.Errorf("w/next: %+v", f)
+	}
+}
+
+// TestRunDummyCountsAsDsynth: dsynth's build_find_leaves settles a dummy
+// node on its first pass when every flavor is up to date or failed to
+// scan (META-ALREADY-BUILT, not counted); when a flavor is ignored (which
+// dsynth disposes of on a later pass) the dummy is a meta-node complete
+// and counted, "IGNORED - MARK SUCCESS ANYWAY".
+func TestRunDummyCountsAsDsynth(t *testing.T) {
+	p := fakePlan(t, []fakePort{
+		{origin: "n/br", flavors: "x y"}, {origin: "n/br@y", flavors: "x y", status: ports.StatusCorrupt},
+		{origin: "n/ig", flavors: "x y"}, {origin: "n/ig@y", flavors: "x y", ignore: "not here"},
+	}, []string{"n/br", "n/ig"}, "n/br@x", "n/ig@x")
+	r := newRig(t, p)
+	counts, err := r.run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (events.Counts{Queued: 4, AlreadyBuilt: 2, Failed: 1, Ignored: 1, Meta: 1}); counts != want {
+		t.Errorf("counts %+v, want %+v", counts, want)
+	}
+	fin := r.events.finished(t)
+	if f := fin["n/br"]; f.Outcome != events.AlreadyBuilt || !f.Dummy {
+		t.Errorf("n/br: %+v", f)
+	}
+	if f := fin["n/ig"]; f.Outcome != events.Meta {
+		t.Errorf("n/ig: %+v", f)
+	}
+	if f := fin["n/ig@y"]; f.Outcome != events.Ignored || f.Reason != "not here " {
+		t.Errorf("n/ig@y: %+v", f)
 	}
 }

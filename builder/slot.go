@@ -240,7 +240,7 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 	if cause := context.Cause(pctx); errors.Is(cause, errWatchdog) {
 		mins := int(limit / time.Minute)
 		r.log.Watchdog(r.origin.String(), ph.Name, mins, 0)
-		b.log(r.slot, "%s", dsynthfmt.WatchdogText(r.origin.String(), ph.Name, int(ph.Watchdog/time.Minute), int((limit+time.Minute-1)/time.Minute)))
+		b.logQuiet(r.slot, "%s", dsynthfmt.WatchdogText(r.origin.String(), ph.Name, int(ph.Watchdog/time.Minute), int((limit+time.Minute-1)/time.Minute)))
 		r.log.PhaseResult(false, elapsed, 0)
 		return false, fmt.Sprintf("watchdog timeout after %v without output", limit.Round(time.Second)), errWatchdog
 	}
@@ -256,7 +256,7 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 	}
 	if result.ExitCode != 0 {
 		r.log.PhaseResult(false, elapsed, 0)
-		b.log(r.slot, "%s", dsynthfmt.PhaseFailedText(r.origin.String(), ph.Name, result.ExitCode))
+		b.logQuiet(r.slot, "%s", dsynthfmt.PhaseFailedText(r.origin.String(), ph.Name, result.ExitCode))
 		reason := fmt.Sprintf("exit %d", result.ExitCode)
 		if tail := r.tap.lastLines(); tail != "" {
 			reason += ": " + tail

@@ -20,9 +20,11 @@
 //   - Plain prints one line per event in the results log's style, for -S and
 //     for output that is not a terminal.
 //   - MonitorWriter keeps <Directory_logs>/stats/monitor.json (written
-//     atomically about once a second) and holds monitor.lk while the run
-//     lives; Monitor reads that file and draws the same screen until the run
-//     ends or its context ends.
+//     atomically about once a second) and dsynth's binary monitor.dat beside
+//     it (EncodeDat, rewritten in place), and holds monitor.lk while the run
+//     lives, as dsynth does; Monitor reads either file (a dsynth run's
+//     monitor.dat too) and draws the same screen until the run ends ("dsynth
+//     exited") or its context ends, or says "dsynth is not running".
 //
 // # Lifecycle
 //

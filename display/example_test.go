@@ -19,7 +19,7 @@ func Example() {
 	}
 	defer os.RemoveAll(logsDir)
 
-	d := display.Open(os.Stdout, 1) // -S: plain lines
+	d := display.Open(os.Stdout, 2) // -SS: plain lines without colour
 	bus.Subscribe(d)
 	mon := display.NewMonitorWriter(logsDir)
 	bus.Subscribe(mon)

@@ -11,8 +11,8 @@ import (
 )
 
 // logLine is one results-log line an event produces. quiet lines stay off
-// the plain output, as dsynth keeps them off stdout (already-built notes
-// and worker-limit adjustments).
+// the plain output, as dsynth keeps them off stdout (already-built notes,
+// worker-limit adjustments and the Log lines marked Quiet).
 type logLine struct {
 	text  string
 	quiet bool
@@ -31,7 +31,7 @@ func eventLines(e events.Event) []logLine {
 	case events.WorkerLimit:
 		return lines(dsynthfmt.WorkerLimitLine(e.From, e.To, e.Line), true)
 	case events.Log:
-		return lines(dsynthfmt.LogLine(e.Slot, e.Bare, e.Text), false)
+		return lines(dsynthfmt.LogLine(e.Slot, e.Bare, e.Text), e.Quiet)
 	case events.Dropped:
 		// The screen is a live view: when it falls a whole queue behind,
 		// the bus drops events for it and says how many.

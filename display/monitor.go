@@ -32,10 +32,12 @@ func lockPath(snapshot string) string {
 
 // MonitorWriter keeps the screen's state on disk for `dsynth monitor`:
 // <Directory_logs>/stats/monitor.json, a State in JSON, replaced atomically
-// (write and rename) about once a second and at the end of the run. While
-// it runs it holds an exclusive lock on monitor.lk beside it, so a monitor
-// can tell a live run from a dead one. It is an events.Subscriber and safe
-// for concurrent use.
+// (write and rename) about once a second and at the end of the run, and
+// beside it dsynth's own binary monitor.dat (EncodeDat), rewritten in
+// place at the same moments since dsynth's monitor maps that file once.
+// While it runs it holds an exclusive lock on monitor.lk beside them, as
+// dsynth does, so a monitor can tell a live run from a dead one. It is an
+// events.Subscriber and safe for concurrent use.
 type MonitorWriter struct {
 	path     string
 	interval time.Duration
@@ -43,7 +45,9 @@ type MonitorWriter struct {
 
 	mu      sync.Mutex
 	st      State
+	header  DatHeader
 	lock    *os.File
+	dat     *os.File
 	started bool
 	stopped bool
 	err     error
@@ -71,6 +75,16 @@ func newMonitorWriter(path string, interval time.Duration, now func() time.Time)
 
 // Path returns the snapshot file's path.
 func (m *MonitorWriter) Path() string { return m.path }
+
+// SetHeader sets what dsynth's monitor file carries besides the screen
+// (version, jobs per builder, the profile's directories); call it before
+// Start. Without it the file names no directories and its version is
+// "go-dsynth".
+func (m *MonitorWriter) SetHeader(h DatHeader) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.header = h
+}
 
 // Delivery implements events.Declarer: the monitor writer is Live, so a
 // slow disk never holds up the build; the bus drops events instead.
@@ -109,7 +123,26 @@ func (m *MonitorWriter) Start(ctx context.Context) error {
 		lk.Close()
 		return err
 	}
-	m.lock = lk
+	datPath := filepath.Join(dir, DatFile)
+	dat, err := os.OpenFile(datPath, os.O_RDWR|os.O_CREATE, 0o644)
+	if err == nil {
+		// dsynth's reset: the whole image zeroed, then filled in.
+		_, err = dat.WriteAt(make([]byte, DatSize), 0)
+		if err == nil {
+			err = dat.Truncate(DatSize)
+		}
+		if err != nil {
+			dat.Close()
+		}
+	}
+	if err != nil {
+		lk.Close()
+		return fmt.Errorf("display: creating %s: %w", datPath, err)
+	}
+	if m.header.Version == "" {
+		m.header.Version = "go-dsynth"
+	}
+	m.lock, m.dat = lk, dat
 	m.started = true
 	if err := m.writeLocked(); err != nil {
 		m.err = err
@@ -139,9 +172,13 @@ func (m *MonitorWriter) loop(ctx context.Context) {
 	}
 }
 
-// writeLocked writes the snapshot; m.mu must be held.
+// writeLocked writes dsynth's monitor file, then the snapshot (so the
+// snapshot is never older than the binary file); m.mu must be held.
 func (m *MonitorWriter) writeLocked() error {
 	m.st.Advance(m.now())
+	if _, err := m.dat.WriteAt(EncodeDat(&m.st, m.header), 0); err != nil {
+		return fmt.Errorf("display: writing %s: %w", m.dat.Name(), err)
+	}
 	data, err := json.Marshal(&m.st)
 	if err != nil {
 		return fmt.Errorf("display: encoding the monitor snapshot: %w", err)
@@ -174,6 +211,16 @@ func writeAtomic(path string, data []byte) error {
 	return nil
 }
 
+// Flush writes the files now, without waiting for the next tick.
+func (m *MonitorWriter) Flush() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.started || m.stopped {
+		return errors.New("display: flushing a monitor writer that is not running")
+	}
+	return m.writeLocked()
+}
+
 // Stop writes the last snapshot, releases monitor.lk and returns the first
 // write error.
 func (m *MonitorWriter) Stop() error {
@@ -192,6 +239,9 @@ func (m *MonitorWriter) Stop() error {
 	defer m.mu.Unlock()
 	if err := m.writeLocked(); err != nil && m.err == nil {
 		m.err = err
+	}
+	if err := m.dat.Close(); err != nil && m.err == nil {
+		m.err = fmt.Errorf("display: closing %s: %w", m.dat.Name(), err)
 	}
 	if err := m.lock.Close(); err != nil && m.err == nil {
 		m.err = fmt.Errorf("display: releasing the monitor lock: %w", err)
@@ -212,30 +262,85 @@ func ReadSnapshot(path string) (*State, error) {
 	return &st, nil
 }
 
-// WriterAlive reports whether a MonitorWriter still holds the lock beside
-// the snapshot file path.
+// WriterAlive reports whether a MonitorWriter (or dsynth) still holds the
+// lock beside the snapshot file path.
 func WriterAlive(path string) bool { return lockHeld(lockPath(path)) }
 
-// Monitor shows the screen of the run whose snapshot file is path on the
-// terminal tty, re-reading the file every second, until the run ends, its
-// writer goes away or ctx ends (Ctrl-C); it then restores the terminal.
-// When the run is already over (or its writer is gone), Monitor prints the
-// last screen once, as plain lines. A tty that is not a terminal gets the same single screen
-// (80×24).
+// ErrNotRunning is Monitor's error when no build writes the file: its
+// text is what dsynth's monitor prints then (on stdout, exiting 1).
+var ErrNotRunning = errors.New("dsynth is not running")
+
+// MonitorSource picks the file `dsynth monitor` watches in a logs
+// directory: go-dsynth's monitor.json when it exists and is not older than
+// dsynth's monitor.dat (go-dsynth writes both, the JSON last), otherwise
+// monitor.dat, which a running dsynth writes.
+func MonitorSource(logsDir string) string {
+	js, dat := MonitorPath(logsDir), DatPath(logsDir)
+	ji, err := os.Stat(js)
+	if err != nil {
+		return dat
+	}
+	if di, err := os.Stat(dat); err == nil && di.ModTime().After(ji.ModTime()) {
+		return dat
+	}
+	return js
+}
+
+// readState reads either kind of monitor file: go-dsynth's JSON snapshot
+// or dsynth's binary monitor.dat (told apart by the first byte).
+func readState(path string, now time.Time) (*State, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("display: reading the monitor file: %w", err)
+	}
+	var first [1]byte
+	_, err = f.Read(first[:])
+	f.Close()
+	if err == nil && first[0] == '{' {
+		return ReadSnapshot(path)
+	}
+	return ReadDat(path, now)
+}
+
+// alive reports whether the writer of path still runs: the lock beside it
+// is held, or there is no lock file at all (a file named on the command
+// line without one, which dsynth's monitor watches without a lock too).
+func alive(path string) bool {
+	if _, err := os.Stat(lockPath(path)); err != nil {
+		return true
+	}
+	return WriterAlive(path)
+}
+
+// Monitor shows the screen of the run whose monitor file is path (either
+// kind, see readState) on the terminal tty, re-reading the file every
+// second, until the run ends, its writer goes away or ctx ends (Ctrl-C);
+// it then restores the terminal. As dsynth's monitor, it returns
+// ErrNotRunning when the file cannot be read or its writer is gone, and
+// prints "dsynth exited" when the run ends while it watches. A tty that is
+// not a terminal gets the current screen once (80×24).
 func Monitor(ctx context.Context, path string, tty *os.File) error {
 	return monitor(ctx, path, tty, time.Second)
 }
 
+// ReadMonitor reads the monitor file path (either kind) of a running
+// build; it returns ErrNotRunning when the file cannot be read, its run
+// has finished or its writer is gone.
+func ReadMonitor(path string) (*State, error) {
+	st, err := readState(path, time.Now())
+	if err != nil || !alive(path) || st.Finished {
+		return nil, ErrNotRunning
+	}
+	return st, nil
+}
+
 func monitor(ctx context.Context, path string, tty *os.File, every time.Duration) error {
-	st, err := ReadSnapshot(path)
+	st, err := ReadMonitor(path)
 	if err != nil {
 		return err
 	}
 	scr := NewScreen(tty, ScreenOptions{Interval: every})
 	scr.live, scr.summary = false, false
-	if st.Finished || !WriterAlive(path) {
-		return printOnce(tty, scr, st)
-	}
 	scr.show(st)
 	if err := scr.Start(ctx); err != nil {
 		if errors.Is(err, ErrNotTerminal) {
@@ -245,7 +350,7 @@ func monitor(ctx context.Context, path string, tty *os.File, every time.Duration
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
-	var msg string
+	ended := false
 loop:
 	for {
 		select {
@@ -253,21 +358,17 @@ loop:
 			break loop
 		case <-tick.C:
 		}
-		next, err := ReadSnapshot(path)
+		next, err := readState(path, time.Now())
 		if err == nil {
 			st = next
 			scr.show(st)
 		}
-		switch {
-		case st.Finished:
-			msg = "dsynth monitor: the build has finished\n"
-			break loop
-		case !WriterAlive(path):
-			msg = "dsynth monitor: the build is no longer running\n"
+		if st.Finished || !alive(path) {
+			ended = true
 			break loop
 		}
 	}
-	if msg != "" {
+	if ended {
 		scr.draw(false)
 		// Let the last screen be seen before the terminal is given back.
 		select {
@@ -276,8 +377,8 @@ loop:
 		}
 	}
 	err = scr.Stop()
-	if msg != "" {
-		if _, werr := fmt.Fprint(tty, strings.Join(Render(st, scr.lastW, scr.lastH), "\n")+"\n"+msg); werr != nil && err == nil {
+	if ended {
+		if _, werr := fmt.Fprint(tty, strings.Join(Render(st, scr.lastW, scr.lastH), "\n")+"\ndsynth exited\n"); werr != nil && err == nil {
 			err = fmt.Errorf("display: %w", werr)
 		}
 	}

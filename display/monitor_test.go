@@ -2,6 +2,7 @@ package display
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,7 +77,8 @@ func TestMonitorInPty(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the monitor did not end with the run")
 	}
-	v.waitRaw(t, "the build has finished")
+	// dsynth's monitor says so when the build it watched ends.
+	v.waitRaw(t, "dsynth exited\r\n")
 	if !strings.Contains(v.transcript(), seqLeave) {
 		t.Error("the monitor did not restore the terminal")
 	}
@@ -120,12 +122,16 @@ func TestMonitorCtrlC(t *testing.T) {
 	v.waitRaw(t, seqLeave)
 }
 
+// TestMonitorDeadOrMissing: with no build writing the file, dsynth's
+// monitor prints "dsynth is not running" (monitor.c MonitorDirective: the
+// file or its lock cannot be opened, or the lock can be taken); Monitor
+// returns that as ErrNotRunning.
 func TestMonitorDeadOrMissing(t *testing.T) {
 	dir := t.TempDir()
-	if err := Monitor(context.Background(), filepath.Join(dir, "none.json"), os.Stdout); err == nil {
-		t.Error("no error for a missing file")
+	if err := Monitor(context.Background(), filepath.Join(dir, "none.json"), os.Stdout); !errors.Is(err, ErrNotRunning) || err.Error() != "dsynth is not running" {
+		t.Errorf("missing file: %v", err)
 	}
-	// A run whose writer is gone: one plain screen, no terminal needed.
+	// A run whose writer is gone.
 	path := MonitorPath(dir)
 	w := NewMonitorWriter(dir)
 	if w.Path() != path {
@@ -140,17 +146,10 @@ func TestMonitorDeadOrMissing(t *testing.T) {
 	if err := w.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	out, err := os.Create(filepath.Join(dir, "out"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	if err := Monitor(context.Background(), path, out); err != nil {
-		t.Fatal(err)
-	}
-	data, _ := os.ReadFile(out.Name())
-	if !strings.HasPrefix(string(data), " Total 123     Built 2 ") || !strings.Contains(string(data), "[001] SUCCESS devel/elsewhere") {
-		t.Errorf("one-shot screen:\n%s", data)
+	for _, p := range []string{path, DatPath(dir)} {
+		if err := Monitor(context.Background(), p, os.Stdout); !errors.Is(err, ErrNotRunning) {
+			t.Errorf("%s of a finished run: %v", p, err)
+		}
 	}
 	// A second writer cannot take the lock of a live one.
 	w1 := NewMonitorWriter(dir)
@@ -161,6 +160,66 @@ func TestMonitorDeadOrMissing(t *testing.T) {
 	if err := NewMonitorWriter(dir).Start(context.Background()); err == nil {
 		t.Error("two writers on one monitor file")
 	}
+}
+
+// TestMonitorWatchesDsynth: go-dsynth's monitor watches a run of dsynth's
+// own — its binary monitor.dat under the lock dsynth holds on monitor.lk —
+// shows its screen with the log pane read from 00_last_results.log, and
+// ends with "dsynth exited" once dsynth lets the lock go.
+func TestMonitorWatchesDsynth(t *testing.T) {
+	logs := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(logs, "stats"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(logs, "00_last_results.log"), []byte("[000] START   devel/gmake\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st := sampleState()
+	// dsynth stores each slot's start as wall-clock time: move the sample
+	// run's to now, so the elapsed column keeps its width.
+	for i, sl := range st.Slots {
+		if !sl.Started.IsZero() {
+			st.Slots[i].Started = time.Now().Add(-st.Now.Sub(sl.Started))
+		}
+	}
+	data := EncodeDat(st, DatHeader{Version: "1.0.2", Logs: logs, Profile: "LiveSystem"})
+	if err := os.WriteFile(DatPath(logs), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lk, err := os.Create(filepath.Join(logs, "stats", MonitorLock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lk.Close()
+	if err := lockFile(lk); err != nil { // what dsynth's MonitorReset does
+		t.Fatal(err)
+	}
+	if got := MonitorSource(logs); got != DatPath(logs) {
+		t.Errorf("source %s, want dsynth's file", got)
+	}
+	_, tty, v := openPty(t, 80, 24)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- monitor(ctx, DatPath(logs), tty, 20*time.Millisecond) }()
+	lines := v.waitFor(t, "dsynth's screen", func(l []string) bool { return strings.HasPrefix(l[0], " Total 123 ") })
+	if !strings.Contains(strings.Join(lines, "\n"), "[000] START   devel/gmake") {
+		t.Errorf("no log pane:\n%s", strings.Join(lines, "\n"))
+	}
+	// The slot's elapsed time is the wall clock's; the rest is the file's.
+	if want := Render(st, 80, 24)[5]; lines[5][14:] != want[14:] {
+		t.Errorf("slot 0 row %q, want %q", lines[5], want)
+	}
+	lk.Close() // dsynth exits
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the monitor did not notice dsynth exiting")
+	}
+	v.waitRaw(t, "dsynth exited\r\n")
 }
 
 func TestWriteAtomicLeavesNoTemporaries(t *testing.T) {

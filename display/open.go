@@ -22,13 +22,21 @@ type Display interface {
 
 // Open returns dsynth's display for out and the count of -S flags: the
 // full screen when out is a terminal and -S was not given, plain lines
-// otherwise. Plain lines are coloured on a terminal unless -SS was given.
+// otherwise. As dsynth's ColorOpt, the plain lines of one -S are coloured
+// (SUCCESS green, FAILURE red) whether out is a terminal or not, and -SS
+// turns the colour off; output that is not a terminal without -S (where
+// dsynth would draw its curses screen anyway) gets no colour.
 func Open(out *os.File, noCurses int) Display {
-	tty := term.IsTerminal(int(out.Fd()))
-	if tty && noCurses == 0 {
+	if UsesScreen(out, noCurses) {
 		return NewScreen(out, ScreenOptions{})
 	}
-	return NewPlain(out, tty && noCurses < 2)
+	return NewPlain(out, noCurses == 1)
+}
+
+// UsesScreen reports whether Open gives out the full screen: out is a
+// terminal and no -S was given.
+func UsesScreen(out *os.File, noCurses int) bool {
+	return noCurses == 0 && term.IsTerminal(int(out.Fd()))
 }
 
 // Start does nothing: plain lines need no set-up.

@@ -59,3 +59,21 @@ func TestPlainWriteError(t *testing.T) {
 		t.Errorf("Err = %v", err)
 	}
 }
+
+// TestPlainLeavesQuietLinesOut: a Log marked Quiet (dsynth's DLOG_FILTER:
+// "Build phase … failed", template details) stays off the plain output but
+// reaches the screen's log pane, which dsynth fills from its 00 log.
+func TestPlainLeavesQuietLinesOut(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewPlain(&buf, false)
+	p.Handle(events.Log{Slot: 2, Text: "devel/x Build phase 'build' failed exit 1", Quiet: true})
+	p.Handle(events.Log{Slot: -1, Text: "Check Template: Good", Bare: true})
+	if got := buf.String(); got != "Check Template: Good\n" {
+		t.Errorf("plain output %q", got)
+	}
+	var st State
+	st.Apply(events.Log{Slot: 2, Text: "devel/x Build phase 'build' failed exit 1", Quiet: true})
+	if len(st.Log) != 1 || st.Log[0] != "[002] devel/x Build phase 'build' failed exit 1" {
+		t.Errorf("screen log %q", st.Log)
+	}
+}

@@ -252,6 +252,10 @@ func TestScreenResizeAndInterrupt(t *testing.T) {
 	}
 }
 
+// TestOpenChoosesTheDisplay: the screen on a terminal without -S, plain
+// lines otherwise; as dsynth's ColorOpt (set by default, cleared by the
+// second -S, never looking at the terminal), one -S colours the lines
+// even into a file.
 func TestOpenChoosesTheDisplay(t *testing.T) {
 	_, tty, _ := openPty(t, 80, 24)
 	f, err := os.CreateTemp(t.TempDir(), "out")
@@ -269,6 +273,8 @@ func TestOpenChoosesTheDisplay(t *testing.T) {
 		{tty, 1, false, true},
 		{tty, 2, false, false},
 		{f, 0, false, false},
+		{f, 1, false, true},
+		{f, 2, false, false},
 	}
 	for i, c := range cases {
 		d := Open(c.out, c.s)

@@ -74,6 +74,10 @@ type State struct {
 	Missing int `json:"missing,omitempty"`
 
 	Load float64 `json:"load"`
+	// Load5 and Load15 are the other load averages (0 where unknown);
+	// the screen shows Load, dsynth's monitor file holds all three.
+	Load5  float64 `json:"load5,omitempty"`
+	Load15 float64 `json:"load15,omitempty"`
 	// Swap is the swap use in percent, or -1 when there is no swap.
 	Swap    float64 `json:"swap"`
 	PkgHour int     `json:"pkghour"`
@@ -176,7 +180,7 @@ func (s *State) Apply(e events.Event) {
 	case events.WorkerLimit:
 		s.Limit = e.To
 	case events.SystemLoad:
-		s.Load, s.Swap = e.Load1, e.SwapPercent
+		s.Load, s.Load5, s.Load15, s.Swap = e.Load1, e.Load5, e.Load15, e.SwapPercent
 		if e.MaxWorkers > 0 {
 			s.MaxWorkers = e.MaxWorkers
 		}

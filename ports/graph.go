@@ -78,6 +78,10 @@ func (g *Graph) Lookup(origin string) (*Node, bool) {
 	return g.Nodes[id], true
 }
 
+// PortsDir is the ports tree the graph's dependency strings were read
+// against.
+func (g *Graph) PortsDir() string { return g.portsDir }
+
 // Resolve returns the node a dependency on o means: a bare origin of a
 // flavored port resolves to its default flavor.
 func (g *Graph) Resolve(o Origin) (*Node, bool) {

@@ -213,7 +213,11 @@ func (l *Logs) handleLocked(e events.Event) {
 		if f <= LogResults || f >= len(logNames) {
 			f = LogResults
 		}
-		l.write(f, line, echoPlain)
+		echo := echoPlain
+		if e.Quiet {
+			echo = echoNone // dsynth's DLOG_FILTER: the logs only
+		}
+		l.write(f, line, echo)
 	case events.RunFinished:
 		d := e.Duration
 		if d <= 0 && !l.start.IsZero() {

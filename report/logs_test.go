@@ -256,3 +256,26 @@ func TestPortLogConcurrentWriters(t *testing.T) {
 		t.Fatalf("file holds %d output lines, want 2000", got)
 	}
 }
+
+// TestLogsEchoLeavesQuietLinesOut: with the plain echo (-S through the
+// logs writer), a Log marked Quiet is written to 00 but not echoed, as
+// dsynth's DLOG_FILTER lines.
+func TestLogsEchoLeavesQuietLinesOut(t *testing.T) {
+	dir := t.TempDir()
+	var echo strings.Builder
+	c := newFakeClock()
+	l := NewLogs(dir, LogsOptions{Clock: c.Now, Echo: &echo})
+	if err := l.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	l.Handle(events.RunStarted{Time: at(c), Queued: 1, MaxWorkers: 1})
+	l.Handle(events.Log{Time: at(c), Slot: 1, Text: "a/b Build phase 'build' failed exit 1", Quiet: true})
+	l.Handle(events.Log{Time: at(c), Slot: -1, Text: "pkg version 2.0"})
+	l.Close()
+	if got, want := readLog(t, dir, 0), "[001] a/b Build phase 'build' failed exit 1\n[XXX] pkg version 2.0\n"; got != want {
+		t.Errorf("00: %q, want %q", got, want)
+	}
+	if got := echo.String(); got != "[XXX] pkg version 2.0\n" {
+		t.Errorf("echo %q", got)
+	}
+}

@@ -122,6 +122,7 @@ func buildOnce(ctx context.Context, cfg *config.Config, owner *Owner, roots []po
 	if err != nil {
 		return nil, err
 	}
+	scanReport(o.Progress, d.Origins == WholeTree || (d.Origins == ArgsOrWholeTree && isEverything(o.Args)), roots, sc, p.RepositoryDir, p.PackageSuffix)
 	db := owner.DB()
 
 	bus := &events.Bus{}
@@ -167,7 +168,7 @@ func buildOnce(ctx context.Context, cfg *config.Config, owner *Owner, roots []po
 		bus.Subscribe(hr)
 	}
 	if d.DeleteRoots {
-		DeletePackages(sc.Graph, sc.Roots, p.RepositoryDir, logFunc(bus))
+		DeletePackages(sc.Graph, sc.Roots, p.RepositoryDir, removedFunc(o.Progress))
 	}
 	if d.DeleteObsolete {
 		if _, err := DeleteObsolete(sc.Graph, p.RepositoryDir, p.PackageSuffix, logFunc(bus)); err != nil {
@@ -234,6 +235,10 @@ func buildOnce(ctx context.Context, cfg *config.Config, owner *Owner, roots []po
 	}
 	return &Result{Plan: plan, Counts: counts}, err
 }
+
+// isEverything reports whether a directive's arguments are fetch-only's
+// "everything" (the whole tree).
+func isEverything(args []string) bool { return len(args) == 1 && args[0] == "everything" }
 
 // echo is where plain (-S) line output goes: nil (no echo) with a display.
 func echo(o Options) io.Writer {

@@ -15,8 +15,9 @@ import (
 )
 
 // DeletePackages removes the packages of the given nodes, recursing through
-// dummy and meta nodes into their dependencies (force, test, debug).
-func DeletePackages(g *ports.Graph, roots []ports.NodeID, repo string, log func(string)) {
+// dummy and meta nodes into their dependencies (force, test, debug), and
+// tells removed each package file it removed.
+func DeletePackages(g *ports.Graph, roots []ports.NodeID, repo string, removed func(path string)) {
 	seen := map[ports.NodeID]bool{}
 	var del func(id ports.NodeID)
 	del = func(id ports.NodeID) {
@@ -28,7 +29,7 @@ func DeletePackages(g *ports.Graph, roots []ports.NodeID, repo string, log func(
 		if n.Info != nil && n.Info.PkgFile != "" && !n.Dummy {
 			path := filepath.Join(repo, n.Info.PkgFile)
 			if err := os.Remove(path); err == nil {
-				log(fmt.Sprintf("%s DELETE-PACKAGE %s (forced)", n.Origin, path))
+				removed(path)
 			}
 		}
 		if n.Dummy || (n.Info != nil && (n.Info.IsMeta() || n.Info.PkgFile == "")) {
@@ -66,6 +67,16 @@ func askYesNo(in *bufio.Reader, out io.Writer, question string) bool {
 			return false
 		}
 		fmt.Fprintln(out, "Please type y/n")
+	}
+}
+
+// removedFunc says "Removed: path" on w, as dsynth's RemovePackages does
+// on stdout (not in its logs); w nil says nothing.
+func removedFunc(w io.Writer) func(string) {
+	return func(path string) {
+		if w != nil {
+			fmt.Fprintf(w, "Removed: %s\n", path)
+		}
 	}
 }
 

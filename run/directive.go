@@ -16,6 +16,9 @@ const (
 	ArgsOrWholeTree
 	// Installed: the host's installed packages (Pkg_command).
 	Installed
+	// ArgsOrInstalled: the named ports, or the installed packages when
+	// none is named (status, as dsynth's GetLocalPackageList).
+	ArgsOrInstalled
 )
 
 // RepositoryStep says what happens to the package repository after a
@@ -64,14 +67,15 @@ type Directive struct {
 	Freeze bool
 	// Repository is the step after the build.
 	Repository RepositoryStep
-	// UpgradeNote tells the user to upgrade the host's packages by hand.
+	// UpgradeNote ends the directive as dsynth does: UpgradeNoteLine on
+	// stderr and exit status 1.
 	UpgradeNote bool
 }
 
 // directiveTable lists the directives that scan and plan ports. It is
 // never modified; Lookup and Directives hand out copies.
 var directiveTable = [...]Directive{
-	{Name: "status", DryRun: true},
+	{Name: "status", Origins: ArgsOrInstalled, DryRun: true},
 	{Name: "status-everything", Origins: WholeTree, DryRun: true},
 	{Name: "build", Repository: AskRepository},
 	{Name: "just-build"},

@@ -6,7 +6,7 @@ import "testing"
 // name compares the command line and the run made before.
 func TestDirectiveTable(t *testing.T) {
 	cases := map[string]Directive{
-		"status":            {Name: "status", DryRun: true},
+		"status":            {Name: "status", Origins: ArgsOrInstalled, DryRun: true},
 		"status-everything": {Name: "status-everything", Origins: WholeTree, DryRun: true},
 		"build":             {Name: "build", Repository: AskRepository},
 		"just-build":        {Name: "just-build"},

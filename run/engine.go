@@ -106,7 +106,7 @@ func builderOptions(cfg *config.Config, sc *Scanned, o Options) builder.Options 
 		Directive:     d.Name,
 		MaxWorkers:    workers,
 		SlowStart:     o.SlowStart,
-		Scale:         o.Scale,
+		Scale:         limitScale(d, o.Scale),
 		MemoryTarget:  mem,
 		NoNice:        o.NoNice,
 		Phases:        phaseOptions(d, o, p),
@@ -125,6 +125,20 @@ func builderOptions(cfg *config.Config, sc *Scanned, o Options) builder.Options 
 		OpenLog:       portLogOpener(p.LogsDir),
 		Sampler:       sampler(),
 	}
+}
+
+// limitScale is -M as the directive uses it: fetch-only raises dsynth's
+// default 1.00 to 9.99, so that the memory use of installed dependencies
+// (there are none) does not hold the workers back (dsynth.c, fetch-only:
+// a PkgDepScaleTarget still at 100 becomes 999). dsynth's fetch-only also
+// sets a slow start of 999 when -s was not given, but only after the
+// default slow start has been worked out, so it never takes effect; the
+// slow start is the usual one here too.
+func limitScale(d Directive, scale float64) float64 {
+	if d.FetchOnly && scale == 1 {
+		return 9.99
+	}
+	return scale
 }
 
 // configuredWorkers is Number_of_builders, or dsynth's default (half the

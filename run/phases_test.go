@@ -43,3 +43,24 @@ func TestPhaseOptionsAsDsynth(t *testing.T) {
 		t.Errorf("test's first phase %+v, want the Environment dump", ph[0])
 	}
 }
+
+// TestFetchOnlyScale: dsynth.c's fetch-only turns a -M still at its
+// default (PkgDepScaleTarget 100, i.e. 1.00) into 999 (9.99); a -M given
+// on the command line stays, unless it is 1, which dsynth cannot tell from
+// the default; other directives keep -M as given.
+func TestFetchOnlyScale(t *testing.T) {
+	fetch, _ := Lookup("fetch-only")
+	build, _ := Lookup("build")
+	for _, c := range []struct {
+		d     Directive
+		scale float64
+		want  float64
+	}{
+		{fetch, 1, 9.99}, {fetch, 2.5, 2.5}, {fetch, 0.5, 0.5},
+		{build, 1, 1}, {build, 2.5, 2.5},
+	} {
+		if got := limitScale(c.d, c.scale); got != c.want {
+			t.Errorf("%s -M %v: %v, want %v", c.d.Name, c.scale, got, c.want)
+		}
+	}
+}

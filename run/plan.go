@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/builddb"
@@ -13,27 +16,77 @@ import (
 	"github.com/go-dsynth/go-dsynth/ports"
 )
 
-// Status prints the dry run of a build: every port that would be built, with
-// why, then dsynth's total line. The stored rebuild inputs come from the
-// build base's owner when one runs (o.Owner in this process, or another
-// process over its socket), else from the database file, opened briefly.
+// Status prints the dry run of a build as dsynth's status does
+// (status.c): after the scan's lines (Options.Progress), "  N => origin"
+// for every port that would be built — a literal N, dsynth's mark for a
+// new build — in the order of dsynth's passes (a port after all the ports
+// it waits for), then "Total packages that would be built: B/T", where T
+// leaves out dummy nodes and the ports already built. With
+// Options.StatusReasons each line also says why. The stored rebuild
+// inputs come from the build base's owner when one runs (o.Owner in this
+// process, or another process over its socket), else from the database
+// file, opened briefly.
 func Status(ctx context.Context, cfg *config.Config, roots []ports.Origin, o Options) (*Result, error) {
-	o.Directive = Directive{Name: "status", DryRun: true}
+	o.Directive = Directive{Name: "status", DryRun: true, Origins: o.Directive.Origins}
 	_, plan, err := planDirective(ctx, cfg, roots, o)
 	if err != nil {
 		return nil, err
 	}
-	n := 0
-	for _, id := range plan.Order {
-		it := plan.Items[id]
-		if it.Disp != builder.Build {
-			continue
-		}
-		n++
-		fmt.Fprintf(o.Stdout, "  %d => %s (%s)\n", n, it.Origin, it.Reason)
+	var b strings.Builder
+	n, total := statusLines(&b, plan, o.StatusReasons)
+	fmt.Fprintf(&b, "Total packages that would be built: %d/%d\n", n, total)
+	if _, err := io.WriteString(o.Stdout, b.String()); err != nil {
+		return nil, fmt.Errorf("status: %w", err)
 	}
-	fmt.Fprintf(o.Stdout, "Total packages that would be built: %d/%d\n", n, len(plan.Order))
 	return &Result{Plan: plan}, nil
+}
+
+// statusLines writes dsynth's "  N => origin" line for each port plan
+// builds, pass by pass: first the ports none of whose dependencies is
+// built, then those that waited only for them, and so on (within a pass
+// ports-mgmt/pkg first, as it heads dsynth's list, then plan order). It returns how many and dsynth's total: the ports of the
+// plan less the dummy nodes and the ports already built. It is pure.
+func statusLines(w io.Writer, plan *builder.Plan, reasons bool) (built, total int) {
+	pass := map[ports.NodeID]int{}
+	last := 0
+	for _, id := range plan.Order { // dependencies first
+		it := plan.Items[id]
+		switch it.Disp {
+		case builder.Dummy, builder.UpToDate:
+			continue
+		case builder.Build:
+			p := 1
+			for _, d := range it.Deps {
+				if q, ok := pass[d]; ok && q+1 > p {
+					p = q + 1
+				}
+			}
+			pass[id] = p
+			last = max(last, p)
+		}
+		total++
+	}
+	order := plan.Order
+	if n, ok := plan.Graph.Resolve(ports.Origin{Dir: ports.PkgOrigin}); ok {
+		if _, built := pass[n.ID]; built {
+			order = append([]ports.NodeID{n.ID}, slices.DeleteFunc(slices.Clone(order), func(id ports.NodeID) bool { return id == n.ID })...)
+		}
+	}
+	for p := 1; p <= last; p++ {
+		for _, id := range order {
+			if pass[id] != p {
+				continue
+			}
+			built++
+			it := plan.Items[id]
+			if reasons {
+				fmt.Fprintf(w, "  N => %s (%s)\n", it.Origin, it.Reason)
+			} else {
+				fmt.Fprintf(w, "  N => %s\n", it.Origin)
+			}
+		}
+	}
+	return built, total
 }
 
 // storedInputs finds the stored rebuild inputs of a scanned set: through
@@ -142,6 +195,7 @@ func planDirective(ctx context.Context, cfg *config.Config, roots []ports.Origin
 	if err != nil {
 		return nil, nil, err
 	}
+	scanReport(o.Progress, d.Origins == WholeTree, roots, sc, cfg.Profile.RepositoryDir, cfg.Profile.PackageSuffix)
 	inputs, done, err := storedInputs(ctx, cfg, sc, o.Owner)
 	if err != nil {
 		return nil, nil, err

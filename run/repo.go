@@ -58,8 +58,8 @@ func RebuildRepository(ctx context.Context, cfg *config.Config, out io.Writer) e
 
 // RepositoryStepFor runs the step a building directive takes after its
 // build (Directive.Repository): rebuild the repository always, or when
-// ask says so (the caller asks dsynth's question or answers -y), or not;
-// then the upgrade note of upgrade-system.
+// ask says so (the caller asks dsynth's question or answers -y), or not.
+// The caller ends upgrade-system with UpgradeNoteLine (Directive.UpgradeNote).
 func RepositoryStepFor(ctx context.Context, cfg *config.Config, d Directive, ask func() bool, out io.Writer) error {
 	var err error
 	switch d.Repository {
@@ -70,8 +70,10 @@ func RepositoryStepFor(ctx context.Context, cfg *config.Config, d Directive, ask
 			err = RebuildRepository(ctx, cfg, out)
 		}
 	}
-	if err == nil && d.UpgradeNote {
-		fmt.Fprintln(out, "NOTE: you have to pkg upgrade manually")
-	}
 	return err
 }
+
+// UpgradeNoteLine is how dsynth ends upgrade-system, whatever the build
+// did: this line on stderr (its dfatal, naming the C function it is in)
+// and exit status 1 (dsynth.c, "upgrade-system").
+const UpgradeNoteLine = "main: NOTE: you have to pkg upgrade manually"

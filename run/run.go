@@ -56,6 +56,14 @@ type Options struct {
 	Color  bool
 	Stdout io.Writer
 	Stderr io.Writer
+	// Progress receives what dsynth prints on stdout outside its logs:
+	// its scan's progress lines and the packages force, test and debug
+	// remove ("Removed: path"). nil: nowhere (under a full screen, in a
+	// service).
+	Progress io.Writer
+	// StatusReasons adds each port's reason to status's "  N => origin"
+	// lines (an extension; dsynth prints none).
+	StatusReasons bool
 	// NewEnv makes a build slot (the host's environment backend).
 	NewEnv func(slot int) environment.Environment
 	// Layout is the host's system directory layout for slots.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"sort"
 	"strings"
 
 	"github.com/go-dsynth/go-dsynth/config"
@@ -20,8 +19,10 @@ import (
 var ErrNoPkgCommand = errors.New("the host's package tool is not available")
 
 // InstalledOrigins asks the host's package tool (Pkg_command) for the
-// origins of the installed packages, as dsynth's `pkg info -a -o` does;
-// origins it cannot use are reported to warn.
+// installed packages as dsynth's GetLocalPackageList does — `pkg info -a
+// -o -A`, each package's origin and, from its "flavor" annotation, its
+// flavor — and returns them in the tool's order (ParseInstalled); lines
+// it cannot use are reported to warn.
 func InstalledOrigins(ctx context.Context, cfg *config.Config, warn io.Writer) ([]ports.Origin, error) {
 	tool := cfg.Profile.PkgCommand
 	if tool == "" {
@@ -32,43 +33,102 @@ func InstalledOrigins(ctx context.Context, cfg *config.Config, warn io.Writer) (
 		return nil, fmt.Errorf("%w: %q not found (set Pkg_command in %s): %v", ErrNoPkgCommand, tool, cfg.File, err)
 	}
 	var out, errb bytes.Buffer
-	cmd := exec.CommandContext(ctx, path, "query", "-a", "%o")
+	cmd := exec.CommandContext(ctx, path, "info", "-a", "-o", "-A")
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%s query -a %%o: %v: %s", path, err, strings.TrimSpace(errb.String()))
+		return nil, fmt.Errorf("%s info -a -o -A: %v: %s", path, err, strings.TrimSpace(errb.String()))
 	}
-	var list []ports.Origin
-	var bad []string
-	for _, l := range strings.Fields(out.String()) {
-		o, err := ports.ParseOrigin(l)
-		if err != nil {
-			bad = append(bad, l)
-			continue
-		}
-		list = append(list, o)
-	}
-	sort.Slice(list, func(i, j int) bool { return list[i].String() < list[j].String() })
-	if len(bad) > 0 {
-		fmt.Fprintf(warn, "warning: ignoring %d installed package(s) with unusable origins: %s\n", len(bad), strings.Join(bad, " "))
+	list, bad := ParseInstalled(out.String())
+	for _, b := range bad {
+		fmt.Fprintf(warn, "Badly formatted origin: %s\n", b)
 	}
 	return list, nil
 }
 
-// ListSystem writes the installed origins to path (dsynth writes
-// ./build.txt), one per line, and returns how many.
+// ParseInstalled reads `pkg info -a -o -A` as dsynth does: a line is a
+// key, a colon and a value (the first word on each side); an "Origin"
+// line starts a package, and a "flavor" line after it (one of the
+// package's annotations) gives its flavor. ports-mgmt/pkg is left out
+// (every build set has it), and so is a package listed twice; an origin
+// that is not category/port is returned in bad. It is pure.
+func ParseInstalled(out string) (list []ports.Origin, bad []string) {
+	var cur *ports.Origin
+	seen := map[string]bool{}
+	add := func(o ports.Origin) {
+		if !seen[o.String()] {
+			seen[o.String()] = true
+			list = append(list, o)
+		}
+	}
+	for _, line := range strings.SplitAfter(out, "\n") {
+		if !strings.HasSuffix(line, "\n") {
+			continue // dsynth reads whole lines only
+		}
+		key, value, ok := strings.Cut(strings.TrimSuffix(line, "\n"), ":")
+		if !ok {
+			continue
+		}
+		k, v := strings.Fields(key), strings.Fields(value)
+		if len(k) == 0 || len(v) == 0 {
+			continue
+		}
+		switch {
+		case k[0] == "Origin":
+			if cur != nil {
+				add(*cur)
+			}
+			cur = nil
+			dir, _, _ := strings.Cut(v[0], "@") // dsynth drops a flavor written in the origin
+			o, err := ports.ParseOrigin(dir)
+			if err != nil {
+				bad = append(bad, v[0])
+				continue
+			}
+			if o.Dir != ports.PkgOrigin {
+				cur = &o
+			}
+		case k[0] == "flavor" && cur != nil:
+			o := *cur
+			o.Flavor = v[0]
+			if fo, err := ports.ParseOrigin(o.String()); err == nil {
+				add(fo)
+			} else {
+				bad = append(bad, o.String())
+			}
+			cur = nil
+		}
+	}
+	if cur != nil {
+		add(*cur)
+	}
+	return list, bad
+}
+
+// ListSystem writes the build set of the installed packages to path
+// (dsynth writes ./build.txt): every port dsynth's GetLocalPackageList
+// returns — the installed ones, their dependencies and ports-mgmt/pkg —
+// one origin a line, dependencies first. It returns how many.
 func ListSystem(ctx context.Context, cfg *config.Config, path string, warn io.Writer) (int, error) {
 	list, err := InstalledOrigins(ctx, cfg, warn)
 	if err != nil {
 		return 0, err
 	}
+	sc, err := Scan(ctx, cfg, list, warn, true)
+	if err != nil {
+		return 0, err
+	}
+	order, err := sc.Graph.Order(sc.Set)
+	if err != nil {
+		return 0, err
+	}
 	var b strings.Builder
-	for _, o := range list {
-		b.WriteString(o.String() + "\n")
+	for _, id := range order {
+		b.WriteString(sc.Graph.Nodes[id].Origin.String() + "\n")
 	}
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		return 0, fmt.Errorf("list-system: %w", err)
 	}
-	return len(list), nil
+	return len(order), nil
 }
 
 // AllPorts lists every port of the configured tree (everything,

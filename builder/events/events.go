@@ -168,6 +168,10 @@ type Log struct {
 	// Bare writes Text without the [NNN]/[XXX] prefix (scan and hook
 	// stderr, template checks), as dsynth does for those lines.
 	Bare bool
+	// Quiet keeps the line off the plain (-S) output: it goes to the logs
+	// only, as dsynth's DLOG_FILTER lines (and the lines its worker
+	// processes log) do.
+	Quiet bool
 }
 
 // LogFile names one of dsynth's numbered logs in Directory_logs.

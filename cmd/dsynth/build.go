@@ -4,9 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
+
+	"golang.org/x/term"
 
 	"github.com/go-dsynth/go-dsynth/builder"
+	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/display"
 	"github.com/go-dsynth/go-dsynth/ports"
 	"github.com/go-dsynth/go-dsynth/run"
@@ -16,20 +21,34 @@ import (
 func (r *runner) bulkOptions(d run.Directive, args []string) run.Options {
 	o := r.opts
 	newEnv, layout := run.HostEnvironment()
+	// dsynth prints its scan's lines and "Removed:" on stdout before its
+	// screen starts; go-dsynth's screen is up from the start, so they show
+	// only without it. A status line's reason shows on a terminal only.
+	var progress io.Writer = r.stdout
+	reasons := false
+	if f, ok := r.stdout.(*os.File); ok {
+		if display.UsesScreen(f, r.curses()) && d.Name != "status" && d.Name != "status-everything" {
+			progress = nil
+		}
+		reasons = term.IsTerminal(int(f.Fd()))
+	}
 	return run.Options{
 		Directive: d, Args: args,
 		Keep: o.keepPkgs, Yes: o.yes, Developer: o.developer, CheckPlist: o.checkPlist, NoNice: o.noNice,
 		SlowStart: o.slowStart, Scale: o.scale, MemTargetGB: o.memTargetGB,
 		Echo: true, Color: o.noCurses < 2, Stdout: r.stdout, Stderr: r.stderr,
+		Progress: progress, StatusReasons: reasons,
 		NewEnv: newEnv, Layout: layout, CleanSlots: run.HostCleanup(),
 		OnFrozen: r.showFrozen,
 	}
 }
 
-// roots parses the directive's port arguments.
+// roots parses the directive's port arguments. None is no error: as
+// dsynth's ParsePackageList, which always adds ports-mgmt/pkg, the build
+// set is then pkg alone.
 func roots(args []string) ([]ports.Origin, error) {
 	if len(args) == 0 {
-		return nil, &usageError{"no ports given (dsynth's installed-package set is not supported yet: name the ports)"}
+		return nil, nil
 	}
 	return ports.ParseArgs(args)
 }
@@ -53,6 +72,10 @@ func originsFor(ctx context.Context, r *runner, d run.Directive, args []string) 
 		}
 	case run.Installed:
 		return run.InstalledOrigins(ctx, cfg, r.stderr)
+	case run.ArgsOrInstalled:
+		if len(args) == 0 {
+			return run.InstalledOrigins(ctx, cfg, r.stderr)
+		}
 	}
 	return roots(args)
 }
@@ -86,7 +109,7 @@ func buildDirective(d run.Directive) func(context.Context, *runner, []string) er
 			return err
 		}
 		bo := r.bulkOptions(d, args)
-		stop, err := r.frontEnd(ctx, cfg.Profile.LogsDir, &bo)
+		stop, err := r.frontEnd(ctx, cfg, &bo)
 		if err != nil {
 			return err
 		}
@@ -99,20 +122,29 @@ func buildDirective(d run.Directive) func(context.Context, *runner, []string) er
 			return err
 		}
 		c := res.Counts
-		fmt.Fprintf(r.stdout, "dsynth %s: %d built, %d failed, %d ignored, %d skipped, %d already built\n", name, c.Built, c.Failed, c.Ignored, c.Skipped, c.AlreadyBuilt)
+		// Not dsynth's: on stderr, so that stdout stays dsynth's lines.
+		fmt.Fprintf(r.stderr, "dsynth %s: %d built, %d failed, %d ignored, %d skipped, %d already built\n", name, c.Built, c.Failed, c.Ignored, c.Skipped, c.AlreadyBuilt)
 		ask := func() bool { return r.opts.yes || run.RepositoryPrompt(os.Stdin, r.stdout) }
 		if err := run.RepositoryStepFor(ctx, cfg, d, ask, r.stdout); err != nil {
 			return err
 		}
-		return r.portsFailed(c.Failed, cfg.Profile.LogsDir)
+		if err := r.portsFailed(c.Failed, cfg.Profile.LogsDir); err != nil {
+			return err
+		}
+		if d.UpgradeNote {
+			fmt.Fprintln(r.stderr, run.UpgradeNoteLine)
+			return &exitError{code: 1}
+		}
+		return nil
 	}
 }
 
 // frontEnd attaches what the user sees to a build: dsynth's screen (or its
 // plain lines) when stdout is a file, the plain lines of the logs writer
-// otherwise, and always the monitor file. The returned function stops them.
-func (r *runner) frontEnd(ctx context.Context, logsDir string, bo *run.Options) (func(), error) {
-	mon := display.NewMonitorWriter(logsDir)
+// otherwise, and always the monitor files. The returned function stops them.
+func (r *runner) frontEnd(ctx context.Context, cfg *config.Config, bo *run.Options) (func(), error) {
+	mon := display.NewMonitorWriter(cfg.Profile.LogsDir)
+	mon.SetHeader(monitorHeader(cfg))
 	if err := mon.Start(ctx); err != nil {
 		return nil, err
 	}
@@ -123,6 +155,27 @@ func (r *runner) frontEnd(ctx context.Context, logsDir string, bo *run.Options) 
 		return nil, err
 	}
 	return func() { stop(); mon.Stop() }, nil
+}
+
+// monitorHeader is what dsynth's monitor file says of the profile: the
+// version dsynth would write and the profile's directories.
+func monitorHeader(cfg *config.Config) display.DatHeader {
+	p := &cfg.Profile
+	return display.DatHeader{
+		Version: dsynthVersion(), MaxJobs: p.MaxJobsPerBuilder,
+		Packages: p.PackagesDir, Repository: p.RepositoryDir, Options: p.OptionsDir,
+		Distfiles: p.DistfilesDir, BuildBase: p.BuildBase, Logs: p.LogsDir, System: p.SystemDir,
+		Profile: cfg.ProfileName,
+	}
+}
+
+// dsynthVersion is the dsynth version go-dsynth stands for ("1.0.2"), the
+// second word of the version line.
+func dsynthVersion() string {
+	if f := strings.Fields(version); len(f) > 1 {
+		return f[1]
+	}
+	return version
 }
 
 // display attaches dsynth's screen (or its plain lines) when stdout is a

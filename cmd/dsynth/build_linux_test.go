@@ -91,7 +91,7 @@ func TestCLIDirectivesEndToEnd(t *testing.T) {
 	s := newDemoSite(t)
 	// devel/xd needs devel/libargs and devel/libhash.
 	out := s.must(t, 0, "-S", "status", "misc/hello", "devel/xd")
-	contains(t, "status", out, "=> ports-mgmt/pkg (no package)", "=> devel/xd (no package)", "=> devel/libargs (no package)", "Total packages that would be built: 5/5")
+	contains(t, "status", out, "  N => ports-mgmt/pkg\n", "  N => devel/xd\n", "  N => devel/libargs\n", "Total packages that would be built: 5/5")
 
 	out = s.must(t, 0, "-S", "just-build", "misc/hello", "devel/xd")
 	contains(t, "just-build", out, "SUCCESS misc/hello", "SUCCESS devel/xd", "5 built, 0 failed")
@@ -109,7 +109,8 @@ func TestCLIDirectivesEndToEnd(t *testing.T) {
 	}
 
 	out = s.must(t, 0, "-S", "status", "misc/hello")
-	contains(t, "status after the build", out, "Total packages that would be built: 0/2")
+	// dsynth's total leaves out the ports already built (status.c).
+	contains(t, "status after the build", out, "Total packages that would be built: 0/0")
 
 	out = s.must(t, 0, "-S", "-y", "build", "misc/hello")
 	contains(t, "build of a built port", out, "0 built", "Rebuild succeeded")
@@ -244,7 +245,7 @@ func TestCLIAddToRunningBuild(t *testing.T) {
 func TestCLIEverything(t *testing.T) {
 	s := newDemoSite(t)
 	out := s.must(t, 0, "-S", "status-everything")
-	contains(t, "status-everything", out, "=> ports-mgmt/pkg (no package)", "=> misc/hello (no package)", "Total packages that would be built:")
+	contains(t, "status-everything", out, "Scanning ", " ports\n", "  N => ports-mgmt/pkg\n", "  N => misc/hello\n", "Total packages that would be built:")
 	os.MkdirAll(s.repo, 0o755)
 	stale := filepath.Join(s.repo, "stale-0.1.pkg")
 	os.WriteFile(stale, []byte("old"), 0o644)

@@ -11,7 +11,10 @@ import (
 )
 
 // runMonitor shows a running build's screen: `dsynth monitor [file]`. The
-// file defaults to the profile's <Directory_logs>/stats/monitor.json.
+// file defaults to the profile's <Directory_logs>/stats/monitor.json, or
+// dsynth's monitor.dat there when a dsynth run wrote that last. As
+// dsynth's monitor, it prints "dsynth is not running" on stdout and exits 1
+// when no build writes the file.
 func runMonitor(ctx context.Context, r *runner, args []string) error {
 	if len(args) > 1 {
 		return &usageError{"monitor takes at most one file"}
@@ -24,16 +27,25 @@ func runMonitor(ctx context.Context, r *runner, args []string) error {
 		if err != nil {
 			return err
 		}
-		path = display.MonitorPath(cfg.Profile.LogsDir)
+		path = display.MonitorSource(cfg.Profile.LogsDir)
 	}
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("no build to monitor: %s does not exist", path)
-	}
+	var err error
 	if f, ok := r.stdout.(*os.File); ok {
-		return display.Monitor(ctx, path, f)
+		err = display.Monitor(ctx, path, f)
+	} else {
+		err = monitorOnce(r, path)
 	}
-	// Not a file (tests, embedding): print the current screen once.
-	st, err := display.ReadSnapshot(path)
+	if errors.Is(err, display.ErrNotRunning) {
+		fmt.Fprintln(r.stdout, err)
+		return &exitError{code: 1}
+	}
+	return err
+}
+
+// monitorOnce prints the current screen once (tests, embedding: stdout is
+// not a file).
+func monitorOnce(r *runner, path string) error {
+	st, err := display.ReadMonitor(path)
 	if err != nil {
 		return err
 	}

@@ -13,9 +13,9 @@ import (
 	"github.com/go-dsynth/go-dsynth/display"
 )
 
-// writeSnapshot leaves the monitor file of a small finished-writer run in
-// logsDir.
-func writeSnapshot(t *testing.T, logsDir string) {
+// startSnapshot starts a monitor writer in logsDir with a small run in
+// it; the caller stops it.
+func startSnapshot(t *testing.T, logsDir string) *display.MonitorWriter {
 	t.Helper()
 	w := display.NewMonitorWriter(logsDir)
 	if err := w.Start(context.Background()); err != nil {
@@ -26,11 +26,17 @@ func writeSnapshot(t *testing.T, logsDir string) {
 	w.Handle(events.PortStarted{Time: now, Slot: 1, Origin: "devel/gmake"})
 	w.Handle(events.PhaseStarted{Time: now, Slot: 1, Origin: "devel/gmake", Phase: "build"})
 	w.Handle(events.PortFinished{Time: now, Slot: 0, Origin: "devel/pkgconf", Outcome: events.Built})
-	if err := w.Stop(); err != nil {
+	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
+	return w
 }
 
+// TestMonitorDirective: dsynth's monitor prints "dsynth is not running" on
+// stdout and exits 1 when no build holds the monitor lock (monitor.c
+// MonitorDirective: the file or lock cannot be opened, or the lock can be
+// taken); while one runs it shows the screen, from go-dsynth's snapshot or
+// from a dsynth run's monitor.dat.
 func TestMonitorDirective(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "dsynth")
 	var out, errb bytes.Buffer
@@ -41,19 +47,22 @@ func TestMonitorDirective(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	// Before any build there is nothing to monitor.
-	out.Reset()
-	errb.Reset()
-	if code := runMain(context.Background(), []string{"-C", dir, "monitor"}, &out, &errb); code != 1 ||
-		!strings.Contains(errb.String(), "no build to monitor") {
-		t.Errorf("exit %d, stderr %q", code, errb.String())
+	notRunning := func(args ...string) {
+		t.Helper()
+		out.Reset()
+		errb.Reset()
+		if code := runMain(context.Background(), args, &out, &errb); code != 1 || out.String() != "dsynth is not running\n" || errb.Len() != 0 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out.String(), errb.String())
+		}
 	}
+	// Before any build there is nothing to monitor.
+	notRunning("-C", dir, "monitor")
 
-	writeSnapshot(t, cfg.Profile.LogsDir)
+	w := startSnapshot(t, cfg.Profile.LogsDir)
 	for _, args := range [][]string{
 		{"-C", dir, "monitor"}, // the profile's Directory_logs/stats/monitor.json
 		{"monitor", display.MonitorPath(cfg.Profile.LogsDir)},
+		{"monitor", display.DatPath(cfg.Profile.LogsDir)}, // the file dsynth's monitor reads
 	} {
 		out.Reset()
 		errb.Reset()
@@ -68,6 +77,12 @@ func TestMonitorDirective(t *testing.T) {
 			t.Errorf("%q: no slot row in\n%s", args, out.String())
 		}
 	}
+	if err := w.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	// After the run: not running, whichever file.
+	notRunning("-C", dir, "monitor")
+	notRunning("monitor", display.DatPath(cfg.Profile.LogsDir))
 
 	if code := runMain(context.Background(), []string{"monitor", "a", "b"}, &out, &errb); code != exitUsage {
 		t.Errorf("two files: exit %d", code)

@@ -90,7 +90,7 @@ func (r *runner) submitToService(ctx context.Context, d run.Directive, args []st
 	case builddb.RequestFailed:
 		return true, fmt.Errorf("build %s failed: %s", b.ID, b.Error)
 	}
-	fmt.Fprintf(r.stdout, "dsynth %s: %d built, %d failed, %d ignored, %d skipped (build %s on the service, %v)\n",
+	fmt.Fprintf(r.stderr, "dsynth %s: %d built, %d failed, %d ignored, %d skipped (build %s on the service, %v)\n",
 		d.Name, c2.Built, c2.Failed, c2.Ignored, c2.Skipped, b.ID, time.Duration(b.Duration).Round(time.Second))
 	return true, r.portsFailed(c2.Failed, "the service's logs")
 }

@@ -114,7 +114,7 @@ func DecodeEvent(typ string, data []byte) (events.Event, error) {
 		if err := into(&m); err != nil {
 			return nil, err
 		}
-		ev := events.Log{Time: at(m.Base), Slot: slot(m.Worker), Text: m.Line}
+		ev := events.Log{Time: at(m.Base), Slot: slot(m.Worker), Text: m.Line, Bare: m.Bare, Quiet: m.Quiet}
 		if m.Log != "" {
 			var n int
 			fmt.Sscanf(m.Log, "%d", &n)

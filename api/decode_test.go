@@ -29,6 +29,8 @@ func TestDecodeEventInvertsTranslate(t *testing.T) {
 		events.SystemLoad{Time: at, Load1: 1.5, SwapPercent: 3, Running: 1, Limit: 2, MaxWorkers: 2},
 		events.Log{Time: at, Slot: -1, Text: "DELETE-PACKAGE x", File: events.LogObsolete},
 		events.Log{Time: at, Slot: 2, Text: "a line"},
+		events.Log{Time: at, Slot: -1, Text: "Scan 10% done", Bare: true},
+		events.Log{Time: at, Slot: 1, Text: "phase failed", Quiet: true},
 		events.RunFinished{Time: at, RunID: "r1", Aborted: true, Duration: time.Minute, Counts: events.Counts{Queued: 3, Built: 1, Failed: 1, Skipped: 1}},
 	}
 	var tr Translator

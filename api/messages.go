@@ -202,6 +202,11 @@ type LogLineMsg struct {
 	Worker *int   `json:"worker,omitempty"`
 	Line   string `json:"line"`
 	Log    string `json:"log,omitempty"`
+	// Bare marks a line dsynth prints without a worker prefix (scan
+	// progress, hooks); Quiet one that goes to the logs but not to the
+	// plain (-S) output. A follower prints the run as the build would.
+	Bare  bool `json:"bare,omitempty"`
+	Quiet bool `json:"quiet,omitempty"`
 }
 
 // BuildStateMsg is build.state: a build of the service changed state.

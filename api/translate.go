@@ -76,7 +76,7 @@ func (t *Translator) Translate(e events.Event) []Message {
 		}
 		return []Message{m}
 	case events.Log:
-		m := LogLineMsg{Base: base(TypeLogLine), Line: ev.Text}
+		m := LogLineMsg{Base: base(TypeLogLine), Line: ev.Text, Bare: ev.Bare, Quiet: ev.Quiet}
 		if ev.Slot >= 0 {
 			w := ev.Slot
 			m.Worker = &w

@@ -19,6 +19,7 @@ func (b *Builder) Run(ctx context.Context) (events.Counts, error) {
 	rs := b.newRunState(ctx)
 	defer rs.cancelSlots()
 	rs.announce()
+	b.deleteStale()
 	if err := rs.buildGraph(); err != nil {
 		rs.finish(false)
 		return rs.counts, fmt.Errorf("scheduler: %w", err)

@@ -2,6 +2,7 @@ package builddb
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -155,5 +156,51 @@ func TestWriteLegacyCRCRefusesBadKeys(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Fatalf("temporary files left: %v", ents)
+	}
+}
+
+// TestLegacyCRCStoreKeepsOtherEntries: go-dsynth updates only the ports it
+// handles; the entries dsynth stored for every other port stay as they
+// were, and a file it cannot parse is never replaced.
+func TestLegacyCRCStoreKeepsOtherEntries(t *testing.T) {
+	path := writeLegacy(t, []LegacyEntry{{"editors/vim", 1}, {"lang/perl5", 2}})
+	l, err := OpenLegacyCRC(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := l.Lookup("lang/perl5"); !ok || c != 2 {
+		t.Fatalf("lookup %x %v", c, ok)
+	}
+	st, _ := os.Stat(path)
+	if err := l.Store(map[string]uint32{"editors/vim": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if st2, _ := os.Stat(path); !os.SameFile(st, st2) {
+		t.Fatal("an unchanged table was rewritten")
+	}
+	if err := l.Store(map[string]uint32{"editors/vim": 0x10, "devel/git@lite": 0x20}); err != nil {
+		t.Fatal(err)
+	}
+	got := readWithDB1(t, path)
+	want := wantDB1Lines(map[string]uint32{"editors/vim": 0x10, "lang/perl5": 2, "devel/git@lite": 0x20})
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+
+	missing, err := OpenLegacyCRC(filepath.Join(t.TempDir(), LegacyFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := missing.Store(map[string]uint32{"a/b": 3}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readWithDB1(t, missing.Path()); len(got) != 1 || got[0] != "a/b 4 00000003" {
+		t.Fatalf("new file: %q", got)
+	}
+
+	bad := filepath.Join(t.TempDir(), LegacyFileName)
+	os.WriteFile(bad, []byte(strings.Repeat("not a database\n", 400)), 0o644)
+	if _, err := OpenLegacyCRC(bad); !errors.Is(err, ErrLegacyFormat) {
+		t.Fatalf("unparsable file: %v", err)
 	}
 }

@@ -22,8 +22,12 @@ func runPurgeDistfiles(ctx context.Context, r *runner, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, err = run.PurgeDistfiles(ctx, cfg, r.opts.yes, os.Stdin, r.stdout)
-	return err
+	// dsynth runs it holding the build base lock, as every directive
+	// past its lock test: no build fetches while distfiles go.
+	return withLock(cfg.Profile.BuildBase, func() error {
+		_, err := run.PurgeDistfiles(ctx, cfg, r.opts.yes, os.Stdin, r.stdout)
+		return err
+	})
 }
 
 // runListSystem is `dsynth list-system`: the installed origins to ./build.txt.

@@ -204,3 +204,15 @@ func TestLegacyCRCStoreKeepsOtherEntries(t *testing.T) {
 		t.Fatalf("unparsable file: %v", err)
 	}
 }
+
+// TestDecideCRCReasonText: when go-dsynth decides by dsynth's CRC (an
+// entry imported from ports_crc.db has no fingerprint), the reason reads
+// as dsynth's check_packaged writes it: "port content changed CRC
+// stored/current", both %08x.
+func TestDecideCRCReasonText(t *testing.T) {
+	stored := &Inputs{CRC: 0xa, HasCRC: true, Legacy: true}
+	d := Decide(stored, Current{CRC: 0xdeadbeef, HasCRC: true, PackageExists: true}, Policy{})
+	if len(d.Reasons) != 1 || d.Reasons[0].Detail != "port content changed CRC 0000000a/deadbeef" {
+		t.Fatalf("%+v", d.Reasons)
+	}
+}

@@ -10,13 +10,13 @@ import (
 // LegacyCRC is dsynth's ports_crc.db kept up to date beside go-dsynth's
 // own database, so that dsynth, run again on the same build base, finds
 // the CRCs it would have stored itself and rebuilds nothing go-dsynth
-// left current. It holds the file's entries in memory; Store changes
-// some and rewrites the whole file atomically. It is safe for concurrent
-// use.
+// left current. It holds the file's entries in memory; Set changes some,
+// Flush rewrites the whole file atomically. It is safe for concurrent use.
 type LegacyCRC struct {
 	path    string
 	mu      sync.Mutex
 	entries map[string]uint32
+	dirty   bool
 }
 
 // OpenLegacyCRC reads the CRC file at path. A missing or empty file is an
@@ -46,20 +46,36 @@ func (l *LegacyCRC) Lookup(origin string) (uint32, bool) {
 	return c, ok
 }
 
-// Store sets the CRCs of the given origins and, when that changed
-// anything, rewrites the file (WriteLegacyCRC). On a write error the
-// in-memory table keeps the new values, so the next Store writes them.
+// Store sets the CRCs of the given origins and writes the file when that
+// changed anything (Set, then Flush).
 func (l *LegacyCRC) Store(crcs map[string]uint32) error {
+	l.Set(crcs)
+	return l.Flush()
+}
+
+// Set sets the CRCs of the given origins in memory and returns how many
+// entries changed; Flush writes them.
+func (l *LegacyCRC) Set(crcs map[string]uint32) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	changed := false
+	n := 0
 	for o, c := range crcs {
 		if old, ok := l.entries[o]; !ok || old != c {
 			l.entries[o] = c
-			changed = true
+			n++
 		}
 	}
-	if !changed {
+	l.dirty = l.dirty || n > 0
+	return n
+}
+
+// Flush rewrites the file (WriteLegacyCRC) when Set changed something
+// since the last write. After a failed write the table stays dirty, so the
+// next Flush tries again.
+func (l *LegacyCRC) Flush() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.dirty {
 		return nil
 	}
 	list := make([]LegacyEntry, 0, len(l.entries))
@@ -69,5 +85,6 @@ func (l *LegacyCRC) Store(crcs map[string]uint32) error {
 	if err := WriteLegacyCRC(l.path, list); err != nil {
 		return fmt.Errorf("keeping dsynth's CRC file: %w", err)
 	}
+	l.dirty = false
 	return nil
 }

@@ -18,14 +18,23 @@ import (
 // port's content unchanged (dsynth would have rebuilt it and stored the
 // new CRC); after each port built or fetched it stores that port's CRC
 // (dsynth's workercomplete). A package -xx keeps despite a changed port
-// keeps its old entry, as in dsynth. Each change rewrites the file
-// atomically; a write that fails is a warning, never the end of the run.
+// keeps its old entry, as in dsynth. The file is rewritten whole and
+// atomically: when the build starts, after every flushEvery ports built,
+// and when the run ends (dsynth's ndbm writes its pages back when the
+// build closes the file). A write that fails is a warning, never the end
+// of the run; entries lost to a crash cost dsynth nothing (a port without
+// an entry is taken as current) or one rebuild (a stale entry).
 type crcKeeper struct {
-	file  *builddb.LegacyCRC
-	plan  *builder.Plan
-	items map[string]*builder.Item
-	warn  io.Writer
+	file    *builddb.LegacyCRC
+	plan    *builder.Plan
+	items   map[string]*builder.Item
+	warn    io.Writer
+	pending int
 }
+
+// flushEvery bounds how many built ports' CRCs wait in memory: the file of
+// a whole tree is a few megabytes, too much to rewrite after every port.
+const flushEvery = 32
 
 // newCRCKeeper opens the build base's CRC file for a run of plan and
 // stores what dsynth stores when a build starts. It returns nil, having
@@ -76,24 +85,35 @@ func overriddenPortChange(it *builder.Item) bool {
 	return false
 }
 
-// Handle stores the CRC of a port that was built or fetched.
+// Handle stores the CRC of a port that was built or fetched, and writes
+// the file when the run ends.
 func (k *crcKeeper) Handle(e events.Event) {
-	f, ok := e.(events.PortFinished)
-	if !ok || (f.Outcome != events.Built && f.Outcome != events.Fetched) {
-		return
+	switch e := e.(type) {
+	case events.PortFinished:
+		if e.Outcome != events.Built && e.Outcome != events.Fetched {
+			return
+		}
+		it := k.items[e.Origin]
+		if it == nil || !it.Facts.Current.HasCRC {
+			return
+		}
+		k.pending += k.file.Set(map[string]uint32{e.Origin: it.Facts.Current.CRC})
+		if k.pending >= flushEvery {
+			k.flush()
+		}
+	case events.RunFinished:
+		k.flush()
 	}
-	it := k.items[f.Origin]
-	if it == nil || !it.Facts.Current.HasCRC {
-		return
-	}
-	k.store(map[string]uint32{f.Origin: it.Facts.Current.CRC})
 }
 
 func (k *crcKeeper) store(crcs map[string]uint32) {
-	if len(crcs) == 0 {
-		return
-	}
-	if err := k.file.Store(crcs); err != nil {
+	k.file.Set(crcs)
+	k.flush()
+}
+
+func (k *crcKeeper) flush() {
+	k.pending = 0
+	if err := k.file.Flush(); err != nil {
 		fmt.Fprintf(k.warn, "warning: %v\n", err)
 	}
 }

@@ -117,5 +117,7 @@
 //
 // [ReadLegacyCRC] reads dsynth's ports_crc.db (a Berkeley DB 1.85 hash file
 // written through ndbm) without cgo, and [DB.ImportLegacy] stores its CRCs
-// as rebuild inputs in one transaction.
+// as rebuild inputs in one transaction. [WriteLegacyCRC] writes such a
+// file, atomically and without cgo, in a layout the library itself reads
+// and goes on updating; [LegacyCRC] keeps one up to date during a build.
 package builddb

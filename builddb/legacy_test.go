@@ -13,14 +13,17 @@ import (
 )
 
 var (
-	mkcrcOnce sync.Once
-	mkcrcPath string
-	mkcrcErr  error
+	cToolsMu sync.Mutex
+	cTools   = map[string]string{}
 )
 
 // mkcrcdb compiles testdata/mkcrcdb.c against Berkeley DB 1.85 (Debian's
 // libdb1-compat) once per test binary.
-func mkcrcdb(t *testing.T) string {
+func mkcrcdb(t *testing.T) string { return db1Tool(t, "mkcrcdb") }
+
+// db1Tool compiles testdata/<name>.c against Berkeley DB 1.85 (Debian's
+// libdb1-compat) once per test binary and returns the program's path.
+func db1Tool(t *testing.T, name string) string {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("legacy fixtures are built with Debian's libdb1-compat, which exists on Linux only")
@@ -35,25 +38,32 @@ func mkcrcdb(t *testing.T) string {
 	if lib == "" {
 		t.Skip("Berkeley DB 1.85 not installed: apt-get install libdb1-compat")
 	}
+	return cTool(t, name, lib)
+}
+
+// cTool compiles testdata/<name>.c (with extra arguments for gcc) once per
+// test binary.
+func cTool(t *testing.T, name string, extra ...string) string {
+	t.Helper()
 	if _, err := exec.LookPath("gcc"); err != nil {
 		t.Skip("gcc not installed: apt-get install gcc libc6-dev")
 	}
-	mkcrcOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "builddb-mkcrcdb")
-		if err != nil {
-			mkcrcErr = err
-			return
-		}
-		mkcrcPath = filepath.Join(dir, "mkcrcdb")
-		out, err := exec.Command("gcc", "-Wall", "-o", mkcrcPath, filepath.Join("testdata", "mkcrcdb.c"), lib).CombinedOutput()
-		if err != nil {
-			mkcrcErr = fmt.Errorf("gcc: %v\n%s", err, out)
-		}
-	})
-	if mkcrcErr != nil {
-		t.Fatal(mkcrcErr)
+	cToolsMu.Lock()
+	defer cToolsMu.Unlock()
+	if p, ok := cTools[name]; ok {
+		return p
 	}
-	return mkcrcPath
+	dir, err := os.MkdirTemp("", "builddb-"+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	args := append([]string{"-Wall", "-o", path, filepath.Join("testdata", name+".c")}, extra...)
+	if out, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
+		t.Fatalf("gcc %s: %v\n%s", name, err, out)
+	}
+	cTools[name] = path
+	return path
 }
 
 // writeLegacy builds <dir>/ports_crc.db from entries with Berkeley DB 1.85.

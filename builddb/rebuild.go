@@ -268,7 +268,8 @@ func Decide(stored *Inputs, cur Current, p Policy) Decision {
 		}
 	case stored.HasCRC && cur.HasCRC:
 		if stored.CRC != cur.CRC {
-			add(Reason{PortChanged, fmt.Sprintf("CRC %08x -> %08x", stored.CRC, cur.CRC)}, p.KeepOnPortChange)
+			// dsynth's words (check_packaged): stored CRC / current CRC.
+			add(Reason{PortChanged, fmt.Sprintf("port content changed CRC %08x/%08x", stored.CRC, cur.CRC)}, p.KeepOnPortChange)
 		}
 	}
 	if stored.Options != "" && cur.Options != "" && stored.Options != cur.Options {

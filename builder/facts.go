@@ -57,7 +57,9 @@ func (s FactsSource) Facts(n *ports.Node) Facts {
 		}
 	}
 	f.Current = builddb.Current{Origin: origin, Fingerprint: n.Info.Fingerprint, Options: OptionsHash(n.Info), PackageExists: f.PackageExists}
-	if crc, err := ports.DsynthCRC(filepath.Join(s.PortsDir, n.Origin.Dir)); err == nil {
+	// dsynth's port path is "<Directory_portsdir>/<category>/<name>" as
+	// written, and its CRC hashes the path: no cleaning.
+	if crc, err := ports.DsynthCRC(s.PortsDir + "/" + n.Origin.Dir); err == nil {
 		f.Current.CRC, f.Current.HasCRC = crc, true
 	}
 	f.Current.DepVersions = map[string]string{}

@@ -47,6 +47,10 @@ type Item struct {
 	DeletePackage bool
 	// Overridden are rebuild causes -x / -xx told the plan to ignore.
 	Overridden []string
+	// Decision is builddb.Decide's answer for a packaged port (zero
+	// otherwise): the causes, by kind, behind DeletePackage and
+	// Overridden, for dsynth's DELETE-PACKAGE lines.
+	Decision builddb.Decision
 	// RecordInputs: store the current inputs without building (dsynth
 	// stores the CRC of a package it had no entry for).
 	RecordInputs bool
@@ -147,6 +151,7 @@ func MakePlan(g *ports.Graph, set []ports.NodeID, facts func(*ports.Node) Facts,
 			continue
 		}
 		dec := builddb.Decide(f.Stored, f.Current, policy)
+		it.Decision = dec
 		for _, r := range dec.Overridden {
 			it.Overridden = append(it.Overridden, r.String())
 		}

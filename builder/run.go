@@ -21,6 +21,7 @@ func (b *Builder) Run(ctx context.Context) (events.Counts, error) {
 	defer rs.cancelSlots()
 	rs.announce()
 	b.announceTemplate()
+	b.deleteStale()
 	if err := rs.buildGraph(); err != nil {
 		rs.finish(false)
 		return rs.counts, fmt.Errorf("scheduler: %w", err)

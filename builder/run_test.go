@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/go-dsynth/go-dsynth/builddb"
 	"slices"
 	"strings"
 	"sync"
@@ -35,6 +36,9 @@ func TestRunBuildsThroughMock(t *testing.T) {
 	}, []string{"a/app", "a/py", "a/user"})
 	lib := item(t, p, "a/lib")
 	lib.DeletePackage, lib.Reason = true, "port changed"
+	lib.Decision = builddb.Decision{Rebuild: true, Reasons: []builddb.Reason{{Kind: builddb.PortChanged, Detail: "x"}}}
+	lib.Facts.Stored = &builddb.Inputs{CRC: 0x0badcafe, HasCRC: true}
+	lib.Facts.Current.CRC = 0x12345678
 	r := newRig(t, p)
 	r.opts.MaxWorkers = 2
 	r.pkgSize = 512 << 20
@@ -101,11 +105,16 @@ func TestRunBuildsThroughMock(t *testing.T) {
 	if removed < 0 || synced < removed || renamed < synced {
 		t.Errorf("repository operations %v", ops)
 	}
-	if r.events.index(func(e events.Event) bool {
+	// dsynth's check_packaged line, logged before any port starts (dsynth
+	// deletes stale packages at the start of DoBuild, not when the port
+	// is built).
+	del := r.events.index(func(e events.Event) bool {
 		l, ok := e.(events.Log)
-		return ok && strings.HasPrefix(l.Text, "a/lib DELETE-PACKAGE ") && strings.HasSuffix(l.Text, "(port changed)")
-	}) < 0 {
-		t.Errorf("no DELETE-PACKAGE line for a/lib")
+		return ok && l.Text == "a/lib DELETE-PACKAGE "+r.repo("a-lib-1.0.pkg")+" (port content changed CRC 0badcafe/12345678)"
+	})
+	first := r.events.index(func(e events.Event) bool { _, ok := e.(events.PortStarted); return ok })
+	if del < 0 || first < 0 || del > first {
+		t.Errorf("DELETE-PACKAGE line for a/lib at event %d, first port started at %d", del, first)
 	}
 
 	// dsynth's steps, in order.

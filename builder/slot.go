@@ -64,12 +64,6 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 	b.bus.Publish(events.PortStarted{Time: b.t(), Slot: slot, Origin: it.Origin, Build: build, IDep: len(b.plan.Graph.Closure(id)) - 1,
 		DepI: len(n.RDeps), DepIDepth: b.depth(id), DepSizeGB: float64(depSize) / (1 << 30)})
 
-	if it.DeletePackage && n.Info.PkgFile != "" {
-		path := filepath.Join(b.o.RepositoryDir, n.Info.PkgFile)
-		if err := b.o.FS.Remove(path); err == nil {
-			b.log(-1, "%s DELETE-PACKAGE %s (%s)", it.Origin, path, it.Reason)
-		}
-	}
 	plog, err := b.o.OpenLog(it.Origin)
 	if err != nil {
 		res.phase, res.reason = "log", err.Error()

@@ -3,47 +3,64 @@ package ports
 import (
 	"encoding/binary"
 	"hash/crc32"
-	"io/fs"
-	"path/filepath"
+	"os"
 	"strings"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// DsynthCRC computes dsynth's port directory CRC, for compatibility with its
-// ports_crc.db: over every regular file and symlink (entries whose own name
-// starts with "." or ends in ".core" are skipped, but files inside dot
-// directories are not — dsynth's quirk), a CRC-32C of the mtime (8 bytes),
-// extended by the size (8 bytes) and by the full path, all XORed together.
-// Contents are never read.
+// DsynthCRC computes dsynth's port directory CRC (subs.c crcDirTree), the
+// value dsynth keeps in ports_crc.db. dsynth walks the directory with
+// fts(FTS_PHYSICAL) and, for every regular file and symbolic link (never
+// followed) whose own name neither starts with "." nor ends in ".core",
+// takes the CRC-32C (iSCSI) of the lstat mtime in seconds (a 64-bit
+// time_t), continued over the size (a 64-bit off_t), both as the machine
+// stores them, and over the path (the directory as given, "/", the names
+// below it, no NUL); the result is the XOR of those CRCs, so the order of
+// the walk does not matter. Files inside dot directories count (only an
+// entry's own name is tested), and contents are never read: touching a
+// file changes the CRC. Directories below dir that cannot be read are
+// passed over, as fts reports them and dsynth goes on; only dir itself
+// failing is an error.
 func DsynthCRC(dir string) (uint32, error) {
+	if _, err := os.ReadDir(dir); err != nil {
+		return 0, err
+	}
 	var acc uint32
 	var buf [16]byte
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	var walk func(path string)
+	walk = func(path string) {
+		ents, err := os.ReadDir(path)
 		if err != nil {
-			return err
+			return
 		}
-		name := d.Name()
-		if path != dir && (strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".core")) {
-			return nil
+		for _, e := range ents {
+			name := e.Name()
+			p := path + "/" + name
+			if strings.HasSuffix(path, "/") {
+				p = path + name
+			}
+			fi, err := os.Lstat(p)
+			if err != nil {
+				continue
+			}
+			if fi.IsDir() {
+				walk(p)
+				continue
+			}
+			if !fi.Mode().IsRegular() && fi.Mode()&os.ModeSymlink == 0 {
+				continue
+			}
+			if strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".core") {
+				continue
+			}
+			binary.NativeEndian.PutUint64(buf[0:8], uint64(fi.ModTime().Unix()))
+			binary.NativeEndian.PutUint64(buf[8:16], uint64(fi.Size()))
+			c := crc32.Update(0, castagnoli, buf[:])
+			c = crc32.Update(c, castagnoli, []byte(p))
+			acc ^= c
 		}
-		if d.IsDir() {
-			return nil
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if !fi.Mode().IsRegular() && fi.Mode()&fs.ModeSymlink == 0 {
-			return nil
-		}
-		binary.LittleEndian.PutUint64(buf[0:8], uint64(fi.ModTime().Unix()))
-		binary.LittleEndian.PutUint64(buf[8:16], uint64(fi.Size()))
-		c := crc32.Update(0, castagnoli, buf[:8])
-		c = crc32.Update(c, castagnoli, buf[8:])
-		c = crc32.Update(c, castagnoli, []byte(path))
-		acc ^= c
-		return nil
-	})
-	return acc, err
+	}
+	walk(dir)
+	return acc, nil
 }

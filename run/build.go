@@ -179,6 +179,9 @@ func buildOnce(ctx context.Context, cfg *config.Config, owner *Owner, roots []po
 	if err != nil {
 		return nil, err
 	}
+	if k := newCRCKeeper(p.BuildBase, plan, o.Stderr); k != nil {
+		bus.Subscribe(k)
+	}
 	system := sc.Setup.Target.OS + " " + sc.Setup.Target.Release
 	for _, line := range owner.takeRepairs() {
 		logFunc(bus)(line) // the 00 log of the first run after the repair

@@ -228,7 +228,7 @@ func TestCLIAddToRunningBuild(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	res := s.must(t, 0, "add", "misc/hello")
-	contains(t, "add", res, "Added 1 port")
+	contains(t, "add", res, "added to run: misc/hello\n")
 	err := cmd.Wait()
 	if _, ok := err.(*exec.ExitError); !ok && err != nil {
 		t.Fatal(err)

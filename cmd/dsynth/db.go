@@ -350,9 +350,12 @@ func dbRecover(r *runner, base, path string) error {
 	})
 }
 
-// runResetDB is dsynth's reset-db: it removes <BuildBase>/ports_crc.db, as
-// dsynth does, and forgets the rebuild inputs in go-dsynth's database (the
-// build history stays).
+// runResetDB is dsynth's reset-db: under the build base lock it removes
+// <BuildBase>/ports_crc.db and prints dsynth's line, whether or not the
+// file was there (dsynth ignores remove's result), and it forgets the
+// rebuild inputs in go-dsynth's database (the build history stays), which
+// is to go-dsynth what the CRC file is to dsynth: the next build keeps
+// the packages it finds and records their inputs again.
 func runResetDB(_ context.Context, r *runner, args []string) error {
 	if len(args) > 0 {
 		return &usageError{msg: "reset-db takes no arguments"}
@@ -363,12 +366,10 @@ func runResetDB(_ context.Context, r *runner, args []string) error {
 	}
 	return withLock(base, func() error {
 		legacy := filepath.Join(base, builddb.LegacyFileName)
-		switch err := os.Remove(legacy); {
-		case err == nil:
-			fmt.Fprintf(r.stdout, "removed %s\n", legacy)
-		case !errors.Is(err, os.ErrNotExist):
+		if err := os.Remove(legacy); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("reset-db: %w", err)
 		}
+		fmt.Fprint(r.stdout, resetDBLine(base))
 		path := builddb.Path(base)
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			return nil
@@ -378,11 +379,14 @@ func runResetDB(_ context.Context, r *runner, args []string) error {
 			return err
 		}
 		defer db.Close()
-		n, err := db.Reset()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(r.stdout, "forgot the rebuild inputs of %d ports in %s\n", n, path)
-		return nil
+		_, err = db.Reset()
+		return err
 	})
+}
+
+// resetDBLine is what dsynth's reset-db prints: the CRC file's path
+// (BuildBase "/ports_crc.db", as the configuration spells the build
+// base) and " reset, will be regenerated on next build".
+func resetDBLine(base string) string {
+	return base + "/" + builddb.LegacyFileName + " reset, will be regenerated on next build\n"
 }

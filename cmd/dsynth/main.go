@@ -113,6 +113,9 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageStatus()
 	}
 	if err := d.run(ctx, r, dargs); err != nil {
+		if dsynthFatal(stderr, name, err) {
+			return 1
+		}
 		var ue *usageError
 		if errors.As(err, &ue) {
 			fmt.Fprintf(stderr, "dsynth %s: %v\n", name, err)

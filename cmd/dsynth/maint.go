@@ -22,8 +22,12 @@ func runPurgeDistfiles(ctx context.Context, r *runner, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, err = run.PurgeDistfiles(ctx, cfg, r.opts.yes, os.Stdin, r.stdout)
-	return err
+	// dsynth runs it holding the build base lock, as every directive
+	// past its lock test: no build fetches while distfiles go.
+	return withLock(cfg.Profile.BuildBase, func() error {
+		_, err := run.PurgeDistfiles(ctx, cfg, r.opts.yes, os.Stdin, r.stdout)
+		return err
+	})
 }
 
 // runListSystem is `dsynth list-system`: the build set of the installed
@@ -70,21 +74,25 @@ func runConfigure(context.Context, *runner, []string) error {
 
 // runAdd is `dsynth add ports…`: queue ports into the running build.
 func runAdd(_ context.Context, r *runner, args []string) error {
-	origins, err := roots(args)
-	if err != nil {
+	// dsynth writes the arguments as given; go-dsynth refuses a name that
+	// is not an origin (or a port list file of origins) first, instead of
+	// leaving it for the running build to trip over.
+	if _, err := ports.ParseArgs(args); err != nil {
 		return err
 	}
 	cfg, err := r.config()
 	if err != nil {
 		return err
 	}
-	var list []string
-	for _, o := range origins {
-		list = append(list, o.String())
+	err = builddb.AddPorts(cfg.Profile.BuildBase, args)
+	if errors.Is(err, builddb.ErrNoRun) {
+		return &fatalError{msg: "No dsynth running to add ports to"}
 	}
-	if err := builddb.AddPorts(cfg.Profile.BuildBase, list); err != nil {
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(r.stdout, "Added %d port(s) to the running build\n", len(list))
+	for _, a := range args {
+		fmt.Fprintf(r.stdout, "added to run: %s\n", a)
+	}
 	return nil
 }

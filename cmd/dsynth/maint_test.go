@@ -25,9 +25,13 @@ func TestPurgeDistfiles(t *testing.T) {
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		os.WriteFile(p, []byte("x"), 0o644)
 	}
-	sum := md5.Sum([]byte("junk-1.tar.gz"))
+	// dsynth's lock file names hash the distfile's name and a newline
+	// (do-fetch.sh's `echo name | md5`).
+	sum := md5.Sum([]byte("junk-1.tar.gz\n"))
 	lock := ".locks/" + hex.EncodeToString(sum[:]) + ".lk"
-	for _, f := range []string{"lib-1.0.tar.gz", "tool-2.1.tar.gz", "junk-1.tar.gz", "old/sub-0.1.tar.gz", lock} {
+	sum = md5.Sum([]byte("lib-1.0.tar.gz\n"))
+	libLock := ".locks/" + hex.EncodeToString(sum[:]) + ".lk"
+	for _, f := range []string{"lib-1.0.tar.gz", "tool-2.1.tar.gz", "junk-1.tar.gz", "old/sub-0.1.tar.gz", lock, libLock} {
 		write(f)
 	}
 	var out, errb bytes.Buffer
@@ -43,7 +47,7 @@ func TestPurgeDistfiles(t *testing.T) {
 			t.Errorf("%s should be listed:\n%s", gone, out.String())
 		}
 	}
-	for _, kept := range []string{"lib-1.0.tar.gz", "tool-2.1.tar.gz"} {
+	for _, kept := range []string{"lib-1.0.tar.gz", "tool-2.1.tar.gz", libLock} {
 		if _, err := os.Stat(filepath.Join(dist, kept)); err != nil {
 			t.Errorf("%s is referenced and must stay", kept)
 		}

@@ -71,7 +71,7 @@ echo "three ports one after the other while an open-loop generator sends 1,000 r
 echo "\`GET /api/v1/records\`, and one request in twenty a \`POST /api/v1/builds\` that the audit log records), in five turns"
 echo "interleaved with the same load on the owner's Unix socket (no key, no rate limit, no Host check, no audit)."
 echo "The TCP listener checks an API key on every request, the Host, the per-principal rate limiter (set to 5,000/s, so it runs"
-echo "and refuses nothing), the connection caps, and writes the audit log ($aud entries, the socket's writes included)."
+echo "and refuses nothing), the connection caps (256 in all, 192 per address: they count but do not bind), and writes the audit log ($aud entries, the socket's writes included)."
 echo
 echo "| Measure | Guarded TCP listener | Owner's socket (baseline) | Ratio |"
 echo "|---|---:|---:|---:|"

@@ -556,7 +556,7 @@ func (s *Server) pkgStatus(r *http.Request) (any, error) {
 	}
 	if plan != nil {
 		out.ScannedAt = &t.scanned
-		out.Rebuild = &RebuildInfo{Needed: plan.Disp == builder.Build, Disposition: plan.Disp.String(), Reason: plan.Reason,
+		out.Rebuild = &RebuildInfo{Needed: plan.Disp == builder.Build, Disposition: plan.Disp.String(), Reason: strings.TrimSpace(plan.Reason),
 			Overridden: plan.Overridden, PackageExists: plan.Facts.PackageExists}
 	}
 	out.State = packageState(building, queued, out.LastBuild, plan)

@@ -142,7 +142,7 @@ func TestCLIDirectivesEndToEnd(t *testing.T) {
 	contains(t, "rebuild-repository", out, "Rebuild succeeded")
 
 	out = s.must(t, 1, "add", "misc/hello")
-	contains(t, "add without a build", out, "no dsynth build is running")
+	contains(t, "add without a build", out, "main: No dsynth running to add ports to")
 	out = s.must(t, 1, "configure")
 	contains(t, "configure", out, "Not Implemented")
 	if _, err := exec.LookPath("pkg"); err != nil {

@@ -73,7 +73,9 @@ type Options struct {
 	Context context.Context
 	// Parallel bounds concurrent package hooks (default 4).
 	Parallel int
-	// Timeout bounds one hook's run (default 10 minutes).
+	// Timeout, when set, bounds one hook's run. dsynth sets none, nor does
+	// go-dsynth by default: a hook runs until it ends or the run is
+	// interrupted.
 	Timeout time.Duration
 }
 
@@ -89,9 +91,6 @@ func New(cfg *config.Config, o Options) *Runner {
 	}
 	if r.ctx == nil {
 		r.ctx = context.Background()
-	}
-	if r.timeout <= 0 {
-		r.timeout = 10 * time.Minute
 	}
 	r.parallel = o.Parallel
 	if r.parallel <= 0 {
@@ -244,7 +243,10 @@ func (r *Runner) run(name, origin string, env []string) []events.Event {
 		}
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
+	ctx, cancel := context.WithCancel(r.ctx)
+	if r.timeout > 0 {
+		ctx, cancel = context.WithTimeout(r.ctx, r.timeout)
+	}
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path)
 	cmd.Env = env
@@ -253,20 +255,31 @@ func (r *Runner) run(name, origin string, env []string) []events.Event {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()
+	return hookLines(name, origin, path, stderr.String(), err != nil)
+}
+
+// hookLines are the log lines of one hook's run, as dsynth writes them
+// (build.c childHookRun, subs.c's stderr thread): each stderr line bare,
+// after the port ("origin: line") for a package hook and alone for a run
+// hook; and when the script failed, "[XXX] <origin> SCRIPT <hook>
+// (<path>)" with no more detail. A run hook has no port: dsynth prints
+// the null string as the BSD libc does, "(null)".
+func hookLines(name, origin, path, stderr string, failed bool) []events.Event {
 	var lines []events.Event
-	sc := bufio.NewScanner(&stderr)
+	sc := bufio.NewScanner(strings.NewReader(stderr))
 	for sc.Scan() {
-		lines = append(lines, logLine(fmt.Sprintf("%s: %s", name, sc.Text()), true))
-	}
-	if err != nil {
-		if cerr := ctx.Err(); cerr != nil {
-			err = fmt.Errorf("%w (%v)", err, cerr)
+		text := sc.Text()
+		if origin != "" {
+			text = origin + ": " + text
 		}
+		lines = append(lines, logLine(text, true))
+	}
+	if failed {
 		who := origin
 		if who == "" {
-			who = "-"
+			who = "(null)"
 		}
-		lines = append(lines, logLine(fmt.Sprintf("%s SCRIPT %s (%s): %v", who, name, path, err), false))
+		lines = append(lines, logLine(fmt.Sprintf("%s SCRIPT %s (%s)", who, name, path), false))
 	}
 	return lines
 }

@@ -95,7 +95,7 @@ func TestHooksRunWithDsynthEnvironment(t *testing.T) {
 	mu.Lock()
 	joined := strings.Join(logs, "\n")
 	mu.Unlock()
-	if !strings.Contains(joined, "hook_pkg_failure: something went wrong") || !strings.Contains(joined, "devel/py-x@py39 SCRIPT hook_pkg_failure") {
+	if !strings.Contains(joined, "devel/py-x@py39: something went wrong") || !strings.Contains(joined, "devel/py-x@py39 SCRIPT hook_pkg_failure") {
 		t.Errorf("the failing hook's stderr and failure should be logged:\n%s", joined)
 	}
 }
@@ -151,11 +151,51 @@ func TestHooksWithFullQueues(t *testing.T) {
 		t.Fatalf("%d log lines, want %d:\n%s", len(got), 2*ports+2, strings.Join(got, "\n"))
 	}
 	for _, l := range got[:2*ports] {
-		if !strings.HasPrefix(l, "hook_pkg_failure: something went wrong") && !strings.Contains(l, "SCRIPT hook_pkg_failure") {
+		if !strings.HasSuffix(l, ": something went wrong") && !strings.Contains(l, "SCRIPT hook_pkg_failure") {
 			t.Fatalf("package hook lines must come before run_end's; got %q first", l)
 		}
 	}
-	if !strings.Contains(got[2*ports+1], "- SCRIPT hook_run_end") {
+	if !strings.HasPrefix(got[2*ports+1], "(null) SCRIPT hook_run_end (") {
 		t.Fatalf("run_end's failure should come last: %q", got[2*ports+1])
+	}
+}
+
+// TestHookLinesAsDsynth: dsynth's childHookRun logs a failed hook as
+// "[XXX] <portdir> SCRIPT <hook> (<script>)" and nothing more (the "[XXX] "
+// is the renderer's, for a line of no slot), and its stderr thread writes
+// each stderr line bare, after the hook's portdir and ": " — or alone for
+// a run hook, which has no portdir; that one's SCRIPT line shows the BSD
+// libc's "(null)".
+func TestHookLinesAsDsynth(t *testing.T) {
+	type line struct {
+		text string
+		bare bool
+	}
+	got := func(evs []events.Event) []line {
+		var out []line
+		for _, e := range evs {
+			l := e.(events.Log)
+			if l.Slot != -1 {
+				t.Errorf("%q: slot %d, want -1", l.Text, l.Slot)
+			}
+			out = append(out, line{l.Text, l.Bare})
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name, origin, stderr string
+		failed               bool
+		want                 []line
+	}{
+		{"hook_pkg_failure", "devel/py-x@py39", "oops\nagain\n", true,
+			[]line{{"devel/py-x@py39: oops", true}, {"devel/py-x@py39: again", true}, {"devel/py-x@py39 SCRIPT hook_pkg_failure (/etc/dsynth/hook_pkg_failure)", false}}},
+		{"hook_run_end", "", "bye", true, []line{{"bye", true}, {"(null) SCRIPT hook_run_end (/etc/dsynth/hook_run_end)", false}}},
+		{"hook_pkg_success", "misc/hello", "", false, nil},
+		{"hook_run_start", "", "note\n", false, []line{{"note", true}}},
+	} {
+		l := got(hookLines(tt.name, tt.origin, "/etc/dsynth/"+tt.name, tt.stderr, tt.failed))
+		if fmt.Sprint(l) != fmt.Sprint(tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, l, tt.want)
+		}
 	}
 }

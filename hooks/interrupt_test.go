@@ -69,7 +69,7 @@ func TestInterruptKillsHooks(t *testing.T) {
 	bus.Publish(events.RunFinished{Time: now})
 	bus.Close()
 	joined := strings.Join(logs.lines(), "\n")
-	if !strings.Contains(joined, "misc/slow SCRIPT hook_pkg_success ("+slow+"): signal: killed (context canceled)") {
+	if !strings.Contains(joined, "misc/slow SCRIPT hook_pkg_success ("+slow+")\n") && !strings.HasSuffix(joined, "misc/slow SCRIPT hook_pkg_success ("+slow+")") {
 		t.Errorf("the killed hook should be logged:\n%s", joined)
 	}
 	if !strings.Contains(joined, "hooks: the run was interrupted (context canceled): hook_run_end and later hooks are not run") {

@@ -47,6 +47,9 @@ type Options struct {
 	WatchdogScale float64
 	// WatchdogFloor is the shortest a scaled watchdog may be (0: none).
 	WatchdogFloor time.Duration
+	// NumaSetSize is Numa_setsize: above 1, each slot's commands are
+	// pinned to the CPUs NumaCPUs gives it.
+	NumaSetSize int
 	// BuildTimeout caps one port's whole build, set-up and every phase
 	// (Build_timeout; 0: only the phase watchdogs). It is checked on the
 	// watchdog's tick, against the builder's clock.

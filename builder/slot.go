@@ -225,7 +225,7 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 		nice = 0
 	}
 	result, err := r.env.Execute(pctx, environment.Command{Args: args, Env: r.penv, Stdout: r.tap, Stderr: r.tap,
-		Network: ph.Network, Nice: nice})
+		Network: ph.Network, Nice: nice, CPUs: NumaCPUs(r.slot, b.o.NumaSetSize, b.o.NumCPU)})
 	close(stop)
 	elapsed := b.now().Sub(start)
 	if ph.Name != SetupPhase.Name && !ph.Dump {

@@ -434,3 +434,18 @@ func TestCheckEnvironment(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckNuma: Numa_setsize pins slots on Linux; elsewhere a value that
+// would pin is refused, not ignored; 0 and 1 (off, as in dsynth) pass.
+func TestCheckNuma(t *testing.T) {
+	for _, tt := range []struct {
+		n    int
+		goos string
+		ok   bool
+	}{{0, "dragonfly", true}, {1, "freebsd", true}, {2, "linux", true}, {4, "linux", true}, {2, "dragonfly", false}, {4, "freebsd", false}} {
+		err := checkNuma(tt.n, tt.goos)
+		if (err == nil) != tt.ok || err != nil && !strings.Contains(err.Error(), "on Linux only") {
+			t.Errorf("%d on %s: %v", tt.n, tt.goos, err)
+		}
+	}
+}

@@ -29,6 +29,16 @@ const (
 // Environment backends accepted by the Environment key.
 var environments = [...]string{"auto", "linux", "dragonfly", "freebsd"}
 
+// checkNuma refuses a Numa_setsize that would pin slots on a system
+// whose backend does not apply it yet, rather than ignore it; 0 and 1
+// disable pinning, as in dsynth.
+func checkNuma(n int, goos string) error {
+	if n > 1 && goos != "linux" {
+		return fmt.Errorf("Numa_setsize %d: go-dsynth pins build slots to CPUs on Linux only so far; use 0 (or leave the key out) on %s", n, goos)
+	}
+	return nil
+}
+
 // checkEnvironment accepts an Environment value that can build on a host
 // running goos: auto, or the host's own backend. The others are refused
 // rather than ignored: each backend runs only on its own system, and the
@@ -214,6 +224,11 @@ func (d *decoder) apply(e Entry) error {
 		p.CheckPlist, err = d.bool(e)
 	case "Numa_setsize":
 		p.NumaSetsize, err = d.intIn(e, 0, MaxBuilders)
+		if err == nil {
+			if nerr := checkNuma(p.NumaSetsize, runtime.GOOS); nerr != nil {
+				return d.errf(e, "%v", nerr)
+			}
+		}
 
 	case "Make_command":
 		p.MakeCommand = v

@@ -76,6 +76,11 @@ type Command struct {
 	// Nice is the niceness the command and everything it starts run at
 	// (dsynth's 10 unless -N); 0 leaves the controller's priority.
 	Nice int
+	// CPUs, when set, are the CPUs the command and everything it starts
+	// may run on (Numa_setsize; builder.NumaCPUs). Numbers past the
+	// machine's CPUs are ignored. The Linux backend applies them; the
+	// configuration refuses Numa_setsize above 1 elsewhere.
+	CPUs []int
 }
 
 // Result is how a command ended.

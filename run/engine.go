@@ -115,6 +115,7 @@ func builderOptions(cfg *config.Config, sc *Scanned, o Options) builder.Options 
 		// must not kill a phase that is merely quiet for a few seconds.
 		WatchdogFloor: 10 * time.Second,
 		BuildTimeout:  p.BuildTimeout,
+		NumaSetSize:   p.NumaSetsize,
 		Worker:        wc,
 		Settings:      settings,
 		MakeShims:     shims,

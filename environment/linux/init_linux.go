@@ -111,6 +111,17 @@ func runCommand(req request, fds []int) reply {
 		// child has just exec'ed, so what it starts inherits the value.
 		_ = unix.Setpriority(unix.PRIO_PROCESS, pid, req.Nice)
 	}
+	if len(req.CPUs) > 0 {
+		// Numa_setsize: as dsynth, a failure only leaves the command
+		// unpinned. CPUs past the machine's are ignored by the kernel.
+		var set unix.CPUSet
+		for _, c := range req.CPUs {
+			if c >= 0 && c < 1024 {
+				set.Set(c)
+			}
+		}
+		_ = unix.SchedSetaffinity(pid, &set)
+	}
 	var rep reply
 	for {
 		var st unix.WaitStatus

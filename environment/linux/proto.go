@@ -23,6 +23,8 @@ type request struct {
 	TTY  bool     `json:"tty,omitempty"`
 	// Nice is the command's niceness (0: unchanged).
 	Nice int `json:"nice,omitempty"`
+	// CPUs is the command's CPU affinity (empty: unchanged).
+	CPUs []int `json:"cpus,omitempty"`
 }
 
 // reply is the init's answer to the plan (Err only) or to a request.

@@ -308,7 +308,7 @@ func (s *Sandbox) Execute(ctx context.Context, c environment.Command) (environme
 		return res, fmt.Errorf("environment/linux: slot %s: %w", s.plan.Name, err)
 	}
 	start := time.Now()
-	req := request{Args: c.Args, Env: c.Env, Dir: c.Dir, TTY: c.TTY, Nice: c.Nice}
+	req := request{Args: c.Args, Env: c.Env, Dir: c.Dir, TTY: c.TTY, Nice: c.Nice, CPUs: c.CPUs}
 	if err := sendFrame(s.sock, req, st.fds()); err != nil {
 		s.kill()
 		return res, fmt.Errorf("environment/linux: slot %s: send command: %w", s.plan.Name, err)

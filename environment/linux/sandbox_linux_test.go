@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -400,5 +401,26 @@ func TestEightAtOnce(t *testing.T) {
 			names = append(names, e.Name())
 		}
 		t.Errorf("left in the build base: %v", names)
+	}
+}
+
+// TestCPUPinning: a command asked to run on CPU 0 (Numa_setsize), and
+// what it starts, may run there only; without CPUs it keeps the machine's.
+func TestCPUPinning(t *testing.T) {
+	s, _ := setup(t, Options{})
+	run := func(cpus []int) string {
+		var out bytes.Buffer
+		res, err := s.Execute(context.Background(), environment.Command{Args: []string{"/bin/sh", "-c", "sh -c 'grep Cpus_allowed_list /proc/self/status'"},
+			Env: testEnv, Stdout: &out, Stderr: &out, CPUs: cpus})
+		if err != nil || res.ExitCode != 0 {
+			t.Fatalf("%v %+v %s", err, res, out.String())
+		}
+		return strings.TrimSpace(out.String())
+	}
+	if got := run([]int{0}); got != "Cpus_allowed_list:\t0" {
+		t.Errorf("pinned to CPU 0, a grandchild sees %q", got)
+	}
+	if got := run(nil); got == "Cpus_allowed_list:\t0" && runtime.NumCPU() > 1 {
+		t.Errorf("without CPUs the command is pinned: %q", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/config"
 )
 
@@ -17,12 +18,37 @@ import (
 // (ports-mgmt/pkg was never built).
 var ErrNoPkgTool = errors.New("no package tool in the template: build ports-mgmt/pkg first")
 
-// RebuildRepository runs dsynth's repository step: delete stray *.new files
-// from the repository, write a meta.conf with Meta_version and the packing
-// format, and run the template's pkg-static repo over the packages (the
-// template's tool, as the host's may be too old for the format).
-func RebuildRepository(ctx context.Context, cfg *config.Config, out io.Writer) error {
+// ErrRebuildFailed is returned when the package tool's repo command
+// failed: dsynth then prints "Rebuild failed" and still exits 0 (the
+// caller decides the exit status).
+var ErrRebuildFailed = errors.New("rebuilding the repository failed")
+
+// RepoOptions tune RebuildRepository.
+type RepoOptions struct {
+	// Held says the caller owns the build base (the service, which holds
+	// its lock): the rebuild takes no lock of its own. Otherwise it takes
+	// the build base lock, so that it never runs beside a build.
+	Held bool
+}
+
+// RebuildRepository runs dsynth's repository step (repo.c DoRebuildRepo):
+// delete stray *.new files from the repository, write a meta.conf with
+// Meta_version and the packing format, echo and run the template's
+// pkg-static repo over the packages (the template's tool, as the host's
+// may be too old for the format), ask that tool its version, recompress
+// what the repo command wrote when the package suffix asks for it
+// (RecompressPlan), and say "Rebuild succeeded" or "Rebuild failed". A
+// failed repo command is ErrRebuildFailed; a failed recompression is an
+// error of its own (dsynth's dfatal).
+func RebuildRepository(ctx context.Context, cfg *config.Config, out io.Writer, o RepoOptions) error {
 	p := &cfg.Profile
+	if !o.Held {
+		lock, err := builddb.LockBuildBase(p.BuildBase)
+		if err != nil {
+			return err
+		}
+		defer lock.Unlock()
+	}
 	junk, _ := filepath.Glob(filepath.Join(p.RepositoryDir, "*.new"))
 	for _, f := range junk {
 		if err := os.Remove(f); err == nil {
@@ -46,28 +72,94 @@ func RebuildRepository(ctx context.Context, cfg *config.Config, out io.Writer) e
 	if rel, err := filepath.Rel(p.PackagesDir, p.RepositoryDir); err == nil && !strings.HasPrefix(rel, "..") {
 		dir = p.PackagesDir
 	}
+	fmt.Fprintf(out, "pkg repo -m %s -o %s %s\n", meta.Name(), p.PackagesDir, dir)
 	cmd := exec.CommandContext(ctx, tool, "repo", "-m", meta.Name(), "-o", p.PackagesDir, dir)
 	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Run(); err != nil {
+	repoErr := cmd.Run()
+
+	// pkg 1.12 and later write the repository in the packing format;
+	// older ones always wrote .txz (repo.c childRebuildRepo).
+	modern := false
+	if v, err := exec.CommandContext(ctx, tool, "-v").Output(); err == nil {
+		if major, minor, ok := pkgVersion(string(v)); ok {
+			fmt.Fprintf(out, "pkg repo - pkg version: %d.%d\n", major, minor)
+			modern = major > 1 || major == 1 && minor >= 12
+		}
+	}
+	plan, err := RecompressPlan(p.PackageSuffix, modern)
+	if err != nil {
+		return err
+	}
+	if plan.Line != "" {
+		fmt.Fprintln(out, plan.Line)
+	}
+	for _, f := range plan.Files {
+		pipe := fmt.Sprintf("%s < %s/%s%s | %s > %s/%s%s", plan.Decompress, p.PackagesDir, f, plan.From, plan.Compress, p.PackagesDir, f, plan.To)
+		if b, err := exec.CommandContext(ctx, "/bin/sh", "-c", pipe).CombinedOutput(); err != nil {
+			return fmt.Errorf("command failed: %s: %v %s", pipe, err, strings.TrimSpace(string(b)))
+		}
+	}
+	if repoErr != nil {
 		fmt.Fprintln(out, "Rebuild failed")
-		return fmt.Errorf("repository: %s repo: %w", tool, err)
+		return fmt.Errorf("%w: %s repo: %v", ErrRebuildFailed, tool, repoErr)
 	}
 	fmt.Fprintln(out, "Rebuild succeeded")
 	return nil
+}
+
+// pkgVersion reads the "X.Y" that `pkg -v` starts with.
+func pkgVersion(s string) (major, minor int, ok bool) {
+	n, err := fmt.Sscanf(strings.TrimSpace(s), "%d.%d", &major, &minor)
+	return major, minor, err == nil && n == 2
+}
+
+// Recompress is what dsynth recompresses after pkg repo: each of Files
+// from Files+From to Files+To, through "Decompress < in | Compress > out",
+// after printing Line. No Files: nothing to do.
+type Recompress struct {
+	Line                 string
+	Files                []string
+	From, To             string
+	Decompress, Compress string
+}
+
+// RecompressPlan is dsynth's choice (repo.c childRebuildRepo): a pkg
+// older than 1.12 wrote digests and packagesite as .txz, which are
+// recompressed to the package suffix; a newer one wrote meta in the
+// package suffix, which is recompressed to .txz. With .txz, nothing. With
+// .pkg (pkg 1.17 and later, which dsynth's table predates) nothing either:
+// pkg writes that format itself. Another suffix is dsynth's dfatal.
+func RecompressPlan(suffix string, modern bool) (Recompress, error) {
+	if suffix == ".txz" || suffix == ".pkg" {
+		return Recompress{}, nil
+	}
+	if !modern {
+		comp := map[string]string{".tar": "cat", ".tgz": "gzip", ".tbz": "bzip", ".tzst": "zstd"}[suffix]
+		if comp == "" {
+			return Recompress{}, fmt.Errorf("recompressing as %s not supported", suffix)
+		}
+		return Recompress{Line: "pkg repo - recompressing digests and packagesite", Files: []string{"digests", "packagesite"},
+			From: ".txz", To: suffix, Decompress: "unxz", Compress: comp}, nil
+	}
+	decomp := map[string]string{".tar": "cat", ".tgz": "gunzip", ".tbz": "bunzip2", ".tzst": "unzstd"}[suffix]
+	if decomp == "" {
+		return Recompress{}, fmt.Errorf("recompressing from %s not supported", suffix)
+	}
+	return Recompress{Line: "pkg repo - recompressing meta", Files: []string{"meta"}, From: suffix, To: ".txz", Decompress: decomp, Compress: "xz"}, nil
 }
 
 // RepositoryStepFor runs the step a building directive takes after its
 // build (Directive.Repository): rebuild the repository always, or when
 // ask says so (the caller asks dsynth's question or answers -y), or not.
 // The caller ends upgrade-system with UpgradeNoteLine (Directive.UpgradeNote).
-func RepositoryStepFor(ctx context.Context, cfg *config.Config, d Directive, ask func() bool, out io.Writer) error {
+func RepositoryStepFor(ctx context.Context, cfg *config.Config, d Directive, ask func() bool, out io.Writer, o RepoOptions) error {
 	var err error
 	switch d.Repository {
 	case AlwaysRepository:
-		err = RebuildRepository(ctx, cfg, out)
+		err = RebuildRepository(ctx, cfg, out, o)
 	case AskRepository:
 		if ask() {
-			err = RebuildRepository(ctx, cfg, out)
+			err = RebuildRepository(ctx, cfg, out, o)
 		}
 	}
 	return err

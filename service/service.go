@@ -275,7 +275,7 @@ func (s *Service) runRequest(ctx context.Context, req *builddb.Request) (*run.Re
 		return res, err
 	}
 	yes := func() bool { return true }
-	if err := run.RepositoryStepFor(ctx, s.cfg, d, yes, o.Stderr); err != nil {
+	if err := run.RepositoryStepFor(ctx, s.cfg, d, yes, o.Stderr, run.RepoOptions{Held: true}); err != nil {
 		return res, fmt.Errorf("repository: %w", err)
 	}
 	return res, nil

@@ -125,7 +125,7 @@ func buildDirective(d run.Directive) func(context.Context, *runner, []string) er
 		// Not dsynth's: on stderr, so that stdout stays dsynth's lines.
 		fmt.Fprintf(r.stderr, "dsynth %s: %d built, %d failed, %d ignored, %d skipped, %d already built\n", name, c.Built, c.Failed, c.Ignored, c.Skipped, c.AlreadyBuilt)
 		ask := func() bool { return r.opts.yes || run.RepositoryPrompt(os.Stdin, r.stdout) }
-		if err := run.RepositoryStepFor(ctx, cfg, d, ask, r.stdout); err != nil {
+		if err := r.repositoryResult(run.RepositoryStepFor(ctx, cfg, d, ask, r.stdout, run.RepoOptions{})); err != nil {
 			return err
 		}
 		if err := r.portsFailed(c.Failed, cfg.Profile.LogsDir); err != nil {

@@ -152,9 +152,9 @@ func TestCLIDirectivesEndToEnd(t *testing.T) {
 		contains(t, "upgrade-system without pkg", out, "package tool is not available")
 	}
 	out = s.must(t, exitUsage, "frobnicate")
-	contains(t, "unknown directive", out, `unknown directive "frobnicate"`, "usage: dsynth")
+	contains(t, "unknown directive", out, "Unknown directive 'frobnicate'\nRun 'dsynth help' for usage\n")
 	out = s.must(t, exitUsage, "-Q", "build")
-	contains(t, "unknown flag", out, "unknown option -Q", "usage: dsynth")
+	contains(t, "unknown flag", out, "dsynth: illegal option -- Q\nUnknown option: ?\nRun 'dsynth help' for usage\n")
 	out = s.must(t, 1, "just-build", "../../etc/passwd")
 	contains(t, "path traversal", out, "bad port origin")
 	out = s.must(t, 1, "just-build", "misc/nope")

@@ -68,8 +68,10 @@ func runDirective(name string) func(context.Context, *runner, []string) error {
 	return buildDirective(d)
 }
 
+// runHelp is `dsynth help`: the usage text on stderr, as dsynth's
+// usage(0).
 func runHelp(_ context.Context, r *runner, _ []string) error {
-	printUsage(r.stdout)
+	printUsage(r.stderr)
 	return nil
 }
 

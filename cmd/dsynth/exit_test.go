@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/go-dsynth/go-dsynth/config"
@@ -69,5 +70,41 @@ func TestCursesAsDsynth(t *testing.T) {
 		if got := r.curses(); got != c.want {
 			t.Errorf("%+v with curses %v: %d, want %d", c.opts, c.cfg != nil && c.cfg.Profile.DisplayWithNcurses, got, c.want)
 		}
+	}
+}
+
+// TestUsageTextsAsDsynth: dsynth.c's main puts each usage error on stderr
+// as its own line, then usage(2)'s "Run 'dsynth help' for usage" (a bad
+// flag first gets the BSD getopt's complaint and "Unknown option: ?");
+// the help (-h, help) goes to stderr with exit 0; the version (-v,
+// version) to stdout. Nothing of these goes to stdout.
+func TestUsageTextsAsDsynth(t *testing.T) {
+	t.Setenv(strictExitEnv, "")
+	for _, tt := range []struct {
+		args           []string
+		code           int
+		stdout, stderr string // stderr: a prefix when it ends in "…"
+	}{
+		{[]string{"frobnicate"}, 1, "", "Unknown directive 'frobnicate'\nRun 'dsynth help' for usage\n"},
+		{[]string{}, 1, "", "Missing directive\nRun 'dsynth help' for usage\n"},
+		{[]string{"-Q", "build"}, 1, "", "dsynth: illegal option -- Q\nUnknown option: ?\nRun 'dsynth help' for usage\n"},
+		{[]string{"-p"}, 1, "", "dsynth: option requires an argument -- p\nUnknown option: ?\nRun 'dsynth help' for usage\n"},
+		{[]string{"help"}, 0, "", "usage: dsynth …"},
+		{[]string{"-h"}, 0, "", "usage: dsynth …"},
+		{[]string{"-v"}, 0, version + "\n", ""},
+		{[]string{"version"}, 0, version + "\n", ""},
+	} {
+		var out, errb bytes.Buffer
+		code := runMain(context.Background(), tt.args, &out, &errb)
+		okErr := errb.String() == tt.stderr
+		if p, ok := strings.CutSuffix(tt.stderr, "…"); ok {
+			okErr = strings.HasPrefix(errb.String(), p)
+		}
+		if code != tt.code || out.String() != tt.stdout || !okErr {
+			t.Errorf("dsynth %q: exit %d, stdout %q, stderr %.80q; want %d, %q, %q", tt.args, code, out.String(), errb.String(), tt.code, tt.stdout, tt.stderr)
+		}
+	}
+	if !strings.HasPrefix(version, "dsynth ") {
+		t.Errorf("version %q: scripts read dsynth's 'dsynth VERSION'", version)
 	}
 }

@@ -51,7 +51,7 @@ func parseFlags(args []string) (options, []string, error) {
 					i++
 					val = args[i]
 				} else {
-					return o, nil, fmt.Errorf("option -%c needs a value", c)
+					return o, nil, &flagError{msg: "option requires an argument", c: c}
 				}
 			}
 			switch c {
@@ -96,7 +96,7 @@ func parseFlags(args []string) (options, []string, error) {
 				x := min(max(cStrtod(val)*100, 1), 9900)
 				o.scale = float64(int64(x)) / 100
 			default:
-				return o, nil, fmt.Errorf("unknown option -%c", c)
+				return o, nil, &flagError{msg: "illegal option", c: c}
 			}
 			if needsValue {
 				break
@@ -105,3 +105,12 @@ func parseFlags(args []string) (options, []string, error) {
 	}
 	return o, args[i:], nil
 }
+
+// flagError is a flag getopt refuses, in the BSD getopt's words (dsynth's
+// systems): "illegal option -- c", "option requires an argument -- c".
+type flagError struct {
+	msg string
+	c   byte
+}
+
+func (e *flagError) Error() string { return fmt.Sprintf("%s -- %c", e.msg, e.c) }

@@ -40,6 +40,9 @@ func usageStatus() int {
 	return exitUsage
 }
 
+// helpPointer is dsynth's usage(2): the line that ends every usage error.
+const helpPointer = "Run 'dsynth help' for usage"
+
 // usageError marks an error whose fix is reading the usage text.
 type usageError struct{ msg string }
 
@@ -85,15 +88,18 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, ok := reexecHook(ctx, args); ok {
 		return code
 	}
+	// dsynth.c's main: getopt's complaint and "Unknown option: ?" for a
+	// bad flag, "Missing directive", "Unknown directive 'x'", each
+	// followed by usage(2)'s pointer to the help, all on stderr; the help
+	// itself (-h, help) goes to stderr too, with exit status 0.
 	opts, rest, err := parseFlags(args)
 	if err != nil {
-		fmt.Fprintf(stderr, "dsynth: %v\n", err)
-		printUsage(stderr)
+		fmt.Fprintf(stderr, "dsynth: %v\nUnknown option: ?\n%s\n", err, helpPointer)
 		return usageStatus()
 	}
 	r := &runner{opts: opts, stdout: stdout, stderr: stderr}
 	if opts.help {
-		printUsage(stdout)
+		printUsage(stderr)
 		return 0
 	}
 	if opts.version {
@@ -101,15 +107,13 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if len(rest) == 0 {
-		fmt.Fprintln(stderr, "dsynth: no directive given")
-		printUsage(stderr)
+		fmt.Fprintf(stderr, "Missing directive\n%s\n", helpPointer)
 		return usageStatus()
 	}
 	name, dargs := rest[0], rest[1:]
 	d, ok := directiveTable()[name]
 	if !ok {
-		fmt.Fprintf(stderr, "dsynth: unknown directive %q\n", name)
-		printUsage(stderr)
+		fmt.Fprintf(stderr, "Unknown directive '%s'\n%s\n", name, helpPointer)
 		return usageStatus()
 	}
 	if err := d.run(ctx, r, dargs); err != nil {

@@ -12,7 +12,7 @@
 //     output of every phase; the package only supplies dsynth's banners,
 //     phase results, total time and watchdog notices around it.
 //   - Web subscribes to the bus and maintains Directory_logs/Report: the
-//     page (index.html, progress.css, progress.js, favicon.png, written by
+//     page (index.html, progress.css, progress.js, favicon.png, dsynth.png, written by
 //     this project), summary.json (replaced atomically, at most every 10 s
 //     while a run is active, plus a final write) and the NN_history.json
 //     files (one entry per completion, appended in place, rotating past

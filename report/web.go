@@ -40,7 +40,8 @@ type WebOptions struct {
 // events.Subscriber.
 //
 // On RunStarted it creates the directory, writes the page (index.html,
-// progress.css, progress.js, favicon.png), deletes the previous run's
+// progress.css, progress.js, favicon.png, dsynth.png: dsynth's files),
+// deletes the previous run's
 // summary.json and *_history.json and writes a first summary. Afterwards
 // summary.json is rewritten — to summary.json.new, then renamed over it,
 // so a reader never sees a partial file — when an event arrives at least
@@ -200,8 +201,10 @@ func (w *Web) prepare() error {
 			return err
 		}
 	}
-	if err := writeAtomic(filepath.Join(w.dir, "favicon.png"), Favicon()); err != nil {
-		return err
+	for name, data := range map[string][]byte{"favicon.png": Favicon(), "dsynth.png": Logo()} {
+		if err := writeAtomic(filepath.Join(w.dir, name), data); err != nil {
+			return err
+		}
 	}
 	ents, err := os.ReadDir(w.dir)
 	if err != nil {

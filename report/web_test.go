@@ -367,6 +367,21 @@ func TestWebStartCleansAndWritesPage(t *testing.T) {
 	if img, err := png.Decode(bytes.NewReader(b)); err != nil || img.Bounds().Dx() != 16 {
 		t.Fatalf("favicon: %v", err)
 	}
+	// Every file dsynth's HtmlInit copies into Report/ is there
+	// (progress.html as index.html), and the page refers to the images.
+	b, err = os.ReadFile(filepath.Join(dir, "dsynth.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img, err := png.Decode(bytes.NewReader(b)); err != nil || img.Bounds().Dx() != 64 || img.Bounds().Dy() != 64 {
+		t.Fatalf("dsynth.png: %v", err)
+	}
+	page, _ := os.ReadFile(filepath.Join(dir, "index.html"))
+	for _, ref := range []string{`href="favicon.png"`, `src="dsynth.png"`, "progress.css", "progress.js"} {
+		if !strings.Contains(string(page), ref) {
+			t.Errorf("index.html does not refer to %s", ref)
+		}
+	}
 	if leftovers, _ := filepath.Glob(filepath.Join(dir, "*.new")); len(leftovers) != 0 {
 		t.Fatalf("temporary files left: %v", leftovers)
 	}

@@ -8,23 +8,24 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Read returns the load averages from vm.loadavg. Swap use is not read on
-// BSD yet (SwapTotal stays 0, which the worker limit treats as no swap).
+// Read returns the load averages from vm.loadavg and the swap use
+// (readSwap, per system).
 func Read() Sample {
 	var s Sample
-	b, err := unix.SysctlRaw("vm.loadavg")
-	if err != nil || len(b) < 24 {
-		return s
+	if b, err := unix.SysctlRaw("vm.loadavg"); err == nil && len(b) >= 24 {
+		type loadavg struct {
+			ldavg  [3]uint32
+			fscale uint64
+		}
+		l := (*loadavg)(unsafe.Pointer(&b[0]))
+		if l.fscale != 0 {
+			s.Load1 = float64(l.ldavg[0]) / float64(l.fscale)
+			s.Load5 = float64(l.ldavg[1]) / float64(l.fscale)
+			s.Load15 = float64(l.ldavg[2]) / float64(l.fscale)
+		}
 	}
-	type loadavg struct {
-		ldavg  [3]uint32
-		fscale uint64
-	}
-	l := (*loadavg)(unsafe.Pointer(&b[0]))
-	if l.fscale != 0 {
-		s.Load1 = float64(l.ldavg[0]) / float64(l.fscale)
-		s.Load5 = float64(l.ldavg[1]) / float64(l.fscale)
-		s.Load15 = float64(l.ldavg[2]) / float64(l.fscale)
+	if used, total, ok := readSwap(); ok {
+		s.SwapUsed, s.SwapTotal = used, total
 	}
 	return s
 }

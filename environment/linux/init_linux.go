@@ -96,6 +96,10 @@ func runCommand(req request, fds []int) reply {
 		attr.Sys.Setctty = true
 		attr.Sys.Ctty = 0
 	}
+	// The CPU affinity (Numa_setsize) is the forking thread's, which the
+	// child inherits from its very start: nothing it runs, however
+	// quickly, escapes it. The thread gets its own mask back after.
+	restore := pinThread(req.CPUs)
 	pid, err := syscall.ForkExec(prog, req.Args, attr)
 	if err != nil && req.TTY {
 		// The terminal may already be another session's controlling
@@ -103,6 +107,7 @@ func runCommand(req request, fds []int) reply {
 		attr.Sys.Setctty = false
 		pid, err = syscall.ForkExec(prog, req.Args, attr)
 	}
+	restore()
 	if err != nil {
 		return reply{Code: 126, Err: fmt.Sprintf("start %s: %v", req.Args[0], err)}
 	}
@@ -111,17 +116,7 @@ func runCommand(req request, fds []int) reply {
 		// child has just exec'ed, so what it starts inherits the value.
 		_ = unix.Setpriority(unix.PRIO_PROCESS, pid, req.Nice)
 	}
-	if len(req.CPUs) > 0 {
-		// Numa_setsize: as dsynth, a failure only leaves the command
-		// unpinned. CPUs past the machine's are ignored by the kernel.
-		var set unix.CPUSet
-		for _, c := range req.CPUs {
-			if c >= 0 && c < 1024 {
-				set.Set(c)
-			}
-		}
-		_ = unix.SchedSetaffinity(pid, &set)
-	}
+
 	var rep reply
 	for {
 		var st unix.WaitStatus
@@ -460,5 +455,34 @@ func closeInheritedOnExec() {
 		if _, err := fmt.Sscan(e.Name(), &fd); err == nil && fd > 2 {
 			unix.CloseOnExec(fd)
 		}
+	}
+}
+
+// pinThread restricts the calling goroutine's OS thread to cpus (none:
+// nothing is done) and returns what undoes it: the thread's old mask back
+// and the goroutine unlocked. As dsynth, a failure only leaves the command
+// unpinned; CPUs past the machine's are ignored by the kernel.
+func pinThread(cpus []int) (restore func()) {
+	if len(cpus) == 0 {
+		return func() {}
+	}
+	runtime.LockOSThread()
+	var old, set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &old); err != nil {
+		runtime.UnlockOSThread()
+		return func() {}
+	}
+	for _, c := range cpus {
+		if c >= 0 && c < 1024 {
+			set.Set(c)
+		}
+	}
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		runtime.UnlockOSThread()
+		return func() {}
+	}
+	return func() {
+		_ = unix.SchedSetaffinity(0, &old)
+		runtime.UnlockOSThread()
 	}
 }

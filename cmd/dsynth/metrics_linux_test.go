@@ -78,27 +78,45 @@ func metricValue(body, series string) float64 {
 // TestCLIMetricsDuringBuild scrapes a real build: while misc/hang hangs in
 // one slot, misc/hello has been built in the other, and /metrics says so;
 // Prometheus' promtool accepts the exposition; the server is gone when
-// the run ends.
+// the run ends. Nothing here races a clock: misc/hang's watchdog is made
+// longer than any test (Watchdog_scale= 100), the scrape waits for the
+// build's own SUCCESS line (then for the metrics subscriber to have seen
+// it), and the test ends the build itself with SIGINT.
 func TestCLIMetricsDuringBuild(t *testing.T) {
 	promtool := testenv.NeedCommand(t, "promtool", "prometheus")
 	s := newDemoSite(t)
+	s.setWatchdogScale(t, "100")
 	addr := freeAddr(t)
 	s.setMetricsListen(t, addr)
-	out, wait := s.startHangBuild(t)
+	cmd := exec.Command(dsynthBinary(t), "-C", s.conf, "-S", "-s", "0", "just-build", "misc/hello", "misc/hang")
+	cmd.Env = append(os.Environ(), "DSYNTH_TEST_FIXED_WORKERS=1")
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	out.waitFor(t, "the build", "SUCCESS misc/hello")
+	out.waitFor(t, "the build", "START   misc/hang")
 	url := "http://" + addr + "/metrics"
+	// The metrics subscriber has its own queue: it sees the end of
+	// misc/hello a moment after the screen does. misc/hang cannot end
+	// meanwhile, so this only waits for that.
 	var body string
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if resp, err := http.Get(url); err == nil {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			body = string(b)
-			// hello and pkg built, hang still in its slot.
 			if metricValue(body, `dsynth_builds_total{status="success"}`) >= 2 && metricValue(body, "dsynth_workers_busy") == 1 {
 				break
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	for series, want := range map[string]float64{
 		`dsynth_builds_total{status="success"}`: 2, // ports-mgmt/pkg and misc/hello
@@ -124,13 +142,38 @@ func TestCLIMetricsDuringBuild(t *testing.T) {
 	if res, err := check.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s\n%s", err, res, body)
 	}
-	err := wait()
-	if _, ok := err.(*exec.ExitError); !ok && err != nil {
-		t.Fatal(err)
+	// End the run as a user would: ^C stops misc/hang and the run.
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Errorf("interrupted build: %v, want exit status 130\n%s", err, out.String())
 	}
-	contains(t, "the build", out.String(), "Serving metrics on http://"+addr+"/metrics", "SUCCESS misc/hello", "FAILURE misc/hang")
+	contains(t, "the build", out.String(), "Serving metrics on http://"+addr+"/metrics", "SUCCESS misc/hello")
 	if _, err := http.Get(url); err == nil {
 		t.Error("metrics still served after the run ended")
+	}
+}
+
+// setWatchdogScale replaces the site's Watchdog_scale.
+func (s *demoSite) setWatchdogScale(t *testing.T, v string) {
+	t.Helper()
+	ini := filepath.Join(s.conf, "dsynth.ini")
+	b, err := os.ReadFile(ini)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	found := false
+	for i, l := range lines {
+		if strings.HasPrefix(l, "Watchdog_scale=") {
+			lines[i], found = "Watchdog_scale= "+v, true
+		}
+	}
+	if !found {
+		lines = append(lines, "Watchdog_scale= "+v)
+	}
+	if err := os.WriteFile(ini, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

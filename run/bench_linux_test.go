@@ -237,26 +237,7 @@ func BenchmarkGuardedAPIUnderBuild(b *testing.B) {
 		}
 	}
 	socket := unixClient(owner.Socket(), apiWorkers)
-	builds := startBuilds(cfg, owner, apiBuildPorts)
-	turn := time.Duration(apiSeconds) * time.Second / apiSegments
-	var g, base openLoopResult
-	b.ResetTimer()
-	for range b.N {
-		for range apiSegments {
-			base.add(openLoop(socket, mixed, apiRate, turn))
-			g.add(openLoop(guarded, mixed, apiRate, turn))
-		}
-	}
-	b.StopTimer()
-	n, err := builds.stop()
-	if err != nil {
-		b.Errorf("builds during the measurement: %v", err)
-	}
-	for name, r := range map[string]*openLoopResult{"guarded": &g, "socket": &base} {
-		if r.failed > 0 {
-			b.Errorf("%s: %d of %d requests failed; first: %s", name, r.failed, len(r.latencies), r.firstErr)
-		}
-	}
+	g, base, n := interleavedUnderBuilds(b, cfg, owner, mixed, guarded, "guarded", socket, "socket")
 	audited, err := owner.API().AuditTail(100000)
 	if err != nil || len(audited) == 0 {
 		b.Errorf("the audit log holds %d entries (%v): the writes were not audited", len(audited), err)
@@ -328,31 +309,8 @@ func apiUnderBuild(b *testing.B, pathsOf func(*run.Owner) []string) {
 			b.Fatalf("%s: %s", p, errs)
 		}
 	}
-	builds := startBuilds(cfg, owner, apiBuildPorts)
-
 	apiClient, trivialClient := unixClient(owner.Socket(), apiWorkers), unixClient(trivialSock, apiWorkers)
-	turn := time.Duration(apiSeconds) * time.Second / apiSegments
-	var api, base openLoopResult
-	b.ResetTimer()
-	for range b.N {
-		for range apiSegments {
-			base.add(openLoop(trivialClient, paths, apiRate, turn))
-			api.add(openLoop(apiClient, paths, apiRate, turn))
-		}
-	}
-	b.StopTimer()
-	n, err := builds.stop()
-	if err != nil {
-		b.Errorf("builds during the measurement: %v", err)
-	}
-	if n == 0 {
-		b.Error("no build finished during the measurement")
-	}
-	for name, r := range map[string]*openLoopResult{"api": &api, "trivial": &base} {
-		if r.failed > 0 {
-			b.Errorf("%s: %d of %d requests failed; first: %s", name, r.failed, len(r.latencies), r.firstErr)
-		}
-	}
+	api, base, n := interleavedUnderBuilds(b, cfg, owner, paths, apiClient, "api", trivialClient, "trivial")
 	b.Logf("%d builds finished; api: %d requests, %d answered 503 DATABASE_BUSY; trivial: %d requests", n, len(api.latencies), api.busy, len(base.latencies))
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(ms(api.percentile(50)), "api-p50-ms")
@@ -363,6 +321,39 @@ func apiUnderBuild(b *testing.B, pathsOf func(*run.Owner) []string) {
 	b.ReportMetric(float64(len(api.latencies))/api.elapsed.Seconds(), "api-served/s")
 	b.ReportMetric(float64(len(base.latencies))/base.elapsed.Seconds(), "trivial-served/s")
 	b.ReportMetric(float64(n), "builds")
+}
+
+// interleavedUnderBuilds runs forces one after the other and meanwhile
+// sends the open-loop load over paths to the baseline's client and the
+// subject's in turns (apiSegments each, baseline first), b.N times; it
+// fails the benchmark on failed requests or when no build finished, and
+// returns both results and the builds finished.
+func interleavedUnderBuilds(b *testing.B, cfg *config.Config, owner *run.Owner, paths []string,
+	subject *http.Client, subjectName string, baseline *http.Client, baselineName string) (sub, base openLoopResult, builds int) {
+	b.Helper()
+	loop := startBuilds(cfg, owner, apiBuildPorts)
+	turn := time.Duration(apiSeconds) * time.Second / apiSegments
+	b.ResetTimer()
+	for range b.N {
+		for range apiSegments {
+			base.add(openLoop(baseline, paths, apiRate, turn))
+			sub.add(openLoop(subject, paths, apiRate, turn))
+		}
+	}
+	b.StopTimer()
+	n, err := loop.stop()
+	if err != nil {
+		b.Errorf("builds during the measurement: %v", err)
+	}
+	if n == 0 {
+		b.Error("no build finished during the measurement")
+	}
+	for name, r := range map[string]*openLoopResult{subjectName: &sub, baselineName: &base} {
+		if r.failed > 0 {
+			b.Errorf("%s: %d of %d requests failed; first: %s", name, r.failed, len(r.latencies), r.firstErr)
+		}
+	}
+	return sub, base, n
 }
 
 // buildLoop runs forces one after the other in the background.

@@ -160,11 +160,18 @@ func (s *Server) GuardHost(h http.Handler) http.Handler {
 		if err := s.hosts.check(r); err != nil {
 			id := requestID(r)
 			w.Header().Set(requestIDHeader, id)
-			w.Header().Set("Connection", "close")
-			s.audit(r, id, auth.Principal{}, err.HTTPStatus, err.Message)
-			s.writeError(w, id, err)
+			s.refuse(w, r, id, err)
 			return
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// refuse answers a request that failed authentication or the Host check:
+// the error, an audit entry, and no kept-alive connection (a client that
+// is not let in holds no connection open).
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, id string, err *Error) {
+	w.Header().Set("Connection", "close")
+	s.audit(r, id, auth.Principal{}, err.HTTPStatus, err.Message)
+	s.writeError(w, id, err)
 }

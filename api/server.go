@@ -388,9 +388,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(requestIDHeader, id)
 	if _, peer := peerPrincipal(r.Context()); s.o.HostCheck && !peer {
 		if err := s.hosts.check(r); err != nil {
-			w.Header().Set("Connection", "close")
-			s.audit(r, id, auth.Principal{}, err.HTTPStatus, err.Message)
-			s.writeError(w, id, err)
+			s.refuse(w, r, id, err)
 			return
 		}
 	}
@@ -403,10 +401,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		aerr = authorize(p, auth.PermRead)
 	}
 	if aerr != nil {
-		// An unauthenticated client keeps no connection open.
-		w.Header().Set("Connection", "close")
-		s.audit(r, id, auth.Principal{}, aerr.HTTPStatus, aerr.Message)
-		s.writeError(w, id, aerr)
+		s.refuse(w, r, id, aerr)
 		return
 	}
 	if ok, wait := s.limits.allow(p, s.now()); !ok {

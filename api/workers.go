@@ -27,6 +27,8 @@ type Worker struct {
 	// RecordID is the record the port being built will have (its log:
 	// GET /api/v1/logs/{record_id}, or this worker's log stream).
 	RecordID string `json:"record_id,omitempty"`
+	// Where names a remote slot ("worker/slot" on a cluster worker).
+	Where string `json:"where,omitempty"`
 }
 
 // WorkersData is the answer of GET /api/v1/workers.
@@ -55,7 +57,7 @@ func (s *Server) workerList() WorkersData {
 	out := WorkersData{Active: active, Workers: []Worker{}}
 	if active {
 		for _, w := range ls.Workers.Slots {
-			wk := Worker{ID: w.Worker, Status: w.Status, CurrentPackage: w.Package, Phase: w.Phase, RecordID: w.RecordID}
+			wk := Worker{ID: w.Worker, Status: w.Status, CurrentPackage: w.Package, Phase: w.Phase, RecordID: w.RecordID, Where: w.Where}
 			if w.Status == "busy" {
 				wk.StartedAt = w.Since
 			}

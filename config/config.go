@@ -150,6 +150,9 @@ type Profile struct {
 	// are then 0640 and owned by that group instead of 0600
 	// (Api_file_group).
 	APIFileGroup string
+
+	// Cluster configures distributed builds (Cluster_* keys).
+	Cluster ClusterSettings
 	// APIOIDCIssuer is the OpenID Connect provider whose tokens the API
 	// accepts (Api_oidc_issuer; "" = none), APIOIDCClientID the audience
 	// they must name (Api_oidc_client_id), APIOIDCRoleClaim the claim

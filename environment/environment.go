@@ -124,9 +124,11 @@ var ErrLost = errors.New("environment lost")
 type Remote interface {
 	Environment
 	// Prepare names the port the slot will build (its directory and the
-	// content fingerprint the controller scanned), before Setup; the
-	// worker refuses a port whose directory differs.
-	Prepare(portDir, fingerprint string)
+	// content fingerprint the controller scanned) and the package tool's
+	// package for the slot's template (a host path; "" while it is not
+	// built), before Setup. The worker refuses a port whose directory
+	// differs.
+	Prepare(portDir, fingerprint, pkgTool string)
 	// Provide makes the controller's repository files (host paths) present
 	// in the slot's /packages/All.
 	Provide(ctx context.Context, files []string) error

@@ -40,7 +40,7 @@ type WorkerState struct {
 	Package string `json:"package,omitempty"`
 	// Where names a remote slot ("worker/slot"); empty for a local one.
 	Where string `json:"where,omitempty"`
-	Phase   string `json:"phase,omitempty"`
+	Phase string `json:"phase,omitempty"`
 	// RecordID is the UUID the build record of the port in progress will
 	// carry (GET /api/v1/logs/{RecordID} and its stream follow its log).
 	RecordID string    `json:"record_id,omitempty"`

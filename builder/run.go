@@ -89,10 +89,10 @@ func (b *Builder) newRunState(ctx context.Context) *runState {
 	slotCtx, cancel := context.WithCancel(ctx)
 	return &runState{
 		b: b, ctx: ctx, slotCtx: slotCtx, cancelSlots: cancel, done: ctx.Done(),
-		start:    b.now(),
-		dummies:  newDummyTracker(b.plan),
-		finished: map[ports.NodeID]depState{},
-		results:  make(chan portResult),
+		start:     b.now(),
+		dummies:   newDummyTracker(b.plan),
+		finished:  map[ports.NodeID]depState{},
+		results:   make(chan portResult),
 		busy:      make([]bool, b.o.MaxWorkers),
 		slotDeps:  map[int]int64{},
 		remoteOf:  map[int]string{},

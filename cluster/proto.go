@@ -152,6 +152,8 @@ type Call struct {
 	// the worker against its own tree.
 	PortDir     string `json:"portdir,omitempty"`
 	Fingerprint string `json:"fingerprint,omitempty"`
+	// Setup: the package tool's package, for the worker's slot template.
+	Tool *PackageRef `json:"tool,omitempty"`
 	// Exec.
 	Args    []string `json:"args,omitempty"`
 	Env     []string `json:"env,omitempty"`

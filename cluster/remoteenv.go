@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/google/uuid"
@@ -30,15 +32,16 @@ type remoteEnv struct {
 	lease       string
 	portDir     string
 	fingerprint string
+	tool        string
 }
 
 var _ environment.Remote = (*remoteEnv)(nil)
 
 func (e *remoteEnv) Where() string { return fmt.Sprintf("%s/%d", e.worker, e.slot) }
 
-func (e *remoteEnv) Prepare(portDir, fingerprint string) {
+func (e *remoteEnv) Prepare(portDir, fingerprint, pkgTool string) {
 	e.mu.Lock()
-	e.portDir, e.fingerprint = portDir, fingerprint
+	e.portDir, e.fingerprint, e.tool = portDir, fingerprint, pkgTool
 	e.mu.Unlock()
 }
 
@@ -68,9 +71,21 @@ func (e *remoteEnv) Setup(ctx context.Context, _ environment.Plan) error {
 	c.mu.Unlock()
 	e.mu.Lock()
 	e.lease = lease
-	portDir, fp := e.portDir, e.fingerprint
+	portDir, fp, tool := e.portDir, e.fingerprint, e.tool
 	e.mu.Unlock()
-	d, err := c.call(ctx, e.worker, Call{Op: OpSetup, Lease: lease, Slot: e.slot, PortDir: portDir, Fingerprint: fp}, nil, nil)
+	call := Call{Op: OpSetup, Lease: lease, Slot: e.slot, PortDir: portDir, Fingerprint: fp}
+	if tool != "" {
+		ref, err := c.hashFile(tool)
+		if err == nil {
+			err = putIfAbsent(ctx, c.pkgs, ref.SHA256, tool)
+		}
+		if err != nil {
+			e.release()
+			return fmt.Errorf("the package tool for worker %s: %w", e.worker, err)
+		}
+		call.Tool = &ref
+	}
+	d, err := c.call(ctx, e.worker, call, nil, nil)
 	if err == nil {
 		err = d.err(OpSetup)
 	}
@@ -197,4 +212,26 @@ func (e *remoteEnv) Retrieve(ctx context.Context, path, dst string, env []string
 		return fmt.Errorf("worker %s: %s arrived with the wrong size", e.worker, dst)
 	}
 	return nil
+}
+
+// RemoteSlots names the slots of the admitted workers that are free on
+// the controller's side ("worker/slot"): not lost, no lease, no orphan of
+// a lost attempt still torn down there. With RemoteEnv and Changed it
+// makes the controller a builder.RemoteSlots.
+func (c *Controller) RemoteSlots() []string {
+	var out []string
+	for _, s := range c.Slots() {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+// RemoteEnv returns a fresh environment on the named slot ("worker/slot").
+func (c *Controller) RemoteEnv(name string) environment.Environment {
+	worker, slot, _ := strings.Cut(name, "/")
+	n, err := strconv.Atoi(slot)
+	if err != nil {
+		n = -1
+	}
+	return c.Env(worker, n)
 }

@@ -44,6 +44,9 @@ type WorkerOptions struct {
 	// CheckPort compares the worker's port directory with the
 	// controller's fingerprint (nil: not checked).
 	CheckPort func(portDir, fingerprint string) error
+	// InstallTool puts the controller's package tool (a package file in
+	// RepositoryDir) into the worker's slot template (nil: nothing to do).
+	InstallTool func(ctx context.Context, pkgFile string) error
 	// PackagesDir is the host directory slots see as /packages;
 	// RepositoryDir (under it) receives dependency packages.
 	PackagesDir, RepositoryDir string
@@ -75,6 +78,8 @@ type worker struct {
 	cutSince   time.Time
 
 	hashes map[string]fileHash // repository files already hashed
+	// toolMu serializes installing the package tool into the template.
+	toolMu sync.Mutex
 }
 
 type fileHash struct {
@@ -406,6 +411,17 @@ func (w *worker) setup(s *workerSlot, c Call) Done {
 	if w.o.CheckPort != nil && c.PortDir != "" {
 		if err := w.o.CheckPort(c.PortDir, c.Fingerprint); err != nil {
 			return fail(CodeTree, err)
+		}
+	}
+	if c.Tool != nil && w.o.InstallTool != nil {
+		if d := w.fetch(Call{Packages: []PackageRef{*c.Tool}}); d.Error != "" {
+			return fail(d.Code, fmt.Errorf("the package tool: %s", d.Error))
+		}
+		w.toolMu.Lock()
+		err := w.o.InstallTool(context.Background(), filepath.Join(w.o.RepositoryDir, c.Tool.File))
+		w.toolMu.Unlock()
+		if err != nil {
+			return fail(noSpaceCode(err, ""), err)
 		}
 	}
 	plan, err := w.o.SlotPlan(c.Slot)

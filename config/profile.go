@@ -77,6 +77,9 @@ var profileKeys = [...]string{
 	"Api_oidc_issuer", "Api_oidc_client_id", "Api_oidc_client_secret_file",
 	"Api_oidc_role_claim", "Api_oidc_roles", "Api_oidc_redirect_url",
 	"Api_tls_cert", "Api_tls_key", "Api_client_ca", "Api_client_roles",
+	// Publishing and signing the repository (publish.go).
+	"Repository_publish", "Repository_keep", "Repository_manifest_key",
+	"Repository_signing_key", "Repository_signing_command",
 }
 
 // ProfileKeys returns every key a profile section accepts: dsynth's keys
@@ -137,6 +140,9 @@ func DecodeProfile(file string, entries []Entry, host Host) (Profile, error) {
 		return Profile{}, err
 	}
 	d.defaults()
+	if err := d.checkPublish(); err != nil {
+		return Profile{}, err
+	}
 	return d.p, nil
 }
 
@@ -149,6 +155,8 @@ type decoder struct {
 	apiListen Entry
 	// access are the entries of accessKeys (for checkAccess).
 	access map[string]Entry
+	// publish are the entries of publishKeys (for checkPublish).
+	publish map[string]Entry
 }
 
 func (d *decoder) errf(e Entry, format string, args ...any) error {
@@ -314,6 +322,9 @@ func (d *decoder) apply(e Entry) error {
 		"Api_oidc_role_claim", "Api_oidc_roles", "Api_oidc_redirect_url",
 		"Api_tls_cert", "Api_tls_key", "Api_client_ca", "Api_client_roles":
 		err = d.applyAccess(e)
+	case "Repository_publish", "Repository_keep", "Repository_manifest_key",
+		"Repository_signing_key", "Repository_signing_command":
+		err = d.applyPublish(e)
 	default:
 		return d.errf(e, "unknown directive in profile section%s", suggest(e.Key))
 	}
@@ -462,6 +473,10 @@ func (d *decoder) defaults() {
 		p.PhaseTimeoutScale = 1
 	}
 	d.apiDefaults()
+	str("Repository_publish", &p.RepositoryPublish, PublishDirect)
+	if !d.set["Repository_keep"] {
+		p.RepositoryKeep = DefaultRepositoryKeep
+	}
 }
 
 // apiDefaults fills the API's limits and audit log the section did not

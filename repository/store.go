@@ -280,7 +280,9 @@ func copyFile(from, to string) error {
 	return out.Close()
 }
 
-// Publish makes a staging copy the next generation: its manifest
+// Publish makes a staging copy the next generation (or removes it when
+// its files are exactly the current generation's, which stays served, and
+// returns that one): its manifest
 // (hashes of files still hard-linked to the current generation's are
 // taken from that generation's manifest), the manifest's signature, the
 // rename to the next number, the switch of the live path, and the
@@ -294,6 +296,13 @@ func (s *Store) Publish(staging string, o Options) (int, error) {
 	m, err := ComputeManifest(staging, prev)
 	if err != nil {
 		return 0, err
+	}
+	if prev != nil && len(Compare(prev.m, m)) == 0 {
+		if err := os.RemoveAll(staging); err != nil {
+			return 0, fmt.Errorf("repository: %w", err)
+		}
+		fmt.Fprintf(o.out(), "Repository: nothing changed, generation %d still served\n", cur)
+		return cur, nil
 	}
 	data := m.Format()
 	if err := writeSynced(filepath.Join(staging, ManifestName), data); err != nil {

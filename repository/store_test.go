@@ -200,7 +200,12 @@ func TestPublishRollbackPrune(t *testing.T) {
 	if err := s.Switch(9); err == nil {
 		t.Fatal("switched to a generation that does not exist")
 	}
-	n4 := publish(t, s, o, nil)
+	if n := publish(t, s, o, nil); n != 3 || !strings.Contains(out.String(), "nothing changed, generation 3 still served") {
+		t.Fatalf("an unchanged staging copy was published as %d", n)
+	}
+	n4 := publish(t, s, o, func(dir string) {
+		os.WriteFile(filepath.Join(dir, "All", "d-1.pkg"), []byte("package d"), 0o644)
+	})
 	gens, _ := s.Generations()
 	if n4 != 4 || !slices.Equal(gens, []int{2, 3, 4}) {
 		t.Fatalf("Keep 3 after 4 generations: %v", gens)

@@ -394,7 +394,8 @@ func (s *Store) reusable(cur int) *reused {
 }
 
 // ComputeManifest hashes every file of a generation directory (symlinks
-// followed; the manifest and its signature left out). prev, when not nil,
+// followed, dangling ones skipped; the manifest and its signature left
+// out). prev, when not nil,
 // lends the hashes of unchanged hard-linked files.
 func ComputeManifest(dir string, prev *reused) (Manifest, error) {
 	var m Manifest
@@ -409,6 +410,9 @@ func ComputeManifest(dir string, prev *reused) (Manifest, error) {
 		}
 		st, err := os.Stat(path)
 		if err != nil {
+			if d.Type()&fs.ModeSymlink != 0 && errors.Is(err, fs.ErrNotExist) {
+				return nil // a dangling symlink names no content
+			}
 			return err
 		}
 		if !st.Mode().IsRegular() {

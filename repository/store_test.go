@@ -183,7 +183,17 @@ func TestPublishRollbackPrune(t *testing.T) {
 	mustVerify(t, s, 2, key.Public())
 	n3 := publish(t, s, o, func(dir string) {
 		os.WriteFile(filepath.Join(dir, "All", "c-1.pkg"), []byte("package c"), 0o644)
+		// pkg's Latest/ symlinks are followed; a dangling one is skipped.
+		os.Mkdir(filepath.Join(dir, "Latest"), 0o755)
+		os.Symlink("../All/c-1.pkg", filepath.Join(dir, "Latest", "c.pkg"))
+		os.Symlink("../All/gone.pkg", filepath.Join(dir, "Latest", "gone.pkg"))
 	})
+	if data, _ := os.ReadFile(filepath.Join(s.GenPath(n3), ManifestName)); !strings.Contains(string(data), "SHA256 (Latest/c.pkg) = ") || strings.Contains(string(data), "gone") {
+		t.Fatalf("manifest of symlinks:\n%s", data)
+	}
+	if l, err := os.Readlink(filepath.Join(s.GenPath(n3), "Latest", "c.pkg")); err != nil || l != "../All/c-1.pkg" {
+		t.Fatalf("symlink not kept: %q %v", l, err)
+	}
 	// The manifest of 3 reused 2's hashes for linked files and is right.
 	mustVerify(t, s, n3, key.Public())
 

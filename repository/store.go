@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -134,6 +135,9 @@ func (s *Store) Init(o Options) error {
 			return fmt.Errorf("repository: %w", err)
 		}
 		if err := os.Rename(s.Live, s.GenPath(n)); err != nil {
+			if errors.Is(err, syscall.EBUSY) || errors.Is(err, syscall.EXDEV) {
+				return fmt.Errorf("repository: adopting %s: %w: it is a mount point (or on another file system than %s); atomic publishing needs Directory_packages to be a directory inside a file system, e.g. one level below its mount point", s.Live, err, filepath.Dir(s.Live))
+			}
 			return fmt.Errorf("repository: adopting %s: %w", s.Live, err)
 		}
 		if err := s.Switch(n); err != nil {

@@ -221,7 +221,9 @@ func (e *remoteEnv) Retrieve(ctx context.Context, path, dst string, env []string
 func (c *Controller) RemoteSlots() []string {
 	var out []string
 	for _, s := range c.Slots() {
-		out = append(out, s.Name)
+		if !s.Busy {
+			out = append(out, s.Name)
+		}
 	}
 	return out
 }

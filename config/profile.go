@@ -80,6 +80,9 @@ var profileKeys = [...]string{
 	// Distributed builds (cluster.go).
 	"Cluster_listen", "Cluster_url", "Cluster_creds", "Cluster_tls_cert",
 	"Cluster_tls_key", "Cluster_tls_ca", "Cluster_workers", "Cluster_lease_timeout",
+	// Publishing and signing the repository (publish.go).
+	"Repository_publish", "Repository_keep", "Repository_manifest_key",
+	"Repository_signing_key", "Repository_signing_command",
 }
 
 // ProfileKeys returns every key a profile section accepts: dsynth's keys
@@ -143,6 +146,9 @@ func DecodeProfile(file string, entries []Entry, host Host) (Profile, error) {
 	if err := d.checkCluster(); err != nil {
 		return Profile{}, err
 	}
+	if err := d.checkPublish(); err != nil {
+		return Profile{}, err
+	}
 	return d.p, nil
 }
 
@@ -157,6 +163,8 @@ type decoder struct {
 	access map[string]Entry
 	// cluster are the entries of clusterKeys (for checkCluster).
 	cluster map[string]Entry
+	// publish are the entries of publishKeys (for checkPublish).
+	publish map[string]Entry
 }
 
 func (d *decoder) errf(e Entry, format string, args ...any) error {
@@ -325,6 +333,9 @@ func (d *decoder) apply(e Entry) error {
 	case "Cluster_listen", "Cluster_url", "Cluster_creds", "Cluster_tls_cert",
 		"Cluster_tls_key", "Cluster_tls_ca", "Cluster_workers", "Cluster_lease_timeout":
 		err = d.applyCluster(e)
+	case "Repository_publish", "Repository_keep", "Repository_manifest_key",
+		"Repository_signing_key", "Repository_signing_command":
+		err = d.applyPublish(e)
 	default:
 		return d.errf(e, "unknown directive in profile section%s", suggest(e.Key))
 	}
@@ -473,6 +484,10 @@ func (d *decoder) defaults() {
 		p.PhaseTimeoutScale = 1
 	}
 	d.apiDefaults()
+	str("Repository_publish", &p.RepositoryPublish, PublishDirect)
+	if !d.set["Repository_keep"] {
+		p.RepositoryKeep = DefaultRepositoryKeep
+	}
 }
 
 // apiDefaults fills the API's limits and audit log the section did not

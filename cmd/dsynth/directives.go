@@ -47,6 +47,7 @@ func directiveTable() map[string]directive {
 		"configure":          {help: "interactive configuration (not implemented in dsynth either)", run: runConfigure},
 		"logs":               {args: "port", help: "print a port's build log", run: runLogs},
 		"db":                 {args: "stats|export [--all]|import FILE|clean|compact|import-legacy FILE|recover", help: "build database operations", run: runDB},
+		"repo":               {args: "list|rollback [GEN]|prune --keep N|verify [GEN] [--pubkey FILE]|keygen PATH", help: "the repository's generations (Repository_publish=atomic)", run: runRepo},
 		"exec":               {args: "[--] command…", help: "run a command in a fresh build slot", run: runExec},
 		"shell":              {help: "open a shell in a fresh build slot", run: runShell},
 		"serve":              {help: "serve the REST API (Api_listen) until interrupted", run: runServe},

@@ -40,6 +40,20 @@ type WorkersData struct {
 	Paused  int      `json:"paused"`
 	// Active says a run is in progress (outside one every worker is idle).
 	Active bool `json:"active"`
+	// Hosts are the cluster's worker hosts (absent without a cluster).
+	Hosts []RemoteHost `json:"hosts,omitempty"`
+}
+
+// RemoteHost is a cluster worker host: its name, host name, slots (and how
+// many hold a port), state ("ready", "lost"), when it joined and last beat.
+type RemoteHost struct {
+	Name     string    `json:"name"`
+	Host     string    `json:"host"`
+	Slots    int       `json:"slots"`
+	Busy     int       `json:"busy"`
+	State    string    `json:"state"`
+	Joined   time.Time `json:"joined"`
+	LastBeat time.Time `json:"last_beat"`
 }
 
 // WorkerData is the answer of GET /api/v1/workers/{id} and of pause and
@@ -82,6 +96,9 @@ func (s *Server) workerList() WorkersData {
 		}
 	}
 	out.Total = len(out.Workers)
+	if s.o.RemoteHosts != nil {
+		out.Hosts = s.o.RemoteHosts()
+	}
 	return out
 }
 

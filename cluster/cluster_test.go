@@ -85,11 +85,8 @@ func newRig(t *testing.T, workers ...string) *rig {
 			t.Fatal(err)
 		}
 	}
-	keys, err := LoadWorkerKeys(r.keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.srv, err = StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "js"), Workers: keys})
+	var err error
+	r.srv, err = StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "js"), WorkersFile: r.keys})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +96,7 @@ func newRig(t *testing.T, workers ...string) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	r.ctrl, err = NewController(nc, ControllerOptions{Self: selfID, LeaseTimeout: 2 * time.Second, Logf: r.logs.Logf})
+	r.ctrl, err = NewController(nc, ControllerOptions{Self: selfID, LeaseTimeout: 2 * time.Second, Logf: r.logs.Logf, Admitted: r.srv.Admitted})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,5 +341,27 @@ func TestLostWorkerFailsItsCallsAndLateResultsAreDiscarded(t *testing.T) {
 	}
 	if len(r.ctrl.Slots()) != 0 {
 		t.Fatalf("a lost worker's slots are offered: %+v", r.ctrl.Slots())
+	}
+}
+
+func TestKeyIssuedWhileServingWorksAndRevocationRefuses(t *testing.T) {
+	r := newRig(t)
+	// Issued after the server started: admitted at the first connection.
+	if err := IssueWorkerKey(r.keys, "late", filepath.Join(r.dir, "late.creds")); err != nil {
+		t.Fatal(err)
+	}
+	r.startWorker("late", nil)
+	r.waitJoined("late")
+	// Revoked: the controller loses it at its next heartbeat.
+	if found, err := RevokeWorkerKey(r.keys, "late"); err != nil || !found {
+		t.Fatalf("revoke: %v %v", found, err)
+	}
+	select {
+	case <-r.logs.waitFor("worker late lost: its key was revoked"):
+	case <-time.After(time.Minute):
+		t.Fatalf("the revoked worker was not lost:\n%s", r.logs)
+	}
+	if len(r.ctrl.Slots()) != 0 {
+		t.Fatalf("a revoked worker's slots are offered: %+v", r.ctrl.Slots())
 	}
 }

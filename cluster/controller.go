@@ -27,6 +27,10 @@ type ControllerOptions struct {
 	LeaseTimeout time.Duration
 	// Logf reports joins, refusals, losses and discarded late results.
 	Logf func(format string, args ...any)
+	// Admitted, when set, says whether a worker still holds a key
+	// (Server.Admitted): a revoked worker is refused at its hello and
+	// lost at its next heartbeat.
+	Admitted func(name string) bool
 }
 
 // Controller admits workers, follows their heartbeats and gives the
@@ -187,6 +191,8 @@ func (c *Controller) onHello(m *nats.Msg) {
 		wel.Refused = fmt.Sprintf("bad hello: %v", err)
 	} else if id.Name != name {
 		wel.Refused = fmt.Sprintf("hello names worker %q on %s's subject", id.Name, name)
+	} else if c.o.Admitted != nil && !c.o.Admitted(name) {
+		wel.Refused = "its key was revoked"
 	} else if why := Mismatch(c.o.Self, id); why != "" {
 		wel.Refused = "this worker differs from the controller in its " + why
 	}
@@ -235,10 +241,19 @@ func (c *Controller) onBeat(m *nats.Msg) {
 		return
 	}
 	name := workerOf(m.Subject)
+	revoked := c.o.Admitted != nil && !c.o.Admitted(name)
 	c.mu.Lock()
 	mb := c.members[name]
 	if mb == nil || mb.id.Session != b.Session {
 		c.mu.Unlock()
+		return
+	}
+	if revoked {
+		if !mb.lost {
+			c.loseLocked(mb, "its key was revoked")
+		}
+		c.mu.Unlock()
+		c.signal()
 		return
 	}
 	mb.last = time.Now()

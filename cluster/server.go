@@ -22,8 +22,9 @@ type ServerOptions struct {
 	StoreDir string
 	// TLS, when set, is required of every TCP client.
 	TLS *tls.Config
-	// Workers are the credentials admitted (the workers keys file).
-	Workers []WorkerKey
+	// WorkersFile is the keys file of the admitted workers, followed
+	// while serving (Cluster_workers).
+	WorkersFile string
 }
 
 // Server is the controller's embedded NATS server with JetStream.
@@ -31,6 +32,7 @@ type Server struct {
 	ns   *server.Server
 	opts *server.Options
 	self nkeys.KeyPair // the controller's own user
+	auth *keyAuth
 }
 
 // StartServer starts the embedded server and waits until it accepts
@@ -73,10 +75,12 @@ func StartServer(o ServerOptions) (*Server, error) {
 		opts.TLS = true
 		opts.TLSTimeout = 5
 	}
-	opts.Nkeys = append(opts.Nkeys, &server.NkeyUser{Nkey: pub})
-	for _, w := range o.Workers {
-		opts.Nkeys = append(opts.Nkeys, &server.NkeyUser{Nkey: w.Public, Permissions: workerPermissions(w.Name)})
+	auth := &keyAuth{self: pub, path: o.WorkersFile}
+	if _, err := auth.workers(); err != nil {
+		return nil, err
 	}
+	opts.CustomClientAuthentication = auth
+	opts.AlwaysEnableNonce = true
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: NATS server: %w", err)
@@ -86,7 +90,7 @@ func StartServer(o ServerOptions) (*Server, error) {
 		ns.Shutdown()
 		return nil, errors.New("cluster: NATS server did not become ready (is Cluster_listen's port in use?)")
 	}
-	return &Server{ns: ns, opts: opts, self: self}, nil
+	return &Server{ns: ns, opts: opts, self: self, auth: auth}, nil
 }
 
 // URL is the address workers dial ("nats://host:port"), empty when the
@@ -116,22 +120,9 @@ func (s *Server) Connect(extra ...nats.Option) (*nats.Conn, error) {
 	return nc, nil
 }
 
-// SetWorkers replaces the admitted worker credentials while serving (a
-// key issued or revoked with `dsynth worker-key`). Connections of revoked
-// workers are closed by the server.
-func (s *Server) SetWorkers(ws []WorkerKey) error {
-	pub, _ := s.self.PublicKey()
-	next := s.opts.Clone()
-	next.Nkeys = []*server.NkeyUser{{Nkey: pub}}
-	for _, w := range ws {
-		next.Nkeys = append(next.Nkeys, &server.NkeyUser{Nkey: w.Public, Permissions: workerPermissions(w.Name)})
-	}
-	if err := s.ns.ReloadOptions(next); err != nil {
-		return fmt.Errorf("cluster: reloading worker keys: %w", err)
-	}
-	s.opts = next
-	return nil
-}
+// Admitted reports whether worker name holds a key in the keys file now
+// (a revoked worker is refused at its next hello and heartbeat).
+func (s *Server) Admitted(name string) bool { return s.auth.admitted(name) }
 
 // Close stops the server.
 func (s *Server) Close() {

@@ -52,6 +52,8 @@ func directiveTable() map[string]directive {
 		"shell":              {help: "open a shell in a fresh build slot", run: runShell},
 		"serve":              {help: "serve the REST API (Api_listen) until interrupted", run: runServe},
 		"api-key":            {args: "NAME read|user|builder|admin [--expires WHEN] | revoke NAME", help: "make an API key (its hash goes to Api_keys, the key to stdout), or revoke a name's keys", run: runAPIKey},
+		"worker":             {args: "--controller URL --creds FILE [--slots N] [--ca FILE]", help: "build a cluster controller's ports on this host", run: runWorker},
+		"worker-key":         {args: "NAME [--out FILE] | revoke NAME", help: "admit a cluster worker (Cluster_workers) and write its credentials", run: runWorkerKey},
 		"token":              {args: "NAME read|user|builder|admin [--ttl DURATION] [--kid KID]", help: "mint a JWT bearer token with a key of Api_token_keys", run: runToken},
 	}
 	return t

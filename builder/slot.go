@@ -31,6 +31,18 @@ var errBuildTimeout = errors.New("build timeout")
 // shimTarget is where the make shims are mounted in a slot.
 const shimTarget = "/dsynth/mk"
 
+// SlotPlan is a slot's mount plan: the profile's (environment.BuildPlan)
+// and, when makeShims is set, that host directory of make shims bound
+// read-only where the phases' MAKESYSPATH expects it. A cluster worker
+// builds its slots with it too.
+func SlotPlan(s environment.Settings, makeShims string) (environment.Plan, error) {
+	plan, err := environment.BuildPlan(s)
+	if err == nil && makeShims != "" {
+		plan.Mounts = append(plan.Mounts, environment.Mount{Type: environment.MountBind, Source: makeShims, Target: shimTarget, ReadOnly: true})
+	}
+	return plan, err
+}
+
 // slotRun is one port's build in one slot.
 type slotRun struct {
 	b      *Builder
@@ -149,10 +161,7 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 
 	settings := b.o.Settings
 	settings.Slot = slot
-	plan, err := environment.BuildPlan(settings)
-	if err == nil && b.o.MakeShims != "" {
-		plan.Mounts = append(plan.Mounts, environment.Mount{Type: environment.MountBind, Source: b.o.MakeShims, Target: shimTarget, ReadOnly: true})
-	}
+	plan, err := SlotPlan(settings, b.o.MakeShims)
 	var env environment.Environment
 	if err == nil {
 		env = newEnv()
@@ -317,6 +326,9 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 		return false, reason, errBuildTimeout
 	}
 	if err != nil {
+		// The command could not run (or its slot was lost): say why in
+		// the port's log, where the phase's output would be.
+		fmt.Fprintf(r.log, "%v\n", err)
 		r.log.PhaseResult(false, elapsed, 0)
 		return false, err.Error(), err
 	}

@@ -459,12 +459,13 @@ type streamWriter struct {
 }
 
 func (sw streamWriter) Write(p []byte) (int, error) {
+	total := len(p)
 	for len(p) > 0 {
 		n := min(len(p), 64<<10)
 		sw.w.send(sw.call, sw.kind, append([]byte(nil), p[:n]...))
 		p = p[n:]
 	}
-	return len(p), nil
+	return total, nil
 }
 
 func (w *worker) exec(s *workerSlot, c Call) Done {

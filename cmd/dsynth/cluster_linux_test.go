@@ -128,6 +128,9 @@ func TestClusterBuildsOnWorkers(t *testing.T) {
 			t.Logf("%s:\n%s", l, b)
 		}
 		t.Logf("serve:\n%s\nw1:\n%s", cs.out.String(), w1.out.String())
+		var failed any
+		cs.call(t, "GET", "/builds?status=failed", cs.key, nil, &failed)
+		t.Logf("failed builds: %+v", failed)
 	}
 	contains(t, "the cluster build", out, "SUCCESS textproc/csvtool", "SUCCESS math/matdemo", "SUCCESS textproc/libcsv", "0 failed")
 

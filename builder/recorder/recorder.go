@@ -99,12 +99,12 @@ func New(o Options) *Recorder {
 }
 
 // Handle implements events.Subscriber. It queues the events the database
-// needs (RunStarted, PortStarted, PortFinished, RunFinished) for the writer
+// needs (RunStarted, PortStarted, PortFinished, AttemptLost, RunFinished) for the writer
 // goroutine and returns at once; it never blocks on the database. Events
 // handled after Close are ignored.
 func (r *Recorder) Handle(e events.Event) {
 	switch e.(type) {
-	case events.RunStarted, events.PortStarted, events.PortFinished, events.RunFinished:
+	case events.RunStarted, events.PortStarted, events.PortFinished, events.AttemptLost, events.RunFinished:
 	default:
 		return
 	}

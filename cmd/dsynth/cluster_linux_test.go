@@ -134,21 +134,15 @@ func TestClusterBuildsOnWorkers(t *testing.T) {
 	}
 	contains(t, "the cluster build", out, "SUCCESS textproc/csvtool", "SUCCESS math/matdemo", "SUCCESS textproc/libcsv", "0 failed")
 
-	var builds struct {
-		Builds []struct {
-			Origin   string `json:"origin"`
-			Status   string `json:"status"`
-			WorkerID int    `json:"worker"`
-		} `json:"builds"`
-	}
-	if code, _ := cs.call(t, "GET", "/builds?limit=100", cs.key, nil, &builds); code != 200 || len(builds.Builds) == 0 {
-		t.Fatalf("builds: %d %+v", code, builds)
+	recs := cs.records(t)
+	if len(recs) != 7 {
+		t.Errorf("%d records, want the 7 ports: %+v", len(recs), recs)
 	}
 	seen := map[string]int{}
-	for _, b := range builds.Builds {
-		seen[b.Origin]++
-		if b.Status == "success" && b.WorkerID < 2 {
-			t.Errorf("%s built on local slot %d while the local slots were paused", b.Origin, b.WorkerID)
+	for _, r := range recs {
+		seen[r.ID.PortDir]++
+		if r.Status != "success" || r.ID.Worker < 2 {
+			t.Errorf("%s: %s on slot %d, want built on a remote slot (the local ones were paused)", r.ID.PortDir, r.Status, r.ID.Worker)
 		}
 	}
 	for o, n := range seen {
@@ -174,5 +168,97 @@ func TestClusterBuildsOnWorkers(t *testing.T) {
 				t.Errorf("%s: %s differs between the cluster's and the local build", pkg, f)
 			}
 		}
+	}
+}
+
+// follow starts `dsynth -S ARGS…` against the site's service and returns
+// the process and its output.
+func (cs *clusterSite) follow(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(dsynthBinary(t), append([]string{"-C", cs.conf, "-S"}, args...)...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return cmd, out
+}
+
+// clusterRecord is a build record as the service's API shows it.
+type clusterRecord struct {
+	ID struct {
+		PortDir string `json:"portdir"`
+		Worker  int    `json:"worker"`
+	} `json:"id"`
+	Status   string `json:"status"`
+	ErrorMsg string `json:"error_msg"`
+}
+
+// records lists every build record through the service.
+func (cs *clusterSite) records(t *testing.T) []clusterRecord {
+	t.Helper()
+	var list struct {
+		Records []clusterRecord `json:"records"`
+	}
+	if code, _ := cs.call(t, "GET", "/records?limit=1000", cs.key, nil, &list); code != 200 {
+		t.Fatalf("records: %d", code)
+	}
+	return list.Records
+}
+
+// buildsOf counts an origin's records by status.
+func (cs *clusterSite) buildsOf(t *testing.T, origin string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, r := range cs.records(t) {
+		if r.ID.PortDir == origin {
+			out[r.Status]++
+		}
+	}
+	return out
+}
+
+// TestClusterWorkerKilledMidPort: a worker SIGKILLed while it builds a
+// port loses the attempt; a worker that joins during the run builds the
+// port, which is in the repository once and recorded once as built, once
+// as lost.
+func TestClusterWorkerKilledMidPort(t *testing.T) {
+	cs := newClusterSite(t)
+	for _, id := range []string{"0", "1"} {
+		if code, _ := cs.call(t, "POST", "/workers/"+id+"/pause", cs.key, nil, nil); code != 200 {
+			t.Fatalf("pause %s: %d", id, code)
+		}
+	}
+	w1 := cs.startWorker(t, "w1", "1")
+	// misc/gate waits on w1 while this file exists in w1's distfiles.
+	os.MkdirAll(w1.dist, 0o755)
+	os.WriteFile(filepath.Join(w1.dist, "gate-closed"), nil, 0o644)
+	cs.out.waitFor(t, "serve", "worker w1 (")
+
+	follower, fout := cs.follow(t, "just-build", "misc/gate")
+	fout.waitFor(t, "the follower", "START   misc/gate")
+	w1.out.waitFor(t, "worker w1", "admitted")
+	w1.cmd.Process.Kill()
+	w1.cmd.Wait()
+
+	// A second worker joins during the run and builds the port.
+	w2 := cs.startWorker(t, "w2", "1")
+	cs.out.waitFor(t, "serve", "worker w1 lost")
+	if err := follower.Wait(); err != nil {
+		t.Fatalf("follower: %v\n%s\nserve:\n%s", err, fout.String(), cs.out.String())
+	}
+	contains(t, "the follower", fout.String(), "SUCCESS misc/gate", "attempt lost on w1/0", "2 built, 0 failed")
+	contains(t, "worker w2", w2.out.String(), "admitted")
+	if got := cs.buildsOf(t, "misc/gate"); got["success"] != 1 || got["lost"] != 1 || len(got) != 2 {
+		t.Errorf("records of misc/gate: %v, want one success and one lost attempt", got)
+	}
+	if pkgs, _ := filepath.Glob(filepath.Join(cs.repo, "gate-*")); len(pkgs) != 1 {
+		t.Errorf("repository: %v", pkgs)
 	}
 }

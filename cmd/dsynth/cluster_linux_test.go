@@ -3,12 +3,15 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/go-dsynth/go-dsynth/internal/testenv"
 )
 
 // clusterSite is a service site whose profile embeds a NATS server for
@@ -22,9 +25,15 @@ type clusterSite struct {
 // lease timeout.
 func newClusterSite(t *testing.T, extra ...string) *clusterSite {
 	t.Helper()
+	return newClusterSiteOn(t, freeAddr(t), extra...)
+}
+
+// newClusterSiteOn is newClusterSite with the NATS server on natsAddr.
+func newClusterSiteOn(t *testing.T, natsAddr string, extra ...string) *clusterSite {
+	t.Helper()
 	ds := newDemoSite(t)
 	s := &serviceSite{demoSite: ds, addr: freeAddr(t)}
-	cs := &clusterSite{serviceSite: s, natsAddr: freeAddr(t)}
+	cs := &clusterSite{serviceSite: s, natsAddr: natsAddr}
 	lines := append([]string{"Api_listen= " + s.addr, "Api_keys= " + filepath.Join(ds.conf, "api.keys"),
 		"Cluster_listen= " + cs.natsAddr, "Cluster_lease_timeout= 3"}, extra...)
 	f, err := os.OpenFile(filepath.Join(ds.conf, "dsynth.ini"), os.O_APPEND|os.O_WRONLY, 0)
@@ -35,7 +44,7 @@ func newClusterSite(t *testing.T, extra ...string) *clusterSite {
 	f.Close()
 	s.key, _, _ = strings.Cut(ds.must(t, 0, "api-key", "ci", "admin"), "\n")
 	s.start(t)
-	s.out.waitFor(t, "serve", "Cluster: workers connect to nats://"+cs.natsAddr)
+	s.out.waitFor(t, "serve", "Cluster: workers connect to nats://")
 	return cs
 }
 
@@ -48,14 +57,24 @@ type clusterWorker struct {
 }
 
 // startWorker issues credentials for name on the controller and starts a
-// worker with its own build base and copy of the ports tree; prefix, when
-// set, runs it under another command (ip netns exec …).
-func (cs *clusterSite) startWorker(t *testing.T, name string, slots string, prefix ...string) *clusterWorker {
+// worker with its own build base and copy of the ports tree.
+func (cs *clusterSite) startWorker(t *testing.T, name string, slots string) *clusterWorker {
+	t.Helper()
+	return cs.startWorkerAt(t, name, slots, "nats://"+cs.natsAddr, nil)
+}
+
+// startWorkerAt starts a worker that dials url; prefix, when set, runs it
+// under another command (ip netns exec …); tweak may change its site
+// before it starts.
+func (cs *clusterSite) startWorkerAt(t *testing.T, name, slots, url string, tweak func(*clusterWorker), prefix ...string) *clusterWorker {
 	t.Helper()
 	w := &clusterWorker{demoSite: newDemoSite(t), name: name, out: &syncBuffer{}}
+	if tweak != nil {
+		tweak(w)
+	}
 	creds := filepath.Join(w.conf, name+".creds")
 	cs.must(t, 0, "worker-key", name, "--out", creds)
-	args := append(prefix, dsynthBinary(t), "-C", w.conf, "worker", "--controller", "nats://"+cs.natsAddr, "--creds", creds, "--slots", slots)
+	args := append(prefix, dsynthBinary(t), "-C", w.conf, "worker", "--controller", url, "--creds", creds, "--slots", slots)
 	w.cmd = exec.Command(args[0], args[1:]...)
 	w.cmd.Stdout, w.cmd.Stderr = w.out, w.out
 	if err := w.cmd.Start(); err != nil {
@@ -257,6 +276,137 @@ func TestClusterWorkerKilledMidPort(t *testing.T) {
 	contains(t, "worker w2", w2.out.String(), "admitted")
 	if got := cs.buildsOf(t, "misc/gate"); got["success"] != 1 || got["lost"] != 1 || len(got) != 2 {
 		t.Errorf("records of misc/gate: %v, want one success and one lost attempt", got)
+	}
+	if pkgs, _ := filepath.Glob(filepath.Join(cs.repo, "gate-*")); len(pkgs) != 1 {
+		t.Errorf("repository: %v", pkgs)
+	}
+}
+
+// netns is a network namespace joined to the host's by a veth pair: the
+// host's end has hostIP, the namespace's nsIP (a /30 of 10.213.N.0).
+type netns struct {
+	name, hostIf, nsIf string
+	hostIP, nsIP       string
+}
+
+// newNetns makes namespace number n (removed at the end of the test).
+func newNetns(t *testing.T, n int) *netns {
+	t.Helper()
+	testenv.NeedCommand(t, "ip", "iproute2")
+	tag := fmt.Sprintf("%d%d", os.Getpid()%100000, n)
+	ns := &netns{name: "dsy" + tag, hostIf: "dsh" + tag, nsIf: "dsw" + tag,
+		hostIP: fmt.Sprintf("10.213.%d.1", n), nsIP: fmt.Sprintf("10.213.%d.2", n)}
+	ip := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v %s", strings.Join(args, " "), err, out)
+		}
+	}
+	ip("netns", "add", ns.name)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns.name).Run() })
+	ip("link", "add", ns.hostIf, "type", "veth", "peer", "name", ns.nsIf)
+	t.Cleanup(func() { exec.Command("ip", "link", "del", ns.hostIf).Run() })
+	ip("link", "set", ns.nsIf, "netns", ns.name)
+	ip("addr", "add", ns.hostIP+"/30", "dev", ns.hostIf)
+	ip("link", "set", ns.hostIf, "up")
+	ip("netns", "exec", ns.name, "ip", "addr", "add", ns.nsIP+"/30", "dev", ns.nsIf)
+	ip("netns", "exec", ns.name, "ip", "link", "set", ns.nsIf, "up")
+	ip("netns", "exec", ns.name, "ip", "link", "set", "lo", "up")
+	return ns
+}
+
+// link sets the host's end of the pair up or down (a cut cable).
+func (ns *netns) link(t *testing.T, up bool) {
+	t.Helper()
+	state := "down"
+	if up {
+		state = "up"
+	}
+	if out, err := exec.Command("ip", "link", "set", ns.hostIf, state).CombinedOutput(); err != nil {
+		t.Fatalf("ip link set %s %s: %v %s", ns.hostIf, state, err, out)
+	}
+}
+
+// TestClusterLinkCutAndRestored: two workers, each in a network namespace
+// of its own reaching the controller through a veth pair. The link of the
+// one building misc/gate is cut: after the lease timeout its attempt is
+// lost and the other worker builds the port. The link comes back and the
+// first worker's build ends: its late result is discarded, the port is in
+// the repository once and recorded once as built.
+func TestClusterLinkCutAndRestored(t *testing.T) {
+	n1, n2 := newNetns(t, 1), newNetns(t, 2)
+	_, port, _ := strings.Cut(freeAddr(t), ":")
+	cs := newClusterSiteOn(t, "0.0.0.0:"+port)
+	for _, id := range []string{"0", "1"} {
+		if code, _ := cs.call(t, "POST", "/workers/"+id+"/pause", cs.key, nil, nil); code != 200 {
+			t.Fatalf("pause %s: %d", id, code)
+		}
+	}
+	closed := func(w *clusterWorker) {
+		os.MkdirAll(w.dist, 0o755)
+		os.WriteFile(filepath.Join(w.dist, "gate-closed"), nil, 0o644)
+	}
+	w1 := cs.startWorkerAt(t, "w1", "1", "nats://"+n1.hostIP+":"+port, closed, "ip", "netns", "exec", n1.name)
+	cs.out.waitFor(t, "serve", "worker w1 (")
+
+	follower, fout := cs.follow(t, "just-build", "misc/gate")
+	fout.waitFor(t, "the follower", "START   misc/gate")
+	// The build is in its gate: cut w1's cable; w2 joins (from its own
+	// namespace) and takes the port once w1 is lost.
+	n1.link(t, false)
+	w2 := cs.startWorkerAt(t, "w2", "1", "nats://"+n2.hostIP+":"+port, nil, "ip", "netns", "exec", n2.name)
+	cs.out.waitFor(t, "serve", "worker w1 lost")
+	if err := follower.Wait(); err != nil {
+		t.Fatalf("follower: %v\n%s\nserve:\n%s", err, fout.String(), cs.out.String())
+	}
+	contains(t, "the follower", fout.String(), "SUCCESS misc/gate", "attempt lost on w1/0", "0 failed")
+	contains(t, "worker w2", w2.out.String(), "admitted")
+
+	// The cable back, the gate open: w1's build ends, too late.
+	n1.link(t, true)
+	os.Remove(filepath.Join(w1.dist, "gate-closed"))
+	cs.out.waitFor(t, "serve", "worker w1 is back")
+	cs.out.waitFor(t, "serve", "worker w1: late result")
+	if got := cs.buildsOf(t, "misc/gate"); got["success"] != 1 || got["lost"] != 1 || len(got) != 2 {
+		t.Errorf("records of misc/gate: %v, want one success and one lost attempt", got)
+	}
+	if pkgs, _ := filepath.Glob(filepath.Join(cs.repo, "gate-*")); len(pkgs) != 1 {
+		t.Errorf("repository: %v", pkgs)
+	}
+}
+
+// TestClusterControllerRestart: the controller is SIGKILLed while a worker
+// builds; started again, it resumes the build, the worker reconnects and
+// the run finishes.
+func TestClusterControllerRestart(t *testing.T) {
+	cs := newClusterSite(t)
+	for _, id := range []string{"0", "1"} {
+		if code, _ := cs.call(t, "POST", "/workers/"+id+"/pause", cs.key, nil, nil); code != 200 {
+			t.Fatalf("pause %s: %d", id, code)
+		}
+	}
+	closed := func(w *clusterWorker) {
+		os.MkdirAll(w.dist, 0o755)
+		os.WriteFile(filepath.Join(w.dist, "gate-closed"), nil, 0o644)
+	}
+	w1 := cs.startWorkerAt(t, "w1", "1", "nats://"+cs.natsAddr, closed)
+	cs.out.waitFor(t, "serve", "worker w1 (")
+	_, fout := cs.follow(t, "just-build", "misc/gate")
+	fout.waitFor(t, "the follower", "START   misc/gate")
+
+	cs.serve.Process.Kill()
+	cs.serve.Wait()
+	os.Remove(filepath.Join(w1.dist, "gate-closed"))
+	// Started again, the service resumes the build at once (the pauses
+	// were the killed process's, so a local slot may take the port): the
+	// worker must reconnect to the new controller, and the run end.
+	cs.start(t)
+	cs.out.waitFor(t, "serve", "worker w1 (")
+	w1.out.waitFor(t, "worker w1", "reconnected to the controller")
+	cs.out.waitFor(t, "serve", " done: ")
+	contains(t, "serve", cs.out.String(), "done: 1 built, 0 failed")
+	if got := cs.buildsOf(t, "misc/gate"); got["success"] != 1 {
+		t.Errorf("records of misc/gate: %v", got)
 	}
 	if pkgs, _ := filepath.Glob(filepath.Join(cs.repo, "gate-*")); len(pkgs) != 1 {
 		t.Errorf("repository: %v", pkgs)

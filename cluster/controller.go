@@ -59,6 +59,8 @@ type member struct {
 	joined time.Time
 	last   time.Time
 	lost   bool
+	// left says the worker said goodbye (it is lost, not silent).
+	left bool
 	// leases are the worker's slots in use: slot → lease.
 	leases map[int]string
 	// orphans are leases declared lost that the worker may still hold:
@@ -93,7 +95,7 @@ type WorkerInfo struct {
 	Host     string    `json:"host"`
 	Slots    int       `json:"slots"`
 	Busy     int       `json:"busy"`
-	State    string    `json:"state"` // "ready", "lost"
+	State    string    `json:"state"` // "ready", "lost" (silent), "left"
 	Joined   time.Time `json:"joined"`
 	LastBeat time.Time `json:"last_beat"`
 	Tree     string    `json:"tree"`
@@ -125,6 +127,7 @@ func NewController(nc *nats.Conn, o ControllerOptions) (*Controller, error) {
 	for subj, h := range map[string]nats.MsgHandler{
 		subjectRoot + ".c.*.hello": c.onHello,
 		subjectRoot + ".c.*.hb":    c.onBeat,
+		subjectRoot + ".c.*.bye":   c.onBye,
 		subjectRoot + ".c.*.r.*":   c.onReply,
 	} {
 		sub, err := nc.Subscribe(subj, h)
@@ -277,6 +280,27 @@ func (c *Controller) onBeat(m *nats.Msg) {
 	}
 }
 
+// onBye: a worker leaves; its ports in progress go back to the queue.
+func (c *Controller) onBye(m *nats.Msg) {
+	var b Beat
+	if json.Unmarshal(m.Data, &b) != nil {
+		return
+	}
+	name := workerOf(m.Subject)
+	c.mu.Lock()
+	mb := c.members[name]
+	if mb == nil || mb.id.Session != b.Session {
+		c.mu.Unlock()
+		return
+	}
+	if !mb.lost {
+		c.loseLocked(mb, "it left")
+	}
+	mb.left = true
+	c.mu.Unlock()
+	c.signal()
+}
+
 func (c *Controller) onReply(m *nats.Msg) {
 	parts := strings.Split(m.Subject, ".")
 	call := parts[len(parts)-1]
@@ -391,7 +415,10 @@ func (c *Controller) Workers() []WorkerInfo {
 	out := []WorkerInfo{}
 	for name, mb := range c.members {
 		st := "ready"
-		if mb.lost {
+		switch {
+		case mb.left:
+			st = "left"
+		case mb.lost:
 			st = "lost"
 		}
 		out = append(out, WorkerInfo{Name: name, Host: mb.id.Host, Slots: mb.id.Slots, Busy: len(mb.leases), State: st,

@@ -29,6 +29,7 @@ func ControllerPrefix(name string) string { return subjectRoot + ".c." + name }
 // ControllerPrefix.
 func helloSubject(name string) string     { return ControllerPrefix(name) + ".hello" }
 func heartbeatSubject(name string) string { return ControllerPrefix(name) + ".hb" }
+func byeSubject(name string) string       { return ControllerPrefix(name) + ".bye" }
 func replySubject(name, call string) string {
 	return ControllerPrefix(name) + ".r." + call
 }

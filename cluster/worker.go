@@ -135,6 +135,14 @@ func RunWorker(ctx context.Context, o WorkerOptions) error {
 	for {
 		select {
 		case <-ctx.Done():
+			// Leaving: the controller takes our ports back at once rather
+			// than after the lease timeout (the goodbye goes first, so
+			// the ends of the commands killed below arrive late and are
+			// discarded, not taken for failures).
+			w.nc.Publish(byeSubject(w.name), mustJSON(Beat{Session: w.o.Identity.Session}))
+			w.nc.Flush()
+			w.abandon(nil)
+			w.o.Logf("worker %s: leaving", w.name)
 			return nil
 		case err := <-w.refused:
 			return err

@@ -412,3 +412,44 @@ func TestClusterControllerRestart(t *testing.T) {
 		t.Errorf("repository: %v", pkgs)
 	}
 }
+
+// TestClusterRefusesWrongTreeAndCredentials: a worker whose ports tree
+// differs is refused, naming the difference; a revoked key is refused at
+// the connection; both exit non-zero and get no slot.
+func TestClusterRefusesWrongTreeAndCredentials(t *testing.T) {
+	cs := newClusterSite(t)
+	other := func(w *clusterWorker) {
+		f, err := os.OpenFile(filepath.Join(w.tree, "Mk", "bsd.port.mk"), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString("# another tree\n")
+		f.Close()
+	}
+	w1 := cs.startWorkerAt(t, "w1", "1", "nats://"+cs.natsAddr, other)
+	err := w1.cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
+		t.Fatalf("a worker with another tree: %v\n%s", err, w1.out.String())
+	}
+	contains(t, "the refused worker", w1.out.String(), "differs from the controller in its ports tree: worker mk:", "refused by the controller")
+	contains(t, "serve", cs.out.String(), "worker w1 refused")
+
+	w2 := cs.startWorker(t, "w2", "1")
+	cs.out.waitFor(t, "serve", "worker w2 (")
+	w2.cmd.Process.Signal(syscall.SIGTERM)
+	w2.cmd.Wait()
+	cs.out.waitFor(t, "serve", "worker w2 lost: it left")
+	cs.must(t, 0, "worker-key", "revoke", "w2")
+	again := exec.Command(dsynthBinary(t), "-C", w2.conf, "worker", "--controller", "nats://"+cs.natsAddr, "--creds", filepath.Join(w2.conf, "w2.creds"))
+	out, err := again.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
+		t.Fatalf("a revoked worker: %v\n%s", err, out)
+	}
+	contains(t, "the revoked worker", string(out), "refused the credentials in "+filepath.Join(w2.conf, "w2.creds"))
+	var ws struct {
+		Hosts []struct{ Name, State string }
+	}
+	if code, _ := cs.call(t, "GET", "/workers", cs.key, nil, &ws); code != 200 || len(ws.Hosts) != 1 || ws.Hosts[0].Name != "w2" || ws.Hosts[0].State != "left" {
+		t.Errorf("workers: %d %+v", code, ws)
+	}
+}

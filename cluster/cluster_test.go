@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -311,7 +312,7 @@ func TestWorkerMaySpeakOnlyOnItsOwnSubjects(t *testing.T) {
 	}
 }
 
-func TestLostWorkerFailsItsCallsAndLateResultsAreDiscarded(t *testing.T) {
+func TestLeavingWorkerLosesItsCallsAtOnce(t *testing.T) {
 	r := newRig(t, "w4")
 	tw := r.startWorker("w4", nil)
 	r.waitJoined("w4")
@@ -329,14 +330,14 @@ func TestLostWorkerFailsItsCallsAndLateResultsAreDiscarded(t *testing.T) {
 	case err := <-errc:
 		t.Fatalf("the command ended before it was stopped: %v\n%s", err, r.logs)
 	}
-	// The worker stops beating (its process ends): the controller loses
-	// it after the lease timeout and the call fails as lost.
+	// The worker stops: it says goodbye, the controller loses it at once
+	// and the call fails as lost (not as a failed command).
 	tw.cancel()
 	err := <-errc
 	if !errors.Is(err, ErrWorkerLost) || !errors.Is(err, environment.ErrLost) {
 		t.Fatalf("err = %v", err)
 	}
-	if ws := r.ctrl.Workers(); len(ws) != 1 || ws[0].State != "lost" {
+	if ws := r.ctrl.Workers(); len(ws) != 1 || ws[0].State != "left" {
 		t.Fatalf("workers = %+v", ws)
 	}
 	if len(r.ctrl.Slots()) != 0 {
@@ -363,5 +364,80 @@ func TestKeyIssuedWhileServingWorksAndRevocationRefuses(t *testing.T) {
 	}
 	if len(r.ctrl.Slots()) != 0 {
 		t.Fatalf("a revoked worker's slots are offered: %+v", r.ctrl.Slots())
+	}
+}
+
+// TestSilentWorkerIsLostAndItsLateResultDiscarded: a worker (here a bare
+// NATS client speaking the protocol) that stops beating while a command
+// runs is lost after the lease timeout, the call fails as lost, and the
+// command's end, sent afterwards, is discarded.
+func TestSilentWorkerIsLostAndItsLateResultDiscarded(t *testing.T) {
+	r := newRig(t, "w5")
+	creds, err := ReadCreds(filepath.Join(r.dir, "w5.creds"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(r.srv.URL(), nats.Nkey(creds.Public(), creds.sign), nats.CustomInboxPrefix(inboxPrefix("w5")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	calls := make(chan Call, 10)
+	if _, err := nc.Subscribe(WorkerSubject("w5"), func(m *nats.Msg) {
+		var c Call
+		json.Unmarshal(m.Data, &c)
+		m.Respond(mustJSON(Accepted{}))
+		calls <- c
+	}); err != nil {
+		t.Fatal(err)
+	}
+	id := selfID
+	id.Name, id.Host, id.Slots, id.Session = "w5", "bare", 1, "s1"
+	if _, err := nc.Request(helloSubject("w5"), mustJSON(id), 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	nc.Publish(heartbeatSubject("w5"), mustJSON(Beat{Session: "s1"}))
+	env := r.ctrl.Env("w5", 0)
+	setupDone := make(chan error, 1)
+	go func() { setupDone <- env.Setup(context.Background(), environment.Plan{}) }()
+	setup := <-calls
+	done := nats.NewMsg(replySubject("w5", setup.ID))
+	done.Header.Set(kindHeader, kindDone)
+	done.Data = mustJSON(Done{})
+	nc.PublishMsg(done)
+	if err := <-setupDone; err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := env.Execute(context.Background(), environment.Command{Args: []string{"make", "build"}})
+		errc <- err
+	}()
+	exec := <-calls
+	// No more heartbeats: lost after the lease timeout.
+	if err := <-errc; !errors.Is(err, ErrWorkerLost) {
+		t.Fatalf("err = %v", err)
+	}
+	if ws := r.ctrl.Workers(); len(ws) != 1 || ws[0].State != "lost" {
+		t.Fatalf("workers = %+v", ws)
+	}
+	// The command's end comes too late.
+	late := nats.NewMsg(replySubject("w5", exec.ID))
+	late.Header.Set(kindHeader, kindDone)
+	late.Data = mustJSON(Done{ExitCode: 0})
+	nc.PublishMsg(late)
+	select {
+	case <-r.logs.waitFor("worker w5: late result of call " + exec.ID + " discarded"):
+	case <-time.After(time.Minute):
+		t.Fatalf("the late result was not discarded:\n%s", r.logs)
+	}
+	// Heard again, it comes back with the lost lease torn down.
+	nc.Publish(heartbeatSubject("w5"), mustJSON(Beat{Session: "s1"}))
+	teardown := <-calls
+	if teardown.Op != OpTeardown || teardown.Lease != setup.Lease {
+		t.Fatalf("after its return the worker got %+v, want the teardown of lease %s", teardown, setup.Lease)
+	}
+	if s := r.ctrl.Slots(); len(s) != 1 {
+		t.Fatalf("slots after the return: %+v", s)
 	}
 }

@@ -61,6 +61,9 @@ type member struct {
 	lost   bool
 	// left says the worker said goodbye (it is lost, not silent).
 	left bool
+	// full says the worker's disk filled up: it gets no more ports until
+	// it is restarted (a new session).
+	full bool
 	// leases are the worker's slots in use: slot → lease.
 	leases map[int]string
 	// orphans are leases declared lost that the worker may still hold:
@@ -95,7 +98,7 @@ type WorkerInfo struct {
 	Host     string    `json:"host"`
 	Slots    int       `json:"slots"`
 	Busy     int       `json:"busy"`
-	State    string    `json:"state"` // "ready", "lost" (silent), "left"
+	State    string    `json:"state"` // "ready", "lost" (silent), "left", "full" (disk)
 	Joined   time.Time `json:"joined"`
 	LastBeat time.Time `json:"last_beat"`
 	Tree     string    `json:"tree"`
@@ -388,7 +391,7 @@ func (c *Controller) Slots() []SlotInfo {
 	defer c.mu.Unlock()
 	var out []SlotInfo
 	for name, mb := range c.members {
-		if mb.lost {
+		if mb.lost || mb.full {
 			continue
 		}
 		for i := range mb.id.Slots {
@@ -420,6 +423,8 @@ func (c *Controller) Workers() []WorkerInfo {
 			st = "left"
 		case mb.lost:
 			st = "lost"
+		case mb.full:
+			st = "full"
 		}
 		out = append(out, WorkerInfo{Name: name, Host: mb.id.Host, Slots: mb.id.Slots, Busy: len(mb.leases), State: st,
 			Joined: mb.joined, LastBeat: mb.last, Tree: mb.id.Tree})
@@ -520,3 +525,24 @@ func (d Done) err(op Op) error {
 
 // ErrNoSpace marks a worker whose disk is full.
 var ErrNoSpace = errors.New("no space left on the worker")
+
+// checkFull turns a call's disk-full end into the loss of the attempt
+// (the port goes back to the queue, for another worker) and keeps the
+// worker from new ports until it is restarted; other ends pass.
+func (c *Controller) checkFull(worker string, op Op, d Done) error {
+	if d.Code != CodeNoSpace {
+		return d.err(op)
+	}
+	c.mu.Lock()
+	mb := c.members[worker]
+	first := mb != nil && !mb.full
+	if mb != nil {
+		mb.full = true
+	}
+	c.mu.Unlock()
+	if first {
+		c.o.Logf("cluster: worker %s: disk full (%s); its port goes back to the queue, and it gets no more ports until it is restarted", worker, d.Error)
+		c.signal()
+	}
+	return fmt.Errorf("worker %s: %s: %s: %w", worker, op, d.Error, ErrWorkerLost)
+}

@@ -87,7 +87,7 @@ func (e *remoteEnv) Setup(ctx context.Context, _ environment.Plan) error {
 	}
 	d, err := c.call(ctx, e.worker, call, nil, nil)
 	if err == nil {
-		err = d.err(OpSetup)
+		err = c.checkFull(e.worker, OpSetup, d)
 	}
 	if err != nil {
 		e.release()
@@ -180,7 +180,7 @@ func (e *remoteEnv) Provide(ctx context.Context, files []string) error {
 	if err != nil {
 		return err
 	}
-	return d.err(OpFetch)
+	return e.c.checkFull(e.worker, OpFetch, d)
 }
 
 // Retrieve has the worker upload the file and writes it to dst after
@@ -192,7 +192,7 @@ func (e *remoteEnv) Retrieve(ctx context.Context, path, dst string, env []string
 	if err != nil {
 		return err
 	}
-	if err := d.err(OpUpload); err != nil {
+	if err := e.c.checkFull(e.worker, OpUpload, d); err != nil {
 		return err
 	}
 	if d.Package == nil {

@@ -453,3 +453,40 @@ func TestClusterRefusesWrongTreeAndCredentials(t *testing.T) {
 		t.Errorf("workers: %d %+v", code, ws)
 	}
 }
+
+// TestClusterWorkerDiskFull: a worker whose packages directory is full
+// loses its port to another worker and gets no more; the build ends with
+// nothing failed and the loss recorded.
+func TestClusterWorkerDiskFull(t *testing.T) {
+	cs := newClusterSite(t)
+	for _, id := range []string{"0", "1"} {
+		if code, _ := cs.call(t, "POST", "/workers/"+id+"/pause", cs.key, nil, nil); code != 200 {
+			t.Fatalf("pause %s: %d", id, code)
+		}
+	}
+	tiny := func(w *clusterWorker) {
+		pk := filepath.Dir(w.repo)
+		os.MkdirAll(pk, 0o755)
+		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", pk).CombinedOutput(); err != nil {
+			t.Fatalf("mount: %v %s", err, out)
+		}
+		t.Cleanup(func() { exec.Command("umount", "-l", pk).Run() })
+	}
+	cs.startWorkerAt(t, "w1", "1", "nats://"+cs.natsAddr, tiny)
+	cs.out.waitFor(t, "serve", "worker w1 (")
+	cs.startWorker(t, "w2", "1")
+	cs.out.waitFor(t, "serve", "worker w2 (")
+
+	out := cs.must(t, 0, "-S", "just-build", "misc/hello")
+	contains(t, "the build", out, "SUCCESS misc/hello", "attempt lost on w1/0", "2 built, 0 failed")
+	contains(t, "serve", cs.out.String(), "worker w1: disk full")
+	var ws struct {
+		Hosts []struct{ Name, State string }
+	}
+	if code, _ := cs.call(t, "GET", "/workers", cs.key, nil, &ws); code != 200 || len(ws.Hosts) != 2 || ws.Hosts[0].State != "full" || ws.Hosts[1].State != "ready" {
+		t.Errorf("workers: %d %+v", code, ws)
+	}
+	if got := cs.buildsOf(t, "ports-mgmt/pkg"); got["success"] != 1 || got["lost"] != 1 {
+		t.Errorf("records of ports-mgmt/pkg: %v", got)
+	}
+}

@@ -490,3 +490,63 @@ func TestClusterWorkerDiskFull(t *testing.T) {
 		t.Errorf("records of ports-mgmt/pkg: %v", got)
 	}
 }
+
+// TestClusterPausedWorkerFinishesItsPort: a remote slot paused while it
+// builds finishes its port and takes no other; the other worker builds
+// the rest.
+func TestClusterPausedWorkerFinishesItsPort(t *testing.T) {
+	cs := newClusterSite(t)
+	for _, id := range []string{"0", "1"} {
+		if code, _ := cs.call(t, "POST", "/workers/"+id+"/pause", cs.key, nil, nil); code != 200 {
+			t.Fatalf("pause %s: %d", id, code)
+		}
+	}
+	closed := func(w *clusterWorker) {
+		os.MkdirAll(w.dist, 0o755)
+		os.WriteFile(filepath.Join(w.dist, "gate-closed"), nil, 0o644)
+	}
+	w1 := cs.startWorkerAt(t, "w1", "1", "nats://"+cs.natsAddr, closed)
+	w2 := cs.startWorkerAt(t, "w2", "1", "nats://"+cs.natsAddr, closed)
+	cs.out.waitFor(t, "serve", "worker w1 (")
+	cs.out.waitFor(t, "serve", "worker w2 (")
+
+	follower, fout := cs.follow(t, "just-build", "misc/gate", "misc/hello", "textproc/wordfreq", "math/primes")
+	fout.waitFor(t, "the follower", "START   misc/gate")
+	slot := ""
+	for _, l := range strings.Split(fout.String(), "\n") {
+		if i := strings.Index(l, "] START   misc/gate"); i >= 3 {
+			slot = strings.TrimLeft(l[i-3:i], "0")
+		}
+	}
+	if code, _ := cs.call(t, "POST", "/workers/"+slot+"/pause", cs.key, nil, nil); code != 200 {
+		t.Fatalf("pause remote slot %s: %d\n%s", slot, code, fout.String())
+	}
+	var w struct {
+		Worker struct {
+			Paused bool   `json:"paused"`
+			Where  string `json:"where"`
+		} `json:"worker"`
+	}
+	if code, _ := cs.call(t, "GET", "/workers/"+slot, cs.key, nil, &w); code != 200 || !w.Worker.Paused || !strings.HasPrefix(w.Worker.Where, "w") {
+		t.Errorf("remote slot %s: %d %+v", slot, code, w)
+	}
+	os.Remove(filepath.Join(w1.dist, "gate-closed"))
+	os.Remove(filepath.Join(w2.dist, "gate-closed"))
+	if err := follower.Wait(); err != nil {
+		t.Fatalf("follower: %v\n%s", err, fout.String())
+	}
+	contains(t, "the follower", fout.String(), "SUCCESS misc/gate", "SUCCESS misc/hello", "0 failed")
+	tag := fmt.Sprintf("[%03s]", slot)
+	done := false
+	for _, l := range strings.Split(fout.String(), "\n") {
+		switch {
+		case strings.Contains(l, tag+" SUCCESS misc/gate"):
+			done = true
+		case done && strings.Contains(l, tag+" START"):
+			t.Errorf("the paused slot %s took another port: %s", slot, l)
+		}
+	}
+	if !done {
+		t.Errorf("misc/gate did not finish on the paused slot %s:\n%s", slot, fout.String())
+	}
+}

@@ -172,6 +172,19 @@ func TestClusterBuildsOnWorkers(t *testing.T) {
 	contains(t, "worker w1", w1.out.String(), "admitted by the controller with 2 slots")
 	contains(t, "worker w2", w2.out.String(), "admitted by the controller with 1 slots")
 
+	// The tree's package tool installs them.
+	root := t.TempDir()
+	var files []string
+	for _, p := range []string{"libargs-1.4.pkg", "libcsv-0.7.pkg", "csvtool-0.7.pkg"} {
+		files = append(files, filepath.Join(cs.repo, p))
+	}
+	pkgTool := filepath.Join(cs.tree, "src", "pkg-1.21.0", "pkg.sh")
+	if out, err := exec.Command("sh", append([]string{pkgTool, "-r", root, "add"}, files...)...).CombinedOutput(); err != nil {
+		t.Errorf("pkg add: %v %s", err, out)
+	} else if _, err := os.Stat(filepath.Join(root, "usr", "local", "bin", "csvtool")); err != nil {
+		t.Errorf("csvtool not installed: %v\n%s", err, out)
+	}
+
 	// The same ports built locally on a worker's site give packages of
 	// the same content.
 	w1.cmd.Process.Signal(syscall.SIGTERM)

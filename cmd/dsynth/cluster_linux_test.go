@@ -48,6 +48,24 @@ func newClusterSiteOn(t *testing.T, natsAddr string, extra ...string) *clusterSi
 	return cs
 }
 
+// pauseLocal pauses the controller's own slots (0 and 1): every port then
+// builds on a worker.
+func (cs *clusterSite) pauseLocal(t *testing.T) {
+	t.Helper()
+	for _, id := range []string{"0", "1"} {
+		if code, _ := cs.call(t, "POST", "/workers/"+id+"/pause", cs.key, nil, nil); code != 200 {
+			t.Fatalf("pause %s: %d", id, code)
+		}
+	}
+}
+
+// gateClosed closes misc/gate's gate on a worker: its build of the port
+// waits until the test removes the file.
+func gateClosed(w *clusterWorker) {
+	os.MkdirAll(w.dist, 0o755)
+	os.WriteFile(filepath.Join(w.dist, "gate-closed"), nil, 0o644)
+}
+
 // clusterWorker is a `dsynth worker` process with a site of its own.
 type clusterWorker struct {
 	*demoSite
@@ -129,11 +147,7 @@ func TestClusterBuildsOnWorkers(t *testing.T) {
 			State string
 		}
 	}
-	for _, id := range []string{"0", "1"} {
-		if code, _ := cs.call(t, "POST", "/workers/"+id+"/pause", cs.key, nil, nil); code != 200 {
-			t.Fatalf("pause %s: %d", id, code)
-		}
-	}
+	cs.pauseLocal(t)
 	if code, _ := cs.call(t, "GET", "/workers", cs.key, nil, &ws); code != 200 || len(ws.Hosts) != 2 || ws.Hosts[0].Name != "w1" ||
 		ws.Hosts[0].Slots != 2 || ws.Hosts[1].State != "ready" {
 		t.Errorf("workers: %d %+v", code, ws)
@@ -262,15 +276,9 @@ func (cs *clusterSite) buildsOf(t *testing.T, origin string) map[string]int {
 // as lost.
 func TestClusterWorkerKilledMidPort(t *testing.T) {
 	cs := newClusterSite(t)
-	for _, id := range []string{"0", "1"} {
-		if code, _ := cs.call(t, "POST", "/workers/"+id+"/pause", cs.key, nil, nil); code != 200 {
-			t.Fatalf("pause %s: %d", id, code)
-		}
-	}
-	w1 := cs.startWorker(t, "w1", "1")
-	// misc/gate waits on w1 while this file exists in w1's distfiles.
-	os.MkdirAll(w1.dist, 0o755)
-	os.WriteFile(filepath.Join(w1.dist, "gate-closed"), nil, 0o644)
+	cs.pauseLocal(t)
+	// misc/gate waits on w1 while its gate is closed.
+	w1 := cs.startWorkerAt(t, "w1", "1", "nats://"+cs.natsAddr, gateClosed)
 	cs.out.waitFor(t, "serve", "worker w1 (")
 
 	follower, fout := cs.follow(t, "just-build", "misc/gate")
@@ -350,16 +358,8 @@ func TestClusterLinkCutAndRestored(t *testing.T) {
 	n1, n2 := newNetns(t, 1), newNetns(t, 2)
 	_, port, _ := strings.Cut(freeAddr(t), ":")
 	cs := newClusterSiteOn(t, "0.0.0.0:"+port)
-	for _, id := range []string{"0", "1"} {
-		if code, _ := cs.call(t, "POST", "/workers/"+id+"/pause", cs.key, nil, nil); code != 200 {
-			t.Fatalf("pause %s: %d", id, code)
-		}
-	}
-	closed := func(w *clusterWorker) {
-		os.MkdirAll(w.dist, 0o755)
-		os.WriteFile(filepath.Join(w.dist, "gate-closed"), nil, 0o644)
-	}
-	w1 := cs.startWorkerAt(t, "w1", "1", "nats://"+n1.hostIP+":"+port, closed, "ip", "netns", "exec", n1.name)
+	cs.pauseLocal(t)
+	w1 := cs.startWorkerAt(t, "w1", "1", "nats://"+n1.hostIP+":"+port, gateClosed, "ip", "netns", "exec", n1.name)
 	cs.out.waitFor(t, "serve", "worker w1 (")
 
 	follower, fout := cs.follow(t, "just-build", "misc/gate")
@@ -393,16 +393,8 @@ func TestClusterLinkCutAndRestored(t *testing.T) {
 // the run finishes.
 func TestClusterControllerRestart(t *testing.T) {
 	cs := newClusterSite(t)
-	for _, id := range []string{"0", "1"} {
-		if code, _ := cs.call(t, "POST", "/workers/"+id+"/pause", cs.key, nil, nil); code != 200 {
-			t.Fatalf("pause %s: %d", id, code)
-		}
-	}
-	closed := func(w *clusterWorker) {
-		os.MkdirAll(w.dist, 0o755)
-		os.WriteFile(filepath.Join(w.dist, "gate-closed"), nil, 0o644)
-	}
-	w1 := cs.startWorkerAt(t, "w1", "1", "nats://"+cs.natsAddr, closed)
+	cs.pauseLocal(t)
+	w1 := cs.startWorkerAt(t, "w1", "1", "nats://"+cs.natsAddr, gateClosed)
 	cs.out.waitFor(t, "serve", "worker w1 (")
 	_, fout := cs.follow(t, "just-build", "misc/gate")
 	fout.waitFor(t, "the follower", "START   misc/gate")
@@ -472,11 +464,7 @@ func TestClusterRefusesWrongTreeAndCredentials(t *testing.T) {
 // nothing failed and the loss recorded.
 func TestClusterWorkerDiskFull(t *testing.T) {
 	cs := newClusterSite(t)
-	for _, id := range []string{"0", "1"} {
-		if code, _ := cs.call(t, "POST", "/workers/"+id+"/pause", cs.key, nil, nil); code != 200 {
-			t.Fatalf("pause %s: %d", id, code)
-		}
-	}
+	cs.pauseLocal(t)
 	tiny := func(w *clusterWorker) {
 		pk := filepath.Dir(w.repo)
 		os.MkdirAll(pk, 0o755)
@@ -509,17 +497,9 @@ func TestClusterWorkerDiskFull(t *testing.T) {
 // the rest.
 func TestClusterPausedWorkerFinishesItsPort(t *testing.T) {
 	cs := newClusterSite(t)
-	for _, id := range []string{"0", "1"} {
-		if code, _ := cs.call(t, "POST", "/workers/"+id+"/pause", cs.key, nil, nil); code != 200 {
-			t.Fatalf("pause %s: %d", id, code)
-		}
-	}
-	closed := func(w *clusterWorker) {
-		os.MkdirAll(w.dist, 0o755)
-		os.WriteFile(filepath.Join(w.dist, "gate-closed"), nil, 0o644)
-	}
-	w1 := cs.startWorkerAt(t, "w1", "1", "nats://"+cs.natsAddr, closed)
-	w2 := cs.startWorkerAt(t, "w2", "1", "nats://"+cs.natsAddr, closed)
+	cs.pauseLocal(t)
+	w1 := cs.startWorkerAt(t, "w1", "1", "nats://"+cs.natsAddr, gateClosed)
+	w2 := cs.startWorkerAt(t, "w2", "1", "nats://"+cs.natsAddr, gateClosed)
 	cs.out.waitFor(t, "serve", "worker w1 (")
 	cs.out.waitFor(t, "serve", "worker w2 (")
 

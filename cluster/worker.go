@@ -66,6 +66,7 @@ var ErrRefused = errors.New("refused by the controller")
 // worker is a running worker.
 type worker struct {
 	o    WorkerOptions
+	ctx  context.Context // RunWorker's: its end stops the hellos
 	nc   *nats.Conn
 	js   jetstream.JetStream
 	name string
@@ -112,7 +113,7 @@ func RunWorker(ctx context.Context, o WorkerOptions) error {
 	}
 	o.Identity.Name = o.Creds.Name
 	o.Identity.Session = uuid.NewString()
-	w := &worker{o: o, name: o.Creds.Name, refused: make(chan error, 1), welcomed: make(chan struct{}, 1), hashes: map[string]fileHash{}}
+	w := &worker{o: o, ctx: ctx, name: o.Creds.Name, refused: make(chan error, 1), welcomed: make(chan struct{}, 1), hashes: map[string]fileHash{}}
 	w.slots = make([]*workerSlot, o.Identity.Slots)
 	for i := range w.slots {
 		w.slots[i] = &workerSlot{execs: map[string]context.CancelFunc{}}
@@ -202,6 +203,10 @@ func (w *worker) connect(ctx context.Context) error {
 		if errors.Is(err, nats.ErrAuthorization) || strings.Contains(strings.ToLower(err.Error()), "authorization") {
 			return fmt.Errorf("worker %s: the controller at %s refused the credentials in %s: %v: %w", w.name, w.o.URL, w.o.CredsPath, err, ErrRefused)
 		}
+		var certErr *tls.CertificateVerificationError
+		if errors.As(err, &certErr) || errors.Is(err, nats.ErrSecureConnRequired) || errors.Is(err, nats.ErrSecureConnWanted) {
+			return fmt.Errorf("worker %s: TLS with the controller at %s: %w (give its CA with --ca, or dial nats:// or tls:// as the controller serves)", w.name, w.o.URL, err)
+		}
 		w.o.Logf("worker %s: controller unreachable at %s: %v; retrying in %s", w.name, w.o.URL, err, wait)
 		select {
 		case <-ctx.Done():
@@ -226,7 +231,7 @@ func (w *worker) hello() error {
 		if err == nil {
 			break
 		}
-		if errors.Is(err, nats.ErrConnectionClosed) {
+		if errors.Is(err, nats.ErrConnectionClosed) || w.ctx.Err() != nil {
 			return fmt.Errorf("worker %s: hello: %w", w.name, err)
 		}
 		w.o.Logf("worker %s: no answer to hello (%v); asking again", w.name, err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -439,5 +440,62 @@ func TestSilentWorkerIsLostAndItsLateResultDiscarded(t *testing.T) {
 	}
 	if s := r.ctrl.Slots(); len(s) != 1 {
 		t.Fatalf("slots after the return: %+v", s)
+	}
+}
+
+// TestWorkerWaitsForAnUnreachableController: a worker started before its
+// controller says it cannot reach it and tries again, then joins.
+func TestWorkerWaitsForAnUnreachableController(t *testing.T) {
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "workers.keys")
+	if err := IssueWorkerKey(keys, "early", filepath.Join(dir, "early.creds")); err != nil {
+		t.Fatal(err)
+	}
+	creds, err := ReadCreds(filepath.Join(dir, "early.creds"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	logs := &syncLog{}
+	id := selfID
+	id.Host, id.Slots = "early-host", 1
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- RunWorker(ctx, WorkerOptions{URL: "nats://" + addr, Creds: creds, CredsPath: "early.creds", Identity: id,
+			NewEnv:   func(int) environment.Environment { return &mock.Env{} },
+			SlotPlan: func(int) (environment.Plan, error) { return environment.Plan{}, nil },
+			RetryMax: 200 * time.Millisecond, Logf: logs.Logf})
+	}()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-logs.waitFor("worker early: controller unreachable at nats://" + addr):
+	case err := <-done:
+		t.Fatalf("the worker gave up: %v", err)
+	}
+	srv, err := StartServer(ServerOptions{Listen: addr, StoreDir: filepath.Join(dir, "js"), WorkersFile: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	nc, err := srv.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctrl, err := NewController(nc, ControllerOptions{Self: selfID, Logf: logs.Logf, Admitted: srv.Admitted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctrl.Close()
+	select {
+	case <-logs.waitFor("worker early (early-host, 1 slots) joined"):
+	case err := <-done:
+		t.Fatalf("the worker gave up: %v\n%s", err, logs)
 	}
 }

@@ -207,11 +207,11 @@ func (l *discardLog) Write(p []byte) (int, error) {
 	l.mu.Unlock()
 	return len(p), nil
 }
-func (l *discardLog) Phase(string) error                          { return nil }
+func (l *discardLog) Phase(string) error                           { return nil }
 func (l *discardLog) PhaseResult(bool, time.Duration, int64) error { return nil }
-func (l *discardLog) Total(time.Duration) error                   { return nil }
-func (l *discardLog) Watchdog(string, string, int, int) error     { return nil }
-func (l *discardLog) Close() error                                { return nil }
+func (l *discardLog) Total(time.Duration) error                    { return nil }
+func (l *discardLog) Watchdog(string, string, int, int) error      { return nil }
+func (l *discardLog) Close() error                                 { return nil }
 func (l *discardLog) Lines() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()

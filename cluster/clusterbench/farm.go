@@ -238,7 +238,7 @@ func (r *remoteSubset) RemoteSlots() []string {
 }
 
 func (r *remoteSubset) RemoteEnv(name string) environment.Environment {
-	return r.rec.Wrap(r.ctrl.RemoteEnv(name))
+	return r.rec.Wrap(name, r.ctrl.RemoteEnv(name))
 }
 
 func (r *remoteSubset) Changed() <-chan struct{} { return r.ctrl.Changed() }
@@ -276,9 +276,11 @@ func run(ctx context.Context, dir string, s *Synth, localSlots int, f *Farm, wor
 		NumCPU:        max(localSlots, 2),
 		Load15:        func() float64 { return 0 },
 		FS:            rec.FS(builder.OSFS{}),
-		NewEnv:        func(int) environment.Environment { return rec.Wrap(&mock.Env{Handler: handler}) },
-		OpenLog:       func(string) (builder.PortLog, error) { return &discardLog{}, nil },
-		Bus:           bus,
+		NewEnv: func(slot int) environment.Environment {
+			return rec.Wrap(fmt.Sprintf("local/%d", slot), &mock.Env{Handler: handler})
+		},
+		OpenLog: func(string) (builder.PortLog, error) { return &discardLog{}, nil },
+		Bus:     bus,
 	}
 	if len(workers) > 0 {
 		o.MaxWorkers = 1

@@ -96,6 +96,22 @@ type Samples struct {
 	// a remote slot, cp for a local one) to its rename into the
 	// repository.
 	ToRecord []time.Duration
+	// The parts: each command but the build phase (Exec), each hand-over
+	// of dependency packages (Provide), each Teardown, and the Gap
+	// between a slot's Teardown and its next Setup (the builder's
+	// dispatch).
+	Exec, Provide, Teardown, Gap []time.Duration
+}
+
+// add appends o's samples to s.
+func (s *Samples) add(o Samples) {
+	s.Setup = append(s.Setup, o.Setup...)
+	s.ToStart = append(s.ToStart, o.ToStart...)
+	s.ToRecord = append(s.ToRecord, o.ToRecord...)
+	s.Exec = append(s.Exec, o.Exec...)
+	s.Provide = append(s.Provide, o.Provide...)
+	s.Teardown = append(s.Teardown, o.Teardown...)
+	s.Gap = append(s.Gap, o.Gap...)
 }
 
 // Recorder takes dispatch samples from the slots it wraps (Wrap) and from
@@ -104,6 +120,7 @@ type Recorder struct {
 	mu      sync.Mutex
 	s       Samples
 	pending map[string]time.Time // package being copied, by host path → start
+	freed   map[string]time.Time // slot → end of its last Teardown
 	// repoDir and pkgDir map a local slot's /packages to the host.
 	pkgDir string
 }
@@ -111,15 +128,16 @@ type Recorder struct {
 // NewRecorder returns a recorder for a run whose slots see pkgDir as
 // /packages.
 func NewRecorder(pkgDir string) *Recorder {
-	return &Recorder{pending: map[string]time.Time{}, pkgDir: pkgDir}
+	return &Recorder{pending: map[string]time.Time{}, freed: map[string]time.Time{}, pkgDir: pkgDir}
 }
 
 // Samples returns what was recorded.
 func (r *Recorder) Samples() Samples {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return Samples{Setup: append([]time.Duration(nil), r.s.Setup...), ToStart: append([]time.Duration(nil), r.s.ToStart...),
-		ToRecord: append([]time.Duration(nil), r.s.ToRecord...)}
+	c := func(xs []time.Duration) []time.Duration { return append([]time.Duration(nil), xs...) }
+	return Samples{Setup: c(r.s.Setup), ToStart: c(r.s.ToStart), ToRecord: c(r.s.ToRecord),
+		Exec: c(r.s.Exec), Provide: c(r.s.Provide), Teardown: c(r.s.Teardown), Gap: c(r.s.Gap)}
 }
 
 func (r *Recorder) add(to *[]time.Duration, d time.Duration) {
@@ -134,10 +152,10 @@ func (r *Recorder) copying(hostPath string) {
 	r.mu.Unlock()
 }
 
-// Wrap returns env with its calls timed: a remote environment stays an
-// environment.Remote.
-func (r *Recorder) Wrap(env environment.Environment) environment.Environment {
-	t := &timed{Environment: env, r: r}
+// Wrap returns env, slot name, with its calls timed: a remote
+// environment stays an environment.Remote.
+func (r *Recorder) Wrap(name string, env environment.Environment) environment.Environment {
+	t := &timed{Environment: env, r: r, name: name}
 	if rem, ok := env.(environment.Remote); ok {
 		return &timedRemote{timed: t, rem: rem}
 	}
@@ -151,11 +169,17 @@ func (r *Recorder) FS(fs builder.HostFS) builder.HostFS { return &timedFS{HostFS
 type timed struct {
 	environment.Environment
 	r     *Recorder
+	name  string
 	setup time.Time
 }
 
 func (t *timed) Setup(ctx context.Context, p environment.Plan) error {
 	t.setup = time.Now()
+	t.r.mu.Lock()
+	if freed, ok := t.r.freed[t.name]; ok {
+		t.r.s.Gap = append(t.r.s.Gap, t.setup.Sub(freed))
+	}
+	t.r.mu.Unlock()
 	err := t.Environment.Setup(ctx, p)
 	if err == nil {
 		t.r.add(&t.r.s.Setup, time.Since(t.setup))
@@ -163,8 +187,23 @@ func (t *timed) Setup(ctx context.Context, p environment.Plan) error {
 	return err
 }
 
+func (t *timed) Teardown() error {
+	start := time.Now()
+	err := t.Environment.Teardown()
+	end := time.Now()
+	t.r.mu.Lock()
+	t.r.s.Teardown = append(t.r.s.Teardown, end.Sub(start))
+	t.r.freed[t.name] = end
+	t.r.mu.Unlock()
+	return err
+}
+
 func (t *timed) Execute(ctx context.Context, cmd environment.Command) (environment.Result, error) {
 	args := cmd.Args
+	if len(args) == 0 || args[len(args)-1] != "build" {
+		start := time.Now()
+		defer func() { t.r.add(&t.r.s.Exec, time.Since(start)) }()
+	}
 	switch {
 	case len(args) >= 3 && args[1] == "-C" && args[len(args)-1] == firstPhase && cmd.Stdout != nil:
 		sn := &startSniffer{w: cmd.Stdout}
@@ -192,6 +231,8 @@ func (t *timedRemote) Prepare(portDir, fingerprint, pkgTool string) {
 }
 
 func (t *timedRemote) Provide(ctx context.Context, files []string) error {
+	start := time.Now()
+	defer func() { t.r.add(&t.r.s.Provide, time.Since(start)) }()
 	return t.rem.Provide(ctx, files)
 }
 

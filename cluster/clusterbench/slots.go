@@ -121,7 +121,7 @@ type Recorder struct {
 	s       Samples
 	pending map[string]time.Time // package being copied, by host path → start
 	freed   map[string]time.Time // slot → end of its last Teardown
-	// repoDir and pkgDir map a local slot's /packages to the host.
+	// pkgDir is where a local slot's /packages is on the host.
 	pkgDir string
 }
 

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Distributed builds (issue 12), package cluster/clusterbench: the real
+# builder over worker processes on loopback (an embedded NATS JetStream
+# server), every port's build a timed no-op.
+#  1. makespan ÷ lower bound on 1, 2 and 4 workers of 2 slots, against as
+#     many local slots in the controller's process, interleaved, medians;
+#  2. dispatch overhead per port, from every port of those runs, remote
+#     against local;
+#  3. object-store transfer (Provide) against a file copy, interleaved.
+# Prints a Markdown section on stdout; takes about 4 minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+data="${DSYNTH_SHARED_TESTDATA:-../shared/testdata}"
+graph="$data/freebsd-depgraph-2023q3.jsonl.xz"
+rounds="${DSYNTH_CLUSTER_BENCH_ROUNDS:-3}"
+target="${DSYNTH_CLUSTER_BENCH_TARGET:-8}"
+mib="${DSYNTH_CLUSTER_BENCH_MIB:-10 50 200}"
+
+echo "## Distributed builds"
+echo
+if [[ ! -f "$graph" ]]; then
+	echo "_Skipped: $graph not found (set DSYNTH_SHARED_TESTDATA)._"
+	exit 0
+fi
+export DSYNTH_SHARED_TESTDATA="$(cd "$data" && pwd)" # go test runs in the package directory
+echo "cluster: $rounds interleaved rounds, lower bound $target s…" >&2
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+when=$(date -u '+%Y-%m-%d %H:%M UTC')
+out=$(DSYNTH_CLUSTER_BENCH_ROUNDS=$rounds DSYNTH_CLUSTER_BENCH_TARGET=$target DSYNTH_CLUSTER_BENCH_MIB="$mib" \
+	go test -count=1 -timeout 30m -run '^$' -bench '^Benchmark(Farm|Transfer)$' -benchtime 1x ./cluster/clusterbench) ||
+	{ echo "$out" >&2; exit 1; }
+farm=$(echo "$out" | grep '^BENCH|farm|' || true)
+disp=$(echo "$out" | grep '^BENCH|dispatch|' || true)
+xfer=$(echo "$out" | grep '^BENCH|transfer|' || true)
+if [[ -z "$farm" || -z "$disp" || -z "$xfer" ]]; then
+	echo "$out" >&2
+	echo "cluster: the benchmarks printed no results" >&2
+	exit 1
+fi
+ports=$(echo "$farm" | head -1 | cut -d'|' -f5)
+edges=$(echo "$farm" | head -1 | cut -d'|' -f6)
+
+echo "Measured $when on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') ($(nproc) cores), load average $load"
+echo "when it started (the machine is shared: read the ratios against the local baseline of the same rounds)."
+echo
+echo "Package \`cluster/clusterbench\`: the controller embeds a NATS JetStream server on 127.0.0.1 and admits worker"
+echo "processes (the test binary started again, \`cluster.RunWorker\`, credentials from \`cluster.IssueWorkerKey\`);"
+echo "the real builder (\`builder.New(plan, opts).Run\`, its one local slot paused) hands every port to their slots."
+echo "Every command of a slot returns at once except the build phase, which sleeps the port's duration; \`cp\` writes"
+echo "a 128 KiB package, which comes back through the worker's upload bucket and is handed to the slots of its"
+echo "dependents through the packages bucket (\`Provide\`), as in a real run. The baseline, in the same rounds, is the"
+echo "same builder with as many local slots in the controller's process (the same handler, no cluster)."
+echo
+echo "The plan: $ports ports and $edges dependency edges sampled from the real FreeBSD 2023Q3 graph (the closures of"
+echo "randomly chosen ports, seed 12, each dependency a run dependency so that a slot installs the whole closure),"
+echo "lognormal durations (median 60 s, σ 1.5, as the scheduler's simulation) scaled so that the lower bound"
+echo "max(critical path, work ÷ slots) is $target s at each size: a real build compressed about a thousand times,"
+echo "so each port's fixed cost weighs a thousand times more than it would. The scheduler is given the true durations."
+echo "$rounds rounds, sizes and remote/local order alternating between rounds; medians."
+echo
+echo "### Makespan ÷ lower bound"
+echo
+echo "| Workers × slots | Critical path | Work ÷ slots | Lower bound | Median port | Remote makespan | **Remote ÷ bound** (min–max) | Local slots makespan | Local ÷ bound | Target ≤ 1.05 | Cost per port, remote | Cost per port, local |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"
+echo "$farm" | awk -F'|' '{
+	met = ($12 <= 1.05) ? "met" : "**not met**"
+	printf "| %d × 2 | %.2f s | %.2f s | %.2f s | %d ms | %.2f s | **%.2f** (%.2f–%.2f) | %.2f s | %.2f | %s | %.1f ms | %.1f ms |\n",
+		$3, $8, $7/$4, $9, $10, $11, $12, $15, $16, $13, $14, met, $18, $19
+}'
+echo
+echo "Cost per port is (makespan − bound) × slots ÷ ports: the slot time each port costs beyond its build."
+echo
+echo "| Workers | Remote: set-up call → first make phase on the worker, p50 / p99 | of which dependency hand-over (\`Provide\`), p50 / p99 | Package copied out → recorded, p50 |"
+echo "|---:|---:|---:|---:|"
+echo "$farm" | awk -F'|' '{ printf "| %d | %.1f / %.1f ms | %.1f / %.1f ms | %.1f ms |\n", $3, $20, $21, $22, $23, $24 }'
+echo
+echo "### Dispatch overhead per port"
+echo
+echo "Every port of the runs above (all sizes, all rounds), remote against local slots. Times on the worker and on the"
+echo "controller are on the same host's clock."
+echo
+echo "| Measurement | Remote p50 | Remote p99 | Local p50 | Local p99 | Remote samples | Target |"
+echo "|---|---:|---:|---:|---:|---:|---|"
+echo "$disp" | awk -F'|' '
+BEGIN {
+	name["setup"] = "(a) job published → slot ready on the worker (`Setup` round trip)"
+	name["start"] = "(a) `Setup` called → first make phase begins on the worker (make.conf, dependency packages, install script)"
+	name["record"] = "(b) package copied out of the slot (`Retrieve`) → renamed into the repository"
+	name["exec"] = "one slot command, round trip (every command but the build phase)"
+	name["provide"] = "dependency packages handed over (`Provide`), per port with dependencies"
+	name["teardown"] = "`Teardown`"
+	name["gap"] = "slot freed → its next `Setup` (the builder'\''s dispatch)"
+}
+{
+	tgt = ""
+	if ($3 == "setup" || $3 == "start" || $3 == "record") tgt = ($5 <= 20 ? "p50 ≤ 20 ms: met" : "p50 ≤ 20 ms: **not met**")
+	if ($7 == 0) printf "| %s | %.2f ms | %.2f ms | — | — | %d | %s |\n", name[$3], $5, $6, $4, tgt
+	else printf "| %s | %.2f ms | %.2f ms | %.3f ms | %.3f ms | %d | %s |\n", name[$3], $5, $6, $8, $9, $4, tgt
+}'
+echo
+echo "### Object-store package transfer"
+echo
+echo "\`Provide\` of a fresh package of random bytes to a worker process's slot (the controller hashes it and puts it"
+echo "into the packages bucket; the worker fetches it over loopback TCP, checks its SHA-256 and syncs it), against"
+echo "\`io.Copy\` of the same bytes to a new file followed by fsync, $rounds runs of each, interleaved (alternating which"
+echo "goes first); medians. Both on $(df -T "${TMPDIR:-/tmp}" | awk 'NR==2 {print $2}') in \`${TMPDIR:-/tmp}\`."
+echo
+echo "| Package | Provide (median) | Provide throughput | Copy (median) | Copy throughput | Provide ÷ copy |"
+echo "|---:|---:|---:|---:|---:|---:|"
+echo "$xfer" | awk -F'|' '{ printf "| %d MiB | %.3f s | %.0f MiB/s | %.3f s | %.0f MiB/s | %.1f |\n", $3, $5, $3/$5, $6, $3/$6, $5/$6 }'
+echo
+cat <<EOF
+**Why the remote ratios miss 1.05 here.** The scheduler does not wait: a freed remote slot gets its next port in
+about 0.3 ms (the dispatch table's last row, as for a local slot; \`Changed\` is signalled by the slot's
+\`Teardown\`, before the port's result reaches the run loop), and the same builder, plan and sleeps on local slots
+come close to the bound as their own cost per port (mostly each package's fsync) is spread over more slots, so the
+timers are not the limit either.
+The excess is each remote port's fixed cost — the "cost per port" columns, several times a local port's — which
+this benchmark magnifies: it compresses a build about a thousand times (median port tens of milliseconds instead
+of a minute), so meeting 1.05 at 2 slots would need a cost of at most 0.05 × bound × slots ÷ ports (about 2 ms)
+per port; at real durations the same cost would be 0.1–0.2 % of a median port. The cost has three parts, all
+visible above:
+
+1. About twenty slot commands per port (make.conf, the install script, each make phase, \`WRKDIR_PKGFILE\`),
+   each one request/reply call: accepted, run, its end published back.
+2. The package's return (b): the worker's upload (bucket lookup, \`GetInfo\`, \`Put\`), the controller's \`Get\`,
+   fsync and \`Delete\`, then the builder's own fsync and rename.
+3. The dependency hand-over, which grows with the number of workers (second table). Each port is handed its whole
+   install set; the controller asks the packages bucket about every file (one \`GetInfo\` round trip per file, even
+   for a package it stored itself), and the worker fetches the packages it lacks one after another, each an object
+   \`Get\`, a write, a SHA-256 and an fsync. The more workers, the fewer of a port's dependencies were built or
+   fetched before on the worker that builds it, so more workers add slots but also cost to every port; at 4 × 2 the
+   bound is the critical path (29 ports deep), along which each port's latency adds up.
+
+Changes in \`cluster\` that would cut it (not made here): remember what the controller already stored instead of
+one \`GetInfo\` per file and port; fetch a port's missing packages concurrently (or push each new package to
+the workers when it is recorded); one fsync per batch of fetched packages; fewer round trips per port (the
+make.conf and install-script writes folded into the set-up call). The transfer table shows the other side:
+\`Provide\` runs its stages one after another — the controller's SHA-256, the \`Put\` into the JetStream file store
+in 128 KiB chunks, the worker's \`Get\` over TCP, its write, SHA-256 and fsync — each several hundred MiB/s alone
+(in-process, 50 MiB: \`Put\` about 0.2–0.35 s, \`Get\` about 0.25 s), about 50 MiB/s together.
+EOF

@@ -37,7 +37,7 @@ func (r *runner) bulkOptions(d run.Directive, args []string) run.Options {
 		Keep: o.keepPkgs, Yes: o.yes, Developer: o.developer, CheckPlist: o.checkPlist, NoNice: o.noNice,
 		SlowStart: o.slowStart, Scale: o.scale, MemTargetGB: o.memTargetGB,
 		Echo: true, Color: o.noCurses < 2, Stdout: r.stdout, Stderr: r.stderr,
-		Progress: progress, StatusReasons: reasons,
+		Progress: progress, StatusReasons: reasons, Debug: o.debug,
 		NewEnv: newEnv, Layout: layout, CleanSlots: run.HostCleanup(),
 		OnFrozen: r.showFrozen,
 	}

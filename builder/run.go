@@ -311,6 +311,7 @@ func (rs *runState) startPort(slot, n int) {
 func (rs *runState) release(r portResult) {
 	rs.running--
 	delete(rs.slotDeps, r.slot)
+	rs.b.setWorkUse(r.slot, 0)
 	rs.busy[r.slot] = r.frozen != nil
 	if r.frozen != nil {
 		rs.frozen = append(rs.frozen, *r.frozen)
@@ -473,6 +474,7 @@ func (rs *runState) tick() {
 	for _, sz := range rs.slotDeps {
 		smp.DepSize += sz
 	}
+	smp.DepSize += b.totalWorkUse()
 	var evs []events.Event
 	rs.limit, evs = limitTick(rs.limiter, rs.limit, smp, b.now())
 	for _, e := range evs {

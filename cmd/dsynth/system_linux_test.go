@@ -35,9 +35,15 @@ hello-1.0:
 // `info -a -o -A` with fakePkgInfo and fails on anything else.
 func withFakePkg(t *testing.T, s *demoSite) {
 	t.Helper()
+	withFakePkgInfo(t, s, fakePkgInfo)
+}
+
+// withFakePkgInfo is withFakePkg answering with text.
+func withFakePkgInfo(t *testing.T, s *demoSite, text string) {
+	t.Helper()
 	info := filepath.Join(t.TempDir(), "info.txt")
 	script := filepath.Join(filepath.Dir(info), "pkg")
-	os.WriteFile(info, []byte(fakePkgInfo), 0o644)
+	os.WriteFile(info, []byte(text), 0o644)
 	os.WriteFile(script, []byte("#!/bin/sh\n[ \"$*\" = \"info -a -o -A\" ] || { echo \"fake pkg: $*\" >&2; exit 70; }\nexec cat "+info+"\n"), 0o755)
 	ini := filepath.Join(s.conf, "dsynth.ini")
 	b, _ := os.ReadFile(ini)
@@ -47,9 +53,15 @@ func withFakePkg(t *testing.T, s *demoSite) {
 // run runs the binary in dir, returning the exit status, stdout and stderr.
 func (s *demoSite) runIn(t *testing.T, dir string, args ...string) (int, string, string) {
 	t.Helper()
+	return s.runInWith(t, dir, "n\n", args...)
+}
+
+// runInWith is runIn with stdin as the standard input.
+func (s *demoSite) runInWith(t *testing.T, dir, stdin string, args ...string) (int, string, string) {
+	t.Helper()
 	cmd := exec.Command(dsynthBinary(t), append([]string{"-C", s.conf}, args...)...)
 	cmd.Dir = dir
-	cmd.Stdin = strings.NewReader("n\n")
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -114,6 +126,43 @@ func TestCLIInstalledSet(t *testing.T) {
 		t.Fatalf("upgrade-system: exit %d\n%s\nstderr:\n%s", code, out, errb)
 	}
 	contains(t, "upgrade-system", out, "SUCCESS misc/hello", "SUCCESS editors/ted@lite", "Rebuild succeeded")
+}
+
+// TestCLIVanishedInstalledPort follows pkglist.c's processPackageListBulk
+// for the installed set: an installed port that no longer exists in the
+// tree makes dsynth print "1 packages failed to probe" and its two lines,
+// then ask "Continue anyway? " (askyn); no, or the end of the input,
+// exits 1 and writes nothing; yes (or -y, which asks nothing) goes on
+// without that port.
+func TestCLIVanishedInstalledPort(t *testing.T) {
+	s := newDemoSite(t)
+	withFakePkgInfo(t, s, fakePkgInfo+"gone-1.0:\n\tOrigin         : misc/gone\n")
+	cwd := t.TempDir()
+	const lines = "1 packages failed to probe\n" +
+		"prepare-system: Some of your installed packages no longer exist in\n" +
+		"dports, do you wish to continue rebuilding what does exist?\n"
+	for _, stdin := range []string{"n\n", ""} {
+		code, out, errb := s.runInWith(t, cwd, stdin, "list-system")
+		if code != 1 || out != lines+"Continue anyway? " {
+			t.Errorf("list-system answering %q: exit %d\n%s\nstderr:\n%s", stdin, code, out, errb)
+		}
+		if _, err := os.Stat(filepath.Join(cwd, "build.txt")); err == nil {
+			t.Fatalf("list-system answering %q wrote build.txt", stdin)
+		}
+	}
+	code, out, errb := s.runInWith(t, cwd, "y\n", "list-system")
+	if code != 0 || out != lines+"Continue anyway? list written to build.txt\n" {
+		t.Fatalf("list-system answering yes: exit %d\n%s\nstderr:\n%s", code, out, errb)
+	}
+	b, _ := os.ReadFile(filepath.Join(cwd, "build.txt"))
+	list := strings.Fields(string(b))
+	if !slices.Contains(list, "misc/hello") || slices.Contains(list, "misc/gone") {
+		t.Errorf("build.txt after yes:\n%s", b)
+	}
+	code, out, errb = s.runInWith(t, cwd, "", "-y", "list-system")
+	if code != 0 || out != lines+"list written to build.txt\n" {
+		t.Errorf("-y list-system: exit %d\n%s\nstderr:\n%s", code, out, errb)
+	}
 }
 
 // TestCLIPlainOutput follows what dsynth prints with -S: its scan's lines

@@ -11,8 +11,10 @@ import (
 	"os/exec"
 	"strings"
 
+	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/ports"
+	"github.com/go-dsynth/go-dsynth/report"
 )
 
 // ErrNoPkgCommand is returned by the directives that need the host's
@@ -184,4 +186,26 @@ func continueWithoutVanished(rootBad, depBad int, yes bool, in *bufio.Reader, ou
 	fmt.Fprint(out, "prepare-system: Some of your installed packages no longer exist in\n"+
 		"dports, do you wish to continue rebuilding what does exist?\n")
 	return yes || askYesNo(in, out, "Continue anyway? ")
+}
+
+// BeginListSystem does what dsynth does before list-system reads the
+// installed set (dsynth.c main): it takes the build base lock (a
+// *builddb.LockError when another dsynth holds it) and empties the eight
+// numbered logs (DoCleanBuild's log reset). Call the returned function to
+// release the lock when the list is written.
+func BeginListSystem(cfg *config.Config) (release func(), err error) {
+	lock, err := builddb.LockBuildBase(cfg.Profile.BuildBase)
+	if err != nil {
+		return nil, err
+	}
+	logs := report.NewLogs(cfg.Profile.LogsDir, report.LogsOptions{})
+	if err := logs.Reset(); err != nil {
+		lock.Unlock()
+		return nil, err
+	}
+	if err := logs.Close(); err != nil {
+		lock.Unlock()
+		return nil, err
+	}
+	return func() { lock.Unlock() }, nil
 }

@@ -37,6 +37,11 @@ func runListSystem(ctx context.Context, r *runner, args []string) error {
 	if err != nil {
 		return err
 	}
+	release, err := run.BeginListSystem(cfg)
+	if err != nil {
+		return err
+	}
+	defer release()
 	list, err := r.installed(ctx, cfg)
 	if err != nil {
 		return err

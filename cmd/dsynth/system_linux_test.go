@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/go-dsynth/go-dsynth/builddb"
 )
 
 // fakePkgInfo is what the fake host pkg prints for `info -a -o -A`: two
@@ -74,7 +76,8 @@ func (s *demoSite) runInWith(t *testing.T, dir, stdin string, args ...string) (i
 	return 0, out.String(), errb.String()
 }
 
-// TestCLIInstalledSet follows dsynth.c and pkglist.c: list-system writes
+// TestCLIInstalledSet follows dsynth.c and pkglist.c: list-system (under
+// the build base lock, with the numbered logs emptied first) writes
 // the whole resolved list of the installed packages (GetLocalPackageList:
 // `pkg info -a -o -A`, flavors from the "flavor" annotation, pkg always
 // in) to ./build.txt and says "list written to build.txt"; status with no
@@ -88,9 +91,31 @@ func TestCLIInstalledSet(t *testing.T) {
 	withFakePkg(t, s)
 	cwd := t.TempDir()
 
+	// dsynth's main takes the build base lock for list-system too.
+	lock, err := builddb.LockBuildBase(s.base)
+	if err != nil {
+		t.Fatal(err)
+	}
 	code, out, errb := s.runIn(t, cwd, "list-system")
+	lock.Unlock()
+	if code != 1 || errb != "main: Another dsynth is using "+s.base+", exiting\n" {
+		t.Fatalf("list-system beside a build: exit %d\n%s\nstderr:\n%s", code, out, errb)
+	}
+	// It empties the numbered logs (DoCleanBuild(1)) before it reads the
+	// installed set.
+	os.MkdirAll(s.logs, 0o755)
+	for _, f := range []string{"00_last_results.log", "07_debug.log"} {
+		os.WriteFile(filepath.Join(s.logs, f), []byte("from the last run\n"), 0o644)
+	}
+
+	code, out, errb = s.runIn(t, cwd, "list-system")
 	if code != 0 || out != "list written to build.txt\n" {
 		t.Fatalf("list-system: exit %d\n%s\n%s", code, out, errb)
+	}
+	for _, f := range []string{"00_last_results.log", "07_debug.log"} {
+		if b, err := os.ReadFile(filepath.Join(s.logs, f)); err != nil || len(b) != 0 {
+			t.Errorf("%s after list-system: %q %v, want it empty", f, b, err)
+		}
 	}
 	b, err := os.ReadFile(filepath.Join(cwd, "build.txt"))
 	if err != nil {

@@ -77,7 +77,7 @@ fuzz:
 # BSDs and macOS, illumos, AIX, a 32-bit Linux (int sizes in syscall
 # structs) and a non-amd64 BSD. Every pair of `go tool dist list` builds
 # except js/wasm, wasip1/wasm and plan9 (bbolt has no port there, see
-# README "Platforms"); android and ios need cgo to link a program.
+# README "Platforms"); ios and android but arm64 need cgo to link a program.
 cross:
 	GOOS=freebsd GOARCH=amd64 $(GO) vet ./...
 	GOOS=dragonfly GOARCH=amd64 $(GO) vet ./...

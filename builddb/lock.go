@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/go-dsynth/go-dsynth/internal/flock"
 )
 
 // LockFileName is dsynth's lock file in the build base; PIDFileName is the
@@ -60,9 +60,9 @@ func LockBuildBase(dir string) (*BaseLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("builddb: lock %s: %w", path, err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if err := flock.TryLock(f); err != nil {
 		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) || errors.Is(err, unix.EAGAIN) {
+		if errors.Is(err, flock.ErrBusy) {
 			return nil, &LockError{BuildBase: dir, PID: readPID(filepath.Join(dir, PIDFileName))}
 		}
 		return nil, fmt.Errorf("builddb: lock %s: %w", path, err)
@@ -123,9 +123,11 @@ func AddPorts(dir string, origins []string) error {
 		return fmt.Errorf("builddb: add: %w", err)
 	}
 	defer f.Close()
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err == nil {
-		unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	if err := flock.TryRLock(f); err == nil {
+		_ = flock.Unlock(f)
 		return fmt.Errorf("%w on %s", ErrNoRun, dir)
+	} else if !errors.Is(err, flock.ErrBusy) {
+		return fmt.Errorf("builddb: add: %w", err)
 	}
 	var b strings.Builder
 	for _, o := range origins {

@@ -121,6 +121,55 @@ type Builder struct {
 
 	depthMu sync.Mutex
 	depths  map[ports.NodeID]int
+
+	// workUse is each busy slot's work area use after extract (dsynth's
+	// worker memuse), written by the slot's goroutine and summed into the
+	// dynamic limit's memory figure by the run loop.
+	workMu  sync.Mutex
+	workUse map[int]int64
+}
+
+// setWorkUse records slot's work area use (0 forgets it).
+func (b *Builder) setWorkUse(slot int, n int64) {
+	b.workMu.Lock()
+	defer b.workMu.Unlock()
+	if b.workUse == nil {
+		b.workUse = map[int]int64{}
+	}
+	if n == 0 {
+		delete(b.workUse, slot)
+		return
+	}
+	b.workUse[slot] = n
+}
+
+// totalWorkUse is the sum of the busy slots' work area use.
+func (b *Builder) totalWorkUse() int64 {
+	b.workMu.Lock()
+	defer b.workMu.Unlock()
+	var t int64
+	for _, n := range b.workUse {
+		t += n
+	}
+	return t
+}
+
+// measureWork is dsynth's statfs of the slot's /construction after a
+// successful extract: the bytes in use, published for the display and
+// kept for the dynamic limit until the port finishes. 0 when the backend
+// cannot measure it (nothing is published then).
+func (b *Builder) measureWork(env environment.Environment, slot int, origin string) int64 {
+	wu, ok := env.(environment.WorkUsage)
+	if !ok {
+		return 0
+	}
+	n, err := wu.WorkUse()
+	if err != nil || n <= 0 {
+		return 0
+	}
+	b.setWorkUse(slot, n)
+	b.bus.Publish(events.PortWorkUse{Time: b.t(), Slot: slot, Origin: origin, Bytes: n})
+	return n
 }
 
 // depth is dsynth's depi_depth: the longest chain of dependents above a

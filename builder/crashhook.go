@@ -3,8 +3,6 @@ package builder
 import (
 	"fmt"
 	"os"
-
-	"golang.org/x/sys/unix"
 )
 
 // crashEnv names the environment variable that arms a crash point: tests
@@ -21,8 +19,6 @@ func crashPoint(name string) {
 	if name == "" || os.Getenv(crashEnv) != name {
 		return
 	}
-	// A signal the process sends itself and does not block is delivered
-	// before kill returns.
-	err := unix.Kill(unix.Getpid(), unix.SIGKILL)
+	err := killSelf()
 	panic(fmt.Sprintf("builder: crash point %s: still alive after SIGKILL (%v)", name, err))
 }

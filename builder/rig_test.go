@@ -205,7 +205,10 @@ func (l *memLog) record(format string, args ...any) error {
 }
 
 func (l *memLog) Phase(name string) error { return l.record("phase %s", name) }
-func (l *memLog) PhaseResult(ok bool, elapsed time.Duration, _ int64) error {
+func (l *memLog) PhaseResult(ok bool, elapsed time.Duration, memUse int64) error {
+	if memUse != 0 {
+		return l.record("result %v %v memuse %d", ok, elapsed, memUse)
+	}
 	return l.record("result %v %v", ok, elapsed)
 }
 func (l *memLog) Total(elapsed time.Duration) error { return l.record("total %v", elapsed) }

@@ -366,6 +366,7 @@ func (rs *runState) release(r portResult) {
 		rs.local--
 	}
 	delete(rs.slotDeps, r.slot)
+	rs.b.setWorkUse(r.slot, 0)
 	rs.busy[r.slot] = r.frozen != nil
 	if r.frozen != nil {
 		rs.frozen = append(rs.frozen, *r.frozen)
@@ -546,6 +547,7 @@ func (rs *runState) tick() {
 	for _, sz := range rs.slotDeps {
 		smp.DepSize += sz
 	}
+	smp.DepSize += b.totalWorkUse()
 	var evs []events.Event
 	rs.limit, evs = limitTick(rs.limiter, rs.limit, smp, b.now())
 	for _, e := range evs {

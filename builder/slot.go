@@ -341,7 +341,11 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 		}
 		return false, reason, nil
 	}
-	r.log.PhaseResult(true, elapsed, 0)
+	var memUse int64
+	if ph.Name == "extract" {
+		memUse = b.measureWork(r.env, r.slot, r.origin.String())
+	}
+	r.log.PhaseResult(true, elapsed, memUse)
 	return true, "", nil
 }
 

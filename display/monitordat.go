@@ -205,6 +205,7 @@ func EncodeDat(st *State, h DatHeader) []byte {
 				le.PutUint64(rec[workStartTime:], uint64(sl.Started.Unix()))
 			}
 			le.PutUint64(rec[workLines:], uint64(int64(sl.Lines)))
+			le.PutUint64(rec[workMemUse:], uint64(sl.MemUse))
 			putStr(rec[datSlotOrigin:datSlotOrigin+128], sl.Origin)
 		}
 	}
@@ -283,6 +284,7 @@ func DecodeDat(b []byte, now time.Time) (*State, DatHeader, error) {
 				sl.Started = time.Unix(t, 0)
 			}
 			sl.Lines = int(int64(le.Uint64(rec[workLines:])))
+			sl.MemUse = int64(le.Uint64(rec[workMemUse:]))
 		}
 		st.Slots = append(st.Slots, sl)
 	}

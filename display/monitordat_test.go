@@ -108,10 +108,10 @@ int main(int ac, char **av) {
 	    f->repositorypath, f->optionspath, f->distfilespath, f->buildbase,
 	    f->logspath, f->systempath, f->profile);
 	for (i = 0; i < f->maxworkers; ++i)
-		printf("slot %d index=%d state=%d phase=%d start=%ld lines=%ld origin=%s\n", i,
+		printf("slot %d index=%d state=%d phase=%d start=%ld lines=%ld memuse=%ld origin=%s\n", i,
 		    f->slots[i].work.index, f->slots[i].work.state, f->slots[i].work.phase,
 		    (long)f->slots[i].work.start_time, f->slots[i].work.lines,
-		    f->slots[i].portdir);
+		    f->slots[i].work.memuse, f->slots[i].portdir);
 	return 0;
 }
 `
@@ -170,6 +170,8 @@ func TestDatReadByC(t *testing.T) {
 	for _, e := range sampleRun() {
 		w.Handle(e)
 	}
+	// dsynth's worker memuse: the work area's use after extract.
+	w.Handle(events.PortWorkUse{Time: at(3710), Slot: 1, Origin: "lang/perl5.36", Bytes: 700 << 20})
 	w.Handle(events.SystemLoad{Time: at(3720), Load1: 7.93, Load5: 6.5, Load15: 5.25, SwapPercent: 12.5, Running: 3, Limit: 3, MaxWorkers: 4})
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
@@ -189,10 +191,10 @@ func TestDatReadByC(t *testing.T) {
 		"paths /build/packages|/build/packages/All|/build/options|/build/distfiles|/build/base|/build/logs|/ profile=LiveSystem",
 		// dsynth's worker states: 3 running, 1 idle; phases: build = 14,
 		// configure = 13, one dsynth does not know = pending (0).
-		fmt.Sprintf("slot 0 index=0 state=3 phase=14 start=%d lines=1200 origin=devel/gmake", start(3000)),
-		fmt.Sprintf("slot 1 index=1 state=3 phase=13 start=%d lines=87 origin=lang/perl5.36", start(3600)),
-		fmt.Sprintf("slot 2 index=2 state=3 phase=0 start=%d lines=0 origin=www/an-origin-that-is-much-longer-than-the-column@flavor", start(3700)),
-		"slot 3 index=3 state=1 phase=0 start=0 lines=0 origin=",
+		fmt.Sprintf("slot 0 index=0 state=3 phase=14 start=%d lines=1200 memuse=0 origin=devel/gmake", start(3000)),
+		fmt.Sprintf("slot 1 index=1 state=3 phase=13 start=%d lines=87 memuse=%d origin=lang/perl5.36", start(3600), 700<<20),
+		fmt.Sprintf("slot 2 index=2 state=3 phase=0 start=%d lines=0 memuse=0 origin=www/an-origin-that-is-much-longer-than-the-column@flavor", start(3700)),
+		"slot 3 index=3 state=1 phase=0 start=0 lines=0 memuse=0 origin=",
 	}
 	if !reflect.DeepEqual(lines, want) {
 		t.Errorf("read by C:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
@@ -210,6 +212,13 @@ func TestDatRoundTrip(t *testing.T) {
 	got, gh, err := DecodeDat(EncodeDat(st, h), now)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got.Slots[1].MemUse != 0 {
+		t.Errorf("memuse %d before any was reported", got.Slots[1].MemUse)
+	}
+	st.Slots[1].MemUse = 700 << 20
+	if g, _, _ := DecodeDat(EncodeDat(st, h), now); g.Slots[1].MemUse != 700<<20 {
+		t.Errorf("memuse %d after the round trip, want %d", g.Slots[1].MemUse, 700<<20)
 	}
 	if gh != h {
 		t.Errorf("header %+v", gh)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/creack/pty"
-	"golang.org/x/sys/unix"
 
 	"github.com/go-dsynth/go-dsynth/builder/events"
 	"github.com/go-dsynth/go-dsynth/internal/testenv"
@@ -147,11 +146,9 @@ func TestScreenInPty(t *testing.T) {
 		t.Fatal(err)
 	}
 	v.waitRaw(t, seqLeave)
-	tio, err := unix.IoctlGetTermios(int(tty.Fd()), ioctlGetTermios)
-	if err != nil {
+	if on, err := echoOn(int(tty.Fd())); err != nil {
 		t.Fatal(err)
-	}
-	if tio.Lflag&unix.ECHO == 0 {
+	} else if !on {
 		t.Errorf("echo not restored")
 	}
 	if err := scr.Stop(); err != nil {

@@ -36,6 +36,9 @@ type Slot struct {
 	Origin  string    `json:"origin,omitempty"`
 	Started time.Time `json:"started,omitzero"`
 	Lines   int       `json:"lines"`
+	// MemUse is the bytes the port's work area held after extract
+	// (dsynth's worker memuse), 0 before or when not measured.
+	MemUse int64 `json:"memuse,omitempty"`
 }
 
 // idle reports whether the row shows no port (dsynth's idle, failed, none
@@ -162,6 +165,10 @@ func (s *State) Apply(e events.Event) {
 	case events.PortLines:
 		if sl := s.slot(e.Slot); sl != nil && !sl.idle() && sl.Origin == e.Origin {
 			sl.Lines = e.Lines
+		}
+	case events.PortWorkUse:
+		if sl := s.slot(e.Slot); sl != nil && !sl.idle() && sl.Origin == e.Origin {
+			sl.MemUse = e.Bytes
 		}
 	case events.PortFinished:
 		s.finish(e)

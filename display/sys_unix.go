@@ -37,26 +37,3 @@ func watchResize() (<-chan os.Signal, func()) {
 	signal.Notify(ch, syscall.SIGWINCH)
 	return ch, func() { signal.Stop(ch) }
 }
-
-// lockFile takes an exclusive lock on f, failing at once when another
-// process holds it.
-func lockFile(f *os.File) error {
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		return fmt.Errorf("display: locking %s: %w", f.Name(), err)
-	}
-	return nil
-}
-
-// lockHeld reports whether some process holds a lock on the file at path.
-func lockHeld(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err != nil {
-		return true
-	}
-	_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
-	return false
-}

@@ -47,6 +47,14 @@ type Environment interface {
 	Teardown() error
 }
 
+// WorkUsage is implemented by the backends that can measure a slot's work
+// area: WorkUse returns the bytes in use on the slot's /construction file
+// system, as dsynth measures it (statfs, blocks less free blocks) after a
+// port's extract phase.
+type WorkUsage interface {
+	WorkUse() (int64, error)
+}
+
 // Command is one command to run inside a slot.
 type Command struct {
 	// Args is the program and its arguments; a program without a slash is

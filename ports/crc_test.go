@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -75,7 +74,7 @@ func TestDsynthCRCMatchesC(t *testing.T) {
 	must(os.Symlink("Makefile", filepath.Join(root, "link-to-file")))
 	must(os.Symlink("files", filepath.Join(root, "link-to-dir")))
 	must(os.Symlink("missing", filepath.Join(root, "dangling")))
-	must(syscall.Mkfifo(filepath.Join(root, "fifo"), 0o644))
+	mkfifo(t, filepath.Join(root, "fifo"))
 
 	got, err := DsynthCRC(root)
 	must(err)

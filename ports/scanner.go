@@ -14,8 +14,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-
-	"golang.org/x/sys/unix"
 )
 
 // ErrNoPortsDir is returned when the ports tree does not exist.
@@ -432,7 +430,7 @@ func (s *Scanner) scanOne(ctx context.Context, makePath string, o Origin, h *Has
 	err := cmd.Start()
 	if err == nil {
 		if s.Nice {
-			_ = unix.Setpriority(unix.PRIO_PROCESS, cmd.Process.Pid, 10)
+			renice(cmd.Process.Pid, 10)
 		}
 		err = cmd.Wait()
 	}

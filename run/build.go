@@ -167,6 +167,7 @@ func buildOnce(ctx context.Context, cfg *config.Config, owner *Owner, roots []po
 		}})
 		bus.Subscribe(hr)
 	}
+	writeDebugTrace(sc.Graph, o.Debug, bus, o.Stdout)
 	if d.DeleteRoots {
 		DeletePackages(sc.Graph, sc.Roots, p.RepositoryDir, removedFunc(o.Progress))
 	}

@@ -61,6 +61,10 @@ type Options struct {
 	// remove ("Removed: path"). nil: nowhere (under a full screen, in a
 	// service).
 	Progress io.Writer
+	// Debug is -d counted: 1 writes dsynth's debug trace to 07_debug.log
+	// (and 00), 2 or more prints it on Stdout instead (see
+	// writeDebugTrace).
+	Debug int
 	// StatusReasons adds each port's reason to status's "  N => origin"
 	// lines (an extension; dsynth prints none).
 	StatusReasons bool

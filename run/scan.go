@@ -49,25 +49,8 @@ func scan(ctx context.Context, cfg *config.Config, roots []ports.Origin, warn io
 	for _, p := range problems {
 		fmt.Fprintf(warn, "warning: %v\n", p)
 	}
-	var ids []ports.NodeID
-	var bad []error
-	for _, o := range roots {
-		n, ok := g.Lookup(o.String())
-		switch {
-		case !ok || n.Status() == ports.StatusNotFound:
-			bad = append(bad, fmt.Errorf("%s: no such port in %s", o, cfg.Profile.PortsDir))
-			continue
-		case n.Status() == ports.StatusCorrupt:
-			bad = append(bad, fmt.Errorf("%s: make failed (CORRUPT): %s", o, n.Info.Stderr))
-			continue
-		}
-		for _, e := range n.Deps {
-			if d := g.Nodes[e.To]; d.Status() == ports.StatusCorrupt {
-				bad = append(bad, fmt.Errorf("%s: its dependency %s failed to scan (CORRUPT): %s", o, d.Origin, d.Info.Stderr))
-			}
-		}
-		ids = append(ids, n.ID)
-	}
+	ids, rootBad, depBad := probeFailures(g, roots, cfg.Profile.PortsDir)
+	bad := append(rootBad, depBad...)
 	if len(bad) > 0 && !lenient {
 		return nil, fmt.Errorf("%d %w:\n%w", len(bad), ErrProbe, errors.Join(bad...))
 	}
@@ -79,6 +62,34 @@ func scan(ctx context.Context, cfg *config.Config, roots []ports.Origin, warn io
 		return nil, err
 	}
 	return &Scanned{Graph: g, Roots: ids, Set: set, Setup: setup}, nil
+}
+
+// probeFailures checks the roots as dsynth's processPackageListBulk checks
+// the ports named or installed: a root that was not found or failed to
+// scan (rootBad), and a root whose direct dependency failed to scan
+// (depBad, one error per such dependency; indirect ones are not checked).
+// ids are the roots that were found and scanned (a root whose dependency
+// failed is among them: under a lenient directive it is built, or skipped,
+// like any port whose dependency failed).
+func probeFailures(g *ports.Graph, roots []ports.Origin, portsDir string) (ids []ports.NodeID, rootBad, depBad []error) {
+	for _, o := range roots {
+		n, ok := g.Lookup(o.String())
+		switch {
+		case !ok || n.Status() == ports.StatusNotFound:
+			rootBad = append(rootBad, fmt.Errorf("%s: no such port in %s", o, portsDir))
+			continue
+		case n.Status() == ports.StatusCorrupt:
+			rootBad = append(rootBad, fmt.Errorf("%s: make failed (CORRUPT): %s", o, n.Info.Stderr))
+			continue
+		}
+		for _, e := range n.Deps {
+			if d := g.Nodes[e.To]; d.Status() == ports.StatusCorrupt {
+				depBad = append(depBad, fmt.Errorf("%s: its dependency %s failed to scan (CORRUPT): %s", o, d.Origin, d.Info.Stderr))
+			}
+		}
+		ids = append(ids, n.ID)
+	}
+	return ids, rootBad, depBad
 }
 
 // scanReport writes what dsynth prints on stdout while it reads the ports

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -10,8 +11,10 @@ import (
 	"os/exec"
 	"strings"
 
+	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/ports"
+	"github.com/go-dsynth/go-dsynth/report"
 )
 
 // ErrNoPkgCommand is returned by the directives that need the host's
@@ -104,15 +107,12 @@ func ParseInstalled(out string) (list []ports.Origin, bad []string) {
 	return list, bad
 }
 
-// ListSystem writes the build set of the installed packages to path
+// ListSystem writes the build set of list, the installed packages
+// (InstalledOrigins, checked with ConfirmInstalled), to path
 // (dsynth writes ./build.txt): every port dsynth's GetLocalPackageList
 // returns — the installed ones, their dependencies and ports-mgmt/pkg —
 // one origin a line, dependencies first. It returns how many.
-func ListSystem(ctx context.Context, cfg *config.Config, path string, warn io.Writer) (int, error) {
-	list, err := InstalledOrigins(ctx, cfg, warn)
-	if err != nil {
-		return 0, err
-	}
+func ListSystem(ctx context.Context, cfg *config.Config, list []ports.Origin, path string, warn io.Writer) (int, error) {
 	sc, err := Scan(ctx, cfg, list, warn, true)
 	if err != nil {
 		return 0, err
@@ -135,4 +135,77 @@ func ListSystem(ctx context.Context, cfg *config.Config, path string, warn io.Wr
 // status-everything).
 func AllPorts(cfg *config.Config) ([]ports.Origin, error) {
 	return ports.ListPorts(cfg.Profile.PortsDir)
+}
+
+// ConfirmInstalled is dsynth's check of the installed set
+// (pkglist.c processPackageListBulk with PrepareSystemFlag): it scans list
+// and, when ports of it failed to probe, prints dsynth's lines on out —
+// "N packages failed to probe", then either the question whether to go on
+// without the installed ports that no longer exist ("Continue anyway? ",
+// answered from in as dsynth's askyn: y or n by the first character,
+// asked again on anything else, no at the end of the input; yes answers
+// yes without asking) or, when a dependency of an installed port failed,
+// that it cannot continue. It returns list without the ports that failed,
+// or an error wrapping ErrProbe when the run must stop (dsynth exits 1).
+func ConfirmInstalled(ctx context.Context, cfg *config.Config, list []ports.Origin, yes bool, in io.Reader, out, warn io.Writer) ([]ports.Origin, error) {
+	sc, err := scan(ctx, cfg, list, io.Discard, true, true)
+	if err != nil {
+		return nil, err
+	}
+	_, rootBad, depBad := probeFailures(sc.Graph, list, cfg.Profile.PortsDir)
+	if len(rootBad)+len(depBad) == 0 {
+		return list, nil
+	}
+	bad := append(rootBad, depBad...)
+	if !continueWithoutVanished(len(rootBad), len(depBad), yes, bufio.NewReader(in), out) {
+		return nil, fmt.Errorf("%d %w:\n%w", len(bad), ErrProbe, errors.Join(bad...))
+	}
+	for _, e := range rootBad {
+		fmt.Fprintf(warn, "warning: %v\n", e)
+	}
+	var keep []ports.Origin
+	for _, o := range list {
+		if n, ok := sc.Graph.Lookup(o.String()); ok && n.Status() != ports.StatusNotFound && n.Status() != ports.StatusCorrupt {
+			keep = append(keep, o)
+		}
+	}
+	return keep, nil
+}
+
+// continueWithoutVanished prints dsynth's lines for installed ports that
+// failed to probe (rootBad of them, and depBad failed dependencies of
+// installed ports) and reports whether to go on without them: only when
+// no dependency failed, and the user says so.
+func continueWithoutVanished(rootBad, depBad int, yes bool, in *bufio.Reader, out io.Writer) bool {
+	fmt.Fprintf(out, "%d packages failed to probe\n", rootBad+depBad)
+	if depBad > 0 {
+		fmt.Fprint(out, "prepare-system: Some of your installed packages have dependencies\n"+
+			"which could not be found in dports, cannot continue, aborting\n")
+		return false
+	}
+	fmt.Fprint(out, "prepare-system: Some of your installed packages no longer exist in\n"+
+		"dports, do you wish to continue rebuilding what does exist?\n")
+	return yes || askYesNo(in, out, "Continue anyway? ")
+}
+
+// BeginListSystem does what dsynth does before list-system reads the
+// installed set (dsynth.c main): it takes the build base lock (a
+// *builddb.LockError when another dsynth holds it) and empties the eight
+// numbered logs (DoCleanBuild's log reset). Call the returned function to
+// release the lock when the list is written.
+func BeginListSystem(cfg *config.Config) (release func(), err error) {
+	lock, err := builddb.LockBuildBase(cfg.Profile.BuildBase)
+	if err != nil {
+		return nil, err
+	}
+	logs := report.NewLogs(cfg.Profile.LogsDir, report.LogsOptions{})
+	if err := logs.Reset(); err != nil {
+		lock.Unlock()
+		return nil, err
+	}
+	if err := logs.Close(); err != nil {
+		lock.Unlock()
+		return nil, err
+	}
+	return func() { lock.Unlock() }, nil
 }

@@ -119,6 +119,19 @@ type PortLines struct {
 	Lines  int
 }
 
+// PortWorkUse reports the bytes a building port's work area
+// (/construction) holds after its extract phase, as dsynth measures them
+// (its worker's memuse): the dynamic worker limit counts them with the
+// port's dependency estimate until the port finishes, and the monitor
+// file carries them. Only backends that can measure the work area publish
+// it (environment.WorkUsage).
+type PortWorkUse struct {
+	Time
+	Slot   int
+	Origin string
+	Bytes  int64
+}
+
 // PortFinished closes a port's part of the run, whatever the outcome.
 type PortFinished struct {
 	Time

@@ -37,7 +37,7 @@ func (r *runner) bulkOptions(d run.Directive, args []string) run.Options {
 		Keep: o.keepPkgs, Yes: o.yes, Developer: o.developer, CheckPlist: o.checkPlist, NoNice: o.noNice,
 		SlowStart: o.slowStart, Scale: o.scale, MemTargetGB: o.memTargetGB,
 		Echo: true, Color: o.noCurses < 2, Stdout: r.stdout, Stderr: r.stderr,
-		Progress: progress, StatusReasons: reasons,
+		Progress: progress, StatusReasons: reasons, Debug: o.debug,
 		NewEnv: newEnv, Layout: layout, CleanSlots: run.HostCleanup(),
 		OnFrozen: r.showFrozen,
 	}
@@ -71,13 +71,29 @@ func originsFor(ctx context.Context, r *runner, d run.Directive, args []string) 
 			return run.AllPorts(cfg)
 		}
 	case run.Installed:
-		return run.InstalledOrigins(ctx, cfg, r.stderr)
+		return r.installed(ctx, cfg)
 	case run.ArgsOrInstalled:
 		if len(args) == 0 {
-			return run.InstalledOrigins(ctx, cfg, r.stderr)
+			return r.installed(ctx, cfg)
 		}
 	}
 	return roots(args)
+}
+
+// installed reads the installed set and, as dsynth does before it builds
+// from it, asks whether to go on without installed ports that no longer
+// exist (run.ConfirmInstalled; -y answers yes). It runs before any screen
+// is up, so the question is on the terminal as dsynth's.
+func (r *runner) installed(ctx context.Context, cfg *config.Config) ([]ports.Origin, error) {
+	list, err := run.InstalledOrigins(ctx, cfg, r.stderr)
+	if err != nil {
+		return nil, err
+	}
+	in := r.stdin
+	if in == nil {
+		in = os.Stdin
+	}
+	return run.ConfirmInstalled(ctx, cfg, list, r.opts.yes, in, r.stdout, r.stderr)
 }
 
 // statusDirective runs a dry run (status, status-everything).

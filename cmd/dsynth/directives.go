@@ -88,8 +88,8 @@ func printUsage(w io.Writer) {
 	fmt.Fprint(w, `usage: dsynth [-dhvxyDPNS] [-C dir] [-R url] [-m GB] [-M scale] [-p profile] [-s N] directive [ports… | file]
 
 flags:
-  -d          debug verbosity; -dd also turns the screen off, as dsynth
-              (dsynth's extra debug lines are not written yet)
+  -d          debug trace (dependency links) in 07_debug.log; -dd prints
+              it instead and turns the screen off, as dsynth
   -h          this help          -v   version
   -m GB       memory target for installed dependencies
   -M f        scale the dynamic worker limits (0.01-99)

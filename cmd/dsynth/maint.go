@@ -37,7 +37,16 @@ func runListSystem(ctx context.Context, r *runner, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := run.ListSystem(ctx, cfg, "build.txt", r.stderr); err != nil {
+	release, err := run.BeginListSystem(cfg)
+	if err != nil {
+		return err
+	}
+	defer release()
+	list, err := r.installed(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if _, err := run.ListSystem(ctx, cfg, list, "build.txt", r.stderr); err != nil {
 		return err
 	}
 	fmt.Fprintln(r.stdout, "list written to build.txt")

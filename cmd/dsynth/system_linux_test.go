@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/go-dsynth/go-dsynth/builddb"
 )
 
 // fakePkgInfo is what the fake host pkg prints for `info -a -o -A`: two
@@ -35,9 +37,15 @@ hello-1.0:
 // `info -a -o -A` with fakePkgInfo and fails on anything else.
 func withFakePkg(t *testing.T, s *demoSite) {
 	t.Helper()
+	withFakePkgInfo(t, s, fakePkgInfo)
+}
+
+// withFakePkgInfo is withFakePkg answering with text.
+func withFakePkgInfo(t *testing.T, s *demoSite, text string) {
+	t.Helper()
 	info := filepath.Join(t.TempDir(), "info.txt")
 	script := filepath.Join(filepath.Dir(info), "pkg")
-	os.WriteFile(info, []byte(fakePkgInfo), 0o644)
+	os.WriteFile(info, []byte(text), 0o644)
 	os.WriteFile(script, []byte("#!/bin/sh\n[ \"$*\" = \"info -a -o -A\" ] || { echo \"fake pkg: $*\" >&2; exit 70; }\nexec cat "+info+"\n"), 0o755)
 	ini := filepath.Join(s.conf, "dsynth.ini")
 	b, _ := os.ReadFile(ini)
@@ -47,9 +55,15 @@ func withFakePkg(t *testing.T, s *demoSite) {
 // run runs the binary in dir, returning the exit status, stdout and stderr.
 func (s *demoSite) runIn(t *testing.T, dir string, args ...string) (int, string, string) {
 	t.Helper()
+	return s.runInWith(t, dir, "n\n", args...)
+}
+
+// runInWith is runIn with stdin as the standard input.
+func (s *demoSite) runInWith(t *testing.T, dir, stdin string, args ...string) (int, string, string) {
+	t.Helper()
 	cmd := exec.Command(dsynthBinary(t), append([]string{"-C", s.conf}, args...)...)
 	cmd.Dir = dir
-	cmd.Stdin = strings.NewReader("n\n")
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -62,7 +76,8 @@ func (s *demoSite) runIn(t *testing.T, dir string, args ...string) (int, string,
 	return 0, out.String(), errb.String()
 }
 
-// TestCLIInstalledSet follows dsynth.c and pkglist.c: list-system writes
+// TestCLIInstalledSet follows dsynth.c and pkglist.c: list-system (under
+// the build base lock, with the numbered logs emptied first) writes
 // the whole resolved list of the installed packages (GetLocalPackageList:
 // `pkg info -a -o -A`, flavors from the "flavor" annotation, pkg always
 // in) to ./build.txt and says "list written to build.txt"; status with no
@@ -76,9 +91,31 @@ func TestCLIInstalledSet(t *testing.T) {
 	withFakePkg(t, s)
 	cwd := t.TempDir()
 
+	// dsynth's main takes the build base lock for list-system too.
+	lock, err := builddb.LockBuildBase(s.base)
+	if err != nil {
+		t.Fatal(err)
+	}
 	code, out, errb := s.runIn(t, cwd, "list-system")
+	lock.Unlock()
+	if code != 1 || errb != "main: Another dsynth is using "+s.base+", exiting\n" {
+		t.Fatalf("list-system beside a build: exit %d\n%s\nstderr:\n%s", code, out, errb)
+	}
+	// It empties the numbered logs (DoCleanBuild(1)) before it reads the
+	// installed set.
+	os.MkdirAll(s.logs, 0o755)
+	for _, f := range []string{"00_last_results.log", "07_debug.log"} {
+		os.WriteFile(filepath.Join(s.logs, f), []byte("from the last run\n"), 0o644)
+	}
+
+	code, out, errb = s.runIn(t, cwd, "list-system")
 	if code != 0 || out != "list written to build.txt\n" {
 		t.Fatalf("list-system: exit %d\n%s\n%s", code, out, errb)
+	}
+	for _, f := range []string{"00_last_results.log", "07_debug.log"} {
+		if b, err := os.ReadFile(filepath.Join(s.logs, f)); err != nil || len(b) != 0 {
+			t.Errorf("%s after list-system: %q %v, want it empty", f, b, err)
+		}
 	}
 	b, err := os.ReadFile(filepath.Join(cwd, "build.txt"))
 	if err != nil {
@@ -114,6 +151,43 @@ func TestCLIInstalledSet(t *testing.T) {
 		t.Fatalf("upgrade-system: exit %d\n%s\nstderr:\n%s", code, out, errb)
 	}
 	contains(t, "upgrade-system", out, "SUCCESS misc/hello", "SUCCESS editors/ted@lite", "Rebuild succeeded")
+}
+
+// TestCLIVanishedInstalledPort follows pkglist.c's processPackageListBulk
+// for the installed set: an installed port that no longer exists in the
+// tree makes dsynth print "1 packages failed to probe" and its two lines,
+// then ask "Continue anyway? " (askyn); no, or the end of the input,
+// exits 1 and writes nothing; yes (or -y, which asks nothing) goes on
+// without that port.
+func TestCLIVanishedInstalledPort(t *testing.T) {
+	s := newDemoSite(t)
+	withFakePkgInfo(t, s, fakePkgInfo+"gone-1.0:\n\tOrigin         : misc/gone\n")
+	cwd := t.TempDir()
+	const lines = "1 packages failed to probe\n" +
+		"prepare-system: Some of your installed packages no longer exist in\n" +
+		"dports, do you wish to continue rebuilding what does exist?\n"
+	for _, stdin := range []string{"n\n", ""} {
+		code, out, errb := s.runInWith(t, cwd, stdin, "list-system")
+		if code != 1 || out != lines+"Continue anyway? " {
+			t.Errorf("list-system answering %q: exit %d\n%s\nstderr:\n%s", stdin, code, out, errb)
+		}
+		if _, err := os.Stat(filepath.Join(cwd, "build.txt")); err == nil {
+			t.Fatalf("list-system answering %q wrote build.txt", stdin)
+		}
+	}
+	code, out, errb := s.runInWith(t, cwd, "y\n", "list-system")
+	if code != 0 || out != lines+"Continue anyway? list written to build.txt\n" {
+		t.Fatalf("list-system answering yes: exit %d\n%s\nstderr:\n%s", code, out, errb)
+	}
+	b, _ := os.ReadFile(filepath.Join(cwd, "build.txt"))
+	list := strings.Fields(string(b))
+	if !slices.Contains(list, "misc/hello") || slices.Contains(list, "misc/gone") {
+		t.Errorf("build.txt after yes:\n%s", b)
+	}
+	code, out, errb = s.runInWith(t, cwd, "", "-y", "list-system")
+	if code != 0 || out != lines+"list written to build.txt\n" {
+		t.Errorf("-y list-system: exit %d\n%s\nstderr:\n%s", code, out, errb)
+	}
 }
 
 // TestCLIPlainOutput follows what dsynth prints with -S: its scan's lines

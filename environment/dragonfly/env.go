@@ -36,7 +36,10 @@ type Env struct {
 	slot    bsdslot.Slot
 }
 
-var _ environment.Environment = (*Env)(nil)
+var (
+	_ environment.Environment = (*Env)(nil)
+	_ environment.WorkUsage   = (*Env)(nil)
+)
 
 // backendOf is the shared BSD slot code's view of DragonFly on sys.
 func backendOf(sys Sys) bsdslot.Backend {
@@ -146,6 +149,13 @@ func (e *Env) Execute(ctx context.Context, c environment.Command) (environment.R
 func (e *Env) clearHelper() {
 	e.slot.State.Helper, e.slot.State.HelperStart = 0, ""
 	_ = environment.WriteState(e.slot.Plan.BuildBase, e.slot.State)
+}
+
+// WorkUse returns the bytes in use on the slot's /construction.
+func (e *Env) WorkUse() (int64, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.backend.WorkUse(&e.slot)
 }
 
 // Teardown unmounts everything (reverse order, retrying as dsynth) and

@@ -44,7 +44,10 @@ type Env struct {
 	noINET6 bool // the kernel has no IPv6: jails get no ip6 parameters
 }
 
-var _ environment.Environment = (*Env)(nil)
+var (
+	_ environment.Environment = (*Env)(nil)
+	_ environment.WorkUsage   = (*Env)(nil)
+)
 
 // backendOf is the shared BSD slot code's view of FreeBSD on sys.
 func backendOf(sys Sys) bsdslot.Backend {
@@ -187,6 +190,13 @@ func (e *Env) Execute(ctx context.Context, c environment.Command) (environment.R
 	}
 	res.ExitCode, res.Signal = x.code, x.sig
 	return res, nil
+}
+
+// WorkUse returns the bytes in use on the slot's /construction.
+func (e *Env) WorkUse() (int64, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.backend.WorkUse(&e.slot)
 }
 
 // Teardown removes a jail left by a command, unmounts everything and

@@ -375,3 +375,31 @@ func TestJailWithoutINET6(t *testing.T) {
 		t.Errorf("did\n%q\nwant\n%q", got, want)
 	}
 }
+
+// TestWorkUse: the slot's /construction use is statfs(2)'s blocks less
+// free blocks on <root>/construction, as dsynth's dophase measures it after
+// extract; before Setup there is no work area to measure.
+func TestWorkUse(t *testing.T) {
+	f := newFake()
+	p := slotPlan(t)
+	e := NewWith(f)
+	if _, err := e.WorkUse(); err == nil {
+		t.Fatal("WorkUse before Setup succeeded")
+	}
+	if err := e.Setup(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Teardown()
+	f.Calls()
+	f.Used = map[string]int64{p.Root + "/construction": 123 << 20}
+	n, err := e.WorkUse()
+	if err != nil || n != 123<<20 {
+		t.Fatalf("WorkUse %d %v, want %d", n, err, 123<<20)
+	}
+	if c := f.Calls(); len(c) != 1 || c[0] != "statfs "+p.Root+"/construction" {
+		t.Errorf("calls %q", c)
+	}
+	if got := bsdslot.UsedBytes(1000, 250, 4096); got != 750*4096 {
+		t.Errorf("UsedBytes %d", got)
+	}
+}

@@ -367,7 +367,7 @@ func bindMount(src, dst string, ro bool) error {
 	if err := unix.Statfs(dst, &st); err != nil {
 		return fmt.Errorf("statfs %s: %w", dst, err)
 	}
-	flags := unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | remountFlags(st.Flags)
+	flags := unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | remountFlags(int64(st.Flags))
 	if err := unix.Mount("", dst, "", flags, ""); err != nil {
 		return fmt.Errorf("remount %s read-only: %w", dst, err)
 	}

@@ -28,6 +28,9 @@ type Env struct {
 	// Handler decides a command's outcome; it may write to the command's
 	// Stdout and Stderr. Nil means exit status 0 and no output.
 	Handler func(ctx context.Context, cmd environment.Command) (environment.Result, error)
+	// WorkBytes is what WorkUse reports as the work area's use (the
+	// zero value: nothing measured).
+	WorkBytes int64
 
 	mu        sync.Mutex
 	plan      environment.Plan
@@ -37,7 +40,17 @@ type Env struct {
 	setupRuns int
 }
 
-var _ environment.Environment = (*Env)(nil)
+var (
+	_ environment.Environment = (*Env)(nil)
+	_ environment.WorkUsage   = (*Env)(nil)
+)
+
+// WorkUse reports WorkBytes.
+func (e *Env) WorkUse() (int64, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.WorkBytes, nil
+}
 
 // Setup records the plan.
 func (e *Env) Setup(ctx context.Context, plan environment.Plan) error {

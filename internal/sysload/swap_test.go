@@ -33,3 +33,20 @@ func TestFreebsdSwapDevice(t *testing.T) {
 		t.Error("a short record was read")
 	}
 }
+
+// TestDragonflyPageWait reads t_pw from a vm.vmtotal record laid out as
+// DragonFly's struct vmtotal (sys/vmmeter.h: longs t_rq, t_dw, t_pw, …).
+func TestDragonflyPageWait(t *testing.T) {
+	b := make([]byte, 112) // 14 eight-byte fields
+	le := binary.LittleEndian
+	le.PutUint64(b[0:], 7)  // t_rq
+	le.PutUint64(b[8:], 3)  // t_dw
+	le.PutUint64(b[16:], 5) // t_pw
+	le.PutUint64(b[24:], 900)
+	if n, ok := dragonflyPageWait(b); !ok || n != 5 {
+		t.Errorf("t_pw %d %v, want 5", n, ok)
+	}
+	if _, ok := dragonflyPageWait(b[:23]); ok {
+		t.Error("a record without t_pw was read")
+	}
+}

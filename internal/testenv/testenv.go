@@ -16,7 +16,7 @@ import (
 	"runtime"
 	"testing"
 
-	"golang.org/x/sys/unix"
+	"github.com/go-dsynth/go-dsynth/internal/flock"
 )
 
 // Archive names inside ../shared/testdata.
@@ -113,10 +113,10 @@ func ExtractArchive(src string) (string, error) {
 		return "", err
 	}
 	defer lock.Close()
-	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+	if err := flock.Lock(lock); err != nil {
 		return "", err
 	}
-	defer unix.Flock(int(lock.Fd()), unix.LOCK_UN)
+	defer flock.Unlock(lock)
 	done := filepath.Join(dir, ".extracted")
 	if _, err := os.Stat(done); err == nil {
 		return dir, nil

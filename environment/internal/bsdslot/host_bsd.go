@@ -71,3 +71,11 @@ func (host) Setpriority(pid, prio int) error {
 }
 
 func (host) Pause(d time.Duration) { time.Sleep(d) }
+
+func (host) UsedBytes(path string) (int64, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		return 0, err
+	}
+	return UsedBytes(int64(st.Blocks), int64(st.Bfree), int64(st.Bsize)), nil
+}

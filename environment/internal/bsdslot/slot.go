@@ -85,6 +85,23 @@ type Slot struct {
 	owns    bool     // the state file is this slot's
 }
 
+// UsedBytes is a file system's use as dsynth's dophase computes it after
+// extract: (blocks - free blocks) * block size.
+func UsedBytes(blocks, free, bsize int64) int64 { return (blocks - free) * bsize }
+
+// WorkUse returns the bytes in use on the slot's /construction, through
+// Sys.UsedBytes; it fails when the slot is not set up.
+func (b *Backend) WorkUse(s *Slot) (int64, error) {
+	if !s.Ready {
+		return 0, b.Errorf("work area: slot not set up")
+	}
+	n, err := b.Sys.UsedBytes(filepath.Join(s.Plan.Root, "construction"))
+	if err != nil {
+		return 0, b.Errorf("work area of %s: %w", s.Plan.Root, err)
+	}
+	return n, nil
+}
+
 // Errorf formats an error of the backend: "environment/<name>: …".
 func (b *Backend) Errorf(format string, args ...any) error {
 	return fmt.Errorf("environment/"+b.Name+": "+format, args...)

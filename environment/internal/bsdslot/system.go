@@ -30,6 +30,9 @@ type System interface {
 	Setpriority(pid, prio int) error
 	// Pause waits for d (between unmount rounds).
 	Pause(d time.Duration)
+	// UsedBytes returns the bytes in use on the file system mounted at
+	// path (statfs(2): blocks less free blocks, times the block size).
+	UsedBytes(path string) (int64, error)
 }
 
 // ProcSpec is one process a backend starts for a command.

@@ -40,7 +40,9 @@ type Sys struct {
 	// prefix. 0: no failure.
 	FailAt  int
 	FailErr error
-	calls   int
+	// Used maps file system paths to what UsedBytes returns.
+	Used  map[string]int64
+	calls int
 }
 
 // New returns a fake host where the controller is root and nothing is
@@ -181,6 +183,16 @@ func (f *Sys) Kill(pid int, sig syscall.Signal) error {
 // Setpriority records the call.
 func (f *Sys) Setpriority(pid, prio int) error {
 	return f.Call("setpriority %d %d", pid, prio)
+}
+
+// UsedBytes records the call and returns Used[path] (0 when unset).
+func (f *Sys) UsedBytes(path string) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.callLocked("statfs %s", path); err != nil {
+		return 0, err
+	}
+	return f.Used[path], nil
 }
 
 // Pause records the wait without waiting.

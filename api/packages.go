@@ -241,7 +241,7 @@ func parsePackageFilter(r *http.Request) (packageFilter, error) {
 		for _, v := range strings.Split(st, ",") {
 			v = strings.TrimSpace(v)
 			if v != "none" && !builddb.Status(v).Valid() {
-				return f, badParam("status", "unknown status %q (use success, failed, ignored, skipped, running or none)", v)
+				return f, badParam("status", "unknown status %q (use success, failed, ignored, skipped, lost, running or none)", v)
 			}
 			if !slices.Contains(f.status, v) {
 				f.status = append(f.status, v)

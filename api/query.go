@@ -172,7 +172,7 @@ func parseFilter(q url.Values) (builddb.Filter, error) {
 		for _, s := range strings.Split(st, ",") {
 			s = strings.TrimSpace(s)
 			if !builddb.Status(s).Valid() {
-				return f, badParam("status", "unknown status %q (use running, success, failed, ignored, skipped)", s)
+				return f, badParam("status", "unknown status %q (use running, success, failed, ignored, skipped, lost)", s)
 			}
 			// Each status once: the filter is checked against every
 			// record a listing scans.

@@ -223,3 +223,42 @@ func TestWorkerLog(t *testing.T) {
 	}
 	get(t, s, "/api/v1/workers/0/log").wantError(t, http.StatusConflict, CodeConflict)
 }
+
+// TestWorkersOfACluster: the cluster's hosts, a remote slot's where while
+// it builds and its lost status, in the document's shape (get validates
+// every answer against api/openapi.json).
+func TestWorkersOfACluster(t *testing.T) {
+	at := func(sec int) events.Time { return events.Time{T: t0.Add(time.Duration(sec) * time.Second)} }
+	hosts := []RemoteHost{
+		{Name: "builder2", Host: "b2.example", Slots: 2, Busy: 1, State: "ready", Joined: at(0).T, LastBeat: at(9).T},
+		{Name: "builder3", Host: "b3.example", Slots: 1, State: "lost", Joined: at(0).T, LastBeat: at(3).T},
+	}
+	s := newTestServer(t, Options{BuildBase: t.TempDir(), Keys: controlKeys(t), Workers: 1,
+		RemoteHosts: func() []RemoteHost { return hosts }})
+	for _, e := range []events.Event{
+		events.RunStarted{Time: at(0), RunID: "r1", Profile: "LiveSystem", Directive: "build", Queued: 2, MaxWorkers: 1},
+		events.PortStarted{Time: at(5), Slot: 1, Origin: "misc/hello", Build: uuid.New(), Where: "builder2/0"},
+		events.PortStarted{Time: at(6), Slot: 2, Origin: "misc/world", Build: uuid.New(), Where: "builder3/0"},
+		events.AttemptLost{Time: at(20), Slot: 2, Origin: "misc/world", Where: "builder3/0", Reason: "worker lost"},
+	} {
+		s.Handle(e)
+	}
+	var wd WorkersData
+	get(t, s, "/api/v1/workers").data(t, &wd)
+	if len(wd.Hosts) != 2 || wd.Hosts[0] != hosts[0] || wd.Hosts[1].State != "lost" {
+		t.Errorf("hosts %+v, want %+v", wd.Hosts, hosts)
+	}
+	byID := map[int]Worker{}
+	for _, w := range wd.Workers {
+		byID[w.ID] = w
+	}
+	if w := byID[1]; w.Status != "busy" || w.Where != "builder2/0" || w.CurrentPackage != "misc/hello" {
+		t.Errorf("remote slot 1: %+v", w)
+	}
+	if w := byID[2]; w.Status != "lost" || w.Where != "" || w.CurrentPackage != "" {
+		t.Errorf("remote slot 2, its worker lost: %+v", w)
+	}
+	if w := byID[0]; w.Status != "idle" || w.Where != "" {
+		t.Errorf("local slot 0: %+v", w)
+	}
+}

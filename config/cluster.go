@@ -89,6 +89,10 @@ func (d *decoder) checkCluster() error {
 		return d.errf(at("Cluster_tls_key"), "needs Cluster_tls_cert")
 	case has("Cluster_tls_cert") && !has("Cluster_listen"):
 		return d.errf(at("Cluster_tls_cert"), "needs Cluster_listen: it is the embedded server's certificate")
+	case has("Cluster_listen") && has("Cluster_creds"):
+		return d.errf(at("Cluster_creds"), "needs Cluster_url: the embedded server (Cluster_listen) gives the controller a key of its own")
+	case has("Cluster_listen") && has("Cluster_tls_ca"):
+		return d.errf(at("Cluster_tls_ca"), "needs Cluster_url: it is the CA an external server's certificate must chain to (workers of the embedded server name theirs with --ca)")
 	}
 	if !c.Enabled() {
 		for _, k := range clusterKeys {

@@ -97,9 +97,7 @@ func (t *inputTracker) mkFingerprint(portsDir string) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.mkDone && portsDir != "" {
-		if h, err := ports.NewHasher(nil).Dir(filepath.Join(portsDir, "Mk")); err == nil {
-			t.mk = hex.EncodeToString(h[:])
-		}
+		t.mk, _ = MkFingerprint(portsDir)
 	}
 	t.mkDone = true
 	return t.mk
@@ -118,7 +116,7 @@ func (t *inputTracker) templateFingerprint(dir string) string {
 	if key != "" && key == t.tmplKey {
 		return t.tmpl
 	}
-	sum, err := TreeFingerprint(dir)
+	sum, err := TemplateFingerprint(dir)
 	if err != nil {
 		return ""
 	}
@@ -142,13 +140,32 @@ func markerKey(dir string) string {
 // tree: every entry's path relative to dir, type, permission bits, and the
 // content of regular files or the target of symbolic links, in path order.
 // Modification times and owners are not part of it.
-func TreeFingerprint(dir string) (string, error) {
+func TreeFingerprint(dir string) (string, error) { return treeFingerprint(dir, nil) }
+
+// TemplateFingerprint is the fingerprint of a slot template's system
+// part: TreeFingerprint without usr/local and the .pkg-tool marker, where
+// the builder installs the package tool it built (a package of its own,
+// whose version the toolchain records), so that building ports-mgmt/pkg
+// does not change the template its own build is compared against.
+func TemplateFingerprint(dir string) (string, error) {
+	return treeFingerprint(dir, func(rel string) bool { return rel == "usr/local" || rel == ".pkg-tool" })
+}
+
+// treeFingerprint is TreeFingerprint leaving out the entries (and what is
+// under them) for which skip is true.
+func treeFingerprint(dir string, skip func(rel string) bool) (string, error) {
 	h := sha256.New()
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, path)
+		if skip != nil && skip(filepath.ToSlash(rel)) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
 		info, err := d.Info()
 		if err != nil {
 			return err
@@ -323,3 +340,17 @@ func (t *inputTracker) portsCommit(portsDir string) string {
 	})
 	return t.commit
 }
+
+// MkFingerprint is the content fingerprint (hex SHA-256) of portsDir/Mk,
+// as builds record it.
+func MkFingerprint(portsDir string) (string, error) {
+	h, err := ports.NewHasher(nil).Dir(filepath.Join(portsDir, "Mk"))
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h[:]), nil
+}
+
+// PortOptions are a port's options as builds record them: "NAME=on" and
+// "NAME=off", sorted.
+func PortOptions(in *ports.Info) []string { return portOptions(in) }

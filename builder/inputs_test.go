@@ -84,6 +84,22 @@ func TestTreeFingerprint(t *testing.T) {
 	if c, _ := TreeFingerprint(dir); c != a {
 		t.Error("same tree, other fingerprint")
 	}
+	// The template's fingerprint leaves out the package tool.
+	os.MkdirAll(filepath.Join(dir, "usr/local"), 0o755) // as BuildTemplate makes it
+	t1, _ := TemplateFingerprint(dir)
+	os.MkdirAll(filepath.Join(dir, "usr/local/sbin"), 0o755)
+	os.WriteFile(filepath.Join(dir, "usr/local/sbin/pkg"), []byte("#!/bin/sh"), 0o755)
+	os.WriteFile(filepath.Join(dir, ".pkg-tool"), []byte("pkg-1.pkg"), 0o644)
+	if t2, _ := TemplateFingerprint(dir); t2 != t1 {
+		t.Error("the package tool changed the template's fingerprint")
+	}
+	if c, _ := TreeFingerprint(dir); c == t1 {
+		t.Error("the tree's fingerprint does not see usr/local")
+	}
+	os.WriteFile(filepath.Join(dir, "etc"), []byte("x"), 0o644)
+	if t3, _ := TemplateFingerprint(dir); t3 == t1 {
+		t.Error("the template's system part changed unseen")
+	}
 	if _, err := TreeFingerprint(filepath.Join(dir, "none")); err == nil {
 		t.Error("missing directory fingerprinted")
 	}

@@ -12,10 +12,18 @@ import (
 // ErrUsage marks arguments that name no comparison.
 var ErrUsage = errors.New("compare takes two build UUIDs, or a port and two run UUIDs")
 
+// Records reads build records: *builddb.DB, or a client of the build
+// base's owner. Both return errors wrapping builddb.ErrNotFound for what
+// does not exist.
+type Records interface {
+	Get(id uuid.UUID) (*builddb.BuildRecord, error)
+	RunRecords(run uuid.UUID) ([]*builddb.BuildRecord, error)
+}
+
 // Resolve returns the two build records that args name: two build
 // UUIDs, or a port origin and two run UUIDs (the port's build in each
 // run: its last success there, else its last attempt).
-func Resolve(db *builddb.DB, args []string) (a, b *builddb.BuildRecord, err error) {
+func Resolve(db Records, args []string) (a, b *builddb.BuildRecord, err error) {
 	switch len(args) {
 	case 2:
 		ids, err := parseIDs("build", args)
@@ -57,7 +65,7 @@ func parseIDs(what string, args []string) ([]uuid.UUID, error) {
 	return out, nil
 }
 
-func getBuild(db *builddb.DB, id uuid.UUID) (*builddb.BuildRecord, error) {
+func getBuild(db Records, id uuid.UUID) (*builddb.BuildRecord, error) {
 	r, err := db.Get(id)
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", id, err)
@@ -67,10 +75,7 @@ func getBuild(db *builddb.DB, id uuid.UUID) (*builddb.BuildRecord, error) {
 
 // RunBuild returns origin's build in run: its last success there, else
 // its last attempt.
-func RunBuild(db *builddb.DB, origin string, run uuid.UUID) (*builddb.BuildRecord, error) {
-	if _, err := db.Run(run); err != nil {
-		return nil, fmt.Errorf("run %s: %w", run, err)
-	}
+func RunBuild(db Records, origin string, run uuid.UUID) (*builddb.BuildRecord, error) {
 	recs, err := db.RunRecords(run)
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", run, err)
@@ -91,7 +96,7 @@ func RunBuild(db *builddb.DB, origin string, run uuid.UUID) (*builddb.BuildRecor
 		return good, nil
 	}
 	if last == nil {
-		return nil, fmt.Errorf("run %s did not build %s: %w", run, origin, builddb.ErrNotFound)
+		return nil, fmt.Errorf("run %s did not build %s (or there is no such run): %w", run, origin, builddb.ErrNotFound)
 	}
 	return last, nil
 }

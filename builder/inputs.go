@@ -28,6 +28,11 @@ type Replay struct {
 	Deps []builddb.DepPackage
 	// MakeConf replaces the generated make.conf when not empty.
 	MakeConf string
+	// Options, when CheckOptions is set, are the options the port must
+	// build with (as recorded): a port whose options in the slot differ
+	// fails in its set-up, phase "options", naming them.
+	Options      []string
+	CheckOptions bool
 }
 
 // inputTracker computes the build inputs shared by a run's ports, each
@@ -236,6 +241,22 @@ func (r *slotRun) probeToolchain(ctx context.Context) map[string]string {
 		return nil
 	}
 	return parseToolchain(out.String())
+}
+
+// probeOptions asks make inside the slot for the port's options: what
+// the build really uses, the options directory (PORT_DBDIR) included,
+// which the scan does not read. nil when make does not answer.
+func (r *slotRun) probeOptions(ctx context.Context, dir string) []string {
+	var out bytes.Buffer
+	res, err := r.env.Execute(ctx, environment.Command{
+		Args: []string{r.b.o.Make, "-C", dir, "-V", "SELECTED_OPTIONS", "-V", "DESELECTED_OPTIONS"},
+		Env:  r.penv, Stdout: &out, Stderr: io.Discard,
+	})
+	if err != nil || res.ExitCode != 0 {
+		return nil
+	}
+	sel, desel, _ := strings.Cut(out.String(), "\n")
+	return portOptions(&ports.Info{SelectedOptions: sel, DeselectedOptions: desel})
 }
 
 // parseToolchain reads toolchainScript's "tool=version" lines.

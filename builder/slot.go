@@ -175,6 +175,19 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 	}
 	in.Toolchain = r.probeToolchain(ctx)
 	dir := "/xports/" + n.Origin.Dir
+	if n.Info != nil && (n.Info.SelectedOptions != "" || n.Info.DeselectedOptions != "") {
+		// The options the build really uses (the slot's options
+		// directory included): one make call, for ports with options.
+		if opts := r.probeOptions(ctx, dir); opts != nil {
+			in.Options = opts
+		}
+	}
+	if rp := b.o.Replay; rp != nil && rp.CheckOptions && !slices.Equal(in.Options, rp.Options) {
+		res.phase = "options"
+		res.reason = fmt.Sprintf("the port's options are %q, recorded %q", strings.Join(in.Options, " "), strings.Join(rp.Options, " "))
+		fmt.Fprintln(plog, res.reason)
+		return res
+	}
 	phases := Phases(n.Origin.Dir, b.o.Phases)
 	for _, ph := range phases {
 		res.makeArgs = append(res.makeArgs, strings.Join(PhaseCommand(ph, b.o.Make, dir), " "))

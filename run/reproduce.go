@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -147,7 +146,7 @@ func Reproduce(ctx context.Context, cfg *config.Config, id uuid.UUID, o Reproduc
 			return nil, fmt.Errorf("reproduce: %w", err)
 		}
 	}
-	replay := &builder.Replay{MakeConf: rec.Inputs.MakeConf}
+	replay := &builder.Replay{MakeConf: rec.Inputs.MakeConf, Options: rec.Inputs.Options, CheckOptions: !o.Force}
 	for _, d := range rec.Inputs.Deps {
 		if err := linkOrCopy(deps[d.File], filepath.Join(repo, filepath.Base(d.File))); err != nil {
 			return nil, fmt.Errorf("reproduce: %w", err)
@@ -193,6 +192,14 @@ func Reproduce(ctx context.Context, cfg *config.Config, id uuid.UUID, o Reproduc
 	mu.Lock()
 	fin := finished
 	mu.Unlock()
+	if fin.Outcome == events.Failed && fin.Phase == "options" {
+		// The slot's options differ from the recorded ones (the
+		// options directory changed): an input the rebuild cannot
+		// restore.
+		os.RemoveAll(res.Dir)
+		return nil, fmt.Errorf("%w build %s of %s: inputs differ that a rebuild cannot restore: %s (--force rebuilds anyway)",
+			ErrNotReproducible, id, rec.Origin(), fin.Reason)
+	}
 	v := builddb.Reproduction{Verdict: builddb.VerdictFailed}
 	rebuilt := filepath.Join(repo, rec.PkgFile)
 	if fin.Outcome != events.Built {
@@ -242,7 +249,8 @@ func Reproduce(ctx context.Context, cfg *config.Config, id uuid.UUID, o Reproduc
 
 // unrestorable lists the recorded inputs that differ from the current
 // ones in ways the rebuild cannot set back: the port's version and
-// content, Mk/, the options, the template, OSVERSION.
+// content, Mk/, the template, OSVERSION. (The options are checked in the
+// slot, where the options directory applies: builder.Replay.)
 func unrestorable(rec *builddb.BuildRecord, n *ports.Node, portsDir, template string, sc *Scanned) []string {
 	var out []string
 	in := rec.Inputs
@@ -259,9 +267,6 @@ func unrestorable(rec *builddb.BuildRecord, n *ports.Node, portsDir, template st
 		if mk, err := builder.MkFingerprint(portsDir); err == nil && mk != in.MkFingerprint {
 			out = append(out, "Mk/ changed")
 		}
-	}
-	if cur := builder.PortOptions(n.Info); !slices.Equal(cur, in.Options) {
-		out = append(out, fmt.Sprintf("options %s, recorded %s", strings.Join(cur, " "), strings.Join(in.Options, " ")))
 	}
 	if in.TemplateFingerprint != "" {
 		if t, err := builder.TemplateFingerprint(template); err == nil && t != in.TemplateFingerprint {

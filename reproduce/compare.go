@@ -45,7 +45,9 @@ func side(r *builddb.BuildRecord) Side {
 }
 
 // Compare compares two build records and, when both packages can be
-// found in dirs (Locate), their packages; the two are read side by side.
+// found in dirs (Locate), their packages; the two are read side by side,
+// unless they have the same recorded digest (found by it, they are
+// identical).
 func Compare(a, b *builddb.BuildRecord, dirs []string) Comparison {
 	c := Comparison{A: side(a), B: side(b), Inputs: DiffInputs(a, b)}
 	if c.Inputs == nil {
@@ -59,6 +61,15 @@ func Compare(a, b *builddb.BuildRecord, dirs []string) Comparison {
 		pathB, _ = Locate(b, dirs)
 	)
 	c.A.Package, c.B.Package = pathA, pathB
+	if pathA != "" && pathB != "" && a.PkgChecksum == b.PkgChecksum {
+		// Both files were found by that digest: they are the same
+		// bytes, nothing to read.
+		sum := func(r *builddb.BuildRecord, path string) pkgdiff.Summary {
+			return pkgdiff.Summary{Path: path, Size: r.PkgSize, SHA256: r.PkgChecksum}
+		}
+		c.Outputs = &pkgdiff.Report{A: sum(a, pathA), B: sum(b, pathB), Identical: true}
+		return c
+	}
 	read := func(r *builddb.BuildRecord, path string, p **pkgdiff.Package, e *error) {
 		defer wg.Done()
 		if path == "" {

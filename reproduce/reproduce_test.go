@@ -158,3 +158,20 @@ func TestLocateDeps(t *testing.T) {
 		t.Errorf("record without inputs: %v", err)
 	}
 }
+
+// Two builds with the same package digest: identical without reading the
+// archives (a file that is not a package at all is not even opened as one).
+func TestCompareSameDigest(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "x-1.0.pkg")
+	os.WriteFile(p, []byte("not an archive, but the bytes both builds recorded"), 0o644)
+	sum, _ := builder.FileSHA256(p)
+	a, b := record("misc/x", "1.0"), record("misc/x", "1.0")
+	for _, r := range []*builddb.BuildRecord{a, b} {
+		r.PkgFile, r.PkgChecksum, r.PkgSize = "x-1.0.pkg", sum, 51
+	}
+	c := Compare(a, b, []string{dir})
+	if c.Outputs == nil || !c.Outputs.Identical || c.Outputs.A.SHA256 != sum {
+		t.Errorf("%+v %s", c.Outputs, c.OutputsError)
+	}
+}

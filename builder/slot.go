@@ -173,14 +173,23 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 			return res
 		}
 	}
-	in.Toolchain = r.probeToolchain(ctx)
 	dir := "/xports/" + n.Origin.Dir
-	if n.Info != nil && (n.Info.SelectedOptions != "" || n.Info.DeselectedOptions != "") {
+	if !b.o.Phases.FetchOnly {
+		// (fetch-only makes no package: nothing to record the tools of)
+		in.Toolchain = r.probeToolchain(ctx)
+	}
+	if n.Info != nil && (n.Info.SelectedOptions != "" || n.Info.DeselectedOptions != "") && !b.o.Phases.FetchOnly {
 		// The options the build really uses (the slot's options
 		// directory included): one make call, for ports with options.
 		if opts := r.probeOptions(ctx, dir); opts != nil {
 			in.Options = opts
 		}
+	}
+	if ctx.Err() != nil {
+		// Cancelled while asking for the tools or the options.
+		res.aborted = true
+		res.phase, res.reason = "setup", ctx.Err().Error()
+		return res
 	}
 	if rp := b.o.Replay; rp != nil && rp.CheckOptions && !slices.Equal(in.Options, rp.Options) {
 		res.phase = "options"

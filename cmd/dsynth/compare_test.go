@@ -113,4 +113,15 @@ func TestDBShowAndCompare(t *testing.T) {
 	if code, _, errs := dsynth(t, dir, "compare", "misc/stamp", runs[0].String(), uuid.NewString()); code == 0 || !strings.Contains(errs, "did not build misc/stamp") {
 		t.Errorf("compare with an unknown run: %d %s", code, errs)
 	}
+	// A dependency package that is gone: refused before anything is
+	// built, naming it, exit 3.
+	code, _, errs = dsynth(t, dir, "reproduce", "--pkgdir", old, recs[0].ID.UUID.String())
+	if code != exitCannot || !strings.Contains(errs, "cannot reproduce") || !strings.Contains(errs, "dependency package ports-mgmt/pkg (pkg-1.21.0.pkg, sha256 cccc") {
+		t.Errorf("reproduce without its dependency: %d %s", code, errs)
+	}
+	// Without the old package's directory, the recorded package is missing.
+	code, _, errs = dsynth(t, dir, "reproduce", recs[0].ID.UUID.String())
+	if code != exitCannot || !strings.Contains(errs, "the recorded package stamp-1.0.pkg") {
+		t.Errorf("reproduce without the recorded package: %d %s", code, errs)
+	}
 }

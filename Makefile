@@ -13,8 +13,9 @@ DEMO_PKGS := bmake gcc libc6-dev xz-utils patch python3
 # of them skips, naming the package, when it is missing): jot for the real
 # FreeBSD tree's makefiles, Berkeley DB 1.85 for the ports_crc.db tests, ps
 # for testdata/ports/selftest.sh, Chromium for the report and dashboard
-# pages, promtool for the alert rules, mandoc for the man pages.
-TEST_PKGS := $(DEMO_PKGS) athena-jot libdb1-compat procps chromium prometheus mandoc
+# pages, promtool for the alert rules, mandoc for the man pages, signify-openbsd
+# for the repository's manifest signatures.
+TEST_PKGS := $(DEMO_PKGS) athena-jot libdb1-compat procps chromium prometheus mandoc signify-openbsd
 
 # make install: the binary and the man pages under PREFIX (DESTDIR for
 # staging, as packagers use it).

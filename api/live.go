@@ -36,9 +36,11 @@ type LiveRun struct {
 // WorkerState is one worker of the run in progress.
 type WorkerState struct {
 	Worker  int    `json:"worker"`
-	Status  string `json:"status"` // idle, busy, FROZEN, FAILED
+	Status  string `json:"status"` // idle, busy, FROZEN, FAILED, lost
 	Package string `json:"package,omitempty"`
-	Phase   string `json:"phase,omitempty"`
+	// Where names a remote slot ("worker/slot"); empty for a local one.
+	Where string `json:"where,omitempty"`
+	Phase string `json:"phase,omitempty"`
 	// RecordID is the UUID the build record of the port in progress will
 	// carry (GET /api/v1/logs/{RecordID} and its stream follow its log).
 	RecordID string    `json:"record_id,omitempty"`
@@ -86,8 +88,11 @@ func (l *live) apply(e events.Event) {
 		}
 	case events.PortStarted:
 		l.worker(ev.Slot, at, "busy", ev.Origin)
-		if w := l.workers[ev.Slot]; w != nil && ev.Build != uuid.Nil {
-			w.RecordID = ev.Build.String()
+		if w := l.workers[ev.Slot]; w != nil {
+			if ev.Build != uuid.Nil {
+				w.RecordID = ev.Build.String()
+			}
+			w.Where = ev.Where
 		}
 	case events.PhaseStarted:
 		if w := l.workers[ev.Slot]; w != nil && w.Package == ev.Origin {
@@ -95,6 +100,10 @@ func (l *live) apply(e events.Event) {
 		}
 	case events.PortFinished:
 		l.finished(ev, at)
+	case events.AttemptLost:
+		if w := l.workers[ev.Slot]; w != nil && w.Package == ev.Origin {
+			l.worker(ev.Slot, at, "lost", "")
+		}
 	case events.SlotState:
 		st := ev.State
 		if st == "Idle" {

@@ -71,7 +71,10 @@ type Options struct {
 	// /workers/{id}/pause and resume); Workers is the configured number
 	// of workers, listed idle outside a run.
 	WorkerControl WorkerControl
-	Workers       int
+	// RemoteHosts lists the cluster's worker hosts for GET
+	// /api/v1/workers (nil: no cluster).
+	RemoteHosts func() []RemoteHost
+	Workers     int
 
 	// Keys are the accepted API keys (nil: none), unless KeysFile is
 	// set: then the keys are that file's, re-read when it changes.

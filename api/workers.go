@@ -27,6 +27,8 @@ type Worker struct {
 	// RecordID is the record the port being built will have (its log:
 	// GET /api/v1/logs/{record_id}, or this worker's log stream).
 	RecordID string `json:"record_id,omitempty"`
+	// Where names a remote slot ("worker/slot" on a cluster worker).
+	Where string `json:"where,omitempty"`
 }
 
 // WorkersData is the answer of GET /api/v1/workers.
@@ -38,6 +40,20 @@ type WorkersData struct {
 	Paused  int      `json:"paused"`
 	// Active says a run is in progress (outside one every worker is idle).
 	Active bool `json:"active"`
+	// Hosts are the cluster's worker hosts (absent without a cluster).
+	Hosts []RemoteHost `json:"hosts,omitempty"`
+}
+
+// RemoteHost is a cluster worker host: its name, host name, slots (and how
+// many hold a port), state ("ready", "lost"), when it joined and last beat.
+type RemoteHost struct {
+	Name     string    `json:"name"`
+	Host     string    `json:"host"`
+	Slots    int       `json:"slots"`
+	Busy     int       `json:"busy"`
+	State    string    `json:"state"`
+	Joined   time.Time `json:"joined"`
+	LastBeat time.Time `json:"last_beat"`
 }
 
 // WorkerData is the answer of GET /api/v1/workers/{id} and of pause and
@@ -55,7 +71,7 @@ func (s *Server) workerList() WorkersData {
 	out := WorkersData{Active: active, Workers: []Worker{}}
 	if active {
 		for _, w := range ls.Workers.Slots {
-			wk := Worker{ID: w.Worker, Status: w.Status, CurrentPackage: w.Package, Phase: w.Phase, RecordID: w.RecordID}
+			wk := Worker{ID: w.Worker, Status: w.Status, CurrentPackage: w.Package, Phase: w.Phase, RecordID: w.RecordID, Where: w.Where}
 			if w.Status == "busy" {
 				wk.StartedAt = w.Since
 			}
@@ -80,6 +96,9 @@ func (s *Server) workerList() WorkersData {
 		}
 	}
 	out.Total = len(out.Workers)
+	if s.o.RemoteHosts != nil {
+		out.Hosts = s.o.RemoteHosts()
+	}
 	return out
 }
 

@@ -19,10 +19,13 @@ const (
 	StatusFailed  Status = "failed"
 	StatusIgnored Status = "ignored"
 	StatusSkipped Status = "skipped"
+	// StatusLost is an attempt whose remote worker was lost (killed, cut
+	// off): the port went back to the queue and another attempt built it.
+	StatusLost Status = "lost"
 )
 
 // statusCodes maps statuses to the one-byte codes used in index values.
-var statusCodes = [...]Status{"", StatusRunning, StatusSuccess, StatusFailed, StatusIgnored, StatusSkipped}
+var statusCodes = [...]Status{"", StatusRunning, StatusSuccess, StatusFailed, StatusIgnored, StatusSkipped, StatusLost}
 
 func statusCode(s Status) byte {
 	for i, v := range statusCodes {

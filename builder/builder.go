@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder/events"
 	"github.com/go-dsynth/go-dsynth/builder/sched"
@@ -78,6 +80,8 @@ type Options struct {
 
 	// NewEnv returns a fresh environment for a slot.
 	NewEnv func(slot int) environment.Environment
+	// Remote, when set, adds remote slots to the run (nil: local only).
+	Remote RemoteSlots
 	// OpenLog opens a port's build log.
 	OpenLog OpenPortLog
 	// Bus receives every event.
@@ -260,6 +264,24 @@ type portResult struct {
 	makeArgs    []string
 	// frozen is set when the slot was kept for debugging.
 	frozen *Frozen
+	// lost says why the attempt was lost with its remote worker (empty:
+	// not lost); build is the attempt's record UUID.
+	lost  string
+	build uuid.UUID
+}
+
+// RemoteSlots are build slots on other hosts (the cluster's workers). The
+// run adds them beside the local slots as they appear: the scheduler
+// hands the highest-priority ready port to whichever slot is free, and
+// only local slots count against the dynamic worker limit.
+type RemoteSlots interface {
+	// RemoteSlots names the remote slots available now ("worker/slot").
+	RemoteSlots() []string
+	// RemoteEnv returns a fresh environment on the named slot
+	// (an environment.Remote).
+	RemoteEnv(name string) environment.Environment
+	// Changed is signalled when slots appear, go or are freed.
+	Changed() <-chan struct{}
 }
 
 // Frozen is a slot kept after its port's build (the debug directive):
@@ -350,18 +372,44 @@ func (b *Builder) prepareTemplate(ctx context.Context) error {
 	if _, err := b.o.FS.Stat(pkgFile); err != nil {
 		return nil // not built yet: installed once it is
 	}
-	marker := filepath.Join(b.o.TemplateDir, ".pkg-tool")
-	if old, err := os.ReadFile(marker); err == nil && string(old) == n.Info.PkgFile {
-		return nil
+	installed, err := InstallPkgTool(ctx, b.o.TemplateDir, pkgFile)
+	if installed {
+		b.logQuiet(-1, "Template: installed %s", n.Info.PkgFile)
 	}
-	if err := extractPackage(ctx, pkgFile, b.o.TemplateDir); err != nil {
-		return fmt.Errorf("template: installing the package tool %s: %w", pkgFile, err)
+	return err
+}
+
+// pkgToolPath is the host path of the package tool's package, or "" when
+// the plan has none or it is not built yet.
+func (b *Builder) pkgToolPath() string {
+	n, ok := b.plan.Graph.Resolve(ports.Origin{Dir: ports.PkgOrigin})
+	if !ok || n.Info == nil || n.Info.PkgFile == "" {
+		return ""
 	}
-	b.logQuiet(-1, "Template: installed %s", n.Info.PkgFile)
-	if err := os.WriteFile(marker, []byte(n.Info.PkgFile), 0o644); err != nil {
-		return fmt.Errorf("template: %w", err)
+	p := filepath.Join(b.o.RepositoryDir, n.Info.PkgFile)
+	if _, err := b.o.FS.Stat(p); err != nil {
+		return ""
 	}
-	return nil
+	return p
+}
+
+// InstallPkgTool extracts the package tool's package into a slot
+// template (which must exist), unless the template's marker says that
+// package is installed already; it reports whether it extracted it. A
+// cluster worker installs the controller's package tool this way.
+func InstallPkgTool(ctx context.Context, templateDir, pkgFile string) (installed bool, err error) {
+	marker := filepath.Join(templateDir, ".pkg-tool")
+	name := filepath.Base(pkgFile)
+	if old, err := os.ReadFile(marker); err == nil && string(old) == name {
+		return false, nil
+	}
+	if err := extractPackage(ctx, pkgFile, templateDir); err != nil {
+		return false, fmt.Errorf("template: installing the package tool %s: %w", pkgFile, err)
+	}
+	if err := os.WriteFile(marker, []byte(name), 0o644); err != nil {
+		return true, fmt.Errorf("template: %w", err)
+	}
+	return true, nil
 }
 
 // dummyTracker completes dummy nodes when all their flavors are done.

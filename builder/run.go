@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-dsynth/go-dsynth/builder/events"
 	"github.com/go-dsynth/go-dsynth/builder/sched"
+	"github.com/go-dsynth/go-dsynth/environment"
 	"github.com/go-dsynth/go-dsynth/ports"
 )
 
@@ -70,6 +71,12 @@ type runState struct {
 	// is appended in its place.
 	busy    []bool
 	running int
+	// local counts the running ports on local slots (the dynamic limit
+	// bounds them); remote slots (Options.Remote) take the indices after
+	// the local ones as they appear, and remoteOf names them.
+	local     int
+	remoteOf  map[int]string
+	remoteIdx map[string]int
 	// slotDeps is the estimated installed dependency size of each busy
 	// slot's port (the limit's memory figure).
 	slotDeps map[int]int64
@@ -82,12 +89,14 @@ func (b *Builder) newRunState(ctx context.Context) *runState {
 	slotCtx, cancel := context.WithCancel(ctx)
 	return &runState{
 		b: b, ctx: ctx, slotCtx: slotCtx, cancelSlots: cancel, done: ctx.Done(),
-		start:    b.now(),
-		dummies:  newDummyTracker(b.plan),
-		finished: map[ports.NodeID]depState{},
-		results:  make(chan portResult),
-		busy:     make([]bool, b.o.MaxWorkers),
-		slotDeps: map[int]int64{},
+		start:     b.now(),
+		dummies:   newDummyTracker(b.plan),
+		finished:  map[ports.NodeID]depState{},
+		results:   make(chan portResult),
+		busy:      make([]bool, b.o.MaxWorkers),
+		slotDeps:  map[int]int64{},
+		remoteOf:  map[int]string{},
+		remoteIdx: map[string]int{},
 	}
 }
 
@@ -239,6 +248,7 @@ func (rs *runState) loop() (events.Counts, error) {
 		case <-ticker.C:
 			rs.tick()
 		case <-rs.b.o.Slots.woken():
+		case <-rs.remoteChanged():
 		case <-rs.done:
 			rs.abort()
 		}
@@ -260,10 +270,44 @@ func (rs *runState) abort() {
 	rs.cancelSlots()
 }
 
-// freeSlot returns the lowest slot neither busy nor paused, or -1.
+// remoteChanged is signalled when remote slots appear or go (nil without
+// a cluster).
+func (rs *runState) remoteChanged() <-chan struct{} {
+	if rs.b.o.Remote == nil {
+		return nil
+	}
+	return rs.b.o.Remote.Changed()
+}
+
+// freeSlot returns the lowest slot neither busy nor paused, or -1: a
+// local one while the dynamic limit allows, or a remote one available
+// now (a remote slot first seen gets the next index).
 func (rs *runState) freeSlot() int {
+	var avail map[string]bool
+	if rs.b.o.Remote != nil {
+		names := rs.b.o.Remote.RemoteSlots()
+		avail = make(map[string]bool, len(names))
+		for _, name := range names {
+			avail[name] = true
+			if _, ok := rs.remoteIdx[name]; !ok {
+				i := len(rs.busy)
+				rs.busy = append(rs.busy, false)
+				rs.remoteIdx[name], rs.remoteOf[i] = i, name
+			}
+		}
+	}
+	localOK := rs.local < rs.limit.Dynamic
 	for i, bz := range rs.busy {
-		if !bz && !rs.b.o.Slots.Paused(i) {
+		if bz || rs.b.o.Slots.Paused(i) {
+			continue
+		}
+		if name, remote := rs.remoteOf[i]; remote {
+			if avail[name] {
+				return i
+			}
+			continue
+		}
+		if localOK {
 			return i
 		}
 	}
@@ -276,10 +320,11 @@ func (rs *runState) heldByPause() bool {
 	return !rs.aborted && rs.b.o.Slots.anyPaused() && rs.sched.Count(sched.Ready) > 0
 }
 
-// dispatch starts ready ports on free slots while the dynamic limit
-// allows.
+// dispatch starts ready ports on free slots: local ones while the dynamic
+// limit allows, remote ones whenever they are free. Whichever slot asks,
+// the scheduler hands it the highest-priority ready port.
 func (rs *runState) dispatch() {
-	for rs.running < rs.limit.Dynamic && !rs.aborted {
+	for !rs.aborted {
 		slot := rs.freeSlot()
 		if slot < 0 {
 			return
@@ -297,12 +342,19 @@ func (rs *runState) startPort(slot, n int) {
 	rs.busy[slot] = true
 	rs.running++
 	id := rs.graph.nodes[n]
+	newEnv := func() environment.Environment { return rs.b.o.NewEnv(slot) }
+	name, remote := rs.remoteOf[slot]
+	if remote {
+		newEnv = func() environment.Environment { return rs.b.o.Remote.RemoteEnv(name) }
+	} else {
+		rs.local++
+		rs.slotDeps[slot] = rs.b.depSize(id)
+	}
 	size := rs.b.depSize(id)
-	rs.slotDeps[slot] = size
 	rs.builds.Add(1)
 	go func() {
 		defer rs.builds.Done()
-		rs.results <- rs.b.buildPort(rs.slotCtx, slot, n, id, size)
+		rs.results <- rs.b.buildPort(rs.slotCtx, slot, n, id, size, newEnv, name)
 	}()
 }
 
@@ -310,6 +362,9 @@ func (rs *runState) startPort(slot, n int) {
 // service when it was frozen (a new slot then takes its place).
 func (rs *runState) release(r portResult) {
 	rs.running--
+	if _, remote := rs.remoteOf[r.slot]; !remote {
+		rs.local--
+	}
 	delete(rs.slotDeps, r.slot)
 	rs.busy[r.slot] = r.frozen != nil
 	if r.frozen != nil {
@@ -323,6 +378,10 @@ func (rs *runState) release(r portResult) {
 // dependents.
 func (rs *runState) handle(r portResult) {
 	rs.release(r)
+	if r.lost != "" && !r.aborted {
+		rs.lostAttempt(r)
+		return
+	}
 	if r.aborted {
 		rs.aborted = true
 		return
@@ -353,6 +412,20 @@ func (rs *runState) handle(r portResult) {
 		return
 	}
 	rs.failed(r, res.Skipped)
+}
+
+// lostAttempt reports an attempt lost with its remote worker and puts the
+// port back among the ready ones.
+func (rs *runState) lostAttempt(r portResult) {
+	b := rs.b
+	id := rs.graph.nodes[r.node]
+	origin := b.plan.Items[id].Origin
+	where := rs.remoteOf[r.slot]
+	b.bus.Publish(events.AttemptLost{Time: b.t(), Slot: r.slot, Origin: origin, Build: r.build, Where: where, Reason: r.lost, Duration: r.duration})
+	b.log(r.slot, "%s attempt lost on %s (%s); queued again", origin, where, r.lost)
+	if err := rs.sched.Requeue(r.node); err != nil {
+		b.log(-1, "scheduler: %v", err)
+	}
 }
 
 // chainText is a failure chain in dsynth's reason form: the direct
@@ -471,7 +544,7 @@ func (rs *runState) tick() {
 		return
 	}
 	smp := b.o.Sampler()
-	smp.Running = rs.running
+	smp.Running = rs.local
 	for _, sz := range rs.slotDeps {
 		smp.DepSize += sz
 	}

@@ -33,6 +33,18 @@ var errBuildTimeout = errors.New("build timeout")
 // shimTarget is where the make shims are mounted in a slot.
 const shimTarget = "/dsynth/mk"
 
+// SlotPlan is a slot's mount plan: the profile's (environment.BuildPlan)
+// and, when makeShims is set, that host directory of make shims bound
+// read-only where the phases' MAKESYSPATH expects it. A cluster worker
+// builds its slots with it too.
+func SlotPlan(s environment.Settings, makeShims string) (environment.Plan, error) {
+	plan, err := environment.BuildPlan(s)
+	if err == nil && makeShims != "" {
+		plan.Mounts = append(plan.Mounts, environment.Mount{Type: environment.MountBind, Source: makeShims, Target: shimTarget, ReadOnly: true})
+	}
+	return plan, err
+}
+
 // slotRun is one port's build in one slot.
 type slotRun struct {
 	b      *Builder
@@ -49,10 +61,51 @@ type slotRun struct {
 	// start is when the port's build started (Build_timeout counts from
 	// it).
 	start time.Time
+	// remote is the slot's environment when it is on a cluster worker.
+	remote environment.Remote
+
+	lostMu sync.Mutex
+	lost   string // why the remote environment was lost
 }
 
-// buildPort builds one port in a fresh slot and reports how it went.
-func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.NodeID, depSize int64) (res portResult) {
+// note remembers an error that says the remote environment was lost, and
+// returns err.
+func (r *slotRun) note(err error) error {
+	if err != nil && errors.Is(err, environment.ErrLost) {
+		r.lostMu.Lock()
+		if r.lost == "" {
+			r.lost = err.Error()
+		}
+		r.lostMu.Unlock()
+	}
+	return err
+}
+
+func (r *slotRun) lostReason() string {
+	r.lostMu.Lock()
+	defer r.lostMu.Unlock()
+	return r.lost
+}
+
+// lossWatch passes every call to the slot's environment and notes the
+// errors that say it was lost.
+type lossWatch struct {
+	environment.Environment
+	r *slotRun
+}
+
+func (l *lossWatch) Setup(ctx context.Context, p environment.Plan) error {
+	return l.r.note(l.Environment.Setup(ctx, p))
+}
+
+func (l *lossWatch) Execute(ctx context.Context, c environment.Command) (environment.Result, error) {
+	res, err := l.Environment.Execute(ctx, c)
+	return res, l.r.note(err)
+}
+
+// buildPort builds one port in a fresh slot (newEnv's; where names it when
+// it is remote) and reports how it went.
+func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.NodeID, depSize int64, newEnv func() environment.Environment, where string) (res portResult) {
 	start := b.now()
 	n := b.plan.Graph.Nodes[id]
 	it := b.plan.Items[id]
@@ -63,8 +116,9 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 	if err != nil {
 		build = uuid.New()
 	}
+	res.build = build
 	b.bus.Publish(events.PortStarted{Time: b.t(), Slot: slot, Origin: it.Origin, Build: build, IDep: len(b.plan.Graph.Closure(id)) - 1,
-		DepI: len(n.RDeps), DepIDepth: b.depth(id), DepSizeGB: float64(depSize) / (1 << 30)})
+		DepI: len(n.RDeps), DepIDepth: b.depth(id), DepSizeGB: float64(depSize) / (1 << 30), Where: where})
 
 	plog, err := b.o.OpenLog(it.Origin)
 	if err != nil {
@@ -73,6 +127,14 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 	}
 	defer plog.Close()
 	r := &slotRun{b: b, slot: slot, origin: n.Origin, log: plog, start: start}
+	defer func() {
+		// A remote worker lost on the way: the attempt is lost, not
+		// failed (unless the run itself was aborted).
+		if why := r.lostReason(); why != "" && ctx.Err() == nil {
+			res.ok, res.aborted, res.lost = false, false, why
+			fmt.Fprintf(plog, "attempt lost: %s\n", why)
+		}
+	}()
 	r.tap = newOutputTap(plog, b.now, 8)
 	defer func() { res.lines, res.phaseTime = int(plog.Lines()), r.inPhases }()
 
@@ -101,12 +163,19 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 
 	settings := b.o.Settings
 	settings.Slot = slot
-	plan, err := environment.BuildPlan(settings)
-	if err == nil && b.o.MakeShims != "" {
-		plan.Mounts = append(plan.Mounts, environment.Mount{Type: environment.MountBind, Source: b.o.MakeShims, Target: shimTarget, ReadOnly: true})
-	}
+	plan, err := SlotPlan(settings, b.o.MakeShims)
+	var env environment.Environment
 	if err == nil {
-		r.env = b.o.NewEnv(slot)
+		env = newEnv()
+		r.remote, _ = env.(environment.Remote)
+		r.env = &lossWatch{Environment: env, r: r}
+		if remote := r.remote; remote != nil {
+			fp := ""
+			if n.Info != nil {
+				fp = n.Info.Fingerprint
+			}
+			remote.Prepare(n.Origin.Dir, fp, b.pkgToolPath())
+		}
 		err = r.env.Setup(ctx, plan)
 	}
 	if err != nil {
@@ -121,7 +190,7 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 	defer func() {
 		if b.o.Freeze[it.Origin] && !res.aborted {
 			// debug: keep the slot as the build left it.
-			res.frozen = &Frozen{Origin: it.Origin, Slot: slot, Env: r.env}
+			res.frozen = &Frozen{Origin: it.Origin, Slot: slot, Env: env}
 			b.log(slot, "FROZEN(DEBUG) %s", it.Origin)
 			b.bus.Publish(events.SlotState{Time: b.t(), Slot: slot, State: "FROZEN"})
 			return
@@ -161,6 +230,18 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 				}
 			}
 			in.Deps = append(in.Deps, d)
+		}
+		if remote := r.remote; remote != nil {
+			hostFiles := make([]string, len(files))
+			for i, f := range files {
+				hostFiles[i] = filepath.Join(b.o.RepositoryDir, f)
+			}
+			if err := r.note(remote.Provide(ctx, hostFiles)); err != nil {
+				res.aborted = ctx.Err() != nil
+				res.phase, res.reason = SetupPhase.Name, fmt.Sprintf("dependency packages: %v", err)
+				fmt.Fprintf(plog, "handing the dependency packages to %s failed: %v\n", where, err)
+				return res
+			}
 		}
 		if err := r.writeFile(ctx, "/tmp/dsynth_install_pkgs", InstallScript(files)); err != nil {
 			res.aborted = ctx.Err() != nil
@@ -284,6 +365,9 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 		return false, reason, errBuildTimeout
 	}
 	if err != nil {
+		// The command could not run (or its slot was lost): say why in
+		// the port's log, where the phase's output would be.
+		fmt.Fprintf(r.log, "%v\n", err)
 		r.log.PhaseResult(false, elapsed, 0)
 		return false, err.Error(), err
 	}
@@ -355,13 +439,21 @@ func (r *slotRun) copyPackage(ctx context.Context, n *ports.Node) (string, error
 	if name == "" {
 		name = filepath.Base(src)
 	}
-	tmpIn := filepath.Join("/packages", rel, name+".new")
-	errb.Reset()
-	res, err = r.env.Execute(ctx, environment.Command{Args: []string{"cp", src, tmpIn}, Env: r.penv, Stderr: &errb})
-	if err != nil || res.ExitCode != 0 {
-		return "", fmt.Errorf("cp %s: %v %s", src, err, strings.TrimSpace(errb.String()))
-	}
 	tmp := filepath.Join(b.o.RepositoryDir, name+".new")
+	if r.remote != nil {
+		// The worker's slot does not see this repository: the package
+		// comes back through the cluster, checked by its SHA-256.
+		if err := r.note(r.remote.Retrieve(ctx, src, tmp, r.penv)); err != nil {
+			return "", fmt.Errorf("package from %s: %w", r.remote.Where(), err)
+		}
+	} else {
+		tmpIn := filepath.Join("/packages", rel, name+".new")
+		errb.Reset()
+		res, err = r.env.Execute(ctx, environment.Command{Args: []string{"cp", src, tmpIn}, Env: r.penv, Stderr: &errb})
+		if err != nil || res.ExitCode != 0 {
+			return "", fmt.Errorf("cp %s: %v %s", src, err, strings.TrimSpace(errb.String()))
+		}
+	}
 	if err := b.o.FS.Sync(tmp); err != nil {
 		return "", fmt.Errorf("package: %w", err)
 	}

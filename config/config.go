@@ -150,6 +150,9 @@ type Profile struct {
 	// are then 0640 and owned by that group instead of 0600
 	// (Api_file_group).
 	APIFileGroup string
+
+	// Cluster configures distributed builds (Cluster_* keys).
+	Cluster ClusterSettings
 	// APIOIDCIssuer is the OpenID Connect provider whose tokens the API
 	// accepts (Api_oidc_issuer; "" = none), APIOIDCClientID the audience
 	// they must name (Api_oidc_client_id), APIOIDCRoleClaim the claim
@@ -172,7 +175,28 @@ type Profile struct {
 	// subject and names map to (Api_client_roles).
 	APIClientCA    string
 	APIClientRoles RoleMapping
+
+	// RepositoryPublish is how built packages reach the repository
+	// (Repository_publish): PublishDirect, dsynth's way, or
+	// PublishAtomic, generations switched in one step.
+	RepositoryPublish string
+	// RepositoryKeep is how many generations atomic publishing keeps
+	// (Repository_keep, default 3).
+	RepositoryKeep int
+	// RepositoryManifestKey is the unencrypted signify secret key that
+	// signs each generation's manifest (Repository_manifest_key; "" =
+	// unsigned).
+	RepositoryManifestKey string
+	// RepositorySigningKey and RepositorySigningCommand are what pkg repo
+	// signs the repository's catalogue with: an RSA key file, or a
+	// program it runs as "signing_command:" (Repository_signing_key,
+	// Repository_signing_command; "" = unsigned, as dsynth's).
+	RepositorySigningKey, RepositorySigningCommand string
 }
+
+// Atomic reports whether the profile publishes generations
+// (Repository_publish=atomic).
+func (p *Profile) Atomic() bool { return p.RepositoryPublish == PublishAtomic }
 
 // AllowedHosts splits Api_allowed_hosts into its names.
 func (p *Profile) AllowedHosts() []string {
@@ -187,7 +211,10 @@ const (
 	HookPkgFailure = "hook_pkg_failure"
 	HookPkgIgnored = "hook_pkg_ignored"
 	HookPkgSkipped = "hook_pkg_skipped"
+	// HookPublish is go-dsynth's: run after each generation published
+	// (Repository_publish=atomic), for mirrors.
+	HookPublish = "hook_publish"
 )
 
-// HookNames lists every hook dsynth knows.
-var HookNames = [...]string{HookRunStart, HookRunEnd, HookPkgSuccess, HookPkgFailure, HookPkgIgnored, HookPkgSkipped}
+// HookNames lists every hook dsynth knows, then go-dsynth's.
+var HookNames = [...]string{HookRunStart, HookRunEnd, HookPkgSuccess, HookPkgFailure, HookPkgIgnored, HookPkgSkipped, HookPublish}

@@ -177,6 +177,11 @@ func TestDecodeProfileErrors(t *testing.T) {
 		{"Api_audit_max_size=0", "Api_audit_max_size", "out of range"},
 		// An API without keys that refuses anonymous clients serves nobody.
 		{"Api_listen=127.0.0.1:8080", "Api_listen", "refuse every client: set Api_keys"},
+		{"Repository_publish=rsync", "Repository_publish", "use direct"},
+		{"Repository_keep=3", "Repository_keep", "set Repository_publish= atomic"},
+		{"Repository_manifest_key=/k", "Repository_manifest_key", "set Repository_publish= atomic"},
+		{"Repository_signing_key=key.pem", "Repository_signing_key", "not an absolute path"},
+		{"Repository_signing_command=ssh signer sign", "Repository_signing_command", "put \"ssh\" and its arguments in a script"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
@@ -191,6 +196,17 @@ func TestDecodeProfileErrors(t *testing.T) {
 func TestDecodeProfileAPIUnusable(t *testing.T) {
 	_, err := decodeText(t, "[P]\nApi_listen=:1\nApi_anonymous_read=false\nApi_listen=:8080\n", "P")
 	checkParseError(t, err, 4, "Api_listen", "set Api_keys to a keys file (see docs/API.md), Api_token_keys, Api_oidc_issuer, Api_client_ca, or Api_anonymous_read= true")
+}
+
+// TestDecodeProfilePublishConflicts: the publishing checks that look at
+// more than one key name the line that counts.
+func TestDecodeProfilePublishConflicts(t *testing.T) {
+	_, err := decodeText(t, "[P]\nRepository_signing_command=/s\nRepository_signing_key=/k\n", "P")
+	checkParseError(t, err, 2, "Repository_signing_command", "a key or a command, not both")
+	_, err = decodeText(t, "[P]\nRepository_publish=atomic\nDirectory_repository=/elsewhere\n", "P")
+	checkParseError(t, err, 2, "Repository_publish", "must lie inside it")
+	_, err = decodeText(t, "[P]\nRepository_keep=2\nRepository_publish=direct\n", "P")
+	checkParseError(t, err, 2, "Repository_keep", "applies to generations")
 }
 
 func TestDecodeProfileValues(t *testing.T) {
@@ -260,6 +276,13 @@ func TestDecodeProfileValues(t *testing.T) {
 		{"Api_listen=127.0.0.1:8080\nApi_keys=/k", func(p Profile) bool { return p.APIListen == "127.0.0.1:8080" && p.APIKeys == "/k" }},
 		{"Api_listen=:0\nApi_anonymous_read=true", func(p Profile) bool { return p.APIListen == ":0" && p.APIAnonymousRead }},
 		{"Api_anonymous_read=1\nApi_listen=[::1]:8080", func(p Profile) bool { return p.APIListen == "[::1]:8080" }},
+		{"Repository_publish=atomic", func(p Profile) bool { return p.Atomic() && p.RepositoryKeep == 3 }},
+		{"Repository_publish=direct", func(p Profile) bool { return !p.Atomic() }},
+		{"Repository_publish=atomic\nRepository_keep=5\nRepository_manifest_key=/k/m.sec", func(p Profile) bool {
+			return p.RepositoryKeep == 5 && p.RepositoryManifestKey == "/k/m.sec"
+		}},
+		{"Repository_signing_key=/k/repo.key", func(p Profile) bool { return p.RepositorySigningKey == "/k/repo.key" }},
+		{"Repository_signing_command=/usr/local/bin/sign", func(p Profile) bool { return p.RepositorySigningCommand == "/usr/local/bin/sign" }},
 		// The first-word rule: the rest of the line is dropped.
 		{"Directory_logs= /my logs", func(p Profile) bool { return p.LogsDir == "/my" }},
 	}
@@ -314,6 +337,9 @@ func TestDefaults(t *testing.T) {
 		APIMaxStreamsPerClient: 8,
 		APIAuditLog:            "/build/synth/build/audit.log",
 		APIAuditMaxSize:        10 << 20,
+		// dsynth's publishing (issue 16).
+		RepositoryPublish: PublishDirect,
+		RepositoryKeep:    DefaultRepositoryKeep,
 	}
 	if p != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", p, want)

@@ -77,6 +77,12 @@ var profileKeys = [...]string{
 	"Api_oidc_issuer", "Api_oidc_client_id", "Api_oidc_client_secret_file",
 	"Api_oidc_role_claim", "Api_oidc_roles", "Api_oidc_redirect_url",
 	"Api_tls_cert", "Api_tls_key", "Api_client_ca", "Api_client_roles",
+	// Distributed builds (cluster.go).
+	"Cluster_listen", "Cluster_url", "Cluster_creds", "Cluster_tls_cert",
+	"Cluster_tls_key", "Cluster_tls_ca", "Cluster_workers", "Cluster_lease_timeout",
+	// Publishing and signing the repository (publish.go).
+	"Repository_publish", "Repository_keep", "Repository_manifest_key",
+	"Repository_signing_key", "Repository_signing_command",
 }
 
 // ProfileKeys returns every key a profile section accepts: dsynth's keys
@@ -137,6 +143,12 @@ func DecodeProfile(file string, entries []Entry, host Host) (Profile, error) {
 		return Profile{}, err
 	}
 	d.defaults()
+	if err := d.checkCluster(); err != nil {
+		return Profile{}, err
+	}
+	if err := d.checkPublish(); err != nil {
+		return Profile{}, err
+	}
 	return d.p, nil
 }
 
@@ -149,6 +161,10 @@ type decoder struct {
 	apiListen Entry
 	// access are the entries of accessKeys (for checkAccess).
 	access map[string]Entry
+	// cluster are the entries of clusterKeys (for checkCluster).
+	cluster map[string]Entry
+	// publish are the entries of publishKeys (for checkPublish).
+	publish map[string]Entry
 }
 
 func (d *decoder) errf(e Entry, format string, args ...any) error {
@@ -314,6 +330,12 @@ func (d *decoder) apply(e Entry) error {
 		"Api_oidc_role_claim", "Api_oidc_roles", "Api_oidc_redirect_url",
 		"Api_tls_cert", "Api_tls_key", "Api_client_ca", "Api_client_roles":
 		err = d.applyAccess(e)
+	case "Cluster_listen", "Cluster_url", "Cluster_creds", "Cluster_tls_cert",
+		"Cluster_tls_key", "Cluster_tls_ca", "Cluster_workers", "Cluster_lease_timeout":
+		err = d.applyCluster(e)
+	case "Repository_publish", "Repository_keep", "Repository_manifest_key",
+		"Repository_signing_key", "Repository_signing_command":
+		err = d.applyPublish(e)
 	default:
 		return d.errf(e, "unknown directive in profile section%s", suggest(e.Key))
 	}
@@ -462,6 +484,10 @@ func (d *decoder) defaults() {
 		p.PhaseTimeoutScale = 1
 	}
 	d.apiDefaults()
+	str("Repository_publish", &p.RepositoryPublish, PublishDirect)
+	if !d.set["Repository_keep"] {
+		p.RepositoryKeep = DefaultRepositoryKeep
+	}
 }
 
 // apiDefaults fills the API's limits and audit log the section did not

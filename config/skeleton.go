@@ -136,6 +136,11 @@ Numa_setsize= 0
 ; Api_audit_log=
 ; Api_audit_max_size= 10
 ; Api_file_group=
+; Repository_publish= direct
+; Repository_keep= 3
+; Repository_manifest_key=
+; Repository_signing_key=
+; Repository_signing_command=
 `, GlobalSection, DefaultProfileName, DefaultProfileName, p.OperatingSystem,
 		p.PackagesDir, p.RepositoryDir, p.PortsDir, p.OptionsDir, p.DistfilesDir,
 		p.BuildBase, p.LogsDir, p.SystemDir, p.PackageSuffix, p.MetaVersion,

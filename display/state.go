@@ -22,6 +22,7 @@ const rateGrace = 20 * time.Second
 const (
 	SlotIdle    = "Idle"    // no port; shown with --:--:--
 	SlotPending = "Pending" // a port was handed to the slot, no phase yet
+	SlotLost    = "LOST"    // a remote slot whose worker was lost
 	SlotRunning = "Running" // a phase is running
 	SlotFrozen  = "FROZEN"  // kept after its build for debugging
 	SlotFailed  = "Failed"  // withdrawn after a worker failure
@@ -164,6 +165,12 @@ func (s *State) Apply(e events.Event) {
 		}
 	case events.PortFinished:
 		s.finish(e)
+	case events.AttemptLost:
+		// The remote slot is gone with its worker; the port is queued
+		// again.
+		if sl := s.slot(e.Slot); sl != nil && sl.Origin == e.Origin {
+			*sl = Slot{ID: e.Slot, Status: SlotLost}
+		}
 	case events.SlotState:
 		if sl := s.slot(e.Slot); sl != nil {
 			switch strings.ToUpper(e.State) {

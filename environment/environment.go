@@ -111,3 +111,29 @@ var (
 	// ErrNotFound marks a command whose program does not exist in the slot.
 	ErrNotFound = errors.New("command not found")
 )
+
+// ErrLost marks an environment whose host stopped answering (a remote
+// worker lost or cut off): the build attempt is lost, not failed, and the
+// port goes back to the queue.
+var ErrLost = errors.New("environment lost")
+
+// Remote is implemented by environments on another host (cluster
+// workers), whose slot does not see the controller's repository: the
+// builder hands dependency packages over and takes the built package back
+// through it.
+type Remote interface {
+	Environment
+	// Prepare names the port the slot will build (its directory and the
+	// content fingerprint the controller scanned) and the package tool's
+	// package for the slot's template (a host path; "" while it is not
+	// built), before Setup. The worker refuses a port whose directory
+	// differs.
+	Prepare(portDir, fingerprint, pkgTool string)
+	// Provide makes the controller's repository files (host paths) present
+	// in the slot's /packages/All.
+	Provide(ctx context.Context, files []string) error
+	// Retrieve copies path inside the slot to the controller's file dst.
+	Retrieve(ctx context.Context, path, dst string, env []string) error
+	// Where names the slot ("worker/slot").
+	Where() string
+}

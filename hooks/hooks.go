@@ -288,3 +288,32 @@ func hookLines(name, origin, path, stderr string, failed bool) []events.Event {
 func logLine(text string, bare bool) events.Event {
 	return events.Log{Time: events.Time{T: time.Now()}, Slot: -1, Text: text, Bare: bare}
 }
+
+// Published describes a generation just published, for hook_publish.
+type Published struct {
+	Generation int
+	Path       string // the generation's directory
+	Manifest   string // its MANIFEST.sha256
+	Live       string // the live path (Directory_packages) now serving it
+}
+
+// RunPublish runs hook_publish, when configured, after a generation was
+// published (Repository_publish=atomic), with dsynth's hook environment
+// plus GENERATION, GENERATION_PATH, MANIFEST and SIGNATURE (empty when
+// unsigned). It returns the lines for the output: the hook's stderr and
+// its failure; a failing hook does not undo the publish.
+func RunPublish(ctx context.Context, cfg *config.Config, p Published, signature string) []string {
+	r := New(cfg, Options{Context: ctx})
+	if r.hooks[config.HookPublish] == "" {
+		return nil
+	}
+	env := append(r.env(), fmt.Sprintf("GENERATION=%d", p.Generation), "GENERATION_PATH="+p.Path,
+		"MANIFEST="+p.Manifest, "SIGNATURE="+signature)
+	var out []string
+	for _, e := range r.run(config.HookPublish, "", env) {
+		if l, ok := e.(events.Log); ok {
+			out = append(out, l.Text)
+		}
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -197,5 +198,30 @@ func TestHookLinesAsDsynth(t *testing.T) {
 		if fmt.Sprint(l) != fmt.Sprint(tt.want) {
 			t.Errorf("%s: %v, want %v", tt.name, l, tt.want)
 		}
+	}
+}
+
+func TestRunPublish(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.txt")
+	cfg := &config.Config{ProfileName: "LiveSystem", Hooks: map[string]string{}}
+	cfg.Profile.PackagesDir = "/build/packages"
+	p := Published{Generation: 4, Path: "/build/packages.generations/000004", Manifest: "/build/packages.generations/000004/MANIFEST.sha256", Live: "/build/packages"}
+	if lines := RunPublish(context.Background(), cfg, p, ""); lines != nil {
+		t.Fatalf("no hook, yet %v", lines)
+	}
+	cfg.Hooks[config.HookPublish] = writeHook(t, dir, "hook_publish", out, "$GENERATION $GENERATION_PATH $MANIFEST $DIR_PACKAGES", true)
+	lines := RunPublish(context.Background(), cfg, p, p.Manifest+".sig")
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "hook_publish 4 /build/packages.generations/000004 /build/packages.generations/000004/MANIFEST.sha256 /build/packages " +
+		"DIR_BUILDBASE,DIR_DISTFILES,DIR_LOGS,DIR_OPTIONS,DIR_PACKAGES,DIR_PORTS,DIR_REPOSITORY,GENERATION,GENERATION_PATH,MANIFEST,PROFILE,SIGNATURE,\n"
+	if string(b) != want {
+		t.Fatalf("hook ran with\n%q\nwant\n%q", b, want)
+	}
+	if len(lines) != 2 || lines[0] != "something went wrong" || !strings.Contains(lines[1], "SCRIPT hook_publish") {
+		t.Fatalf("the failing hook's lines: %q", lines)
 	}
 }

@@ -208,6 +208,9 @@ func buildOnce(ctx context.Context, cfg *config.Config, owner *Owner, roots []po
 	}
 	bo.Bus = bus
 	bo.Slots = owner.Slots()
+	if c := owner.Cluster(); c != nil {
+		bo.Remote = c
+	}
 	bo.Durations = durations
 	if d.Freeze {
 		bo.Freeze = map[string]bool{}

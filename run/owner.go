@@ -21,6 +21,7 @@ import (
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder"
 	"github.com/go-dsynth/go-dsynth/builder/recorder"
+	"github.com/go-dsynth/go-dsynth/cluster"
 	"github.com/go-dsynth/go-dsynth/config"
 	"github.com/go-dsynth/go-dsynth/dashboard"
 	"github.com/go-dsynth/go-dsynth/internal/fileperm"
@@ -97,6 +98,10 @@ type Owner struct {
 	// audit is the API's audit log (with Api_listen).
 	audit *audit.Log
 
+	// cluster is the controller's side of distributed builds
+	// (Cluster_listen, Cluster_url), nil without.
+	cluster *clusterSide
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -167,13 +172,21 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 		return nil, err
 	}
 	tokens = o.access.tokens(tokens)
+	var hosts func() []api.RemoteHost
+	if p.Cluster.Enabled() {
+		if o.cluster, err = startCluster(cfg, o.log); err != nil {
+			return nil, err
+		}
+		hosts = o.cluster.hosts
+	}
 	o.api, err = api.New(api.Options{
-		BuildBase: p.BuildBase,
-		DB:        o.db,
-		Config:    cfg,
-		LocalOnly: p.APIListen == "",
-		KeysFile:  keys,
-		Tokens:    tokens,
+		RemoteHosts: hosts,
+		BuildBase:   p.BuildBase,
+		DB:          o.db,
+		Config:      cfg,
+		LocalOnly:   p.APIListen == "",
+		KeysFile:    keys,
+		Tokens:      tokens,
 		// Client certificates, when Api_client_ca asks for them.
 		ClientCert: o.access.clientCert(),
 		// The limits of issue 13: every client of the TCP listener is
@@ -354,6 +367,7 @@ func (o *Owner) Close() error {
 		if o.api != nil {
 			errs = append(errs, o.api.Stop(ctx))
 		}
+		o.cluster.close()
 		o.access.close()
 		for _, s := range []*httpserve.Server{o.public, o.local, o.metricsSrv} {
 			if s != nil {
@@ -511,4 +525,13 @@ func auditPath(l *audit.Log) string {
 		return ""
 	}
 	return l.Path()
+}
+
+// Cluster is the owner's cluster controller, nil when the profile builds
+// on this host alone.
+func (o *Owner) Cluster() *cluster.Controller {
+	if o.cluster == nil {
+		return nil
+	}
+	return o.cluster.ctrl
 }

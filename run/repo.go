@@ -29,6 +29,10 @@ type RepoOptions struct {
 	// its lock): the rebuild takes no lock of its own. Otherwise it takes
 	// the build base lock, so that it never runs beside a build.
 	Held bool
+	// Publication, under Repository_publish=atomic, is the run's staging
+	// copy (BeginPublish): RepositoryStepFor publishes it after the step,
+	// unless the rebuild failed.
+	Publication *Publication
 }
 
 // RebuildRepository runs dsynth's repository step (repo.c DoRebuildRepo):
@@ -72,8 +76,9 @@ func RebuildRepository(ctx context.Context, cfg *config.Config, out io.Writer, o
 	if rel, err := filepath.Rel(p.PackagesDir, p.RepositoryDir); err == nil && !strings.HasPrefix(rel, "..") {
 		dir = p.PackagesDir
 	}
-	fmt.Fprintf(out, "pkg repo -m %s -o %s %s\n", meta.Name(), p.PackagesDir, dir)
-	cmd := exec.CommandContext(ctx, tool, "repo", "-m", meta.Name(), "-o", p.PackagesDir, dir)
+	sign := RepoSigningArgs(p)
+	fmt.Fprintf(out, "pkg repo -m %s -o %s %s\n", meta.Name(), p.PackagesDir, strings.Join(append([]string{dir}, sign...), " "))
+	cmd := exec.CommandContext(ctx, tool, append([]string{"repo", "-m", meta.Name(), "-o", p.PackagesDir, dir}, sign...)...)
 	cmd.Stdout, cmd.Stderr = out, out
 	repoErr := cmd.Run()
 
@@ -104,6 +109,21 @@ func RebuildRepository(ctx context.Context, cfg *config.Config, out io.Writer, o
 		return fmt.Errorf("%w: %s repo: %v", ErrRebuildFailed, tool, repoErr)
 	}
 	fmt.Fprintln(out, "Rebuild succeeded")
+	return nil
+}
+
+// RepoSigningArgs are the arguments pkg repo takes after the repository
+// to sign its catalogue, as pkg-repo(8) reads them: the RSA key file
+// (Repository_signing_key), or "signing_command:" and the program
+// (Repository_signing_command); none when neither is set, as dsynth,
+// which never signs.
+func RepoSigningArgs(p *config.Profile) []string {
+	switch {
+	case p.RepositorySigningKey != "":
+		return []string{p.RepositorySigningKey}
+	case p.RepositorySigningCommand != "":
+		return []string{"signing_command:", p.RepositorySigningCommand}
+	}
 	return nil
 }
 
@@ -162,6 +182,22 @@ func RepositoryStepFor(ctx context.Context, cfg *config.Config, d Directive, ask
 			err = RebuildRepository(ctx, cfg, out, o)
 		}
 	}
+	return errors.Join(err, publishAfter(ctx, o.Publication, err, out))
+}
+
+// publishAfter ends a repository step under atomic publishing: the
+// staging copy is published, unless the step failed (the copy is left
+// for the next run to remove, and the current generation stays served).
+func publishAfter(ctx context.Context, pub *Publication, stepErr error, out io.Writer) error {
+	if pub == nil {
+		return nil
+	}
+	if stepErr != nil {
+		fmt.Fprintf(out, "Repository: not published, the repository step failed; %s stays served\n", pub.cfg.Profile.PackagesDir)
+		pub.Close()
+		return nil
+	}
+	_, err := pub.Finish(ctx, out)
 	return err
 }
 

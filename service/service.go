@@ -270,12 +270,22 @@ func (s *Service) runRequest(ctx context.Context, req *builddb.Request) (*run.Re
 		o.Observers = append(o.Observers[:len(o.Observers):len(o.Observers)], mon)
 		defer mon.Stop()
 	}
-	res, err := run.Build(ctx, s.cfg, roots, o)
+	// Repository_publish=atomic: build into a staging copy, published
+	// after the repository step.
+	cfg := s.cfg
+	var pub *run.Publication
+	if !d.FetchOnly {
+		if cfg, pub, err = run.BeginPublish(s.cfg, o.Stderr); err != nil {
+			return nil, err
+		}
+		defer pub.Close()
+	}
+	res, err := run.Build(ctx, cfg, roots, o)
 	if err != nil {
 		return res, err
 	}
 	yes := func() bool { return true }
-	if err := run.RepositoryStepFor(ctx, s.cfg, d, yes, o.Stderr, run.RepoOptions{Held: true}); err != nil {
+	if err := run.RepositoryStepFor(ctx, cfg, d, yes, o.Stderr, run.RepoOptions{Held: true, Publication: pub}); err != nil {
 		return res, fmt.Errorf("repository: %w", err)
 	}
 	return res, nil

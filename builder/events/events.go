@@ -82,6 +82,24 @@ type PortStarted struct {
 	// dependents, depth of dependents, estimated installed dependency size.
 	IDep, DepI, DepIDepth int
 	DepSizeGB             float64
+	// Where names a remote slot ("worker/slot"); empty for a local one.
+	Where string
+}
+
+// AttemptLost: the remote worker building a port was lost (killed, cut
+// off, restarted) before the port finished. The attempt is recorded as
+// lost, its slot is gone, and the port goes back to the queue: another
+// slot builds it, and a late answer of the lost attempt is discarded.
+type AttemptLost struct {
+	Time
+	Slot   int
+	Origin string
+	// Build is the lost attempt's record UUID (PortStarted.Build).
+	Build uuid.UUID
+	// Where is the remote slot ("worker/slot").
+	Where    string
+	Reason   string
+	Duration time.Duration
 }
 
 // PhaseStarted: a port entered a build phase. Step counts the port's make

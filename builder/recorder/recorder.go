@@ -99,12 +99,12 @@ func New(o Options) *Recorder {
 }
 
 // Handle implements events.Subscriber. It queues the events the database
-// needs (RunStarted, PortStarted, PortFinished, RunFinished) for the writer
+// needs (RunStarted, PortStarted, PortFinished, AttemptLost, RunFinished) for the writer
 // goroutine and returns at once; it never blocks on the database. Events
 // handled after Close are ignored.
 func (r *Recorder) Handle(e events.Event) {
 	switch e.(type) {
-	case events.RunStarted, events.PortStarted, events.PortFinished, events.RunFinished:
+	case events.RunStarted, events.PortStarted, events.PortFinished, events.AttemptLost, events.RunFinished:
 	default:
 		return
 	}
@@ -257,6 +257,8 @@ func (r *Recorder) batch(q []events.Event) builddb.Batch {
 			r.started[ev.Origin] = startInfo{at: ev.T, slot: ev.Slot, build: ev.Build}
 		case events.PortFinished:
 			r.finished(&b, ev)
+		case events.AttemptLost:
+			r.lostAttempt(&b, ev)
 		case events.RunFinished:
 			r.run.End = ev.T.UTC()
 			r.run.Aborted = ev.Aborted
@@ -271,6 +273,33 @@ func (r *Recorder) batch(q []events.Event) builddb.Batch {
 		b.Runs = []*builddb.Run{&run}
 	}
 	return b
+}
+
+// lostAttempt records an attempt lost with its remote worker, under the
+// attempt's own UUID; the port's next attempt gets a record of its own.
+func (r *Recorder) lostAttempt(b *builddb.Batch, ev events.AttemptLost) {
+	it := r.byOrigin[ev.Origin]
+	if it == nil {
+		return
+	}
+	st, started := r.started[ev.Origin]
+	delete(r.started, ev.Origin)
+	n := r.o.Plan.Graph.Nodes[it.Node]
+	rec := newRecord(it, n, r.o.System, r.run.ID)
+	rec.Status = builddb.StatusLost
+	rec.EndTime = ev.T.UTC()
+	rec.StartTime = rec.EndTime.Add(-ev.Duration)
+	if started {
+		rec.StartTime = st.at.UTC()
+	}
+	rec.ID.WorkerID = ev.Slot
+	if ev.Build != uuid.Nil {
+		rec.ID.UUID = ev.Build
+	}
+	rec.ID.BuildTime = rec.StartTime
+	rec.Duration = rec.EndTime.Sub(rec.StartTime)
+	rec.ErrorMsg = fmt.Sprintf("attempt lost on %s: %s", ev.Where, ev.Reason)
+	b.Records = append(b.Records, rec)
 }
 
 // finished adds the writes of one port's outcome to b.

@@ -527,3 +527,41 @@ func TestMissingOptions(t *testing.T) {
 		t.Errorf("runs %v %v", runs, err)
 	}
 }
+
+// TestLostAttemptRecorded: an attempt lost with its remote worker gets a
+// record of its own (status lost, under the attempt's UUID, naming the
+// slot and why); the port's next attempt gets another.
+func TestLostAttemptRecorded(t *testing.T) {
+	g := testGraph(t)
+	p := testPlan(t, g)
+	s := newSite(t, builddb.Options{NoSync: true})
+	run := builddb.NewRun("build", nil, "test")
+	committed := make(chan struct{}, 4)
+	r := New(Options{DB: s.db, Run: run, Plan: p, RepositoryDir: s.repo, LogsDir: s.logs,
+		Observe: func(string, time.Duration) { committed <- struct{}{} }})
+	lost := uuid.Must(uuid.NewV7())
+	r.Handle(events.PortStarted{Time: events.Time{T: t0}, Slot: 3, Origin: "misc/fail", Build: lost, Where: "w1/0"})
+	r.Handle(events.AttemptLost{Time: events.Time{T: t0.Add(time.Minute)}, Slot: 3, Origin: "misc/fail", Build: lost, Where: "w1/0",
+		Reason: "worker w1: exec: worker lost", Duration: time.Minute})
+	<-committed
+	r.Handle(events.PortStarted{Time: events.Time{T: t0.Add(2 * time.Minute)}, Slot: 4, Origin: "misc/fail"})
+	r.Handle(events.PortFinished{Time: events.Time{T: t0.Add(3 * time.Minute)}, Slot: 4, Origin: "misc/fail", Outcome: events.Failed})
+	<-committed
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := s.db.RunRecords(run.ID)
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("records %+v %v", recs, err)
+	}
+	var got *builddb.BuildRecord
+	for _, rec := range recs {
+		if rec.Status == builddb.StatusLost {
+			got = rec
+		}
+	}
+	if got == nil || got.ID.UUID != lost || got.ID.WorkerID != 3 || got.Duration != time.Minute ||
+		!strings.Contains(got.ErrorMsg, "attempt lost on w1/0: worker w1: exec: worker lost") {
+		t.Fatalf("lost record %+v", got)
+	}
+}

@@ -156,6 +156,19 @@ func (s *Scheduler) Done(node int, ok bool) (Result, error) {
 	return Result{Skipped: s.skipFrom(i)}, nil
 }
 
+// Requeue puts a running node back among the ready ones: its attempt was
+// lost (a remote worker died), not failed, and another slot will build it.
+func (s *Scheduler) Requeue(node int) error {
+	if node < 0 || node >= len(s.state) {
+		return fmt.Errorf("%w: node %d outside 0..%d", ErrBadTransition, node, len(s.state)-1)
+	}
+	if s.state[node] != Running {
+		return fmt.Errorf("%w: node %d requeued while %v", ErrBadTransition, node, s.state[node])
+	}
+	s.makeReady(int32(node))
+	return nil
+}
+
 // skipFrom skips, breadth first, every unfinished transitive dependent of
 // the failed node f.
 func (s *Scheduler) skipFrom(f int32) []Skip {

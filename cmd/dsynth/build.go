@@ -108,6 +108,16 @@ func buildDirective(d run.Directive) func(context.Context, *runner, []string) er
 		if err != nil {
 			return err
 		}
+		// Repository_publish=atomic: the run builds into a staging copy,
+		// published when its repository step is done.
+		live := cfg
+		var pub *run.Publication
+		if !d.FetchOnly {
+			if cfg, pub, err = run.BeginPublish(live, r.stdout); err != nil {
+				return err
+			}
+			defer pub.Close()
+		}
 		bo := r.bulkOptions(d, args)
 		stop, err := r.frontEnd(ctx, cfg, &bo)
 		if err != nil {
@@ -125,9 +135,10 @@ func buildDirective(d run.Directive) func(context.Context, *runner, []string) er
 		// Not dsynth's: on stderr, so that stdout stays dsynth's lines.
 		fmt.Fprintf(r.stderr, "dsynth %s: %d built, %d failed, %d ignored, %d skipped, %d already built\n", name, c.Built, c.Failed, c.Ignored, c.Skipped, c.AlreadyBuilt)
 		ask := func() bool { return r.opts.yes || run.RepositoryPrompt(os.Stdin, r.stdout) }
-		if err := r.repositoryResult(run.RepositoryStepFor(ctx, cfg, d, ask, r.stdout, run.RepoOptions{})); err != nil {
+		if err := r.repositoryResult(run.RepositoryStepFor(ctx, cfg, d, ask, r.stdout, run.RepoOptions{Publication: pub})); err != nil {
 			return err
 		}
+		cfg = live
 		if err := r.portsFailed(c.Failed, cfg.Profile.LogsDir); err != nil {
 			return err
 		}

@@ -49,10 +49,13 @@ func directiveTable() map[string]directive {
 		"db":                 {args: "stats|show BUILD [--json]|export [--all]|import FILE|clean|compact|import-legacy FILE|recover", help: "build database operations", run: runDB},
 		"compare":            {args: "[--json] [--pkgdir DIR]… BUILD BUILD | PORT RUN RUN", help: "what differs between two builds: their recorded inputs and their packages", run: runCompare},
 		"reproduce":          {args: "[--json] [--force] [--keep] [--pkgdir DIR]… BUILD", help: "rebuild a build from its recorded inputs and compare the package bit for bit", run: runReproduce},
+		"repo":               {args: "list|rollback [GEN]|prune --keep N|verify [GEN] [--pubkey FILE]|keygen PATH", help: "the repository's generations (Repository_publish=atomic)", run: runRepo},
 		"exec":               {args: "[--] command…", help: "run a command in a fresh build slot", run: runExec},
 		"shell":              {help: "open a shell in a fresh build slot", run: runShell},
 		"serve":              {help: "serve the REST API (Api_listen) until interrupted", run: runServe},
 		"api-key":            {args: "NAME read|user|builder|admin [--expires WHEN] | revoke NAME", help: "make an API key (its hash goes to Api_keys, the key to stdout), or revoke a name's keys", run: runAPIKey},
+		"worker":             {args: "--controller URL --creds FILE [--slots N] [--ca FILE]", help: "build a cluster controller's ports on this host", run: runWorker},
+		"worker-key":         {args: "NAME [--out FILE] | revoke NAME", help: "admit a cluster worker (Cluster_workers) and write its credentials", run: runWorkerKey},
 		"token":              {args: "NAME read|user|builder|admin [--ttl DURATION] [--kid KID]", help: "mint a JWT bearer token with a key of Api_token_keys", run: runToken},
 	}
 	return t

@@ -20,6 +20,7 @@ func (e *fatalError) Error() string { return e.msg }
 var extensionDirectives = map[string]bool{
 	"graph": true, "logs": true, "db": true, "exec": true, "shell": true, "serve": true, "api-key": true,
 	"compare": true, "reproduce": true,
+	"worker": true, "worker-key": true,
 }
 
 // dsynthFatal prints err the way dsynth's dfatal would when it is one

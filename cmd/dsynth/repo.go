@@ -17,7 +17,13 @@ func runRebuildRepository(ctx context.Context, r *runner, args []string) error {
 	if err != nil {
 		return err
 	}
-	return r.repositoryResult(run.RebuildRepository(ctx, cfg, r.stdout, run.RepoOptions{}))
+	// Under atomic publishing the rebuilt repository is a new generation.
+	staged, pub, err := run.BeginPublish(cfg, r.stdout)
+	if err != nil {
+		return err
+	}
+	defer pub.Close()
+	return r.repositoryResult(run.RepositoryStepFor(ctx, staged, run.Directive{Repository: run.AlwaysRepository}, nil, r.stdout, run.RepoOptions{Publication: pub}))
 }
 
 // repositoryResult ends a repository step as dsynth does: after "Rebuild

@@ -1,0 +1,126 @@
+package builder
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/go-dsynth/go-dsynth/builder/events"
+	"github.com/go-dsynth/go-dsynth/environment"
+)
+
+// fakeRemote is RemoteSlots over the rig's mock slots: each remote slot
+// is a rig slot that also hands packages over (Provide, Retrieve).
+type fakeRemote struct {
+	r       *rig
+	names   []string
+	changed chan struct{}
+
+	mu        sync.Mutex
+	provided  map[string][]string // origin's slot → files
+	prepared  []string
+	loseFirst map[string]bool // the first remote attempt of these port dirs is lost
+	lost      map[string]bool
+}
+
+func (f *fakeRemote) RemoteSlots() []string    { return f.names }
+func (f *fakeRemote) Changed() <-chan struct{} { return f.changed }
+func (f *fakeRemote) RemoteEnv(name string) environment.Environment {
+	e := &remoteMock{hookEnv: f.r.newEnv(1000).(*hookEnv), f: f, name: name}
+	inner := e.Handler
+	e.Handler = func(ctx context.Context, cmd environment.Command) (environment.Result, error) {
+		step, dir := stepOf(cmd.Args)
+		f.mu.Lock()
+		lose := step == "build" && f.loseFirst[dir] && !f.lost[dir]
+		if lose {
+			f.lost[dir] = true
+		}
+		f.mu.Unlock()
+		if lose {
+			return environment.Result{ExitCode: -1}, fmt.Errorf("worker w1: exec: worker lost: %w", environment.ErrLost)
+		}
+		return inner(ctx, cmd)
+	}
+	return e
+}
+
+type remoteMock struct {
+	*hookEnv
+	f    *fakeRemote
+	name string
+	dir  string
+}
+
+func (m *remoteMock) Where() string { return m.name }
+func (m *remoteMock) Prepare(dir, fp, _ string) {
+	m.dir = dir
+	m.f.mu.Lock()
+	m.f.prepared = append(m.f.prepared, dir+" "+fp)
+	m.f.mu.Unlock()
+}
+func (m *remoteMock) Provide(_ context.Context, files []string) error {
+	m.f.mu.Lock()
+	m.f.provided[m.dir] = append(m.f.provided[m.dir], files...)
+	m.f.mu.Unlock()
+	return nil
+}
+func (m *remoteMock) Retrieve(_ context.Context, path, dst string, _ []string) error {
+	m.f.r.fs.put(dst, m.f.r.pkgSize)
+	return nil
+}
+
+func TestRemoteSlotsBuildAndLostAttemptsAreRequeued(t *testing.T) {
+	p := fakePlan(t, []fakePort{
+		{origin: "ports-mgmt/pkg"},
+		{origin: "a/lib"},
+		{origin: "a/app", deps: []string{"a/lib"}},
+		{origin: "b/x"},
+	}, []string{"a/app", "b/x"})
+	r := newRig(t, p)
+	f := &fakeRemote{r: r, names: []string{"w1/0", "w1/1"}, changed: make(chan struct{}),
+		provided: map[string][]string{}, loseFirst: map[string]bool{"a/lib": true}, lost: map[string]bool{}}
+	r.opts.Remote = f
+	// The only local slot is paused: every port builds remotely.
+	r.opts.Slots = NewSlotControl()
+	r.opts.Slots.Pause(0)
+
+	counts, err := r.run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (events.Counts{Queued: 4, Built: 4}); counts != want {
+		t.Fatalf("counts %+v, want %+v", counts, want)
+	}
+	fin := r.events.finished(t) // each origin finished once
+	if fin["a/lib"].Outcome != events.Built || !r.fs.has(r.repo("a-lib-1.0.pkg")) {
+		t.Fatalf("a/lib: %+v", fin["a/lib"])
+	}
+	lost := eventsOf[events.AttemptLost](r.events)
+	if len(lost) != 1 || lost[0].Origin != "a/lib" || (lost[0].Where != "w1/0" && lost[0].Where != "w1/1") || lost[0].Reason == "" {
+		t.Fatalf("lost attempts: %+v", lost)
+	}
+	starts := map[string]int{}
+	for _, s := range eventsOf[events.PortStarted](r.events) {
+		starts[s.Origin]++
+		if s.Where == "" || s.Slot < 1 {
+			t.Errorf("%s started on local slot %d (%q) while it was paused", s.Origin, s.Slot, s.Where)
+		}
+		if s.Origin == "a/lib" && s.Build == lost[0].Build && starts[s.Origin] == 2 {
+			t.Errorf("the second attempt reuses the lost attempt's build id")
+		}
+	}
+	if starts["a/lib"] != 2 || starts["a/app"] != 1 {
+		t.Errorf("starts = %v, want a/lib twice (one lost), a/app once", starts)
+	}
+	// a/app's slot received a/lib's package from the controller's
+	// repository; every remote port was prepared with its directory.
+	if got := f.provided["a/app"]; len(got) != 1 || got[0] != filepath.Join(r.opts.RepositoryDir, "a-lib-1.0.pkg") {
+		t.Errorf("a/app was provided %v", got)
+	}
+	if len(f.prepared) != 5 {
+		t.Errorf("prepared %v, want 5 attempts", f.prepared)
+	}
+	r.checkTornDown()
+}

@@ -1,0 +1,443 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/go-dsynth/go-dsynth/environment"
+	"github.com/go-dsynth/go-dsynth/environment/mock"
+)
+
+// rig is a controller with an embedded server listening on loopback.
+type rig struct {
+	t    *testing.T
+	dir  string
+	srv  *Server
+	ctrl *Controller
+	keys string
+	logs *syncLog
+}
+
+type syncLog struct {
+	mu    sync.Mutex
+	lines []string
+	wait  map[string]chan struct{}
+}
+
+func (l *syncLog) Logf(format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, line)
+	for sub, ch := range l.wait {
+		if strings.Contains(line, sub) {
+			close(ch)
+			delete(l.wait, sub)
+		}
+	}
+}
+
+// waitFor returns a channel closed when a line containing sub is logged
+// (now or later).
+func (l *syncLog) waitFor(sub string) <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ch := make(chan struct{})
+	for _, line := range l.lines {
+		if strings.Contains(line, sub) {
+			close(ch)
+			return ch
+		}
+	}
+	if l.wait == nil {
+		l.wait = map[string]chan struct{}{}
+	}
+	l.wait[sub] = ch
+	return ch
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+var selfID = Identity{OS: runtime.GOOS, Arch: runtime.GOARCH, OSVersion: 1302001, Release: "13.2", Tree: "tree-1"}
+
+func newRig(t *testing.T, workers ...string) *rig {
+	t.Helper()
+	dir := t.TempDir()
+	r := &rig{t: t, dir: dir, keys: filepath.Join(dir, "workers.keys"), logs: &syncLog{}}
+	for _, w := range workers {
+		if err := IssueWorkerKey(r.keys, w, filepath.Join(dir, w+".creds")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var err error
+	r.srv, err = StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "js"), WorkersFile: r.keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.srv.Close)
+	nc, err := r.srv.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	r.ctrl, err = NewController(nc, ControllerOptions{Self: selfID, LeaseTimeout: 2 * time.Second, Logf: r.logs.Logf, Admitted: r.srv.Admitted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.ctrl.Close)
+	return r
+}
+
+// testWorker is a worker running in the test process with mock slots
+// whose "cp" copies host files (the slot's / is the worker's root dir).
+type testWorker struct {
+	name    string
+	root    string
+	cancel  context.CancelFunc
+	done    chan error
+	handler func(ctx context.Context, cmd environment.Command) (environment.Result, error)
+	// blocked is closed when a "block" command starts.
+	blocked   chan struct{}
+	blockOnce sync.Once
+}
+
+func (r *rig) startWorker(name string, tweak func(*WorkerOptions)) *testWorker {
+	t := r.t
+	creds, err := ReadCreds(filepath.Join(r.dir, name+".creds"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(r.dir, "root-"+name)
+	os.MkdirAll(filepath.Join(root, "packages", "All"), 0o755)
+	tw := &testWorker{name: name, root: root, done: make(chan error, 1), blocked: make(chan struct{})}
+	tw.handler = func(ctx context.Context, cmd environment.Command) (environment.Result, error) {
+		switch cmd.Args[0] {
+		case "cp":
+			data, err := os.ReadFile(filepath.Join(root, cmd.Args[1]))
+			if err != nil {
+				fmt.Fprintln(cmd.Stderr, err)
+				return environment.Result{ExitCode: 1}, nil
+			}
+			return environment.Result{}, os.WriteFile(filepath.Join(root, cmd.Args[2]), data, 0o644)
+		case "echo":
+			fmt.Fprintln(cmd.Stdout, strings.Join(cmd.Args[1:], " "))
+			if cmd.Stdin != nil {
+				io.Copy(cmd.Stdout, cmd.Stdin)
+			}
+			return environment.Result{}, nil
+		case "block":
+			tw.blockOnce.Do(func() { close(tw.blocked) })
+			<-ctx.Done()
+			return environment.Result{ExitCode: 137, Signal: 9}, ctx.Err()
+		}
+		return environment.Result{ExitCode: 127}, environment.ErrNotFound
+	}
+	id := selfID
+	id.Host, id.Slots = "host-"+name, 2
+	o := WorkerOptions{
+		URL: r.srv.URL(), Creds: creds, CredsPath: name + ".creds", Identity: id,
+		NewEnv:        func(int) environment.Environment { return &mock.Env{Handler: tw.handler} },
+		SlotPlan:      func(int) (environment.Plan, error) { return environment.Plan{}, nil },
+		PackagesDir:   filepath.Join(root, "packages"),
+		RepositoryDir: filepath.Join(root, "packages", "All"),
+		LeaseTimeout:  2 * time.Second,
+		Logf:          r.logs.Logf,
+	}
+	if tweak != nil {
+		tweak(&o)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tw.cancel = cancel
+	go func() { tw.done <- RunWorker(ctx, o) }()
+	r.t.Cleanup(func() { cancel(); <-tw.done })
+	return tw
+}
+
+// waitJoined waits until worker name's hello was answered.
+func (r *rig) waitJoined(name string) {
+	select {
+	case <-r.logs.waitFor("worker " + name + " (host-" + name):
+	case <-time.After(time.Minute):
+		r.t.Fatalf("worker %s never joined:\n%s", name, r.logs)
+	}
+}
+
+func TestRemoteSlotRunsCommandsAndMovesPackages(t *testing.T) {
+	r := newRig(t, "w1")
+	tw := r.startWorker("w1", nil)
+	r.waitJoined("w1")
+	if s := r.ctrl.Slots(); len(s) != 2 || s[0].Name != "w1/0" || s[1].Host != "host-w1" {
+		t.Fatalf("slots = %+v", s)
+	}
+	ctx := context.Background()
+	env := r.ctrl.Env("w1", 1).(environment.Remote)
+	if err := env.Setup(ctx, environment.Plan{}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	res, err := env.Execute(ctx, environment.Command{Args: []string{"echo", "hello", "slot"}, Stdin: strings.NewReader("from stdin\n"), Stdout: &out})
+	if err != nil || res.ExitCode != 0 || out.String() != "hello slot\nfrom stdin\n" {
+		t.Fatalf("exec: %v %+v %q", err, res, out.String())
+	}
+	if _, err := env.Execute(ctx, environment.Command{Args: []string{"nosuch"}}); !errors.Is(err, environment.ErrNotFound) {
+		t.Fatalf("missing command: %v", err)
+	}
+	// A dependency package goes to the worker's repository.
+	dep := filepath.Join(r.dir, "dep-1.0.pkg")
+	os.WriteFile(dep, bytes.Repeat([]byte("dependency "), 100000), 0o644)
+	if err := env.Provide(ctx, []string{dep}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(tw.root, "packages", "All", "dep-1.0.pkg"))
+	want, _ := os.ReadFile(dep)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("dependency on the worker: %v, %d bytes, want %d", err, len(got), len(want))
+	}
+	// The built package comes back.
+	built := bytes.Repeat([]byte("built package "), 50000)
+	os.MkdirAll(filepath.Join(tw.root, "construction"), 0o755)
+	os.WriteFile(filepath.Join(tw.root, "construction", "x-1.pkg"), built, 0o644)
+	dst := filepath.Join(r.dir, "repo", "x-1.pkg.new")
+	if err := env.Retrieve(ctx, "/construction/x-1.pkg", dst, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(dst); !bytes.Equal(got, built) {
+		t.Fatalf("retrieved %d bytes, want %d", len(got), len(built))
+	}
+	if s := r.ctrl.Slots(); !s[1].Busy || s[0].Busy {
+		t.Fatalf("slot 1 should be busy: %+v", s)
+	}
+	if err := env.Teardown(); err != nil {
+		t.Fatal(err)
+	}
+	if s := r.ctrl.Slots(); s[1].Busy {
+		t.Fatalf("slot 1 still busy after teardown: %+v", s)
+	}
+}
+
+func TestWorkerWithAnotherTreeIsRefused(t *testing.T) {
+	r := newRig(t, "w2")
+	tw := r.startWorker("w2", func(o *WorkerOptions) { o.Identity.Tree = "tree-2" })
+	err := <-tw.done
+	tw.done <- err // for the cleanup
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "ports tree: worker tree-2, controller tree-1") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(r.ctrl.Slots()) != 0 {
+		t.Fatalf("a refused worker has slots: %+v", r.ctrl.Slots())
+	}
+}
+
+func TestWorkerWithUnknownCredentialsIsRefused(t *testing.T) {
+	r := newRig(t, "w3")
+	// A key issued after the server started is not admitted until the
+	// controller reloads the keys file.
+	if err := IssueWorkerKey(filepath.Join(r.dir, "other.keys"), "w3", filepath.Join(r.dir, "w3.creds")); err != nil {
+		t.Fatal(err)
+	}
+	tw := r.startWorker("w3", nil)
+	err := <-tw.done
+	tw.done <- err
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "refused the credentials in w3.creds") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestWorkerMaySpeakOnlyOnItsOwnSubjects(t *testing.T) {
+	r := newRig(t, "wa", "wb")
+	creds, err := ReadCreds(filepath.Join(r.dir, "wa.creds"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	violations := make(chan error, 10)
+	nc, err := nats.Connect(r.srv.URL(), nats.Nkey(creds.Public(), creds.sign), nats.CustomInboxPrefix(inboxPrefix("wa")),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { violations <- err }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	for _, subj := range []string{WorkerSubject("wb"), ControllerPrefix("wb") + ".hb", "dsynth.c.*.hello", ">"} {
+		if _, err := nc.SubscribeSync(subj); err != nil {
+			t.Fatal(err)
+		}
+		nc.Flush()
+		select {
+		case err := <-violations:
+			if !strings.Contains(err.Error(), "Permissions Violation") || !strings.Contains(err.Error(), subj) {
+				t.Fatalf("subscribe %s: %v", subj, err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("subscribing %s was allowed", subj)
+		}
+	}
+	for _, subj := range []string{ControllerPrefix("wb") + ".hb", WorkerSubject("wb"), "$O.up_wb.C.x"} {
+		nc.Publish(subj, []byte("{}"))
+		nc.Flush()
+		select {
+		case err := <-violations:
+			if !strings.Contains(err.Error(), "Permissions Violation") {
+				t.Fatalf("publish %s: %v", subj, err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("publishing to %s was allowed", subj)
+		}
+	}
+	// Its own subjects are allowed.
+	if _, err := nc.SubscribeSync(WorkerSubject("wa")); err != nil {
+		t.Fatal(err)
+	}
+	nc.Publish(ControllerPrefix("wa")+".hb", []byte("{}"))
+	nc.Flush()
+	select {
+	case err := <-violations:
+		t.Fatalf("own subjects refused: %v", err)
+	default:
+	}
+}
+
+func TestLeavingWorkerLosesItsCallsAtOnce(t *testing.T) {
+	r := newRig(t, "w4")
+	tw := r.startWorker("w4", nil)
+	r.waitJoined("w4")
+	env := r.ctrl.Env("w4", 0)
+	if err := env.Setup(context.Background(), environment.Plan{}); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := env.Execute(context.Background(), environment.Command{Args: []string{"block"}})
+		errc <- err
+	}()
+	select {
+	case <-tw.blocked:
+	case err := <-errc:
+		t.Fatalf("the command ended before it was stopped: %v\n%s", err, r.logs)
+	}
+	// The worker stops: it says goodbye, the controller loses it at once
+	// and the call fails as lost (not as a failed command).
+	tw.cancel()
+	err := <-errc
+	if !errors.Is(err, ErrWorkerLost) || !errors.Is(err, environment.ErrLost) {
+		t.Fatalf("err = %v", err)
+	}
+	if ws := r.ctrl.Workers(); len(ws) != 1 || ws[0].State != "left" {
+		t.Fatalf("workers = %+v", ws)
+	}
+	if len(r.ctrl.Slots()) != 0 {
+		t.Fatalf("a lost worker's slots are offered: %+v", r.ctrl.Slots())
+	}
+}
+
+func TestKeyIssuedWhileServingWorksAndRevocationRefuses(t *testing.T) {
+	r := newRig(t)
+	// Issued after the server started: admitted at the first connection.
+	if err := IssueWorkerKey(r.keys, "late", filepath.Join(r.dir, "late.creds")); err != nil {
+		t.Fatal(err)
+	}
+	r.startWorker("late", nil)
+	r.waitJoined("late")
+	// Revoked: the controller loses it at its next heartbeat.
+	if found, err := RevokeWorkerKey(r.keys, "late"); err != nil || !found {
+		t.Fatalf("revoke: %v %v", found, err)
+	}
+	select {
+	case <-r.logs.waitFor("worker late lost: its key was revoked"):
+	case <-time.After(time.Minute):
+		t.Fatalf("the revoked worker was not lost:\n%s", r.logs)
+	}
+	if len(r.ctrl.Slots()) != 0 {
+		t.Fatalf("a revoked worker's slots are offered: %+v", r.ctrl.Slots())
+	}
+}
+
+// TestSilentWorkerIsLostAndItsLateResultDiscarded: a worker (here a bare
+// NATS client speaking the protocol) that stops beating while a command
+// runs is lost after the lease timeout, the call fails as lost, and the
+// command's end, sent afterwards, is discarded.
+func TestSilentWorkerIsLostAndItsLateResultDiscarded(t *testing.T) {
+	r := newRig(t, "w5")
+	creds, err := ReadCreds(filepath.Join(r.dir, "w5.creds"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(r.srv.URL(), nats.Nkey(creds.Public(), creds.sign), nats.CustomInboxPrefix(inboxPrefix("w5")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	calls := make(chan Call, 10)
+	if _, err := nc.Subscribe(WorkerSubject("w5"), func(m *nats.Msg) {
+		var c Call
+		json.Unmarshal(m.Data, &c)
+		m.Respond(mustJSON(Accepted{}))
+		calls <- c
+	}); err != nil {
+		t.Fatal(err)
+	}
+	id := selfID
+	id.Name, id.Host, id.Slots, id.Session = "w5", "bare", 1, "s1"
+	if _, err := nc.Request(helloSubject("w5"), mustJSON(id), 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	nc.Publish(heartbeatSubject("w5"), mustJSON(Beat{Session: "s1"}))
+	env := r.ctrl.Env("w5", 0)
+	setupDone := make(chan error, 1)
+	go func() { setupDone <- env.Setup(context.Background(), environment.Plan{}) }()
+	setup := <-calls
+	done := nats.NewMsg(replySubject("w5", setup.ID))
+	done.Header.Set(kindHeader, kindDone)
+	done.Data = mustJSON(Done{})
+	nc.PublishMsg(done)
+	if err := <-setupDone; err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := env.Execute(context.Background(), environment.Command{Args: []string{"make", "build"}})
+		errc <- err
+	}()
+	exec := <-calls
+	// No more heartbeats: lost after the lease timeout.
+	if err := <-errc; !errors.Is(err, ErrWorkerLost) {
+		t.Fatalf("err = %v", err)
+	}
+	if ws := r.ctrl.Workers(); len(ws) != 1 || ws[0].State != "lost" {
+		t.Fatalf("workers = %+v", ws)
+	}
+	// The command's end comes too late.
+	late := nats.NewMsg(replySubject("w5", exec.ID))
+	late.Header.Set(kindHeader, kindDone)
+	late.Data = mustJSON(Done{ExitCode: 0})
+	nc.PublishMsg(late)
+	select {
+	case <-r.logs.waitFor("worker w5: late result of call " + exec.ID + " discarded"):
+	case <-time.After(time.Minute):
+		t.Fatalf("the late result was not discarded:\n%s", r.logs)
+	}
+	// Heard again, it comes back with the lost lease torn down.
+	nc.Publish(heartbeatSubject("w5"), mustJSON(Beat{Session: "s1"}))
+	teardown := <-calls
+	if teardown.Op != OpTeardown || teardown.Lease != setup.Lease {
+		t.Fatalf("after its return the worker got %+v, want the teardown of lease %s", teardown, setup.Lease)
+	}
+	if s := r.ctrl.Slots(); len(s) != 1 {
+		t.Fatalf("slots after the return: %+v", s)
+	}
+}

@@ -1,0 +1,522 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ControllerOptions configure the controller's side of the cluster.
+type ControllerOptions struct {
+	// Self is the controller's identity: workers must match its OS, arch,
+	// OSVERSION, release and ports tree.
+	Self Identity
+	// LeaseTimeout is the heartbeat silence after which a worker is lost
+	// and its ports go back to the queue (0: 15 s).
+	LeaseTimeout time.Duration
+	// Logf reports joins, refusals, losses and discarded late results.
+	Logf func(format string, args ...any)
+	// Admitted, when set, says whether a worker still holds a key
+	// (Server.Admitted): a revoked worker is refused at its hello and
+	// lost at its next heartbeat.
+	Admitted func(name string) bool
+}
+
+// Controller admits workers, follows their heartbeats and gives the
+// builder their slots as environments (Env).
+type Controller struct {
+	o       ControllerOptions
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	pkgs    jetstream.ObjectStore
+	session string
+	subs    []*nats.Subscription
+	stop    chan struct{}
+	wg      sync.WaitGroup
+
+	mu      sync.Mutex
+	members map[string]*member
+	calls   map[string]*pendingCall
+	changed chan struct{}
+	hashes  map[string]fileHash
+	closed  bool
+}
+
+// member is a worker the controller knows.
+type member struct {
+	id     Identity
+	joined time.Time
+	last   time.Time
+	lost   bool
+	// left says the worker said goodbye (it is lost, not silent).
+	left bool
+	// leases are the worker's slots in use: slot → lease.
+	leases map[int]string
+	// orphans are leases declared lost that the worker may still hold:
+	// slot → lease, torn down when it is heard again.
+	orphans map[int]string
+	upload  jetstream.ObjectStore
+}
+
+// pendingCall is a call waiting for its end.
+type pendingCall struct {
+	worker         string
+	lease          string
+	stdout, stderr io.Writer
+	done           chan Done
+	lost           chan struct{}
+}
+
+// SlotInfo describes one remote slot.
+type SlotInfo struct {
+	// Name is "worker/slot".
+	Name   string `json:"name"`
+	Worker string `json:"worker"`
+	Host   string `json:"host"`
+	Slot   int    `json:"slot"`
+	// Busy says a lease holds it.
+	Busy bool `json:"busy"`
+}
+
+// WorkerInfo describes a worker for GET /api/v1/workers.
+type WorkerInfo struct {
+	Name     string    `json:"name"`
+	Host     string    `json:"host"`
+	Slots    int       `json:"slots"`
+	Busy     int       `json:"busy"`
+	State    string    `json:"state"` // "ready", "lost" (silent), "left"
+	Joined   time.Time `json:"joined"`
+	LastBeat time.Time `json:"last_beat"`
+	Tree     string    `json:"tree"`
+}
+
+// NewController starts the controller's side on connection nc: it
+// creates the packages bucket and answers workers' hellos and
+// heartbeats.
+func NewController(nc *nats.Conn, o ControllerOptions) (*Controller, error) {
+	if o.LeaseTimeout <= 0 {
+		o.LeaseTimeout = 15 * time.Second
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: JetStream: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pkgs, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: packagesBucket, Storage: jetstream.FileStorage,
+		Description: "dependency packages for workers, by SHA-256"})
+	if err != nil {
+		return nil, fmt.Errorf("cluster: packages bucket: %w", err)
+	}
+	c := &Controller{o: o, nc: nc, js: js, pkgs: pkgs, session: uuid.NewString(), stop: make(chan struct{}),
+		members: map[string]*member{}, calls: map[string]*pendingCall{}, changed: make(chan struct{}, 1), hashes: map[string]fileHash{}}
+	for subj, h := range map[string]nats.MsgHandler{
+		subjectRoot + ".c.*.hello": c.onHello,
+		subjectRoot + ".c.*.hb":    c.onBeat,
+		subjectRoot + ".c.*.bye":   c.onBye,
+		subjectRoot + ".c.*.r.*":   c.onReply,
+	} {
+		sub, err := nc.Subscribe(subj, h)
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("cluster: subscribing %s: %w", subj, err)
+		}
+		c.subs = append(c.subs, sub)
+	}
+	if err := nc.Flush(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	c.wg.Add(1)
+	go c.watch()
+	return c, nil
+}
+
+// Close stops following workers; pending calls fail as lost.
+func (c *Controller) Close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	for id, p := range c.calls {
+		close(p.lost)
+		delete(c.calls, id)
+	}
+	c.mu.Unlock()
+	for _, s := range c.subs {
+		s.Unsubscribe()
+	}
+	close(c.stop)
+	c.wg.Wait()
+}
+
+// Changed is signalled when a worker joins, is lost or frees a slot.
+func (c *Controller) Changed() <-chan struct{} { return c.changed }
+
+func (c *Controller) signal() {
+	select {
+	case c.changed <- struct{}{}:
+	default:
+	}
+}
+
+// workerOf is the worker name in a subject dsynth.c.NAME.….
+func workerOf(subject string) string {
+	parts := strings.SplitN(subject, ".", 4)
+	if len(parts) < 3 {
+		return ""
+	}
+	return parts[2]
+}
+
+func (c *Controller) onHello(m *nats.Msg) {
+	var id Identity
+	var wel Welcome
+	wel.Heartbeat, wel.Controller = time.Second, c.session
+	name := workerOf(m.Subject)
+	if err := json.Unmarshal(m.Data, &id); err != nil {
+		wel.Refused = fmt.Sprintf("bad hello: %v", err)
+	} else if id.Name != name {
+		wel.Refused = fmt.Sprintf("hello names worker %q on %s's subject", id.Name, name)
+	} else if c.o.Admitted != nil && !c.o.Admitted(name) {
+		wel.Refused = "its key was revoked"
+	} else if why := Mismatch(c.o.Self, id); why != "" {
+		wel.Refused = "this worker differs from the controller in its " + why
+	}
+	if wel.Refused != "" {
+		c.o.Logf("cluster: worker %s refused: %s", name, wel.Refused)
+		m.Respond(mustJSON(wel))
+		return
+	}
+	var store jetstream.ObjectStore
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	store, err := c.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: uploadBucket(name), Storage: jetstream.FileStorage,
+		Description: "packages built by worker " + name})
+	cancel()
+	if err != nil {
+		wel.Refused = fmt.Sprintf("the controller cannot create the worker's upload bucket: %v", err)
+		c.o.Logf("cluster: worker %s refused: %s", name, wel.Refused)
+		m.Respond(mustJSON(wel))
+		return
+	}
+	now := time.Now()
+	c.mu.Lock()
+	old := c.members[name]
+	if old != nil && old.id.Session == id.Session && !old.lost {
+		for _, l := range old.leases {
+			wel.Leases = append(wel.Leases, l)
+		}
+		old.last = now
+		old.upload = store
+		c.mu.Unlock()
+		m.Respond(mustJSON(wel))
+		return
+	}
+	if old != nil {
+		c.loseLocked(old, "it started again")
+	}
+	c.members[name] = &member{id: id, joined: now, last: now, leases: map[int]string{}, orphans: map[int]string{}, upload: store}
+	c.mu.Unlock()
+	c.o.Logf("cluster: worker %s (%s, %d slots) joined", name, id.Host, id.Slots)
+	m.Respond(mustJSON(wel))
+	c.signal()
+}
+
+func (c *Controller) onBeat(m *nats.Msg) {
+	var b Beat
+	if json.Unmarshal(m.Data, &b) != nil {
+		return
+	}
+	name := workerOf(m.Subject)
+	revoked := c.o.Admitted != nil && !c.o.Admitted(name)
+	c.mu.Lock()
+	mb := c.members[name]
+	if mb == nil || mb.id.Session != b.Session {
+		c.mu.Unlock()
+		return
+	}
+	if revoked {
+		if !mb.lost {
+			c.loseLocked(mb, "its key was revoked")
+		}
+		c.mu.Unlock()
+		c.signal()
+		return
+	}
+	mb.last = time.Now()
+	revived := mb.lost
+	if revived {
+		// Cut off, declared lost, heard again on the same connection: the
+		// worker comes back with its slots empty; whatever the lost
+		// attempts still run there is torn down.
+		mb.lost = false
+		c.o.Logf("cluster: worker %s is back", name)
+	}
+	orphans := mb.orphans
+	mb.orphans = map[int]string{}
+	session := mb.id.Session
+	c.mu.Unlock()
+	for slot, lease := range orphans {
+		c.publishCall(name, Call{ID: uuid.NewString(), Op: OpTeardown, Session: session, Lease: lease, Slot: slot})
+	}
+	if revived {
+		c.signal()
+	}
+}
+
+// onBye: a worker leaves; its ports in progress go back to the queue.
+func (c *Controller) onBye(m *nats.Msg) {
+	var b Beat
+	if json.Unmarshal(m.Data, &b) != nil {
+		return
+	}
+	name := workerOf(m.Subject)
+	c.mu.Lock()
+	mb := c.members[name]
+	if mb == nil || mb.id.Session != b.Session {
+		c.mu.Unlock()
+		return
+	}
+	if !mb.lost {
+		c.loseLocked(mb, "it left")
+	}
+	mb.left = true
+	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *Controller) onReply(m *nats.Msg) {
+	parts := strings.Split(m.Subject, ".")
+	call := parts[len(parts)-1]
+	name := workerOf(m.Subject)
+	c.mu.Lock()
+	p := c.calls[call]
+	if p == nil || p.worker != name {
+		c.mu.Unlock()
+		if m.Header.Get(kindHeader) == kindDone {
+			c.o.Logf("cluster: worker %s: late result of call %s discarded (its attempt was lost)", name, call)
+		}
+		return
+	}
+	kind := m.Header.Get(kindHeader)
+	if kind == kindDone {
+		delete(c.calls, call)
+	}
+	c.mu.Unlock()
+	switch kind {
+	case kindStdout:
+		if p.stdout != nil {
+			p.stdout.Write(m.Data)
+		}
+	case kindStderr:
+		if p.stderr != nil {
+			p.stderr.Write(m.Data)
+		}
+	case kindDone:
+		var d Done
+		if err := json.Unmarshal(m.Data, &d); err != nil {
+			d.Error = fmt.Sprintf("bad result: %v", err)
+		}
+		p.done <- d
+	}
+}
+
+// watch declares lost the workers silent for longer than the lease
+// timeout.
+func (c *Controller) watch() {
+	defer c.wg.Done()
+	t := time.NewTicker(max(c.o.LeaseTimeout/10, 100*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case now := <-t.C:
+			c.mu.Lock()
+			lost := false
+			for _, mb := range c.members {
+				if !mb.lost && now.Sub(mb.last) > c.o.LeaseTimeout {
+					c.loseLocked(mb, fmt.Sprintf("no heartbeat for %s", now.Sub(mb.last).Round(time.Second)))
+					lost = true
+				}
+			}
+			c.mu.Unlock()
+			if lost {
+				c.signal()
+			}
+		}
+	}
+}
+
+// loseLocked declares mb lost: its pending calls fail with ErrWorkerLost,
+// its leases become orphans.
+func (c *Controller) loseLocked(mb *member, why string) {
+	mb.lost = true
+	for slot, l := range mb.leases {
+		mb.orphans[slot] = l
+	}
+	mb.leases = map[int]string{}
+	for id, p := range c.calls {
+		if p.worker == mb.id.Name {
+			close(p.lost)
+			delete(c.calls, id)
+		}
+	}
+	c.o.Logf("cluster: worker %s lost: %s; its ports go back to the queue", mb.id.Name, why)
+}
+
+// Slots lists the free and busy slots of the workers now admitted and not
+// lost, ordered by name.
+func (c *Controller) Slots() []SlotInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []SlotInfo
+	for name, mb := range c.members {
+		if mb.lost {
+			continue
+		}
+		for i := range mb.id.Slots {
+			_, busy := mb.leases[i]
+			if _, orphan := mb.orphans[i]; orphan {
+				busy = true
+			}
+			out = append(out, SlotInfo{Name: fmt.Sprintf("%s/%d", name, i), Worker: name, Host: mb.id.Host, Slot: i, Busy: busy})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Worker != out[j].Worker {
+			return out[i].Worker < out[j].Worker
+		}
+		return out[i].Slot < out[j].Slot
+	})
+	return out
+}
+
+// Workers lists the workers the controller knows.
+func (c *Controller) Workers() []WorkerInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := []WorkerInfo{}
+	for name, mb := range c.members {
+		st := "ready"
+		switch {
+		case mb.left:
+			st = "left"
+		case mb.lost:
+			st = "lost"
+		}
+		out = append(out, WorkerInfo{Name: name, Host: mb.id.Host, Slots: mb.id.Slots, Busy: len(mb.leases), State: st,
+			Joined: mb.joined, LastBeat: mb.last, Tree: mb.id.Tree})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// publishCall sends a call nobody waits for (a teardown of an orphan).
+func (c *Controller) publishCall(worker string, call Call) {
+	c.nc.Publish(WorkerSubject(worker), mustJSON(call))
+}
+
+// call sends a call and waits for its end, the worker's loss, or ctx.
+// When ctx ends first and kill is set, the worker is asked to kill the
+// call.
+func (c *Controller) call(ctx context.Context, worker string, call Call, stdout, stderr io.Writer) (Done, error) {
+	call.ID = uuid.NewString()
+	p := &pendingCall{worker: worker, lease: call.Lease, stdout: stdout, stderr: stderr, done: make(chan Done, 1), lost: make(chan struct{})}
+	c.mu.Lock()
+	mb := c.members[worker]
+	if c.closed || mb == nil || mb.lost {
+		c.mu.Unlock()
+		return Done{}, fmt.Errorf("worker %s: %w", worker, ErrWorkerLost)
+	}
+	call.Session = mb.id.Session
+	c.calls[call.ID] = p
+	c.mu.Unlock()
+	forget := func() {
+		c.mu.Lock()
+		delete(c.calls, call.ID)
+		c.mu.Unlock()
+	}
+	msg, err := c.nc.Request(WorkerSubject(worker), mustJSON(call), 30*time.Second)
+	if err != nil {
+		forget()
+		return Done{}, fmt.Errorf("worker %s: %s: %v: %w", worker, call.Op, err, ErrWorkerLost)
+	}
+	var a Accepted
+	if err := json.Unmarshal(msg.Data, &a); err != nil || a.Error != "" {
+		forget()
+		if a.Error == "" {
+			a.Error = fmt.Sprint(err)
+		}
+		return Done{}, fmt.Errorf("worker %s refused %s: %s", worker, call.Op, a.Error)
+	}
+	select {
+	case d := <-p.done:
+		return d, nil
+	case <-p.lost:
+		return Done{}, fmt.Errorf("worker %s: %s: %w", worker, call.Op, ErrWorkerLost)
+	case <-ctx.Done():
+	}
+	// Ask the worker to kill it, and wait for its end (or the loss).
+	c.publishCall(worker, Call{ID: uuid.NewString(), Op: OpKill, Session: call.Session, Target: call.ID})
+	select {
+	case d := <-p.done:
+		return d, ctx.Err()
+	case <-p.lost:
+		return Done{}, ctx.Err()
+	}
+}
+
+// hashFile returns a repository file's SHA-256, remembered by size and
+// mtime.
+func (c *Controller) hashFile(path string) (PackageRef, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return PackageRef{}, err
+	}
+	c.mu.Lock()
+	h, ok := c.hashes[path]
+	c.mu.Unlock()
+	if !ok || h.size != fi.Size() || !h.mtime.Equal(fi.ModTime()) {
+		sum, err := fileSHA256(path)
+		if err != nil {
+			return PackageRef{}, err
+		}
+		h = fileHash{fi.Size(), fi.ModTime(), sum}
+		c.mu.Lock()
+		c.hashes[path] = h
+		c.mu.Unlock()
+	}
+	return PackageRef{File: fi.Name(), SHA256: h.sum, Size: h.size}, nil
+}
+
+// errString turns a failed Done into an error.
+func (d Done) err(op Op) error {
+	if d.Error == "" {
+		return nil
+	}
+	e := errors.New(d.Error)
+	if d.Code == CodeNoSpace {
+		e = fmt.Errorf("%s: %w", d.Error, ErrNoSpace)
+	}
+	return fmt.Errorf("%s: %w", op, e)
+}
+
+// ErrNoSpace marks a worker whose disk is full.
+var ErrNoSpace = errors.New("no space left on the worker")

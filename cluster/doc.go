@@ -1,0 +1,22 @@
+// Package cluster spreads one bulk build over several hosts on NATS
+// JetStream: the controller (the process that runs the build) embeds a
+// NATS server (StartServer) or joins an external one, admits workers
+// (`dsynth worker`) whose credentials it issued (IssueWorkerKey) and
+// whose system and ports tree match its own (Identity, Mismatch), follows
+// their heartbeats, and hands their slots to the builder as environments
+// (Controller.Env): the controller keeps the scheduler, the phases, the
+// watchdogs and every log, and a worker only runs the commands of a lease
+// in a fresh local slot, streaming their output back. Dependency packages
+// travel to workers through a JetStream object store named by SHA-256 and
+// cached in the worker's repository; built packages come back through the
+// worker's own bucket and are verified before the builder renames them
+// into the repository. A worker silent for longer than the lease timeout
+// is lost: its calls fail with ErrWorkerLost (environment.ErrLost), the
+// builder puts the port back in the queue, and any late answer of the
+// lost lease is discarded by its call and lease ids.
+//
+// Each worker's NATS user may publish and subscribe only its own
+// subjects (workerPermissions): its calls, its inbox, its replies and
+// heartbeats, reads of the packages bucket and writes to its own upload
+// bucket.
+package cluster

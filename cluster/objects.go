@@ -1,0 +1,100 @@
+package cluster
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// putFile puts a file into bucket under its SHA-256 (unless an object of
+// that name is there already) and returns its reference.
+func putFile(ctx context.Context, js jetstream.JetStream, bucket, path string) (PackageRef, error) {
+	sum, err := fileSHA256(path)
+	if err != nil {
+		return PackageRef{}, fmt.Errorf("hashing %s: %w", path, err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return PackageRef{}, err
+	}
+	ref := PackageRef{File: filepath.Base(path), SHA256: sum, Size: fi.Size()}
+	store, err := js.ObjectStore(ctx, bucket)
+	if err != nil {
+		return ref, fmt.Errorf("object store %s: %w", bucket, err)
+	}
+	if err := putIfAbsent(ctx, store, sum, path); err != nil {
+		return ref, err
+	}
+	return ref, nil
+}
+
+// putIfAbsent stores path's bytes as object name unless it exists.
+func putIfAbsent(ctx context.Context, store jetstream.ObjectStore, name, path string) error {
+	if _, err := store.GetInfo(ctx, name); err == nil {
+		return nil
+	} else if !errors.Is(err, jetstream.ErrObjectNotFound) {
+		return fmt.Errorf("object %s: %w", name, err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := store.Put(ctx, jetstream.ObjectMeta{Name: name}, f); err != nil {
+		return fmt.Errorf("storing %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
+
+// getVerified writes object ref.SHA256 of store to dst, atomically, after
+// checking its SHA-256 and size.
+func getVerified(ctx context.Context, store jetstream.ObjectStore, ref PackageRef, dst string) error {
+	obj, err := store.Get(ctx, ref.SHA256)
+	if err != nil {
+		return fmt.Errorf("package %s (sha256 %s): %w", ref.File, ref.SHA256, err)
+	}
+	defer obj.Close()
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	// A temporary name of its own: two slots may fetch the same package
+	// at once.
+	f, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".part-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), obj)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("receiving %s: %w", ref.File, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != ref.SHA256 || (ref.Size > 0 && n != ref.Size) {
+		os.Remove(tmp)
+		return fmt.Errorf("package %s arrived corrupt: sha256 %s (%d bytes), want %s (%d bytes)", ref.File, got, n, ref.SHA256, ref.Size)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}

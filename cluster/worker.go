@@ -1,0 +1,606 @@
+package cluster
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/go-dsynth/go-dsynth/environment"
+)
+
+// WorkerOptions configure a worker process (`dsynth worker`).
+type WorkerOptions struct {
+	// URL is the controller's NATS address.
+	URL string
+	// Creds are the worker's credentials (`dsynth worker-key`).
+	Creds Creds
+	// CredsPath names the credentials file in messages.
+	CredsPath string
+	// TLS, when set, is used to reach the controller.
+	TLS *tls.Config
+	// Identity is what the worker announces (Name and Session are filled
+	// in by RunWorker).
+	Identity Identity
+	// NewEnv returns a fresh environment for one of the worker's slots.
+	NewEnv func(slot int) environment.Environment
+	// SlotPlan is the worker's own mount plan for a slot (its ports tree,
+	// distfiles, packages, template).
+	SlotPlan func(slot int) (environment.Plan, error)
+	// CheckPort compares the worker's port directory with the
+	// controller's fingerprint (nil: not checked).
+	CheckPort func(portDir, fingerprint string) error
+	// InstallTool puts the controller's package tool (a package file in
+	// RepositoryDir) into the worker's slot template (nil: nothing to do).
+	InstallTool func(ctx context.Context, pkgFile string) error
+	// PackagesDir is the host directory slots see as /packages;
+	// RepositoryDir (under it) receives dependency packages.
+	PackagesDir, RepositoryDir string
+	// LeaseTimeout is how long the worker keeps building while cut off
+	// from the controller before it abandons its slots (the controller
+	// declares it lost after the same time).
+	LeaseTimeout time.Duration
+	// Logf reports what the worker does (connection, admission, leases).
+	Logf func(format string, args ...any)
+	// RetryMax bounds the wait between connection attempts (0: 30 s).
+	RetryMax time.Duration
+}
+
+// ErrRefused marks a worker the controller refused (credentials, identity).
+var ErrRefused = errors.New("refused by the controller")
+
+// worker is a running worker.
+type worker struct {
+	o    WorkerOptions
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	name string
+
+	mu         sync.Mutex
+	slots      []*workerSlot
+	controller string // the controller session that welcomed us
+	refused    chan error
+	welcomed   chan struct{}
+	cutSince   time.Time
+
+	hashes map[string]fileHash // repository files already hashed
+	// toolMu serializes installing the package tool into the template.
+	toolMu sync.Mutex
+}
+
+type fileHash struct {
+	size  int64
+	mtime time.Time
+	sum   string
+}
+
+// workerSlot is one slot of the worker: the lease it serves and its
+// environment.
+type workerSlot struct {
+	mu    sync.Mutex
+	lease string
+	env   environment.Environment
+	execs map[string]context.CancelFunc
+}
+
+// RunWorker connects to the controller, says hello and serves calls until
+// ctx ends or the controller refuses the worker. It retries an unreachable
+// controller with backoff, saying so.
+func RunWorker(ctx context.Context, o WorkerOptions) error {
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+	if o.LeaseTimeout <= 0 {
+		o.LeaseTimeout = 30 * time.Second
+	}
+	if o.RetryMax <= 0 {
+		o.RetryMax = 30 * time.Second
+	}
+	o.Identity.Name = o.Creds.Name
+	o.Identity.Session = uuid.NewString()
+	w := &worker{o: o, name: o.Creds.Name, refused: make(chan error, 1), welcomed: make(chan struct{}, 1), hashes: map[string]fileHash{}}
+	w.slots = make([]*workerSlot, o.Identity.Slots)
+	for i := range w.slots {
+		w.slots[i] = &workerSlot{execs: map[string]context.CancelFunc{}}
+	}
+	defer w.abandon(nil)
+	if err := w.connect(ctx); err != nil {
+		return err
+	}
+	defer w.nc.Close()
+	sub, err := w.nc.Subscribe(WorkerSubject(w.name), w.onCall)
+	if err != nil {
+		return fmt.Errorf("worker %s: subscribing: %w", w.name, err)
+	}
+	defer sub.Unsubscribe()
+	if err := w.hello(); err != nil {
+		return err
+	}
+	beat := time.NewTicker(time.Second)
+	defer beat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			// Leaving: the controller takes our ports back at once rather
+			// than after the lease timeout (the goodbye goes first, so
+			// the ends of the commands killed below arrive late and are
+			// discarded, not taken for failures).
+			w.nc.Publish(byeSubject(w.name), mustJSON(Beat{Session: w.o.Identity.Session}))
+			w.nc.Flush()
+			w.abandon(nil)
+			w.o.Logf("worker %s: leaving", w.name)
+			return nil
+		case err := <-w.refused:
+			return err
+		case <-w.welcomed:
+		case <-beat.C:
+			w.beat()
+		}
+	}
+}
+
+// connect dials the controller until it answers; wrong credentials end
+// the worker at once.
+func (w *worker) connect(ctx context.Context) error {
+	opts := []nats.Option{
+		nats.Nkey(w.o.Creds.Public(), w.o.Creds.sign),
+		nats.CustomInboxPrefix(inboxPrefix(w.name)),
+		nats.Name("dsynth-worker " + w.name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			w.mu.Lock()
+			w.cutSince = time.Now()
+			w.mu.Unlock()
+			w.o.Logf("worker %s: lost the controller (%v); reconnecting", w.name, err)
+		}),
+		nats.ReconnectHandler(func(*nats.Conn) {
+			w.mu.Lock()
+			w.cutSince = time.Time{}
+			w.mu.Unlock()
+			w.o.Logf("worker %s: reconnected to the controller", w.name)
+			go func() {
+				if err := w.hello(); err != nil {
+					select {
+					case w.refused <- err:
+					default:
+					}
+				}
+			}()
+		}),
+	}
+	if w.o.TLS != nil {
+		opts = append(opts, nats.Secure(w.o.TLS))
+	}
+	wait := time.Second
+	for {
+		nc, err := nats.Connect(w.o.URL, opts...)
+		if err == nil {
+			w.nc = nc
+			js, err := jetstream.New(nc)
+			if err != nil {
+				nc.Close()
+				return fmt.Errorf("worker %s: JetStream: %w", w.name, err)
+			}
+			w.js = js
+			return nil
+		}
+		if errors.Is(err, nats.ErrAuthorization) || strings.Contains(strings.ToLower(err.Error()), "authorization") {
+			return fmt.Errorf("worker %s: the controller at %s refused the credentials in %s: %v: %w", w.name, w.o.URL, w.o.CredsPath, err, ErrRefused)
+		}
+		w.o.Logf("worker %s: controller unreachable at %s: %v; retrying in %s", w.name, w.o.URL, err, wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, w.o.RetryMax)
+	}
+}
+
+// hello announces the worker; a refusal ends it, a new controller session
+// abandons the leases it does not know.
+func (w *worker) hello() error {
+	data, _ := json.Marshal(w.o.Identity)
+	// Only the leases held before this hello can be unknown to the
+	// controller; one taken meanwhile is new.
+	before := w.leases()
+	var msg *nats.Msg
+	var err error
+	for range 30 {
+		msg, err = w.nc.Request(helloSubject(w.name), data, 5*time.Second)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, nats.ErrConnectionClosed) {
+			return fmt.Errorf("worker %s: hello: %w", w.name, err)
+		}
+		w.o.Logf("worker %s: no answer to hello (%v); asking again", w.name, err)
+	}
+	if err != nil {
+		return fmt.Errorf("worker %s: the controller does not answer: %w", w.name, err)
+	}
+	var wel Welcome
+	if err := json.Unmarshal(msg.Data, &wel); err != nil {
+		return fmt.Errorf("worker %s: bad welcome: %w", w.name, err)
+	}
+	if wel.Refused != "" {
+		return fmt.Errorf("worker %s: %s: %w", w.name, wel.Refused, ErrRefused)
+	}
+	keep := w.leases()
+	for l := range before {
+		keep[l] = false
+	}
+	for _, l := range wel.Leases {
+		keep[l] = true
+	}
+	w.mu.Lock()
+	changed := w.controller != "" && w.controller != wel.Controller
+	w.controller = wel.Controller
+	w.mu.Unlock()
+	if changed {
+		w.o.Logf("worker %s: the controller restarted; abandoning its old leases", w.name)
+	}
+	w.abandon(keep)
+	w.o.Logf("worker %s: admitted by the controller with %d slots", w.name, w.o.Identity.Slots)
+	select {
+	case w.welcomed <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// leases is the set of leases the slots hold.
+func (w *worker) leases() map[string]bool {
+	out := map[string]bool{}
+	for _, s := range w.slots {
+		s.mu.Lock()
+		if s.lease != "" {
+			out[s.lease] = true
+		}
+		s.mu.Unlock()
+	}
+	return out
+}
+
+// abandon tears down every slot whose lease is not in keep (nil: all).
+func (w *worker) abandon(keep map[string]bool) {
+	for i, s := range w.slots {
+		s.mu.Lock()
+		if s.lease != "" && !keep[s.lease] {
+			w.o.Logf("worker %s: slot %d: abandoning lease %s", w.name, i, s.lease)
+			s.dropLocked()
+		}
+		s.mu.Unlock()
+	}
+}
+
+// dropLocked kills the slot's commands and tears it down.
+func (s *workerSlot) dropLocked() {
+	for _, cancel := range s.execs {
+		cancel()
+	}
+	s.execs = map[string]context.CancelFunc{}
+	if s.env != nil {
+		s.env.Teardown()
+	}
+	s.env, s.lease = nil, ""
+}
+
+// beat sends a heartbeat; a worker cut off for longer than the lease
+// timeout abandons its slots (the controller has given them to others).
+func (w *worker) beat() {
+	w.mu.Lock()
+	cut := w.cutSince
+	w.mu.Unlock()
+	if !cut.IsZero() && time.Since(cut) > w.o.LeaseTimeout {
+		w.abandon(nil)
+		return
+	}
+	b := Beat{Session: w.o.Identity.Session}
+	for i, s := range w.slots {
+		s.mu.Lock()
+		if s.lease != "" {
+			b.Busy = append(b.Busy, i)
+		}
+		s.mu.Unlock()
+	}
+	data, _ := json.Marshal(b)
+	w.nc.Publish(heartbeatSubject(w.name), data)
+}
+
+// onCall accepts or refuses a call, then runs it on a goroutine of its
+// own; its output and end go to the call's reply subject.
+func (w *worker) onCall(m *nats.Msg) {
+	var c Call
+	if err := json.Unmarshal(m.Data, &c); err != nil {
+		w.accept(m, fmt.Errorf("bad call: %v", err))
+		return
+	}
+	if c.Session != w.o.Identity.Session {
+		w.accept(m, fmt.Errorf("call for session %s, this worker is %s", c.Session, w.o.Identity.Session))
+		return
+	}
+	if c.Op == OpKill {
+		w.kill(c)
+		w.accept(m, nil)
+		return
+	}
+	if c.Slot < 0 || c.Slot >= len(w.slots) {
+		w.accept(m, fmt.Errorf("slot %d outside 0..%d", c.Slot, len(w.slots)-1))
+		return
+	}
+	s := w.slots[c.Slot]
+	s.mu.Lock()
+	switch {
+	case c.Op == OpSetup && s.lease != "":
+		s.mu.Unlock()
+		w.accept(m, fmt.Errorf("slot %d holds lease %s", c.Slot, s.lease))
+		return
+	case c.Op != OpSetup && s.lease != c.Lease:
+		s.mu.Unlock()
+		w.accept(m, fmt.Errorf("lease %s is not slot %d's (a lost attempt)", c.Lease, c.Slot))
+		return
+	case c.Op == OpSetup:
+		s.lease = c.Lease
+	}
+	s.mu.Unlock()
+	w.accept(m, nil)
+	go w.run(s, c)
+}
+
+func (w *worker) accept(m *nats.Msg, err error) {
+	var a Accepted
+	if err != nil {
+		a.Error = err.Error()
+	}
+	data, _ := json.Marshal(a)
+	m.Respond(data)
+}
+
+// run carries out one accepted call.
+func (w *worker) run(s *workerSlot, c Call) {
+	var d Done
+	switch c.Op {
+	case OpSetup:
+		d = w.setup(s, c)
+	case OpExec:
+		d = w.exec(s, c)
+	case OpFetch:
+		d = w.fetch(c)
+	case OpUpload:
+		d = w.upload(s, c)
+	case OpTeardown:
+		s.mu.Lock()
+		s.dropLocked()
+		s.mu.Unlock()
+	default:
+		d.Error = fmt.Sprintf("unknown call %q", c.Op)
+	}
+	w.send(c.ID, kindDone, mustJSON(d))
+}
+
+func mustJSON(v any) []byte {
+	data, _ := json.Marshal(v)
+	return data
+}
+
+// send publishes one reply message of a call.
+func (w *worker) send(call, kind string, data []byte) {
+	m := nats.NewMsg(replySubject(w.name, call))
+	m.Header.Set(kindHeader, kind)
+	m.Data = data
+	w.nc.PublishMsg(m)
+}
+
+func (w *worker) setup(s *workerSlot, c Call) Done {
+	fail := func(code string, err error) Done {
+		s.mu.Lock()
+		if s.lease == c.Lease {
+			s.lease = ""
+		}
+		s.mu.Unlock()
+		return Done{Error: err.Error(), Code: code}
+	}
+	if w.o.CheckPort != nil && c.PortDir != "" {
+		if err := w.o.CheckPort(c.PortDir, c.Fingerprint); err != nil {
+			return fail(CodeTree, err)
+		}
+	}
+	if c.Tool != nil && w.o.InstallTool != nil {
+		if d := w.fetch(Call{Packages: []PackageRef{*c.Tool}}); d.Error != "" {
+			return fail(d.Code, fmt.Errorf("the package tool: %s", d.Error))
+		}
+		w.toolMu.Lock()
+		err := w.o.InstallTool(context.Background(), filepath.Join(w.o.RepositoryDir, c.Tool.File))
+		w.toolMu.Unlock()
+		if err != nil {
+			return fail(noSpaceCode(err, ""), err)
+		}
+	}
+	plan, err := w.o.SlotPlan(c.Slot)
+	if err != nil {
+		return fail("", err)
+	}
+	env := w.o.NewEnv(c.Slot)
+	if err := env.Setup(context.Background(), plan); err != nil {
+		env.Teardown()
+		return fail(noSpaceCode(err, ""), fmt.Errorf("slot setup on worker %s: %w", w.name, err))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lease != c.Lease { // abandoned meanwhile
+		env.Teardown()
+		return Done{Error: "lease abandoned"}
+	}
+	s.env = env
+	return Done{}
+}
+
+func noSpaceCode(err error, stderr string) string {
+	if errors.Is(err, syscall.ENOSPC) || strings.Contains(stderr, "No space left on device") ||
+		(err != nil && strings.Contains(err.Error(), "no space left on device")) {
+		return CodeNoSpace
+	}
+	return ""
+}
+
+// streamWriter publishes a command's output as it comes.
+type streamWriter struct {
+	w    *worker
+	call string
+	kind string
+}
+
+func (sw streamWriter) Write(p []byte) (int, error) {
+	total := len(p)
+	for len(p) > 0 {
+		n := min(len(p), 64<<10)
+		sw.w.send(sw.call, sw.kind, append([]byte(nil), p[:n]...))
+		p = p[n:]
+	}
+	return total, nil
+}
+
+func (w *worker) exec(s *workerSlot, c Call) Done {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s.mu.Lock()
+	env := s.env
+	if env == nil || s.lease != c.Lease {
+		s.mu.Unlock()
+		return Done{Error: "slot not set up", ExitCode: -1}
+	}
+	s.execs[c.ID] = cancel
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.execs, c.ID)
+		s.mu.Unlock()
+	}()
+	cmd := environment.Command{Args: c.Args, Env: c.Env, Dir: c.Dir, Network: c.Network, Nice: c.Nice,
+		Stdout: streamWriter{w, c.ID, kindStdout}, Stderr: streamWriter{w, c.ID, kindStderr}}
+	if c.Stdin != nil {
+		cmd.Stdin = strings.NewReader(string(c.Stdin))
+	}
+	res, err := env.Execute(ctx, cmd)
+	d := Done{ExitCode: res.ExitCode, Signal: res.Signal, Duration: res.Duration}
+	if err != nil {
+		d.Error = err.Error()
+		if errors.Is(err, environment.ErrNotFound) {
+			d.Code = CodeNotFound
+		}
+	}
+	return d
+}
+
+// kill cancels a running exec call.
+func (w *worker) kill(c Call) {
+	for _, s := range w.slots {
+		s.mu.Lock()
+		if cancel, ok := s.execs[c.Target]; ok {
+			cancel()
+		}
+		s.mu.Unlock()
+	}
+}
+
+// fetch makes the named packages present in the worker's repository,
+// from the packages bucket, each verified by SHA-256.
+func (w *worker) fetch(c Call) Done {
+	ctx := context.Background()
+	var store jetstream.ObjectStore
+	for _, ref := range c.Packages {
+		if strings.ContainsAny(ref.File, "/\\") || ref.File == "" || ref.File[0] == '.' {
+			return Done{Error: fmt.Sprintf("package name %q refused", ref.File)}
+		}
+		dst := filepath.Join(w.o.RepositoryDir, ref.File)
+		if sum, err := w.hash(dst); err == nil && sum == ref.SHA256 {
+			continue
+		}
+		if store == nil {
+			var err error
+			if store, err = w.js.ObjectStore(ctx, packagesBucket); err != nil {
+				return Done{Error: fmt.Sprintf("packages bucket: %v", err)}
+			}
+		}
+		if err := getVerified(ctx, store, ref, dst); err != nil {
+			return Done{Error: err.Error(), Code: noSpaceCode(err, "")}
+		}
+	}
+	return Done{}
+}
+
+// hash returns a file's SHA-256, remembered by size and mtime.
+func (w *worker) hash(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	w.mu.Lock()
+	h, ok := w.hashes[path]
+	w.mu.Unlock()
+	if ok && h.size == fi.Size() && h.mtime.Equal(fi.ModTime()) {
+		return h.sum, nil
+	}
+	sum, err := fileSHA256(path)
+	if err != nil {
+		return "", err
+	}
+	w.mu.Lock()
+	w.hashes[path] = fileHash{fi.Size(), fi.ModTime(), sum}
+	w.mu.Unlock()
+	return sum, nil
+}
+
+// fileSHA256 hashes a file.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// upload copies a file out of the slot (through its /packages) and puts
+// it into the worker's upload bucket, named by its SHA-256.
+func (w *worker) upload(s *workerSlot, c Call) Done {
+	s.mu.Lock()
+	env := s.env
+	s.mu.Unlock()
+	if env == nil {
+		return Done{Error: "slot not set up"}
+	}
+	name := fmt.Sprintf(".dsynth-upload-%d", c.Slot)
+	host := filepath.Join(w.o.PackagesDir, name)
+	defer os.Remove(host)
+	var errb strings.Builder
+	res, err := env.Execute(context.Background(), environment.Command{Args: []string{"cp", c.Path, "/packages/" + name}, Env: c.Env, Stderr: &errb})
+	if err != nil || res.ExitCode != 0 {
+		return Done{Error: fmt.Sprintf("cp %s: %v %s", c.Path, err, strings.TrimSpace(errb.String())), Code: noSpaceCode(err, errb.String())}
+	}
+	ref, err := putFile(context.Background(), w.js, uploadBucket(w.name), host)
+	if err != nil {
+		return Done{Error: err.Error(), Code: noSpaceCode(err, "")}
+	}
+	return Done{Package: &ref}
+}

@@ -53,6 +53,10 @@ type Options struct {
 	// read, and the dsynth.ini that /config reads and writes. Without it
 	// those endpoints answer 404 NOT_CONFIGURED.
 	Config *config.Config
+	// PackageDirs, when set, lists directories besides the repository
+	// where GET /compare looks for packages by their SHA-256 (kept
+	// repository generations, say).
+	PackageDirs func() []string
 	// LocalOnly marks a server reached only through the owner's Unix
 	// socket, whose clients carry a role from their peer credentials
 	// (WithPeerRole): it needs no keys.
@@ -259,6 +263,7 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "DELETE /api/v1/queue/{id}", need: auth.PermBuild, data: s.remove},
 		{pattern: "GET /api/v1/records", need: auth.PermRead, data: s.records, dbOnly: true},
 		{pattern: "GET /api/v1/records/{id}", need: auth.PermRead, data: s.record, dbOnly: true},
+		{pattern: "GET /api/v1/compare", need: auth.PermRead, data: s.compare},
 		{pattern: "GET /api/v1/packages/{category}/{port}", need: auth.PermRead, data: s.pkg},
 		{pattern: "GET /api/v1/packages/{category}/{port}/history", need: auth.PermRead, data: s.history, dbOnly: true},
 		{pattern: "GET /api/v1/stats", need: auth.PermRead, data: s.stats, dbOnly: true},

@@ -29,7 +29,7 @@ const (
 )
 
 // Flags in the high bits of a version 2 record's status byte, above the
-// status code (statusCodes has fewer than 64 entries).
+// status code (statusCodes has fewer than 32 entries).
 const (
 	// flagRunID says a run UUID follows the status byte.
 	flagRunID = 0x80
@@ -39,8 +39,13 @@ const (
 	// rejects a record that has it (as a malformed value) and reads every
 	// other record.
 	flagRecovered = 0x40
+	// flagExt says the record ends with the extension section: its build
+	// inputs and reproduction verdicts (provenance.go). Schema 7 marks
+	// files that may hold such records, so that an older go-dsynth
+	// refuses them as newer instead of calling them damaged.
+	flagExt = 0x20
 	// statusMask keeps the status code.
-	statusMask = 0x3f
+	statusMask = 0x1f
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -345,6 +350,15 @@ func recordSize(r *BuildRecord) int {
 	for _, a := range r.MakeArgs {
 		n += len(a) + 2
 	}
+	if in := r.Inputs; in != nil {
+		n += len(in.MakeConf) + 64*len(in.Deps) + 128
+		for _, d := range in.Deps {
+			n += len(d.Origin) + len(d.File)
+		}
+		for k, v := range in.Toolchain {
+			n += len(k) + len(v) + 4
+		}
+	}
 	return n
 }
 
@@ -369,6 +383,9 @@ func appendRecord(b []byte, r *BuildRecord) []byte {
 	code := statusCode(r.Status)
 	if r.Recovered {
 		code |= flagRecovered
+	}
+	if r.hasExtension() {
+		code |= flagExt
 	}
 	if r.RunID == uuid.Nil {
 		e.b = append(e.b, code)
@@ -395,6 +412,9 @@ func appendRecord(b []byte, r *BuildRecord) []byte {
 	e.str(r.ErrorMsg)
 	e.strmap(r.EnvVars)
 	e.strs(r.MakeArgs)
+	if r.hasExtension() {
+		e.extension(r)
+	}
 	return sealFrom(e.b, start)
 }
 
@@ -445,6 +465,9 @@ func decodeRecord(v []byte) (*BuildRecord, error) {
 	r.ErrorMsg = d.str()
 	r.EnvVars = d.strmap()
 	r.MakeArgs = d.strs()
+	if code&flagExt != 0 {
+		d.extension(r)
+	}
 	if d.err || len(d.b) != 0 || r.Status == "" {
 		return nil, errDecode
 	}

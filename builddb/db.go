@@ -22,7 +22,7 @@ const FileName = "dsynth.db"
 const LegacyFileName = "ports_crc.db"
 
 // SchemaVersion is the schema this version of go-dsynth writes.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // DefaultTimeout bounds how long an open waits for another process's
 // transaction to release the file.
@@ -281,6 +281,11 @@ var migrations = map[uint64]func(*bolt.Tx) error{
 	// Schema 6 counts the records by status in meta/stats (a status filter
 	// that no record can match answers at once): recompute it.
 	5: rebuildDerived,
+	// Schema 7 may hold records with build inputs and reproduction
+	// verdicts (flagExt, a bit of the status byte schema 6's decoder
+	// refuses): nothing to convert, but the version tells an older
+	// go-dsynth to leave the file alone instead of calling it damaged.
+	6: func(*bolt.Tx) error { return nil },
 }
 
 // Schema returns the schema version stored in the file.

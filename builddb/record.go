@@ -139,6 +139,13 @@ type BuildRecord struct {
 	// that a run which died never recorded. Its times and dependency
 	// versions are inferred (the end is the package's modification time).
 	Recovered bool `json:"recovered,omitempty"`
+
+	// Inputs are the build's recorded inputs (nil for a record written
+	// before they were recorded, or of a port that was not built).
+	Inputs *BuildInputs `json:"inputs,omitempty"`
+	// Reproductions are the verdicts of `dsynth reproduce` on this build,
+	// oldest first.
+	Reproductions []Reproduction `json:"reproductions,omitempty"`
 }
 
 // Origin returns the record's origin (see BuildID.Origin).

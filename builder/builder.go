@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder/events"
 	"github.com/go-dsynth/go-dsynth/builder/sched"
 	"github.com/go-dsynth/go-dsynth/environment"
@@ -71,6 +72,11 @@ type Options struct {
 	RepositoryDir string
 	// TemplateDir is the slot template (BuildBase/Template).
 	TemplateDir string
+	// OSVersion is the target's OSVERSION, recorded with every build.
+	OSVersion string
+	// Replay, when set, rebuilds from recorded inputs (dsynth reproduce):
+	// its dependency packages and make.conf replace the current ones.
+	Replay *Replay
 
 	// NewEnv returns a fresh environment for a slot.
 	NewEnv func(slot int) environment.Environment
@@ -118,6 +124,9 @@ type Builder struct {
 	plan *Plan
 	bus  *events.Bus
 	now  func() time.Time
+
+	// inputs computes the build inputs the ports share.
+	inputs inputTracker
 
 	depthMu sync.Mutex
 	depths  map[ports.NodeID]int
@@ -296,6 +305,12 @@ type portResult struct {
 	// phaseTime is the time spent in make phases.
 	phaseTime time.Duration
 	pkgFile   string
+	// inputs, env and makeArgs are the build's recorded inputs (nil
+	// when the slot could not be set up).
+	inputs      *builddb.BuildInputs
+	portsCommit string
+	env         map[string]string
+	makeArgs    []string
 	// frozen is set when the slot was kept for debugging.
 	frozen *Frozen
 	// lost says why the attempt was lost with its remote worker (empty:

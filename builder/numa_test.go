@@ -49,8 +49,8 @@ func TestRunPinsSlotsWithNuma(t *testing.T) {
 		var mu sync.Mutex
 		var bad []string
 		r.handle = func(ctx context.Context, c call) (environment.Result, error) {
-			if c.step == "cp" || c.step == "WRKDIR_PKGFILE" || strings.HasPrefix(c.step, "write ") {
-				return r.succeed(c) // the builder's own file commands, not the port's phases
+			if c.step == "cp" || c.step == "WRKDIR_PKGFILE" || c.step == "toolchain" || strings.HasPrefix(c.step, "write ") {
+				return r.succeed(c) // the builder's own commands (files, the toolchain probe), not the port's phases
 			}
 			want := fmt.Sprint(NumaCPUs(c.slot, size, 8))
 			if got := fmt.Sprint(c.cmd.CPUs); got != want || size > 0 && len(c.cmd.CPUs) == 0 {

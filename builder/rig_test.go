@@ -342,6 +342,8 @@ func stepOf(args []string) (step, dir string) {
 	switch {
 	case len(args) == 0:
 		return "", ""
+	case len(args) == 5 && args[0] == "/bin/sh" && args[1] == "-c" && args[2] == toolchainScript:
+		return "toolchain", ""
 	case len(args) == 5 && args[0] == "/bin/sh" && args[1] == "-c":
 		return "write " + args[4], ""
 	case len(args) == 2 && args[0] == "/bin/sh":

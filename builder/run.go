@@ -456,7 +456,8 @@ func (rs *runState) fetchFailed(r portResult) {
 	id := rs.graph.nodes[r.node]
 	rs.counts.Failed++
 	n := transitiveDependents(rs.sched.Graph(), r.node)
-	b.bus.Publish(events.PortFinished{Time: b.t(), Slot: r.slot, Origin: b.plan.Items[id].Origin, Outcome: events.Failed, Phase: r.phase, Reason: r.reason, SkippedDependents: n, Duration: r.duration, Lines: r.lines})
+	b.bus.Publish(events.PortFinished{Time: b.t(), Slot: r.slot, Origin: b.plan.Items[id].Origin, Outcome: events.Failed, Phase: r.phase, Reason: r.reason, SkippedDependents: n, Duration: r.duration, Lines: r.lines,
+		Inputs: r.inputs, PortsCommit: r.portsCommit, Env: r.env, MakeArgs: r.makeArgs})
 	b.dummyDone(rs.dummies.done(id, true), &rs.counts)
 }
 
@@ -499,7 +500,8 @@ func (rs *runState) succeeded(r portResult) {
 	if b.o.Phases.FetchOnly {
 		outcome = events.Fetched
 	}
-	b.bus.Publish(events.PortFinished{Time: b.t(), Slot: r.slot, Origin: b.plan.Items[id].Origin, Outcome: outcome, Duration: r.duration, PhaseTime: r.phaseTime, PkgFile: r.pkgFile, Lines: r.lines})
+	b.bus.Publish(events.PortFinished{Time: b.t(), Slot: r.slot, Origin: b.plan.Items[id].Origin, Outcome: outcome, Duration: r.duration, PhaseTime: r.phaseTime, PkgFile: r.pkgFile, Lines: r.lines,
+		Inputs: r.inputs, PortsCommit: r.portsCommit, Env: r.env, MakeArgs: r.makeArgs})
 	b.dummyDone(rs.dummies.done(id, true), &rs.counts)
 }
 

@@ -118,7 +118,7 @@ func TestRunBuildsThroughMock(t *testing.T) {
 	}
 
 	// dsynth's steps, in order.
-	wantApp := []string{"write /etc/make.conf", "write /tmp/dsynth_install_pkgs", "setup"}
+	wantApp := []string{"write /etc/make.conf", "write /tmp/dsynth_install_pkgs", "setup", "toolchain"}
 	for _, ph := range Phases("a/app", PhaseOptions{}) {
 		wantApp = append(wantApp, ph.Name)
 	}
@@ -126,7 +126,7 @@ func TestRunBuildsThroughMock(t *testing.T) {
 	if got := steps(r.envOf("a/app")); !slices.Equal(got, wantApp) {
 		t.Errorf("a/app steps:\n got %v\nwant %v", got, wantApp)
 	}
-	if got, want := steps(r.envOf(ports.PkgOrigin)), []string{"write /etc/make.conf", "package", "WRKDIR_PKGFILE", "cp"}; !slices.Equal(got, want) {
+	if got, want := steps(r.envOf(ports.PkgOrigin)), []string{"write /etc/make.conf", "toolchain", "package", "WRKDIR_PKGFILE", "cp"}; !slices.Equal(got, want) {
 		t.Errorf("pkg steps %v, want %v", got, want)
 	}
 	var scripts, confs int
@@ -451,7 +451,7 @@ func TestRunSlowTeardown(t *testing.T) {
 // the port is not reported, nothing else starts, and the counts hold only
 // what was disposed of.
 func TestRunCancelAtEveryStep(t *testing.T) {
-	targets := []string{"slot setup", "write /etc/make.conf", "write /tmp/dsynth_install_pkgs", "setup"}
+	targets := []string{"slot setup", "write /etc/make.conf", "write /tmp/dsynth_install_pkgs", "setup", "toolchain"}
 	for _, ph := range Phases("e/app", PhaseOptions{Developer: true}) {
 		targets = append(targets, ph.Name)
 	}

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder/events"
 	"github.com/go-dsynth/go-dsynth/dsynthfmt"
 	"github.com/go-dsynth/go-dsynth/environment"
@@ -203,20 +205,31 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 	}
 	r.penv = b.o.Worker.PhaseEnv(n.Origin.Flavor, shims)
 
-	// The generated make.conf.
-	if err := r.writeFile(ctx, "/etc/make.conf", b.o.Worker.MakeConf()); err != nil {
+	// The generated make.conf (or the recorded one, when replaying).
+	makeConf := b.o.Worker.MakeConf()
+	if b.o.Replay != nil && b.o.Replay.MakeConf != "" {
+		makeConf = b.o.Replay.MakeConf
+	}
+	in := &builddb.BuildInputs{MakeConf: makeConf, Options: portOptions(n.Info), OSVersion: b.o.OSVersion,
+		MkFingerprint: b.inputs.mkFingerprint(b.o.Settings.PortsDir), TemplateFingerprint: b.inputs.templateFingerprint(b.o.TemplateDir)}
+	res.inputs, res.env, res.portsCommit = in, envMap(r.penv), b.inputs.portsCommit(b.o.Settings.PortsDir)
+	if err := r.writeFile(ctx, "/etc/make.conf", makeConf); err != nil {
 		res.aborted = ctx.Err() != nil
 		res.phase, res.reason = "make.conf", err.Error()
 		return res
 	}
 	// Dependencies, from the repository.
 	// (fetch-only builds no packages, so there are none to install.)
-	if deps := InstallSet(b.plan.Graph, id); len(deps) > 0 && n.Origin.Dir != ports.PkgOrigin && !b.o.Phases.FetchOnly {
+	if deps := b.installDeps(id); len(deps) > 0 && n.Origin.Dir != ports.PkgOrigin && !b.o.Phases.FetchOnly {
 		var files []string
 		for _, d := range deps {
-			if dn := b.plan.Graph.Nodes[d]; dn.Info != nil && dn.Info.PkgFile != "" {
-				files = append(files, dn.Info.PkgFile)
+			files = append(files, d.File)
+			if d.SHA256 == "" {
+				if sum, err := b.inputs.digest(filepath.Join(b.o.RepositoryDir, d.File)); err == nil {
+					d.SHA256 = sum
+				}
 			}
+			in.Deps = append(in.Deps, d)
 		}
 		if remote := r.remote; remote != nil {
 			hostFiles := make([]string, len(files))
@@ -242,7 +255,33 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 		}
 	}
 	dir := "/xports/" + n.Origin.Dir
+	if !b.o.Phases.FetchOnly {
+		// (fetch-only makes no package: nothing to record the tools of)
+		in.Toolchain = r.probeToolchain(ctx)
+	}
+	if n.Info != nil && (n.Info.SelectedOptions != "" || n.Info.DeselectedOptions != "") && !b.o.Phases.FetchOnly {
+		// The options the build really uses (the slot's options
+		// directory included): one make call, for ports with options.
+		if opts := r.probeOptions(ctx, dir); opts != nil {
+			in.Options = opts
+		}
+	}
+	if ctx.Err() != nil {
+		// Cancelled while asking for the tools or the options.
+		res.aborted = true
+		res.phase, res.reason = "setup", ctx.Err().Error()
+		return res
+	}
+	if rp := b.o.Replay; rp != nil && rp.CheckOptions && !slices.Equal(in.Options, rp.Options) {
+		res.phase = "options"
+		res.reason = fmt.Sprintf("the port's options are %q, recorded %q", strings.Join(in.Options, " "), strings.Join(rp.Options, " "))
+		fmt.Fprintln(plog, res.reason)
+		return res
+	}
 	phases := Phases(n.Origin.Dir, b.o.Phases)
+	for _, ph := range phases {
+		res.makeArgs = append(res.makeArgs, strings.Join(PhaseCommand(ph, b.o.Make, dir), " "))
+	}
 	for i, ph := range phases {
 		r.step, r.steps = i+1, len(phases)
 		ok, reason, err := r.phase(ctx, ph, PhaseCommand(ph, b.o.Make, dir))
@@ -427,4 +466,20 @@ func (r *slotRun) copyPackage(ctx context.Context, n *ports.Node) (string, error
 	}
 	crashPoint("after-package-copy")
 	return name, nil
+}
+
+// installDeps are the packages to install in the slot before building
+// node id: the install set's package files from the repository, or the
+// recorded ones when replaying (with their recorded digests).
+func (b *Builder) installDeps(id ports.NodeID) []builddb.DepPackage {
+	if b.o.Replay != nil {
+		return slices.Clone(b.o.Replay.Deps)
+	}
+	var out []builddb.DepPackage
+	for _, d := range InstallSet(b.plan.Graph, id) {
+		if dn := b.plan.Graph.Nodes[d]; dn.Info != nil && dn.Info.PkgFile != "" {
+			out = append(out, builddb.DepPackage{Origin: dn.Origin.String(), File: dn.Info.PkgFile})
+		}
+	}
+	return out
 }

@@ -103,6 +103,9 @@ func newSite(t *testing.T, adjust ...func(*api.Options)) *site {
 	}
 	hello := record("misc/hello", "1.0", 6, builddb.StatusSuccess, 0, 2*time.Minute, id)
 	hello.PkgFile = "hello-1.0.pkg"
+	// Its last reproduction differed in one file (`dsynth reproduce`).
+	hello.Reproductions = []builddb.Reproduction{{Time: t0.Add(time.Hour), Verdict: builddb.VerdictDiffers,
+		Files: []string{"usr/local/bin/hello"}, Detail: "1 member(s) differ: usr/local/bin/hello"}}
 	broken := record("misc/broken", "0.9", 10, builddb.StatusFailed, 1, time.Minute, id)
 	broken.Phase, broken.ErrorMsg = "build", "compilation error in foo.c"
 	ign := record("misc/ign", "3.1", 11, builddb.StatusIgnored, -1, 0, id)

@@ -209,6 +209,7 @@ func TestPageDump(t *testing.T) {
 		"status-aborted":   "no",
 		"good-version":     good.ID.Version,
 		"good-pkg":         good.PkgFile,
+		"good-repro":       "differs: usr/local/bin/hello",
 		"history-count":    strconv.Itoa(len(hist)),
 	} {
 		if text[name] != want {
@@ -219,5 +220,8 @@ func TestPageDump(t *testing.T) {
 		t.Error("#port=misc/hello did not open the history")
 	}
 	wantRecords(t, "history of misc/hello", shownRecords(dom, "history-rows"), hist)
+	if rows := element(dom, "tbody", "history-rows"); !strings.Contains(rows, `data-verdict="differs"`) || !strings.Contains(rows, ">differs: usr/local/bin/hello<") {
+		t.Errorf("the history's rows do not show the reproduction verdict:\n%s", rows)
+	}
 	wantEscaped(t, dom)
 }

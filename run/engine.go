@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/builder"
@@ -122,6 +123,7 @@ func builderOptions(cfg *config.Config, sc *Scanned, o Options) builder.Options 
 		Make:          p.MakeCommand,
 		RepositoryDir: p.RepositoryDir,
 		TemplateDir:   TemplateDir(p),
+		OSVersion:     osVersion(t.OS, t.OSVersion),
 		NewEnv:        o.NewEnv,
 		OpenLog:       portLogOpener(p.LogsDir),
 		Sampler:       sampler(),
@@ -163,4 +165,16 @@ func phaseOptions(d Directive, o Options, p *config.Profile) builder.PhaseOption
 		FetchOnly:  d.FetchOnly,
 		Developer:  developer,
 	}
+}
+
+// osVersion is the OSVERSION a target's ports see (DragonFly's is always
+// 9999999, its version being DFLYVERSION), "" when unknown.
+func osVersion(os string, v int) string {
+	switch {
+	case os == "DragonFly":
+		return "9999999"
+	case v == 0:
+		return ""
+	}
+	return strconv.Itoa(v)
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/go-dsynth/go-dsynth/builddb"
 )
 
 // Event is implemented by every event type.
@@ -156,6 +158,14 @@ type PortFinished struct {
 	// flavored port). With AlreadyBuilt, dsynth logs META-ALREADY-BUILT
 	// instead of Already-Built.
 	Dummy bool
+	// Inputs, Env and MakeArgs are a built (or failed) port's build
+	// inputs as its slot saw them: what the build record stores. Env is
+	// the phase environment, MakeArgs each phase's make command and
+	// PortsCommit the ports tree's git commit, when it is a checkout.
+	Inputs      *builddb.BuildInputs
+	PortsCommit string
+	Env         map[string]string
+	MakeArgs    []string
 }
 
 // WorkerLimit reports a change of the dynamic worker limit, with dsynth's

@@ -350,6 +350,8 @@ func (r *Recorder) finished(b *builddb.Batch, ev events.PortFinished) {
 	if status == builddb.StatusSuccess || status == builddb.StatusFailed {
 		rec.LogFile = logPath(r.o.LogsDir, n)
 		rec.DepVersions = depVersions(g, it.Node)
+		rec.Inputs, rec.EnvVars, rec.MakeArgs = ev.Inputs, ev.Env, ev.MakeArgs
+		rec.ID.PortsCommit = ev.PortsCommit
 	}
 	if status == builddb.StatusSuccess && ev.PkgFile != "" {
 		rec.PkgFile = ev.PkgFile

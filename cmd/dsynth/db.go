@@ -30,10 +30,10 @@ func (r *runner) buildBase() (string, error) {
 	return cfg.Profile.BuildBase, nil
 }
 
-// runDB is `dsynth db stats|export [--all]|import FILE|clean|compact|import-legacy FILE|recover`.
+// runDB is `dsynth db stats|show BUILD|export [--all]|import FILE|clean|compact|import-legacy FILE|recover`.
 func runDB(ctx context.Context, r *runner, args []string) error {
 	if len(args) == 0 {
-		return &usageError{msg: "db needs a subcommand: stats, export [--all], import FILE|-, clean [-older-than 90d], compact, import-legacy FILE, recover"}
+		return &usageError{msg: "db needs a subcommand: stats, show BUILD [--json], export [--all], import FILE|-, clean [-older-than 90d], compact, import-legacy FILE, recover"}
 	}
 	base, err := r.buildBase()
 	if err != nil {
@@ -47,6 +47,8 @@ func runDB(ctx context.Context, r *runner, args []string) error {
 			return &usageError{msg: "db stats takes no arguments"}
 		}
 		return dbStats(ctx, r, base)
+	case "show":
+		return dbShow(ctx, r, rest)
 	case "export":
 		all := false
 		for _, a := range rest {
@@ -103,7 +105,7 @@ func runDB(ctx context.Context, r *runner, args []string) error {
 		}
 		return dbRecover(r, base, path)
 	}
-	return &usageError{msg: fmt.Sprintf("unknown db subcommand %q (stats, export, import, clean, compact, import-legacy, recover)", sub)}
+	return &usageError{msg: fmt.Sprintf("unknown db subcommand %q (stats, show, export, import, clean, compact, import-legacy, recover)", sub)}
 }
 
 // withLock runs fn holding the build base lock, like a dsynth run.

@@ -19,6 +19,7 @@ func (e *fatalError) Error() string { return e.msg }
 // go-dsynth's wording (a lock error names the holder's pid).
 var extensionDirectives = map[string]bool{
 	"graph": true, "logs": true, "db": true, "exec": true, "shell": true, "serve": true, "api-key": true,
+	"compare": true, "reproduce": true,
 	"worker": true, "worker-key": true,
 }
 

@@ -153,6 +153,25 @@
     return o;
   }
 
+  // lastRepro is the latest `dsynth reproduce` verdict of a record, or
+  // null; reproEl shows it ("reproducible", or what differs).
+  function lastRepro(r) {
+    const list = (r && r.reproductions) || [];
+    return list.length > 0 ? list[list.length - 1] : null;
+  }
+
+  function reproText(v) {
+    if (v.verdict === 'failed') return 'rebuild failed';
+    if (v.verdict === 'differs' && (v.files || []).length > 0) return 'differs: ' + v.files.join(', ');
+    return v.verdict;
+  }
+
+  function reproEl(r) {
+    const v = lastRepro(r);
+    if (!v) return null;
+    return el('span', { class: 'repro repro-' + (v.verdict === 'reproducible' ? 'ok' : 'bad'), title: v.detail || '', data: { verdict: v.verdict } }, reproText(v));
+  }
+
   function statusClass(s) {
     return 'status status-' + (STATUSES.has(s) ? s : 'other');
   }
@@ -508,6 +527,8 @@
     if (r.phase) detail.push(el('span', { class: 'phase' }, r.phase));
     if (r.error) detail.push(el('span', { class: 'error-text' }, r.error));
     if (r.status === 'success' && r.pkg_file) detail.push(el('span', { class: 'pkg' }, r.pkg_file));
+    const repro = reproEl(r);
+    if (repro) detail.push(repro);
     detail = detail.flatMap((d, i) => (i === 0 ? [d] : [' ', d]));
     return el('tr', { data: { id: id.uuid, origin, status: r.status, version: id.version } },
       withOrigin ? el('td', {}, originLink(origin)) : null,
@@ -581,6 +602,7 @@
         ['good-duration', 'Took', goDuration(good.duration_ns)],
         ['good-worker', 'Worker', typeof gid.worker === 'number' && gid.worker >= 0 ? gid.worker : '—'],
         ['good-id', 'Build', gid.uuid],
+        ['good-repro', 'Reproduced', lastRepro(good) ? reproText(lastRepro(good)) : 'not yet (dsynth reproduce ' + (gid.uuid || 'BUILD') + ')'],
       ]) : el('p', { class: 'none', data: { field: 'good-none' } }, 'No successful build is recorded.'),
       fields([
         ['history-avg', 'Average successful build', pkg.successful_builds > 0 ? pkg.average_duration : '—'],

@@ -45,6 +45,19 @@ TAR?=		tar
 PATCH?=		patch
 _SCRIPTS=	${PORTSDIR}/Mk/Scripts
 
+# ---- reproducible packages ---------------------------------------------
+# SOURCE_DATE_EPOCH pins every time a build records (the package's member
+# times, and what compilers and tools that honour it write): the port's
+# distinfo TIMESTAMP, or a fixed date for a port without distfiles.  The
+# environment's value wins.
+.if !defined(SOURCE_DATE_EPOCH)
+SOURCE_DATE_EPOCH!=	sed -n 's/^TIMESTAMP = \([0-9][0-9]*\)$$/\1/p' ${.CURDIR}/distinfo 2>/dev/null | head -n 1
+.  if empty(SOURCE_DATE_EPOCH)
+SOURCE_DATE_EPOCH=	1700000000
+.  endif
+.endif
+.export SOURCE_DATE_EPOCH
+
 # Programs of installed ports are found by the dependency checks and by
 # the ports' own build steps, as in a sandbox where LOCALBASE is /usr/local.
 .if empty(PATH:M*${LOCALBASE}/bin*)

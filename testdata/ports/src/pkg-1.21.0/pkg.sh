@@ -180,11 +180,20 @@ cmd_create() {
 	mkdir -p "$out" || die "create: cannot create $out"
 	file=$out/$name-$version.pkg
 	tmp=$out/.$name-$version.pkg.tmp
-	tar -cf "$TMPD/pkg.tar" --owner=0 --group=0 --numeric-owner \
-		-C "$TMPD" +MANIFEST || die "create: tar failed"
+	# Reproducible archives: numeric owner 0, members after +MANIFEST in
+	# name order, and with SOURCE_DATE_EPOCH every member's time set to it
+	# (gzip -n below keeps the name and time out of the gzip header).
+	set -- --owner=0 --group=0 --numeric-owner --format=gnu
+	case ${SOURCE_DATE_EPOCH:-} in
+	''|*[!0-9]*) ;;
+	*) set -- "$@" --mtime="@$SOURCE_DATE_EPOCH" ;;
+	esac
+	LC_ALL=C sort -u -o "$list" "$list"
+	tar -cf "$TMPD/pkg.tar" "$@" -C "$TMPD" +MANIFEST ||
+		die "create: tar failed"
 	if [ -s "$list" ]; then
-		tar -rf "$TMPD/pkg.tar" --owner=0 --group=0 --numeric-owner \
-			--no-recursion -C "$stage" -T "$list" || die "create: tar failed"
+		tar -rf "$TMPD/pkg.tar" "$@" --no-recursion -C "$stage" -T "$list" ||
+			die "create: tar failed"
 	fi
 	gzip -n -c "$TMPD/pkg.tar" > "$tmp" && mv "$tmp" "$file" ||
 		{ rm -f "$tmp"; die "create: cannot write $file"; }

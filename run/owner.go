@@ -181,6 +181,7 @@ func Own(cfg *config.Config, log io.Writer) (_ *Owner, err error) {
 	}
 	o.api, err = api.New(api.Options{
 		RemoteHosts: hosts,
+		PackageDirs: func() []string { return GenerationPackageDirs(p) },
 		BuildBase:   p.BuildBase,
 		DB:          o.db,
 		Config:      cfg,

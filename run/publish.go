@@ -155,3 +155,27 @@ func LoadManifestKey(path string) (*repository.SecretKey, error) {
 func PubKeyName(secret string) string {
 	return strings.TrimSuffix(filepath.Base(secret), ".sec") + ".pub"
 }
+
+// GenerationPackageDirs lists, with Repository_publish=atomic, the
+// repository directory of every generation kept (newest first): the
+// packages a rebuild or a comparison may look for by SHA-256 besides the
+// live repository's. Without generations it is empty.
+func GenerationPackageDirs(p *config.Profile) []string {
+	if !p.Atomic() {
+		return nil
+	}
+	rel, err := filepath.Rel(p.PackagesDir, p.RepositoryDir)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return nil
+	}
+	st := repository.New(p.PackagesDir)
+	gens, err := st.Generations()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for i := len(gens) - 1; i >= 0; i-- {
+		out = append(out, filepath.Join(st.GenPath(gens[i]), rel))
+	}
+	return out
+}

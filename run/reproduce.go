@@ -101,7 +101,7 @@ func Reproduce(ctx context.Context, cfg *config.Config, id uuid.UUID, o Reproduc
 	if rec.Status != builddb.StatusSuccess || rec.PkgFile == "" || rec.PkgChecksum == "" {
 		return nil, fmt.Errorf("%w build %s of %s: it made no package (status %s)", ErrNotReproducible, id, rec.Origin(), rec.Status)
 	}
-	dirs := append([]string{p.RepositoryDir}, o.PackageDirs...)
+	dirs := append(append([]string{p.RepositoryDir}, o.PackageDirs...), GenerationPackageDirs(p)...)
 	recorded, err := reproduce.Locate(rec, dirs)
 	if err != nil {
 		return nil, fmt.Errorf("%w build %s of %s: the recorded %w", ErrNotReproducible, id, rec.Origin(), err)

@@ -50,7 +50,9 @@ type Controller struct {
 	calls   map[string]*pendingCall
 	changed chan struct{}
 	hashes  map[string]fileHash
-	closed  bool
+	// stored are the objects known to be in the packages bucket.
+	stored map[string]bool
+	closed bool
 }
 
 // member is a worker the controller knows.
@@ -126,7 +128,8 @@ func NewController(nc *nats.Conn, o ControllerOptions) (*Controller, error) {
 		return nil, fmt.Errorf("cluster: packages bucket: %w", err)
 	}
 	c := &Controller{o: o, nc: nc, js: js, pkgs: pkgs, session: uuid.NewString(), stop: make(chan struct{}),
-		members: map[string]*member{}, calls: map[string]*pendingCall{}, changed: make(chan struct{}, 1), hashes: map[string]fileHash{}}
+		members: map[string]*member{}, calls: map[string]*pendingCall{}, changed: make(chan struct{}, 1), hashes: map[string]fileHash{},
+		stored: map[string]bool{}}
 	for subj, h := range map[string]nats.MsgHandler{
 		subjectRoot + ".c.*.hello": c.onHello,
 		subjectRoot + ".c.*.hb":    c.onBeat,
@@ -191,7 +194,7 @@ func workerOf(subject string) string {
 func (c *Controller) onHello(m *nats.Msg) {
 	var id Identity
 	var wel Welcome
-	wel.Heartbeat, wel.Controller = time.Second, c.session
+	wel.Heartbeat, wel.Controller, wel.LeaseTimeout = time.Second, c.session, c.o.LeaseTimeout
 	name := workerOf(m.Subject)
 	if err := json.Unmarshal(m.Data, &id); err != nil {
 		wel.Refused = fmt.Sprintf("bad hello: %v", err)
@@ -478,14 +481,39 @@ func (c *Controller) call(ctx context.Context, worker string, call Call, stdout,
 		return Done{}, fmt.Errorf("worker %s: %s: %w", worker, call.Op, ErrWorkerLost)
 	case <-ctx.Done():
 	}
-	// Ask the worker to kill it, and wait for its end (or the loss).
+	// Ask the worker to kill it, and wait for its end, the loss, or at
+	// most a lease timeout (its end may have been lost on the way).
 	c.publishCall(worker, Call{ID: uuid.NewString(), Op: OpKill, Session: call.Session, Target: call.ID})
+	t := time.NewTimer(c.o.LeaseTimeout)
+	defer t.Stop()
 	select {
 	case d := <-p.done:
 		return d, ctx.Err()
 	case <-p.lost:
-		return Done{}, ctx.Err()
+	case <-t.C:
+		c.mu.Lock()
+		delete(c.calls, call.ID)
+		c.mu.Unlock()
 	}
+	return Done{}, ctx.Err()
+}
+
+// store puts a file into the packages bucket under its SHA-256 once per
+// controller: an object it stored or found is not asked for again.
+func (c *Controller) store(ctx context.Context, sum, path string) error {
+	c.mu.Lock()
+	known := c.stored[sum]
+	c.mu.Unlock()
+	if known {
+		return nil
+	}
+	if err := putIfAbsent(ctx, c.pkgs, sum, path); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.stored[sum] = true
+	c.mu.Unlock()
+	return nil
 }
 
 // hashFile returns a repository file's SHA-256, remembered by size and

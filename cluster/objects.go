@@ -77,10 +77,10 @@ func getVerified(ctx context.Context, store jetstream.ObjectStore, ref PackageRe
 		return err
 	}
 	h := sha256.New()
+	// No fsync: the controller's builder syncs a package before it
+	// renames it into the repository, and a worker's cached copy is
+	// hashed again whenever it changed (a torn file is fetched anew).
 	n, err := io.Copy(io.MultiWriter(f, h), obj)
-	if err == nil {
-		err = f.Sync()
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -105,6 +105,9 @@ type Welcome struct {
 	Refused string `json:"refused,omitempty"`
 	// Heartbeat is how often the worker must beat.
 	Heartbeat time.Duration `json:"heartbeat"`
+	// LeaseTimeout is the controller's: a worker cut off for longer
+	// abandons its slots, whose ports the controller gave to others.
+	LeaseTimeout time.Duration `json:"lease_timeout,omitempty"`
 	// Controller is the controller's session: a worker whose controller
 	// changed says hello again.
 	Controller string `json:"controller"`

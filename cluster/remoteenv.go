@@ -77,7 +77,7 @@ func (e *remoteEnv) Setup(ctx context.Context, _ environment.Plan) error {
 	if tool != "" {
 		ref, err := c.hashFile(tool)
 		if err == nil {
-			err = putIfAbsent(ctx, c.pkgs, ref.SHA256, tool)
+			err = c.store(ctx, ref.SHA256, tool)
 		}
 		if err != nil {
 			e.release()
@@ -171,7 +171,7 @@ func (e *remoteEnv) Provide(ctx context.Context, files []string) error {
 		if err != nil {
 			return fmt.Errorf("dependency package: %w", err)
 		}
-		if err := putIfAbsent(ctx, e.c.pkgs, ref.SHA256, f); err != nil {
+		if err := e.c.store(ctx, ref.SHA256, f); err != nil {
 			return err
 		}
 		refs = append(refs, ref)

@@ -74,9 +74,12 @@ type worker struct {
 	mu         sync.Mutex
 	slots      []*workerSlot
 	controller string // the controller session that welcomed us
-	refused    chan error
-	welcomed   chan struct{}
-	cutSince   time.Time
+	// leaseTimeout is the controller's (from its welcome), else the
+	// worker's own option.
+	leaseTimeout time.Duration
+	refused      chan error
+	welcomed     chan struct{}
+	cutSince     time.Time
 
 	hashes map[string]fileHash // repository files already hashed
 	// toolMu serializes installing the package tool into the template.
@@ -113,7 +116,7 @@ func RunWorker(ctx context.Context, o WorkerOptions) error {
 	}
 	o.Identity.Name = o.Creds.Name
 	o.Identity.Session = uuid.NewString()
-	w := &worker{o: o, ctx: ctx, name: o.Creds.Name, refused: make(chan error, 1), welcomed: make(chan struct{}, 1), hashes: map[string]fileHash{}}
+	w := &worker{o: o, ctx: ctx, leaseTimeout: o.LeaseTimeout, name: o.Creds.Name, refused: make(chan error, 1), welcomed: make(chan struct{}, 1), hashes: map[string]fileHash{}}
 	w.slots = make([]*workerSlot, o.Identity.Slots)
 	for i := range w.slots {
 		w.slots[i] = &workerSlot{execs: map[string]context.CancelFunc{}}
@@ -256,6 +259,9 @@ func (w *worker) hello() error {
 	w.mu.Lock()
 	changed := w.controller != "" && w.controller != wel.Controller
 	w.controller = wel.Controller
+	if wel.LeaseTimeout > 0 {
+		w.leaseTimeout = wel.LeaseTimeout
+	}
 	w.mu.Unlock()
 	if changed {
 		w.o.Logf("worker %s: the controller restarted; abandoning its old leases", w.name)
@@ -310,9 +316,9 @@ func (s *workerSlot) dropLocked() {
 // timeout abandons its slots (the controller has given them to others).
 func (w *worker) beat() {
 	w.mu.Lock()
-	cut := w.cutSince
+	cut, timeout := w.cutSince, w.leaseTimeout
 	w.mu.Unlock()
-	if !cut.IsZero() && time.Since(cut) > w.o.LeaseTimeout {
+	if !cut.IsZero() && time.Since(cut) > timeout {
 		w.abandon(nil)
 		return
 	}

@@ -61,7 +61,10 @@ func RebuildRepository(ctx context.Context, cfg *config.Config, out io.Writer, o
 	}
 	tool := filepath.Join(p.BuildBase, "Template", "usr", "local", "sbin", "pkg-static")
 	if _, err := os.Stat(tool); err != nil {
-		return fmt.Errorf("%w (%s)", ErrNoPkgTool, tool)
+		// dsynth runs the command anyway, its exec fails and it says
+		// "Rebuild failed" (repo.c): so does go-dsynth, naming the cause.
+		fmt.Fprintf(out, "pkg repo: %v: %v\nRebuild failed\n", ErrNoPkgTool, err)
+		return fmt.Errorf("%w: %w (%s)", ErrRebuildFailed, ErrNoPkgTool, tool)
 	}
 	meta, err := os.CreateTemp("", "meta.*.conf")
 	if err != nil {

@@ -166,3 +166,19 @@ func TestRebuildRepositoryFailsAndLocks(t *testing.T) {
 		t.Errorf("held by the caller: %v\n%s", err, out.String())
 	}
 }
+
+// TestRebuildRepositoryWithoutTool: with no pkg-static in the template
+// dsynth's exec fails and it says "Rebuild failed", exit 0 (repo.c); so
+// does go-dsynth, with the cause on the line before.
+func TestRebuildRepositoryWithoutTool(t *testing.T) {
+	cfg, sbin := repoSite(t, "1.21.3")
+	os.Remove(filepath.Join(sbin, "pkg-static"))
+	var out bytes.Buffer
+	err := RebuildRepository(context.Background(), cfg, &out, RepoOptions{})
+	if !errors.Is(err, ErrRebuildFailed) || !errors.Is(err, ErrNoPkgTool) {
+		t.Fatalf("err = %v", err)
+	}
+	if !strings.HasSuffix(out.String(), "build ports-mgmt/pkg first: stat "+filepath.Join(sbin, "pkg-static")+": no such file or directory\nRebuild failed\n") {
+		t.Errorf("output %q", out.String())
+	}
+}

@@ -54,7 +54,13 @@ func DecodeEvent(typ string, data []byte) (events.Event, error) {
 		if err := into(&m); err != nil {
 			return nil, err
 		}
-		return events.PortStarted{Time: at(m.Base), Slot: m.Worker, Origin: m.Package, IDep: m.IDep, DepI: m.DepI, DepIDepth: m.DepIDepth, DepSizeGB: m.DepSizeGB}, nil
+		return events.PortStarted{Time: at(m.Base), Slot: m.Worker, Origin: m.Package, IDep: m.IDep, DepI: m.DepI, DepIDepth: m.DepIDepth, DepSizeGB: m.DepSizeGB, Where: m.Where}, nil
+	case TypeBuildLost:
+		var m BuildLostMsg
+		if err := into(&m); err != nil {
+			return nil, err
+		}
+		return events.AttemptLost{Time: at(m.Base), Slot: m.Worker, Origin: m.Package, Where: m.Where, Reason: m.Reason, Duration: time.Duration(m.Duration)}, nil
 	case TypeBuildPhase:
 		// The phase's build.progress follows with its step: the event is
 		// made from that one when there is one.

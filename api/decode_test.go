@@ -18,6 +18,8 @@ func TestDecodeEventInvertsTranslate(t *testing.T) {
 		events.RunStarted{Time: at, RunID: "r1", BuildID: "b1", Profile: "LiveSystem", Directive: "build", Queued: 3, MaxWorkers: 2},
 		events.PortQueued{Time: at, Origin: "misc/hello", Reason: "no package"},
 		events.PortStarted{Time: at, Slot: 1, Origin: "misc/hello", IDep: 3, DepI: 2, DepIDepth: 1, DepSizeGB: 0.5},
+		events.PortStarted{Time: at, Slot: 3, Origin: "misc/gate", Where: "w1/0"},
+		events.AttemptLost{Time: at, Slot: 3, Origin: "misc/gate", Where: "w1/0", Reason: "worker w1: exec: worker lost", Duration: 90 * time.Second},
 		events.PhaseStarted{Time: at, Slot: 1, Origin: "misc/hello", Phase: "build"},
 		events.PortLines{Time: at, Slot: 1, Origin: "misc/hello", Lines: 42},
 		events.PortFinished{Time: at, Slot: -1, Origin: "devel/needs-broken", Outcome: events.Skipped, Reason: "skipped due to devel/broken"},

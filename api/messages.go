@@ -20,6 +20,9 @@ const (
 	TypeBuildFailed    = "build.failed"
 	TypeBuildIgnored   = "build.ignored"
 	TypeBuildSkipped   = "build.skipped"
+	// TypeBuildLost is an attempt lost with its remote worker: the port
+	// goes back to the queue and another build.started follows.
+	TypeBuildLost = "build.lost"
 	TypeWorkerIdle     = "worker.idle"
 	TypeWorkerStatus   = "worker.status"
 	TypeWorkersLimit   = "workers.limit"
@@ -109,6 +112,22 @@ type BuildStartedMsg struct {
 	// RecordID is the UUID the port's build record will carry (GET
 	// /api/v1/records/{id}, /logs/{id} and its stream).
 	RecordID string `json:"record_id,omitempty"`
+	// Where names a remote slot ("worker/slot"); absent for a local one.
+	Where string `json:"where,omitempty"`
+}
+
+// BuildLostMsg is build.lost: the remote worker building a port was lost
+// (killed, cut off, left, its disk full); the attempt is recorded as
+// lost and the port is queued again.
+type BuildLostMsg struct {
+	Base
+	Package string `json:"package"`
+	Worker  int    `json:"worker"`
+	// Where is the remote slot ("worker/slot").
+	Where    string           `json:"where"`
+	RecordID string           `json:"record_id,omitempty"`
+	Reason   string           `json:"reason"`
+	Duration builddb.Duration `json:"duration"`
 }
 
 // BuildPhaseMsg is build.phase: a port entered a build phase.

@@ -41,11 +41,18 @@ func (t *Translator) Translate(e events.Event) []Message {
 		return []Message{BuildQueuedMsg{Base: base(TypeBuildQueued), Package: ev.Origin, Reason: ev.Reason}}
 	case events.PortStarted:
 		m := BuildStartedMsg{Base: base(TypeBuildStarted), Package: ev.Origin, Worker: ev.Slot,
-			IDep: ev.IDep, DepI: ev.DepI, DepIDepth: ev.DepIDepth, DepSizeGB: ev.DepSizeGB}
+			IDep: ev.IDep, DepI: ev.DepI, DepIDepth: ev.DepIDepth, DepSizeGB: ev.DepSizeGB, Where: ev.Where}
 		if ev.Build != uuid.Nil {
 			m.RecordID = ev.Build.String()
 		}
 		return []Message{m}
+	case events.AttemptLost:
+		m := BuildLostMsg{Base: base(TypeBuildLost), Package: ev.Origin, Worker: ev.Slot, Where: ev.Where, Reason: ev.Reason,
+			Duration: builddb.Duration(ev.Duration)}
+		if ev.Build != uuid.Nil {
+			m.RecordID = ev.Build.String()
+		}
+		return []Message{m, WorkerMsg{Base: base(TypeWorkerStatus), Worker: ev.Slot, Status: "lost"}}
 	case events.PhaseStarted:
 		out := []Message{BuildPhaseMsg{Base: base(TypeBuildPhase), Package: ev.Origin, Worker: ev.Slot, Phase: ev.Phase}}
 		if ev.Steps > 0 {

@@ -44,6 +44,10 @@ func TestTranslate(t *testing.T) {
 			[]map[string]any{{"type": "build.queued", "timestamp": ts, "run_id": "r1", "package": "misc/hello", "reason": "no package"}}},
 		{events.PortStarted{Time: at, Slot: 0, Origin: "misc/hello"},
 			[]map[string]any{{"type": "build.started", "timestamp": ts, "run_id": "r1", "package": "misc/hello", "worker": 0.0}}},
+		{events.AttemptLost{Time: at, Slot: 4, Origin: "misc/gate", Where: "w2/1", Reason: "worker w2 lost", Duration: 2 * time.Second},
+			[]map[string]any{
+				{"type": "build.lost", "timestamp": ts, "run_id": "r1", "package": "misc/gate", "worker": 4.0, "where": "w2/1", "reason": "worker w2 lost", "duration": "2s"},
+				{"type": "worker.status", "timestamp": ts, "run_id": "r1", "worker": 4.0, "status": "lost"}}},
 		{events.PhaseStarted{Time: at, Slot: 0, Origin: "misc/hello", Phase: "configure"},
 			[]map[string]any{{"type": "build.phase", "timestamp": ts, "run_id": "r1", "package": "misc/hello", "worker": 0.0, "phase": "configure"}}},
 		{events.PortLines{Time: at, Slot: 0, Origin: "misc/hello", Lines: 120},

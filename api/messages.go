@@ -22,12 +22,12 @@ const (
 	TypeBuildSkipped   = "build.skipped"
 	// TypeBuildLost is an attempt lost with its remote worker: the port
 	// goes back to the queue and another build.started follows.
-	TypeBuildLost = "build.lost"
-	TypeWorkerIdle     = "worker.idle"
-	TypeWorkerStatus   = "worker.status"
-	TypeWorkersLimit   = "workers.limit"
-	TypeSystemLoad     = "system.load"
-	TypeLogLine        = "log.line"
+	TypeBuildLost    = "build.lost"
+	TypeWorkerIdle   = "worker.idle"
+	TypeWorkerStatus = "worker.status"
+	TypeWorkersLimit = "workers.limit"
+	TypeSystemLoad   = "system.load"
+	TypeLogLine      = "log.line"
 	// TypeOverflow is the last message a client gets when it fell so far
 	// behind that its queue filled: the server drops it after that.
 	TypeOverflow = "stream.overflow"

@@ -103,6 +103,15 @@ func (l *lossWatch) Execute(ctx context.Context, c environment.Command) (environ
 	return res, l.r.note(err)
 }
 
+// WorkUse passes the slot's work area use through when its environment
+// measures it (environment.WorkUsage).
+func (l *lossWatch) WorkUse() (int64, error) {
+	if wu, ok := l.Environment.(environment.WorkUsage); ok {
+		return wu.WorkUse()
+	}
+	return 0, errors.ErrUnsupported
+}
+
 // buildPort builds one port in a fresh slot (newEnv's; where names it when
 // it is remote) and reports how it went.
 func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.NodeID, depSize int64, newEnv func() environment.Environment, where string) (res portResult) {

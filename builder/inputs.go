@@ -13,10 +13,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/environment"
+	"github.com/go-dsynth/go-dsynth/internal/digest"
 	"github.com/go-dsynth/go-dsynth/ports"
 )
 
@@ -45,55 +45,19 @@ type inputTracker struct {
 	mkDone     bool
 	tmpl       string
 	tmplKey    string
-	digests    map[string]digestMemo
+	digests    digest.Memo
 	commitOnce sync.Once
 	commit     string
 }
 
-type digestMemo struct {
-	size  int64
-	mtime time.Time
-	sum   string
-}
-
 // FileSHA256 returns the hex SHA-256 of a file's content.
-func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
+func FileSHA256(path string) (string, error) { return digest.File(path) }
 
 // digest is the SHA-256 of a package file, from memory when the file has
 // the size and modification time it had when it was last read.
 func (t *inputTracker) digest(path string) (string, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return "", err
-	}
-	t.mu.Lock()
-	m, ok := t.digests[path]
-	t.mu.Unlock()
-	if ok && m.size == st.Size() && m.mtime.Equal(st.ModTime()) {
-		return m.sum, nil
-	}
-	sum, err := FileSHA256(path)
-	if err != nil {
-		return "", err
-	}
-	t.mu.Lock()
-	if t.digests == nil {
-		t.digests = map[string]digestMemo{}
-	}
-	t.digests[path] = digestMemo{size: st.Size(), mtime: st.ModTime(), sum: sum}
-	t.mu.Unlock()
-	return sum, nil
+	sum, _, err := t.digests.SHA256(path)
+	return sum, err
 }
 
 // mkFingerprint is the content fingerprint of portsDir/Mk, once per run

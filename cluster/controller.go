@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/go-dsynth/go-dsynth/internal/digest"
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -49,7 +50,7 @@ type Controller struct {
 	members map[string]*member
 	calls   map[string]*pendingCall
 	changed chan struct{}
-	hashes  map[string]fileHash
+	hashes  digest.Memo
 	// stored are the objects known to be in the packages bucket.
 	stored map[string]bool
 	closed bool
@@ -128,7 +129,7 @@ func NewController(nc *nats.Conn, o ControllerOptions) (*Controller, error) {
 		return nil, fmt.Errorf("cluster: packages bucket: %w", err)
 	}
 	c := &Controller{o: o, nc: nc, js: js, pkgs: pkgs, session: uuid.NewString(), stop: make(chan struct{}),
-		members: map[string]*member{}, calls: map[string]*pendingCall{}, changed: make(chan struct{}, 1), hashes: map[string]fileHash{},
+		members: map[string]*member{}, calls: map[string]*pendingCall{}, changed: make(chan struct{}, 1),
 		stored: map[string]bool{}}
 	for subj, h := range map[string]nats.MsgHandler{
 		subjectRoot + ".c.*.hello": c.onHello,
@@ -516,27 +517,14 @@ func (c *Controller) store(ctx context.Context, sum, path string) error {
 	return nil
 }
 
-// hashFile returns a repository file's SHA-256, remembered by size and
-// mtime.
+// hashFile returns a repository file's reference, its SHA-256
+// remembered by size and mtime.
 func (c *Controller) hashFile(path string) (PackageRef, error) {
-	fi, err := os.Stat(path)
+	sum, size, err := c.hashes.SHA256(path)
 	if err != nil {
 		return PackageRef{}, err
 	}
-	c.mu.Lock()
-	h, ok := c.hashes[path]
-	c.mu.Unlock()
-	if !ok || h.size != fi.Size() || !h.mtime.Equal(fi.ModTime()) {
-		sum, err := fileSHA256(path)
-		if err != nil {
-			return PackageRef{}, err
-		}
-		h = fileHash{fi.Size(), fi.ModTime(), sum}
-		c.mu.Lock()
-		c.hashes[path] = h
-		c.mu.Unlock()
-	}
-	return PackageRef{File: fi.Name(), SHA256: h.sum, Size: h.size}, nil
+	return PackageRef{File: filepath.Base(path), SHA256: sum, Size: size}, nil
 }
 
 // errString turns a failed Done into an error.

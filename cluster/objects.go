@@ -10,13 +10,14 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/go-dsynth/go-dsynth/internal/digest"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // putFile puts a file into bucket under its SHA-256 (unless an object of
 // that name is there already) and returns its reference.
 func putFile(ctx context.Context, js jetstream.JetStream, bucket, path string) (PackageRef, error) {
-	sum, err := fileSHA256(path)
+	sum, err := digest.File(path)
 	if err != nil {
 		return PackageRef{}, fmt.Errorf("hashing %s: %w", path, err)
 	}

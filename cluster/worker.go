@@ -2,13 +2,10 @@ package cluster
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/go-dsynth/go-dsynth/environment"
+	"github.com/go-dsynth/go-dsynth/internal/digest"
 )
 
 // WorkerOptions configure a worker process (`dsynth worker`).
@@ -81,15 +79,9 @@ type worker struct {
 	welcomed     chan struct{}
 	cutSince     time.Time
 
-	hashes map[string]fileHash // repository files already hashed
+	hashes digest.Memo // repository files already hashed
 	// toolMu serializes installing the package tool into the template.
 	toolMu sync.Mutex
-}
-
-type fileHash struct {
-	size  int64
-	mtime time.Time
-	sum   string
 }
 
 // workerSlot is one slot of the worker: the lease it serves and its
@@ -116,7 +108,7 @@ func RunWorker(ctx context.Context, o WorkerOptions) error {
 	}
 	o.Identity.Name = o.Creds.Name
 	o.Identity.Session = uuid.NewString()
-	w := &worker{o: o, ctx: ctx, leaseTimeout: o.LeaseTimeout, name: o.Creds.Name, refused: make(chan error, 1), welcomed: make(chan struct{}, 1), hashes: map[string]fileHash{}}
+	w := &worker{o: o, ctx: ctx, leaseTimeout: o.LeaseTimeout, name: o.Creds.Name, refused: make(chan error, 1), welcomed: make(chan struct{}, 1)}
 	w.slots = make([]*workerSlot, o.Identity.Slots)
 	for i := range w.slots {
 		w.slots[i] = &workerSlot{execs: map[string]context.CancelFunc{}}
@@ -558,38 +550,8 @@ func (w *worker) fetch(c Call) Done {
 
 // hash returns a file's SHA-256, remembered by size and mtime.
 func (w *worker) hash(path string) (string, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return "", err
-	}
-	w.mu.Lock()
-	h, ok := w.hashes[path]
-	w.mu.Unlock()
-	if ok && h.size == fi.Size() && h.mtime.Equal(fi.ModTime()) {
-		return h.sum, nil
-	}
-	sum, err := fileSHA256(path)
-	if err != nil {
-		return "", err
-	}
-	w.mu.Lock()
-	w.hashes[path] = fileHash{fi.Size(), fi.ModTime(), sum}
-	w.mu.Unlock()
-	return sum, nil
-}
-
-// fileSHA256 hashes a file.
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum, _, err := w.hashes.SHA256(path)
+	return sum, err
 }
 
 // upload copies a file out of the slot (through its /packages) and puts

@@ -499,3 +499,38 @@ func TestWorkerWaitsForAnUnreachableController(t *testing.T) {
 		t.Fatalf("the worker gave up: %v\n%s", err, logs)
 	}
 }
+
+// TestUnansweredCallLosesTheWorkerAtOnce: a call nobody answers (the
+// worker's process is gone but the lease timeout has not passed) loses
+// the worker at once, so its slots are not offered again meanwhile.
+func TestUnansweredCallLosesTheWorkerAtOnce(t *testing.T) {
+	r := newRig(t, "w6")
+	creds, err := ReadCreds(filepath.Join(r.dir, "w6.creds"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(r.srv.URL(), nats.Nkey(creds.Public(), creds.sign), nats.CustomInboxPrefix(inboxPrefix("w6")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	id := selfID
+	id.Name, id.Host, id.Slots, id.Session = "w6", "bare", 1, "s1"
+	if _, err := nc.Request(helloSubject("w6"), mustJSON(id), 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// It said hello but does not listen for calls.
+	if len(r.ctrl.Slots()) != 1 {
+		t.Fatalf("slots: %+v", r.ctrl.Slots())
+	}
+	err = r.ctrl.Env("w6", 0).Setup(context.Background(), environment.Plan{})
+	if !errors.Is(err, ErrWorkerLost) {
+		t.Fatalf("setup: %v", err)
+	}
+	if s := r.ctrl.Slots(); len(s) != 0 {
+		t.Fatalf("the silent worker's slots are still offered: %+v", s)
+	}
+	if ws := r.ctrl.Workers(); len(ws) != 1 || ws[0].State != "lost" {
+		t.Fatalf("workers: %+v", ws)
+	}
+}

@@ -465,6 +465,15 @@ func (c *Controller) call(ctx context.Context, worker string, call Call, stdout,
 	msg, err := c.nc.Request(WorkerSubject(worker), mustJSON(call), 30*time.Second)
 	if err != nil {
 		forget()
+		// Nobody answers on its subject (it died, its connection is
+		// gone): it is lost now, not at the lease timeout, so that its
+		// slots are not offered again meanwhile.
+		c.mu.Lock()
+		if mb := c.members[worker]; mb != nil && mb.id.Session == call.Session && !mb.lost {
+			c.loseLocked(mb, fmt.Sprintf("it does not answer (%v)", err))
+		}
+		c.mu.Unlock()
+		c.signal()
 		return Done{}, fmt.Errorf("worker %s: %s: %v: %w", worker, call.Op, err, ErrWorkerLost)
 	}
 	var a Accepted

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -22,6 +23,7 @@ type fakeRemote struct {
 	provided  map[string][]string // origin's slot → files
 	prepared  []string
 	loseFirst map[string]bool // the first remote attempt of these port dirs is lost
+	loseAll   map[string]bool // every remote attempt of these is lost
 	lost      map[string]bool
 }
 
@@ -33,7 +35,7 @@ func (f *fakeRemote) RemoteEnv(name string) environment.Environment {
 	e.Handler = func(ctx context.Context, cmd environment.Command) (environment.Result, error) {
 		step, dir := stepOf(cmd.Args)
 		f.mu.Lock()
-		lose := step == "build" && f.loseFirst[dir] && !f.lost[dir]
+		lose := step == "build" && (f.loseAll[dir] || f.loseFirst[dir] && !f.lost[dir])
 		if lose {
 			f.lost[dir] = true
 		}
@@ -123,4 +125,34 @@ func TestRemoteSlotsBuildAndLostAttemptsAreRequeued(t *testing.T) {
 		t.Errorf("prepared %v, want 5 attempts", f.prepared)
 	}
 	r.checkTornDown()
+}
+
+// TestPortLostAgainAndAgainFails: a port whose attempts are all lost
+// fails after MaxLostAttempts instead of looping; its dependents are
+// skipped.
+func TestPortLostAgainAndAgainFails(t *testing.T) {
+	p := fakePlan(t, []fakePort{
+		{origin: "ports-mgmt/pkg"},
+		{origin: "a/lib"},
+		{origin: "a/app", deps: []string{"a/lib"}},
+	}, []string{"a/app"})
+	r := newRig(t, p)
+	f := &fakeRemote{r: r, names: []string{"w1/0"}, changed: make(chan struct{}),
+		provided: map[string][]string{}, loseAll: map[string]bool{"a/lib": true}, lost: map[string]bool{}}
+	r.opts.Remote = f
+	r.opts.Slots = NewSlotControl()
+	r.opts.Slots.Pause(0)
+	counts, err := r.run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (events.Counts{Queued: 3, Built: 1, Failed: 1, Skipped: 1}); counts != want {
+		t.Fatalf("counts %+v, want %+v", counts, want)
+	}
+	if lost := eventsOf[events.AttemptLost](r.events); len(lost) != MaxLostAttempts {
+		t.Errorf("%d lost attempts, want %d", len(lost), MaxLostAttempts)
+	}
+	if f := r.events.finished(t)["a/lib"]; f.Outcome != events.Failed || f.Phase != "lost" || !strings.Contains(f.Reason, "5 attempts lost") {
+		t.Errorf("a/lib: %+v", f)
+	}
 }

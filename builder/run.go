@@ -77,6 +77,8 @@ type runState struct {
 	local     int
 	remoteOf  map[int]string
 	remoteIdx map[string]int
+	// lostTries counts each port's attempts lost with a remote worker.
+	lostTries map[int]int
 	// slotDeps is the estimated installed dependency size of each busy
 	// slot's port (the limit's memory figure).
 	slotDeps map[int]int64
@@ -97,6 +99,7 @@ func (b *Builder) newRunState(ctx context.Context) *runState {
 		slotDeps:  map[int]int64{},
 		remoteOf:  map[int]string{},
 		remoteIdx: map[string]int{},
+		lostTries: map[int]int{},
 	}
 }
 
@@ -381,7 +384,14 @@ func (rs *runState) handle(r portResult) {
 	rs.release(r)
 	if r.lost != "" && !r.aborted {
 		rs.lostAttempt(r)
-		return
+		if rs.lostTries[r.node]++; rs.lostTries[r.node] < MaxLostAttempts {
+			if err := rs.sched.Requeue(r.node); err != nil {
+				rs.b.log(-1, "scheduler: %v", err)
+			}
+			return
+		}
+		// Lost again and again: a failure, not a loop.
+		r.phase, r.reason = "lost", fmt.Sprintf("%d attempts lost with their workers, the last: %s", rs.lostTries[r.node], r.lost)
 	}
 	if r.aborted {
 		rs.aborted = true
@@ -415,8 +425,13 @@ func (rs *runState) handle(r portResult) {
 	rs.failed(r, res.Skipped)
 }
 
-// lostAttempt reports an attempt lost with its remote worker and puts the
-// port back among the ready ones.
+// MaxLostAttempts is how many attempts of one port may be lost with their
+// remote workers before the port fails (as JetStream's MaxDeliver bounds
+// redeliveries).
+const MaxLostAttempts = 5
+
+// lostAttempt reports an attempt lost with its remote worker (handle puts
+// the port back among the ready ones, up to MaxLostAttempts).
 func (rs *runState) lostAttempt(r portResult) {
 	b := rs.b
 	id := rs.graph.nodes[r.node]
@@ -424,9 +439,6 @@ func (rs *runState) lostAttempt(r portResult) {
 	where := rs.remoteOf[r.slot]
 	b.bus.Publish(events.AttemptLost{Time: b.t(), Slot: r.slot, Origin: origin, Build: r.build, Where: where, Reason: r.lost, Duration: r.duration})
 	b.log(r.slot, "%s attempt lost on %s (%s); queued again", origin, where, r.lost)
-	if err := rs.sched.Requeue(r.node); err != nil {
-		b.log(-1, "scheduler: %v", err)
-	}
 }
 
 // chainText is a failure chain in dsynth's reason form: the direct

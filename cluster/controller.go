@@ -117,7 +117,7 @@ func NewController(nc *nats.Conn, o ControllerOptions) (*Controller, error) {
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(nc, jetstream.WithDefaultTimeout(jsTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("cluster: JetStream: %w", err)
 	}

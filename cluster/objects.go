@@ -9,10 +9,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/go-dsynth/go-dsynth/internal/digest"
 	"github.com/nats-io/nats.go/jetstream"
 )
+
+// jsTimeout bounds each JetStream API request and object transfer step.
+// A loaded host answers slowly: the library's 5 s default failed package
+// transfers on a busy 2-core machine.
+const jsTimeout = time.Minute
 
 // putFile puts a file into bucket under its SHA-256 (unless an object of
 // that name is there already) and returns its reference.

@@ -187,7 +187,7 @@ func (w *worker) connect(ctx context.Context) error {
 		nc, err := nats.Connect(w.o.URL, opts...)
 		if err == nil {
 			w.nc = nc
-			js, err := jetstream.New(nc)
+			js, err := jetstream.New(nc, jetstream.WithDefaultTimeout(jsTimeout))
 			if err != nil {
 				nc.Close()
 				return fmt.Errorf("worker %s: JetStream: %w", w.name, err)
@@ -541,7 +541,12 @@ func (w *worker) fetch(c Call) Done {
 				return Done{Error: fmt.Sprintf("packages bucket: %v", err)}
 			}
 		}
-		if err := getVerified(ctx, store, ref, dst); err != nil {
+		err := getVerified(ctx, store, ref, dst)
+		for try := 1; err != nil && errors.Is(err, nats.ErrTimeout) && try < 3; try++ {
+			w.o.Logf("worker %s: %v; fetching it again", w.name, err)
+			err = getVerified(ctx, store, ref, dst)
+		}
+		if err != nil {
 			return Done{Error: err.Error(), Code: noSpaceCode(err, "")}
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"golang.org/x/sys/unix"
+	"github.com/go-dsynth/go-dsynth/internal/flock"
 )
 
 // Lock takes the store's lock (a flock on <Dir>/.lock), so that one
@@ -21,9 +21,9 @@ func (s *Store) Lock() (unlock func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("repository: %w", err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if err := flock.TryLock(f); err != nil {
 		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
+		if errors.Is(err, flock.ErrBusy) {
 			return nil, fmt.Errorf("repository: another process is publishing into %s (%s is locked)", s.Dir, path)
 		}
 		return nil, fmt.Errorf("repository: lock %s: %w", path, err)

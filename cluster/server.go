@@ -1,7 +1,8 @@
+//go:build !aix
+
 package cluster
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -12,20 +13,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 )
-
-// ServerOptions configure the controller's embedded NATS server.
-type ServerOptions struct {
-	// Listen is the address workers connect to (Cluster_listen,
-	// "host:port"); empty serves only in-process clients.
-	Listen string
-	// StoreDir holds JetStream's files (the object stores).
-	StoreDir string
-	// TLS, when set, is required of every TCP client.
-	TLS *tls.Config
-	// WorkersFile is the keys file of the admitted workers, followed
-	// while serving (Cluster_workers).
-	WorkersFile string
-}
 
 // Server is the controller's embedded NATS server with JetStream.
 type Server struct {

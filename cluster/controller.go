@@ -112,7 +112,7 @@ type WorkerInfo struct {
 // heartbeats.
 func NewController(nc *nats.Conn, o ControllerOptions) (*Controller, error) {
 	if o.LeaseTimeout <= 0 {
-		o.LeaseTimeout = 15 * time.Second
+		o.LeaseTimeout = DefaultLeaseTimeout
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}

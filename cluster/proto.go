@@ -221,6 +221,11 @@ const (
 	CodeTree = "tree"
 )
 
+// DefaultLeaseTimeout is how long a worker may stay silent before it is
+// lost, when nothing says otherwise (Cluster_lease_timeout's default; a
+// worker learns its controller's from the welcome).
+const DefaultLeaseTimeout = 15 * time.Second
+
 // ErrWorkerLost marks a call whose worker stopped beating, restarted or
 // was cut off: the attempt is lost and the port goes back to the queue.
 var ErrWorkerLost = fmt.Errorf("worker lost: %w", environment.ErrLost)

@@ -101,7 +101,7 @@ func RunWorker(ctx context.Context, o WorkerOptions) error {
 		o.Logf = func(string, ...any) {}
 	}
 	if o.LeaseTimeout <= 0 {
-		o.LeaseTimeout = 30 * time.Second
+		o.LeaseTimeout = DefaultLeaseTimeout
 	}
 	if o.RetryMax <= 0 {
 		o.RetryMax = 30 * time.Second

@@ -185,3 +185,18 @@ func TestClusterOnExternalServer(t *testing.T) {
 		t.Errorf("missing creds: %v", err)
 	}
 }
+
+// TestLeaseTimeoutDefaultsAgree: the profile's default Cluster_lease_timeout
+// is the cluster's own default (config cannot import cluster).
+func TestLeaseTimeoutDefaultsAgree(t *testing.T) {
+	dir := t.TempDir()
+	ini := filepath.Join(dir, "dsynth.ini")
+	os.WriteFile(ini, []byte("[Global Configuration]\n\n[LiveSystem]\nCluster_listen= 127.0.0.1:4222\n"), 0o644)
+	cfg, err := config.Load(config.LoadOptions{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Profile.Cluster.LeaseTimeout; got != cluster.DefaultLeaseTimeout {
+		t.Fatalf("config's default %v, the cluster's %v", got, cluster.DefaultLeaseTimeout)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder"
@@ -95,9 +94,6 @@ func Worker(ctx context.Context, cfg *config.Config, o WorkerOptions) error {
 		LeaseTimeout:  p.Cluster.LeaseTimeout,
 		Logf:          func(format string, args ...any) { fmt.Fprintf(o.Log, format+"\n", args...) },
 	}
-	if wo.LeaseTimeout == 0 {
-		wo.LeaseTimeout = defaultLeaseTimeout
-	}
 	if o.CA != "" {
 		if wo.TLS, err = caConfig(o.CA); err != nil {
 			return fmt.Errorf("--ca: %w", err)
@@ -105,6 +101,3 @@ func Worker(ctx context.Context, cfg *config.Config, o WorkerOptions) error {
 	}
 	return cluster.RunWorker(ctx, wo)
 }
-
-// defaultLeaseTimeout is Cluster_lease_timeout's default.
-const defaultLeaseTimeout = 15 * time.Second

@@ -283,23 +283,33 @@ func (r *Recorder) lostAttempt(b *builddb.Batch, ev events.AttemptLost) {
 		return
 	}
 	st, started := r.started[ev.Origin]
-	delete(r.started, ev.Origin)
-	n := r.o.Plan.Graph.Nodes[it.Node]
-	rec := newRecord(it, n, r.o.System, r.run.ID)
-	rec.Status = builddb.StatusLost
-	rec.EndTime = ev.T.UTC()
-	rec.StartTime = rec.EndTime.Add(-ev.Duration)
+	if !started {
+		st = startInfo{at: ev.T.Add(-ev.Duration), slot: ev.Slot, build: ev.Build}
+	}
+	rec := r.attemptRecord(it, builddb.StatusLost, ev.T, st, true)
+	rec.ErrorMsg = fmt.Sprintf("attempt lost on %s: %s", ev.Where, ev.Reason)
+	b.Records = append(b.Records, rec)
+}
+
+// attemptRecord is the record of one attempt of it ending at end with
+// status: its start, slot and UUID from st when the attempt's start was
+// seen (else it starts when it ends). The start is forgotten.
+func (r *Recorder) attemptRecord(it *builder.Item, status builddb.Status, end time.Time, st startInfo, started bool) *builddb.BuildRecord {
+	delete(r.started, it.Origin)
+	rec := newRecord(it, r.o.Plan.Graph.Nodes[it.Node], r.o.System, r.run.ID)
+	rec.Status = status
+	rec.EndTime = end.UTC()
+	rec.StartTime = rec.EndTime
 	if started {
 		rec.StartTime = st.at.UTC()
-	}
-	rec.ID.WorkerID = ev.Slot
-	if ev.Build != uuid.Nil {
-		rec.ID.UUID = ev.Build
+		rec.ID.WorkerID = st.slot
+		if st.build != uuid.Nil {
+			rec.ID.UUID = st.build
+		}
 	}
 	rec.ID.BuildTime = rec.StartTime
 	rec.Duration = rec.EndTime.Sub(rec.StartTime)
-	rec.ErrorMsg = fmt.Sprintf("attempt lost on %s: %s", ev.Where, ev.Reason)
-	b.Records = append(b.Records, rec)
+	return rec
 }
 
 // finished adds the writes of one port's outcome to b.
@@ -330,19 +340,7 @@ func (r *Recorder) finished(b *builddb.Batch, ev events.PortFinished) {
 	default:
 		return
 	}
-	rec := newRecord(it, n, r.o.System, r.run.ID)
-	rec.Status = status
-	rec.EndTime = ev.T.UTC()
-	rec.StartTime = rec.EndTime
-	if started {
-		rec.StartTime = st.at.UTC()
-		rec.ID.WorkerID = st.slot
-		if st.build != uuid.Nil {
-			rec.ID.UUID = st.build
-		}
-	}
-	rec.ID.BuildTime = rec.StartTime
-	rec.Duration = rec.EndTime.Sub(rec.StartTime)
+	rec := r.attemptRecord(it, status, ev.T, st, started)
 	rec.Phase = ev.Phase
 	if status != builddb.StatusSuccess {
 		rec.ErrorMsg = ev.Reason

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -128,54 +129,105 @@ func packageFiles(t *testing.T, pkg string) map[string]string {
 	return files
 }
 
-// TestClusterBuildsOnWorkers: with the controller's own slots paused,
-// every port of a build with dependencies is built on two workers' slots
-// (fresh sandboxes on their own build bases), its package comes back to
-// the controller's repository with the same content as a local build's,
-// and each port is recorded once, with a remote slot.
-func TestClusterBuildsOnWorkers(t *testing.T) {
-	cs := newClusterSite(t)
-	w1 := cs.startWorker(t, "w1", "2")
-	w2 := cs.startWorker(t, "w2", "1")
-	cs.out.waitFor(t, "serve", "worker w1 (")
-	cs.out.waitFor(t, "serve", "worker w2 (")
+// treePorts lists every port of the test tree, as `make demo` builds it.
+func treePorts(t *testing.T, tree string) []string {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(tree, "*", "*", "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, d := range dirs {
+		rel, _ := filepath.Rel(tree, filepath.Dir(d))
+		if cat, _, _ := strings.Cut(rel, "/"); cat != "Mk" && cat != "src" && cat != "distfiles-src" {
+			out = append(out, rel)
+		}
+	}
+	if len(out) < 20 {
+		t.Fatalf("the test tree has %d ports: %v", len(out), out)
+	}
+	return out
+}
+
+// resultLines returns each port's outcome in a build's output ("SUCCESS
+// misc/hello", "FAILURE …", and "IGNORED …", "SKIPPED …" from dsynth's
+// "[XXX] ORIGIN … ignored due to …" lines), sorted.
+func resultLines(out string) []string {
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		for i, w := range f {
+			if (w == "SUCCESS" || w == "FAILURE") && i+1 < len(f) {
+				lines = append(lines, w+" "+f[i+1])
+				break
+			}
+			if (w == "ignored" || w == "skipped") && i+2 < len(f) && f[i+1] == "due" && len(f) > 1 && f[0] == "[XXX]" {
+				lines = append(lines, strings.ToUpper(w)+" "+f[1])
+				break
+			}
+		}
+	}
+	slices.Sort(lines)
+	return slices.Compact(lines)
+}
+
+// TestClusterWholeTreeOnThreeWorkers: three worker processes, each in a
+// network namespace of its own (a veth pair to the controller's), each
+// with its own build base and sandboxes, build the whole test tree with
+// the controller's own slots paused. Every port ends as it does in a
+// local build of the same tree (built, failed, ignored, skipped), each is
+// recorded once, the built ones on remote slots; every package has the
+// same content as the local build's (but misc/buildstamp's time stamp,
+// which is the point of that port), and the tree's package tool installs
+// them.
+func TestClusterWholeTreeOnThreeWorkers(t *testing.T) {
+	nets := []*netns{newNetns(t, 1), newNetns(t, 2), newNetns(t, 3)}
+	_, port, _ := strings.Cut(freeAddr(t), ":")
+	cs := newClusterSiteOn(t, "0.0.0.0:"+port)
+	var workers []*clusterWorker
+	for i, ns := range nets {
+		name := fmt.Sprintf("w%d", i+1)
+		workers = append(workers, cs.startWorkerAt(t, name, "1", "nats://"+ns.hostIP+":"+port, nil, "ip", "netns", "exec", ns.name))
+		cs.out.waitFor(t, "serve", "worker "+name+" (")
+	}
 	var ws struct {
-		Workers []struct{ ID int }
-		Hosts   []struct {
+		Hosts []struct {
 			Name  string
 			Slots int
 			State string
 		}
 	}
 	cs.pauseLocal(t)
-	if code, _ := cs.call(t, "GET", "/workers", cs.key, nil, &ws); code != 200 || len(ws.Hosts) != 2 || ws.Hosts[0].Name != "w1" ||
-		ws.Hosts[0].Slots != 2 || ws.Hosts[1].State != "ready" {
+	if code, _ := cs.call(t, "GET", "/workers", cs.key, nil, &ws); code != 200 || len(ws.Hosts) != 3 || ws.Hosts[0].Name != "w1" ||
+		ws.Hosts[0].Slots != 1 || ws.Hosts[2].State != "ready" {
 		t.Errorf("workers: %d %+v", code, ws)
 	}
 
-	out := cs.must(t, 0, "-S", "just-build", "textproc/csvtool", "math/matdemo")
-	if strings.Contains(out, "FAILURE") {
-		logs, _ := filepath.Glob(filepath.Join(cs.logs, "*.log"))
-		for _, l := range logs {
-			b, _ := os.ReadFile(l)
-			t.Logf("%s:\n%s", l, b)
+	ports := treePorts(t, cs.tree)
+	code, out := cs.dsynth(t, append([]string{"-S", "just-build"}, ports...)...)
+	results := resultLines(out)
+	for _, want := range []string{"SUCCESS textproc/csvtool", "FAILURE devel/broken", "IGNORED misc/obsolete", "SKIPPED misc/needs-obsolete"} {
+		if !slices.Contains(results, want) {
+			t.Errorf("the cluster build lacks %q: %q", want, results)
 		}
-		t.Logf("serve:\n%s\nw1:\n%s", cs.out.String(), w1.out.String())
-		var failed any
-		cs.call(t, "GET", "/builds?status=failed", cs.key, nil, &failed)
-		t.Logf("failed builds: %+v", failed)
 	}
-	contains(t, "the cluster build", out, "SUCCESS textproc/csvtool", "SUCCESS math/matdemo", "SUCCESS textproc/libcsv", "0 failed")
+	for _, w := range workers {
+		contains(t, w.name, w.out.String(), "admitted by the controller with 1 slots")
+	}
 
 	recs := cs.records(t)
-	if len(recs) != 7 {
-		t.Errorf("%d records, want the 7 ports: %+v", len(recs), recs)
-	}
 	seen := map[string]int{}
+	built := 0
 	for _, r := range recs {
-		seen[r.ID.PortDir]++
-		if r.Status != "success" || r.ID.Worker < 2 {
-			t.Errorf("%s: %s on slot %d, want built on a remote slot (the local ones were paused)", r.ID.PortDir, r.Status, r.ID.Worker)
+		seen[r.ID.PortDir+"@"+r.ID.Flavor]++
+		if r.Status == "success" {
+			built++
+		}
+		if (r.Status == "success" || r.Status == "failed") && r.ID.Worker < 2 {
+			t.Errorf("%s: %s on slot %d, want a remote slot (the local ones were paused)", r.ID.PortDir, r.Status, r.ID.Worker)
+		}
+		if r.Status == "lost" {
+			t.Errorf("%s: an attempt lost with no fault injected", r.ID.PortDir)
 		}
 	}
 	for o, n := range seen {
@@ -183,35 +235,55 @@ func TestClusterBuildsOnWorkers(t *testing.T) {
 			t.Errorf("%s recorded %d times", o, n)
 		}
 	}
-	contains(t, "worker w1", w1.out.String(), "admitted by the controller with 2 slots")
-	contains(t, "worker w2", w2.out.String(), "admitted by the controller with 1 slots")
-
-	// The tree's package tool installs them.
-	root := t.TempDir()
-	var files []string
-	for _, p := range []string{"libargs-1.4.pkg", "libcsv-0.7.pkg", "csvtool-0.7.pkg"} {
-		files = append(files, filepath.Join(cs.repo, p))
+	// Slots 2, 3 and 4 are the workers' (one slot each).
+	for slot := 2; slot <= 4; slot++ {
+		if !slices.ContainsFunc(recs, func(r clusterRecord) bool { return r.ID.Worker == slot && r.Status == "success" }) {
+			t.Errorf("no port built on remote slot %d", slot)
+		}
 	}
+	if built < 20 {
+		t.Errorf("%d ports built on the workers:\n%s", built, out)
+	}
+
+	// The tree's package tool installs every package of the repository.
+	pkgs, _ := filepath.Glob(filepath.Join(cs.repo, "*.pkg"))
+	if len(pkgs) != built {
+		t.Errorf("%d packages in the repository for %d ports built: %v", len(pkgs), built, pkgs)
+	}
+	root := t.TempDir()
 	pkgTool := filepath.Join(cs.tree, "src", "pkg-1.21.0", "pkg.sh")
-	if out, err := exec.Command("sh", append([]string{pkgTool, "-r", root, "add"}, files...)...).CombinedOutput(); err != nil {
-		t.Errorf("pkg add: %v %s", err, out)
+	if out, err := exec.Command("sh", append([]string{pkgTool, "-r", root, "add"}, pkgs...)...).CombinedOutput(); err != nil {
+		t.Errorf("pkg add of the cluster's packages: %v %s", err, out)
 	} else if _, err := os.Stat(filepath.Join(root, "usr", "local", "bin", "csvtool")); err != nil {
 		t.Errorf("csvtool not installed: %v\n%s", err, out)
 	}
 
-	// The same ports built locally on a worker's site give packages of
-	// the same content.
-	w1.cmd.Process.Signal(syscall.SIGTERM)
-	w1.cmd.Wait()
-	w1.must(t, 0, "-S", "just-build", "textproc/csvtool")
-	for _, pkg := range []string{"csvtool-0.7.pkg", "libcsv-0.7.pkg"} {
-		remote, local := packageFiles(t, filepath.Join(cs.repo, pkg)), packageFiles(t, filepath.Join(w1.repo, pkg))
+	// The same tree built locally on a site of its own: the same
+	// outcomes and packages of the same content.
+	w1 := newDemoSite(t)
+	localCode, localOut := w1.dsynth(t, append([]string{"-y", "just-build"}, ports...)...)
+	if localCode != code {
+		t.Errorf("exit %d from the cluster build, %d from the local one", code, localCode)
+	}
+	if local := resultLines(localOut); !slices.Equal(results, local) {
+		t.Errorf("outcomes differ:\ncluster %q\nlocal   %q", results, local)
+	}
+	localPkgs, _ := filepath.Glob(filepath.Join(w1.repo, "*.pkg"))
+	if len(localPkgs) != len(pkgs) {
+		t.Errorf("%d packages from the cluster, %d locally", len(pkgs), len(localPkgs))
+	}
+	for _, lp := range localPkgs {
+		name := filepath.Base(lp)
+		remote, local := packageFiles(t, filepath.Join(cs.repo, name)), packageFiles(t, lp)
 		if len(remote) == 0 || len(remote) != len(local) {
-			t.Errorf("%s: %d files from the cluster, %d locally", pkg, len(remote), len(local))
+			t.Errorf("%s: %d files from the cluster, %d locally", name, len(remote), len(local))
 		}
 		for f, c := range local {
+			if f == filepath.Join("usr", "local", "share", "buildstamp", "built-at") {
+				continue // the port that records when it was built
+			}
 			if remote[f] != c && !strings.HasPrefix(f, "+") {
-				t.Errorf("%s: %s differs between the cluster's and the local build", pkg, f)
+				t.Errorf("%s: %s differs between the cluster's and the local build", name, f)
 			}
 		}
 	}
@@ -240,6 +312,7 @@ func (cs *clusterSite) follow(t *testing.T, args ...string) (*exec.Cmd, *syncBuf
 type clusterRecord struct {
 	ID struct {
 		PortDir string `json:"portdir"`
+		Flavor  string `json:"flavor"`
 		Worker  int    `json:"worker"`
 	} `json:"id"`
 	Status   string `json:"status"`

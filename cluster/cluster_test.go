@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/go-dsynth/go-dsynth/environment"
 	"github.com/go-dsynth/go-dsynth/environment/mock"
@@ -288,7 +289,9 @@ func TestWorkerMaySpeakOnlyOnItsOwnSubjects(t *testing.T) {
 			t.Fatalf("subscribing %s was allowed", subj)
 		}
 	}
-	for _, subj := range []string{ControllerPrefix("wb") + ".hb", WorkerSubject("wb"), "$O.up_wb.C.x"} {
+	for _, subj := range []string{ControllerPrefix("wb") + ".hb", WorkerSubject("wb"), "$O.up_wb.C.x",
+		"$JS.API.CONSUMER.MSG.NEXT." + JobsStream + "." + JobConsumer("wb"), "$JS.ACK." + JobsStream + "." + JobConsumer("wb") + ".1.1.1.1.0",
+		JobSubject("wa"), "$JS.API.STREAM.PURGE." + JobsStream} {
 		nc.Publish(subj, []byte("{}"))
 		nc.Flush()
 		select {
@@ -401,11 +404,38 @@ func TestSilentWorkerIsLostAndItsLateResultDiscarded(t *testing.T) {
 	env := r.ctrl.Env("w5", 0)
 	setupDone := make(chan error, 1)
 	go func() { setupDone <- env.Setup(context.Background(), environment.Plan{}) }()
-	setup := <-calls
-	done := nats.NewMsg(replySubject("w5", setup.ID))
-	done.Header.Set(kindHeader, kindDone)
-	done.Data = mustJSON(Done{})
-	nc.PublishMsg(done)
+	// The lease comes as a job of the jobs stream, taken with the
+	// worker's own consumer.
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := js.Consumer(context.Background(), JobsStream, JobConsumer("w5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := <-batch.Messages()
+	if job == nil {
+		t.Fatalf("no job: %v", batch.Error())
+	}
+	var setup Call
+	if err := json.Unmarshal(job.Data(), &setup); err != nil || setup.Op != OpSetup || setup.Session != "s1" {
+		t.Fatalf("job %+v, %v", setup, err)
+	}
+	reply := func(call, kind string, d any) {
+		m := nats.NewMsg(replySubject("w5", call))
+		m.Header.Set(kindHeader, kind)
+		if d != nil {
+			m.Data = mustJSON(d)
+		}
+		nc.PublishMsg(m)
+	}
+	reply(setup.ID, kindTaken, nil)
+	reply(setup.ID, kindDone, Done{})
 	if err := <-setupDone; err != nil {
 		t.Fatal(err)
 	}
@@ -421,6 +451,16 @@ func TestSilentWorkerIsLostAndItsLateResultDiscarded(t *testing.T) {
 	}
 	if ws := r.ctrl.Workers(); len(ws) != 1 || ws[0].State != "lost" {
 		t.Fatalf("workers = %+v", ws)
+	}
+	// Its job, never acknowledged, was deleted from the stream: it is
+	// never delivered again.
+	select {
+	case <-r.logs.waitFor("worker w5: the job of lost lease " + setup.Lease + " deleted"):
+	case <-time.After(time.Minute):
+		t.Fatalf("the lost lease's job was not deleted:\n%s", r.logs)
+	}
+	if _, err := r.ctrl.jobs.GetMsg(context.Background(), mustMeta(t, job).Sequence.Stream); !errors.Is(err, jetstream.ErrMsgNotFound) {
+		t.Errorf("the lost lease's job is still in the stream: %v", err)
 	}
 	// The command's end comes too late.
 	late := nats.NewMsg(replySubject("w5", exec.ID))
@@ -533,4 +573,14 @@ func TestUnansweredCallLosesTheWorkerAtOnce(t *testing.T) {
 	if ws := r.ctrl.Workers(); len(ws) != 1 || ws[0].State != "lost" {
 		t.Fatalf("workers: %+v", ws)
 	}
+}
+
+// mustMeta returns a JetStream message's metadata.
+func mustMeta(t *testing.T, m jetstream.Msg) *jetstream.MsgMetadata {
+	t.Helper()
+	md, err := m.Metadata()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return md
 }

@@ -41,6 +41,7 @@ type Controller struct {
 	nc      *nats.Conn
 	js      jetstream.JetStream
 	pkgs    jetstream.ObjectStore
+	jobs    jetstream.Stream
 	session string
 	subs    []*nats.Subscription
 	stop    chan struct{}
@@ -73,6 +74,9 @@ type member struct {
 	// slot → lease, torn down when it is heard again.
 	orphans map[int]string
 	upload  jetstream.ObjectStore
+	// jobs are the sequence numbers of the leases' job messages in the
+	// jobs stream: lease → sequence, deleted when the lease is lost.
+	jobs map[string]uint64
 }
 
 // pendingCall is a call waiting for its end.
@@ -82,6 +86,9 @@ type pendingCall struct {
 	stdout, stderr io.Writer
 	done           chan Done
 	lost           chan struct{}
+	// taken is closed when the worker took the job (a call sent as a
+	// job of the jobs stream).
+	taken chan struct{}
 }
 
 // SlotInfo describes one remote slot.
@@ -128,7 +135,18 @@ func NewController(nc *nats.Conn, o ControllerOptions) (*Controller, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster: packages bucket: %w", err)
 	}
-	c := &Controller{o: o, nc: nc, js: js, pkgs: pkgs, session: uuid.NewString(), stop: make(chan struct{}),
+	jobs, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: JobsStream, Subjects: []string{JobSubject("*")},
+		Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage, MaxAge: time.Hour, Duplicates: time.Minute,
+		Description: "build jobs: one message per lease on a worker's slot"})
+	if err != nil {
+		return nil, fmt.Errorf("cluster: jobs stream: %w", err)
+	}
+	// A new controller session voids the jobs of an older one (the
+	// workers abandon the leases it does not know).
+	if err := jobs.Purge(ctx); err != nil {
+		return nil, fmt.Errorf("cluster: purging the jobs stream: %w", err)
+	}
+	c := &Controller{o: o, nc: nc, js: js, pkgs: pkgs, jobs: jobs, session: uuid.NewString(), stop: make(chan struct{}),
 		members: map[string]*member{}, calls: map[string]*pendingCall{}, changed: make(chan struct{}, 1),
 		stored: map[string]bool{}}
 	for subj, h := range map[string]nats.MsgHandler{
@@ -215,9 +233,17 @@ func (c *Controller) onHello(m *nats.Msg) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	store, err := c.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: uploadBucket(name), Storage: jetstream.FileStorage,
 		Description: "packages built by worker " + name})
+	if err == nil {
+		// The worker's consumer of its jobs: a job not acknowledged nor
+		// reported in progress within the lease timeout is delivered
+		// again (and refused by the worker as stale).
+		_, err = c.jobs.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: JobConsumer(name), FilterSubject: JobSubject(name),
+			AckPolicy: jetstream.AckExplicitPolicy, AckWait: c.o.LeaseTimeout, MaxAckPending: -1,
+			Description: "jobs of worker " + name})
+	}
 	cancel()
 	if err != nil {
-		wel.Refused = fmt.Sprintf("the controller cannot create the worker's upload bucket: %v", err)
+		wel.Refused = fmt.Sprintf("the controller cannot create the worker's upload bucket or job consumer: %v", err)
 		c.o.Logf("cluster: worker %s refused: %s", name, wel.Refused)
 		m.Respond(mustJSON(wel))
 		return
@@ -238,7 +264,7 @@ func (c *Controller) onHello(m *nats.Msg) {
 	if old != nil {
 		c.loseLocked(old, "it started again")
 	}
-	c.members[name] = &member{id: id, joined: now, last: now, leases: map[int]string{}, orphans: map[int]string{}, upload: store}
+	c.members[name] = &member{id: id, joined: now, last: now, leases: map[int]string{}, orphans: map[int]string{}, upload: store, jobs: map[string]uint64{}}
 	c.mu.Unlock()
 	c.o.Logf("cluster: worker %s (%s, %d slots) joined", name, id.Host, id.Slots)
 	m.Respond(mustJSON(wel))
@@ -327,6 +353,14 @@ func (c *Controller) onReply(m *nats.Msg) {
 	}
 	c.mu.Unlock()
 	switch kind {
+	case kindTaken:
+		if p.taken != nil {
+			select {
+			case <-p.taken:
+			default:
+				close(p.taken)
+			}
+		}
 	case kindStdout:
 		if p.stdout != nil {
 			p.stdout.Write(m.Data)
@@ -379,6 +413,7 @@ func (c *Controller) loseLocked(mb *member, why string) {
 		mb.orphans[slot] = l
 	}
 	mb.leases = map[int]string{}
+	c.dropJobsLocked(mb)
 	for id, p := range c.calls {
 		if p.worker == mb.id.Name {
 			close(p.lost)
@@ -446,22 +481,11 @@ func (c *Controller) publishCall(worker string, call Call) {
 // When ctx ends first and kill is set, the worker is asked to kill the
 // call.
 func (c *Controller) call(ctx context.Context, worker string, call Call, stdout, stderr io.Writer) (Done, error) {
-	call.ID = uuid.NewString()
-	p := &pendingCall{worker: worker, lease: call.Lease, stdout: stdout, stderr: stderr, done: make(chan Done, 1), lost: make(chan struct{})}
-	c.mu.Lock()
-	mb := c.members[worker]
-	if c.closed || mb == nil || mb.lost {
-		c.mu.Unlock()
-		return Done{}, fmt.Errorf("worker %s: %w", worker, ErrWorkerLost)
+	p, err := c.pending(worker, &call, stdout, stderr)
+	if err != nil {
+		return Done{}, err
 	}
-	call.Session = mb.id.Session
-	c.calls[call.ID] = p
-	c.mu.Unlock()
-	forget := func() {
-		c.mu.Lock()
-		delete(c.calls, call.ID)
-		c.mu.Unlock()
-	}
+	forget := func() { c.forget(call.ID) }
 	msg, err := c.nc.Request(WorkerSubject(worker), mustJSON(call), 30*time.Second)
 	if err != nil {
 		forget()
@@ -484,6 +508,127 @@ func (c *Controller) call(ctx context.Context, worker string, call Call, stdout,
 		}
 		return Done{}, fmt.Errorf("worker %s refused %s: %s", worker, call.Op, a.Error)
 	}
+	return c.await(ctx, worker, call, p)
+}
+
+// pending registers a call about to be sent (its ID and session set) so
+// that its replies find it.
+func (c *Controller) pending(worker string, call *Call, stdout, stderr io.Writer) (*pendingCall, error) {
+	call.ID = uuid.NewString()
+	p := &pendingCall{worker: worker, lease: call.Lease, stdout: stdout, stderr: stderr, done: make(chan Done, 1), lost: make(chan struct{})}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	mb := c.members[worker]
+	if c.closed || mb == nil || mb.lost {
+		return nil, fmt.Errorf("worker %s: %w", worker, ErrWorkerLost)
+	}
+	call.Session = mb.id.Session
+	c.calls[call.ID] = p
+	return p, nil
+}
+
+// forget drops a pending call.
+func (c *Controller) forget(id string) {
+	c.mu.Lock()
+	delete(c.calls, id)
+	c.mu.Unlock()
+}
+
+// job sends a Setup as a job of the jobs stream (the lease its message
+// id) and waits for its end, the worker's loss, or ctx. A job the worker
+// does not take within the lease timeout loses the worker; a job given up
+// is deleted from the stream, so that it is never delivered late.
+func (c *Controller) job(ctx context.Context, worker string, call Call) (Done, error) {
+	p, err := c.pending(worker, &call, nil, nil)
+	if err != nil {
+		return Done{}, err
+	}
+	p.taken = make(chan struct{})
+	m := nats.NewMsg(JobSubject(worker))
+	m.Header.Set(jetstream.MsgIDHeader, call.Lease)
+	m.Data = mustJSON(call)
+	ack, err := c.js.PublishMsg(ctx, m)
+	if err != nil {
+		c.forget(call.ID)
+		return Done{}, fmt.Errorf("worker %s: publishing the job: %w", worker, err)
+	}
+	c.mu.Lock()
+	if mb := c.members[worker]; mb != nil && mb.id.Session == call.Session && !mb.lost {
+		mb.jobs[call.Lease] = ack.Sequence
+	} else {
+		c.mu.Unlock()
+		c.deleteJob(ack.Sequence)
+		c.forget(call.ID)
+		return Done{}, fmt.Errorf("worker %s: %w", worker, ErrWorkerLost)
+	}
+	c.mu.Unlock()
+	t := time.NewTimer(c.o.LeaseTimeout)
+	defer t.Stop()
+	select {
+	case <-p.taken:
+	case d := <-p.done: // refused
+		c.endJob(worker, call.Lease)
+		return d, nil
+	case <-p.lost:
+		return Done{}, fmt.Errorf("worker %s: %s: %w", worker, call.Op, ErrWorkerLost)
+	case <-ctx.Done():
+		c.forget(call.ID)
+		c.endJob(worker, call.Lease)
+		return Done{}, ctx.Err()
+	case <-t.C:
+		c.mu.Lock()
+		if mb := c.members[worker]; mb != nil && mb.id.Session == call.Session && !mb.lost {
+			c.loseLocked(mb, fmt.Sprintf("it took no job for %s", c.o.LeaseTimeout))
+		}
+		c.mu.Unlock()
+		c.signal()
+		return Done{}, fmt.Errorf("worker %s: %s: %w", worker, call.Op, ErrWorkerLost)
+	}
+	d, err := c.await(ctx, worker, call, p)
+	if err != nil || d.Error != "" {
+		c.endJob(worker, call.Lease)
+	}
+	return d, err
+}
+
+// endJob deletes a lease's job from the stream (the lease ended on this
+// side) and forgets it.
+func (c *Controller) endJob(worker, lease string) {
+	c.mu.Lock()
+	var seq uint64
+	if mb := c.members[worker]; mb != nil {
+		seq = mb.jobs[lease]
+		delete(mb.jobs, lease)
+	}
+	c.mu.Unlock()
+	if seq != 0 {
+		c.deleteJob(seq)
+	}
+}
+
+// dropJobsLocked deletes the jobs of a worker declared lost, on a
+// goroutine of its own (the caller holds c.mu).
+func (c *Controller) dropJobsLocked(mb *member) {
+	for lease, seq := range mb.jobs {
+		go func() {
+			c.deleteJob(seq)
+			c.o.Logf("cluster: worker %s: the job of lost lease %s deleted from the jobs stream", mb.id.Name, lease)
+		}()
+		delete(mb.jobs, lease)
+	}
+}
+
+// deleteJob removes one job message; one the worker acknowledged is gone
+// already, which is not an error.
+func (c *Controller) deleteJob(seq uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c.jobs.DeleteMsg(ctx, seq)
+}
+
+// await waits for a sent call's end, the worker's loss, or ctx; when ctx
+// ends first the worker is asked to kill the call.
+func (c *Controller) await(ctx context.Context, worker string, call Call, p *pendingCall) (Done, error) {
 	select {
 	case d := <-p.done:
 		return d, nil

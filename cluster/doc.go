@@ -6,7 +6,13 @@
 // their heartbeats, and hands their slots to the builder as environments
 // (Controller.Env): the controller keeps the scheduler, the phases, the
 // watchdogs and every log, and a worker only runs the commands of a lease
-// in a fresh local slot, streaming their output back. Dependency packages
+// in a fresh local slot, streaming their output back. Each lease is a job
+// of the JetStream stream JobsStream (work-queue retention, one durable
+// consumer per worker, its acknowledgement wait the lease timeout): the
+// worker takes it, reports it in progress with every heartbeat and
+// acknowledges it when the lease ends; the controller deletes the job of a
+// lease it gave up, and a worker refuses a job delivered again after its
+// lease was lost. The commands of a lease are core NATS calls. Dependency packages
 // travel to workers through a JetStream object store named by SHA-256 and
 // cached in the worker's repository; built packages come back through the
 // worker's own bucket and are verified before the builder renames them
@@ -17,6 +23,6 @@
 //
 // Each worker's NATS user may publish and subscribe only its own
 // subjects (workerPermissions): its calls, its inbox, its replies and
-// heartbeats, reads of the packages bucket and writes to its own upload
-// bucket.
+// heartbeats, its own job consumer (pulls and acknowledgements), reads of
+// the packages bucket and writes to its own upload bucket.
 package cluster

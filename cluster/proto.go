@@ -22,6 +22,20 @@ const (
 // WorkerSubject is where the controller sends calls to worker name.
 func WorkerSubject(name string) string { return subjectRoot + ".w." + name + ".call" }
 
+// JobsStream is the JetStream stream of jobs (work-queue retention): the
+// controller publishes each lease on a slot there, on the worker's job
+// subject, and the worker's durable consumer takes it, reports progress
+// with every heartbeat (InProgress) and acknowledges it when the lease
+// ends; the controller deletes the job of a lease it gave up.
+const JobsStream = "DSYNTH_JOBS"
+
+// JobSubject is the subject of worker name's jobs.
+func JobSubject(name string) string { return subjectRoot + ".job." + name }
+
+// JobConsumer is the name of worker name's durable consumer of the jobs
+// stream.
+func JobConsumer(name string) string { return "job_" + name }
+
 // ControllerPrefix is the subject prefix worker name speaks on.
 func ControllerPrefix(name string) string { return subjectRoot + ".c." + name }
 
@@ -192,6 +206,9 @@ const (
 	kindStdout = "out"
 	kindStderr = "err"
 	kindDone   = "done"
+	// kindTaken says the worker took a job from the jobs stream (its
+	// end follows as kindDone).
+	kindTaken  = "taken"
 	kindHeader = "Dsynth-Kind"
 )
 

@@ -85,7 +85,7 @@ func (e *remoteEnv) Setup(ctx context.Context, _ environment.Plan) error {
 		}
 		call.Tool = &ref
 	}
-	d, err := c.call(ctx, e.worker, call, nil, nil)
+	d, err := c.job(ctx, e.worker, call)
 	if err == nil {
 		err = c.checkFull(e.worker, OpSetup, d)
 	}
@@ -103,6 +103,9 @@ func (e *remoteEnv) release() {
 	c.mu.Lock()
 	if mb := c.members[e.worker]; mb != nil && mb.leases[e.slot] == lease {
 		delete(mb.leases, e.slot)
+	}
+	if mb := c.members[e.worker]; mb != nil {
+		delete(mb.jobs, lease) // acknowledged by the worker at teardown
 	}
 	c.mu.Unlock()
 	e.mu.Lock()

@@ -129,6 +129,13 @@ func workerPermissions(name string) *server.Permissions {
 		"$O."+up+".>",
 		"$JS.API.STREAM.PURGE.OBJ_"+up,
 	)
+	// Its jobs: the consumer's info, pulls, and acknowledgements.
+	cons := JobsStream + "." + JobConsumer(name)
+	pub = append(pub,
+		"$JS.API.CONSUMER.INFO."+cons,
+		"$JS.API.CONSUMER.MSG.NEXT."+cons,
+		"$JS.ACK."+cons+".>",
+	)
 	return &server.Permissions{
 		Publish:   &server.SubjectPermission{Allow: pub},
 		Subscribe: &server.SubjectPermission{Allow: []string{WorkerSubject(name), inboxPrefix(name) + ".>"}},

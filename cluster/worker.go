@@ -82,6 +82,9 @@ type worker struct {
 	hashes digest.Memo // repository files already hashed
 	// toolMu serializes installing the package tool into the template.
 	toolMu sync.Mutex
+	// consuming takes jobs from the worker's consumer of the jobs
+	// stream (bound anew at each welcome; guarded by mu).
+	consuming jetstream.ConsumeContext
 }
 
 // workerSlot is one slot of the worker: the lease it serves and its
@@ -89,6 +92,9 @@ type worker struct {
 type workerSlot struct {
 	mu    sync.Mutex
 	lease string
+	// job is the lease's message of the jobs stream: reported in
+	// progress with each heartbeat, acknowledged when the lease ends.
+	job   jetstream.Msg
 	env   environment.Environment
 	execs map[string]context.CancelFunc
 }
@@ -118,6 +124,7 @@ func RunWorker(ctx context.Context, o WorkerOptions) error {
 		return err
 	}
 	defer w.nc.Close()
+	defer w.stopJobs()
 	sub, err := w.nc.Subscribe(WorkerSubject(w.name), w.onCall)
 	if err != nil {
 		return fmt.Errorf("worker %s: subscribing: %w", w.name, err)
@@ -259,6 +266,9 @@ func (w *worker) hello() error {
 		w.o.Logf("worker %s: the controller restarted; abandoning its old leases", w.name)
 	}
 	w.abandon(keep)
+	if err := w.takeJobs(); err != nil {
+		return err
+	}
 	w.o.Logf("worker %s: admitted by the controller with %d slots", w.name, w.o.Identity.Slots)
 	select {
 	case w.welcomed <- struct{}{}:
@@ -302,6 +312,99 @@ func (s *workerSlot) dropLocked() {
 		s.env.Teardown()
 	}
 	s.env, s.lease = nil, ""
+	s.endJobLocked()
+}
+
+// endJobLocked acknowledges the slot's job: its lease ended (torn down,
+// abandoned or failed to set up), and the stream forgets it.
+func (s *workerSlot) endJobLocked() {
+	if s.job != nil {
+		s.job.Ack()
+		s.job = nil
+	}
+}
+
+// takeJobs binds the worker to its consumer of the jobs stream (anew:
+// the controller may have restarted and made it again).
+func (w *worker) takeJobs() error {
+	// Not w.ctx: a worker stopped while it binds still says goodbye.
+	ctx, cancel := context.WithTimeout(context.Background(), jsTimeout)
+	defer cancel()
+	cons, err := w.js.Consumer(ctx, JobsStream, JobConsumer(w.name))
+	if err != nil {
+		return fmt.Errorf("worker %s: its job consumer: %w", w.name, err)
+	}
+	cc, err := cons.Consume(w.onJob, jetstream.PullMaxMessages(len(w.slots)+1))
+	if err != nil {
+		return fmt.Errorf("worker %s: taking jobs: %w", w.name, err)
+	}
+	w.mu.Lock()
+	old := w.consuming
+	w.consuming = cc
+	w.mu.Unlock()
+	if old != nil {
+		old.Stop()
+	}
+	return nil
+}
+
+// stopJobs stops taking jobs.
+func (w *worker) stopJobs() {
+	w.mu.Lock()
+	cc := w.consuming
+	w.consuming = nil
+	w.mu.Unlock()
+	if cc != nil {
+		cc.Stop()
+	}
+}
+
+// onJob takes a job of the jobs stream: a lease on a slot, which it sets
+// up. A job for another session, a busy slot, or one delivered again
+// after its lease was given up (the worker missed the progress reports
+// while cut off, and the controller deleted or will delete it) is
+// terminated and refused.
+func (w *worker) onJob(m jetstream.Msg) {
+	var c Call
+	if err := json.Unmarshal(m.Data(), &c); err != nil {
+		m.Term()
+		w.o.Logf("worker %s: bad job: %v", w.name, err)
+		return
+	}
+	refuse := func(why string) {
+		m.Term()
+		w.send(c.ID, kindDone, mustJSON(Done{Error: why}))
+	}
+	if c.Session != w.o.Identity.Session || c.Op != OpSetup {
+		refuse(fmt.Sprintf("job %s %s for session %s, this worker is %s", c.Op, c.Lease, c.Session, w.o.Identity.Session))
+		return
+	}
+	if c.Slot < 0 || c.Slot >= len(w.slots) {
+		refuse(fmt.Sprintf("slot %d outside 0..%d", c.Slot, len(w.slots)-1))
+		return
+	}
+	s := w.slots[c.Slot]
+	s.mu.Lock()
+	if s.lease == c.Lease { // delivered again while we hold it: keep on
+		s.job = m
+		s.mu.Unlock()
+		m.InProgress()
+		return
+	}
+	if s.lease != "" {
+		s.mu.Unlock()
+		refuse(fmt.Sprintf("slot %d holds lease %s", c.Slot, s.lease))
+		return
+	}
+	if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
+		s.mu.Unlock()
+		refuse(fmt.Sprintf("job %s delivered again after its lease was given up", c.Lease))
+		return
+	}
+	s.lease, s.job = c.Lease, m
+	s.mu.Unlock()
+	w.send(c.ID, kindTaken, nil)
+	go w.run(s, c)
 }
 
 // beat sends a heartbeat; a worker cut off for longer than the lease
@@ -319,6 +422,9 @@ func (w *worker) beat() {
 		s.mu.Lock()
 		if s.lease != "" {
 			b.Busy = append(b.Busy, i)
+		}
+		if s.job != nil {
+			s.job.InProgress()
 		}
 		s.mu.Unlock()
 	}
@@ -347,19 +453,16 @@ func (w *worker) onCall(m *nats.Msg) {
 		w.accept(m, fmt.Errorf("slot %d outside 0..%d", c.Slot, len(w.slots)-1))
 		return
 	}
+	if c.Op == OpSetup {
+		w.accept(m, fmt.Errorf("a lease comes as a job of the %s stream, not as a call", JobsStream))
+		return
+	}
 	s := w.slots[c.Slot]
 	s.mu.Lock()
-	switch {
-	case c.Op == OpSetup && s.lease != "":
-		s.mu.Unlock()
-		w.accept(m, fmt.Errorf("slot %d holds lease %s", c.Slot, s.lease))
-		return
-	case c.Op != OpSetup && s.lease != c.Lease:
+	if s.lease != c.Lease {
 		s.mu.Unlock()
 		w.accept(m, fmt.Errorf("lease %s is not slot %d's (a lost attempt)", c.Lease, c.Slot))
 		return
-	case c.Op == OpSetup:
-		s.lease = c.Lease
 	}
 	s.mu.Unlock()
 	w.accept(m, nil)
@@ -415,6 +518,7 @@ func (w *worker) setup(s *workerSlot, c Call) Done {
 		s.mu.Lock()
 		if s.lease == c.Lease {
 			s.lease = ""
+			s.endJobLocked()
 		}
 		s.mu.Unlock()
 		return Done{Error: err.Error(), Code: code}

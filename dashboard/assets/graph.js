@@ -36,14 +36,6 @@
     unmount();
     const v = { host, api, origin: '', collapse: new Set(), data: null, gen: 0, zoom: 1, focus: -1, timing: null };
     view = v;
-    const input = el('input', { id: 'gr-origin', type: 'text', placeholder: 'www/firefox', spellcheck: 'false', autocomplete: 'off' });
-    const form = el('form', { class: 'view-tools', id: 'gr-form' },
-      el('label', { for: 'gr-origin' }, 'Port '), input, el('button', { type: 'submit' }, 'Show graph'));
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      show(input.value.trim());
-    });
-    v.input = input;
     const zoomOut = el('button', { type: 'button', id: 'gr-zoom-out', 'aria-label': 'Zoom out' }, '−');
     const zoomIn = el('button', { type: 'button', id: 'gr-zoom-in', 'aria-label': 'Zoom in' }, '+');
     const fit = el('button', { type: 'button', id: 'gr-fit' }, 'Fit width');
@@ -55,12 +47,13 @@
     v.error = el('p', { class: 'error', role: 'alert', hidden: true });
     v.canvas = el('div', { class: 'gr-canvas', id: 'gr-canvas', tabindex: 0, 'aria-label': 'Dependency graph, scrollable' });
     v.panel = el('aside', { class: 'gr-panel', id: 'gr-panel', hidden: true, 'aria-live': 'polite' });
-    host.replaceChildren(form,
+    host.replaceChildren(
       el('div', { class: 'view-tools' }, zoomOut, v.zoomLabel, zoomIn, fit),
       v.summary, v.error, legend(), el('div', { class: 'gr-wrap' }, v.canvas, v.panel));
     dragToPan(v.canvas);
     const origin = params && typeof params.origin === 'string' ? params.origin.trim() : '';
     if (origin) return show(origin);
+    v.summary.textContent = 'Choose a port to see its dependency graph.';
     return Promise.resolve();
   }
 
@@ -71,13 +64,13 @@
     view = null;
   }
 
-  // show draws origin's graph (the view's entry point for the page).
+  // show draws origin's graph (re-rooting, collapsing and expanding come
+  // through here).
   function show(origin, keepCollapse) {
     const v = view;
     if (!v) return Promise.resolve();
     if (origin !== v.origin && !keepCollapse) v.collapse = new Set();
     v.origin = origin;
-    v.input.value = origin;
     return load(v);
   }
 

@@ -70,6 +70,9 @@ type Controller interface {
 	Retry(ctx context.Context, id uuid.UUID, by string) (*builddb.Request, error)
 	// Remove takes a queued build out of the queue.
 	Remove(ctx context.Context, id uuid.UUID) (*builddb.Request, error)
+	// Move moves a queued build to a position in the queue (0: next) and
+	// returns the queued builds after the move, first to last.
+	Move(ctx context.Context, id uuid.UUID, position int) ([]*builddb.Request, error)
 	// Running returns the build being run, if any.
 	Running() (uuid.UUID, bool)
 }
@@ -164,15 +167,20 @@ func allBuilds(db *builddb.DB) ([]Build, error) {
 	}
 	out := make([]Build, 0, len(reqs)+len(runs))
 	owned := map[uuid.UUID]bool{}
-	position := 0
+	var queued []*builddb.Request
+	for _, r := range reqs {
+		if r.State == builddb.RequestQueued {
+			queued = append(queued, r)
+		}
+	}
+	builddb.SortQueue(queued)
+	position := make(map[uuid.UUID]int, len(queued))
+	for i, r := range queued {
+		position[r.ID] = i + 1
+	}
 	for _, r := range reqs {
 		b := buildOfRequest(r, byID)
-		if r.State == builddb.RequestRunning {
-			b.Position = 0
-		} else if r.State == builddb.RequestQueued {
-			position++
-			b.Position = position
-		}
+		b.Position = position[r.ID] // 0 unless queued
 		out = append(out, b)
 		for _, id := range r.Runs {
 			owned[id] = true
@@ -287,7 +295,7 @@ func findBuild(db *builddb.DB, id uuid.UUID) (*Build, error) {
 		}
 		b := buildOfRequest(req, runs)
 		if req.State == builddb.RequestQueued {
-			open, err := db.Requests(builddb.RequestQueued)
+			open, err := db.QueuedRequests()
 			if err != nil {
 				return nil, err
 			}
@@ -565,4 +573,73 @@ func buildIDOf(r *http.Request) (uuid.UUID, error) {
 		return uuid.Nil, err
 	}
 	return parseUUID(r.PathValue("id"), "build")
+}
+
+// MoveRequest is the body of POST /api/v1/queue/{id}/move.
+type MoveRequest struct {
+	// Position is the build's new place: 0 runs it next; a position past
+	// the end puts it last.
+	Position *int `json:"position"`
+}
+
+// move answers POST /api/v1/queue/{id}/move: the queue after the move,
+// as GET /api/v1/queue lists it.
+func (s *Server) move(r *http.Request) (any, error) {
+	if _, err := queryOf(r); err != nil {
+		return nil, err
+	}
+	c, err := s.controller()
+	if err != nil {
+		return nil, err
+	}
+	id, err := parseUUID(r.PathValue("id"), "build")
+	if err != nil {
+		return nil, err
+	}
+	var body MoveRequest
+	if err := decodeBody(r, &body); err != nil {
+		return nil, err
+	}
+	if body.Position == nil {
+		return nil, errorf(http.StatusBadRequest, CodeBadRequest, "position: missing; give the build's new place in the queue, 0 for next")
+	}
+	if _, err := c.Move(r.Context(), id, *body.Position); err != nil {
+		return nil, err
+	}
+	return s.queue(r)
+}
+
+// WhoAmIData is the answer of GET /api/v1/whoami: the caller as the API
+// authenticated it, and what its role allows.
+type WhoAmIData struct {
+	Name string `json:"name"`
+	// Role is the principal's role (read, user, builder, admin, or
+	// anonymous when the API lets keyless callers read).
+	Role string `json:"role"`
+	// Method is how it authenticated: api-key, jwt, oidc, mtls, peer or
+	// anonymous.
+	Method string `json:"method"`
+	// Permissions are the permissions the role holds: read, build,
+	// config, admin.
+	Permissions []string `json:"permissions"`
+	// Expires is when the credential expires, when it does.
+	Expires time.Time `json:"expires,omitzero"`
+}
+
+// whoami answers GET /api/v1/whoami.
+func (s *Server) whoami(r *http.Request) (any, error) {
+	if _, err := queryOf(r); err != nil {
+		return nil, err
+	}
+	p := principalOf(r)
+	out := WhoAmIData{Name: p.Name, Role: p.Role.String(), Method: string(p.Method), Permissions: []string{}, Expires: p.Expires}
+	if out.Method == "" {
+		out.Method = string(auth.MethodAnonymous)
+	}
+	for _, perm := range []auth.Permission{auth.PermRead, auth.PermBuild, auth.PermConfig, auth.PermAdmin} {
+		if p.Role.Allows(perm) {
+			out.Permissions = append(out.Permissions, perm.String())
+		}
+	}
+	return out, nil
 }

@@ -128,6 +128,17 @@ func (c *fakeController) Retry(_ context.Context, id uuid.UUID, by string) (*bui
 	return r, c.db.PutRequest(r)
 }
 
+func (c *fakeController) Move(_ context.Context, id uuid.UUID, position int) ([]*builddb.Request, error) {
+	if err := c.called("move %s %d", id, position); err != nil {
+		return nil, err
+	}
+	q, err := c.db.MoveRequest(id, position)
+	if errors.Is(err, builddb.ErrNotQueued) {
+		return nil, Errorf(http.StatusConflict, CodeConflict, "build %s is not queued", id)
+	}
+	return q, err
+}
+
 func (c *fakeController) Running() (uuid.UUID, bool) { return uuid.Nil, false }
 
 // controlFixture is the build database of newFixture (two command line
@@ -587,6 +598,66 @@ func TestBuildPorts(t *testing.T) {
 
 // TestQueue: GET /queue is the running build, then the queued ones in the
 // order they run; command line runs and ended builds are not in it.
+// TestMoveInQueue: POST /queue/{id}/move reorders the queue (the answer
+// and GET /queue agree, positions follow), needs role build and a
+// position, and a build that is not queued is a conflict.
+func TestMoveInQueue(t *testing.T) {
+	f := newControlFixture(t, true)
+	var q BuildsData
+	ask(t, f.s, http.MethodPost, "/api/v1/queue/"+f.queued2.ID.String()+"/move", `{"position":0}`, "X-API-Key", buildKey).data(t, &q)
+	want := []uuid.UUID{f.running.ID, f.queued2.ID, f.queued1.ID}
+	if got := buildIDs(q.Builds); !slices.Equal(got, want) {
+		t.Fatalf("queue after moving queued2 first: %v, want %v", got, want)
+	}
+	q = BuildsData{}
+	get(t, f.s, "/api/v1/queue").data(t, &q)
+	if got := buildIDs(q.Builds); !slices.Equal(got, want) {
+		t.Fatalf("GET /queue after the move: %v, want %v", got, want)
+	}
+	if q.Builds[1].Position != 1 || q.Builds[2].Position != 2 {
+		t.Errorf("positions %d, %d after the move", q.Builds[1].Position, q.Builds[2].Position)
+	}
+	var bd BuildData
+	get(t, f.s, "/api/v1/builds/"+f.queued2.ID.String()).data(t, &bd)
+	if bd.Build.Position != 1 {
+		t.Errorf("GET /builds/{id} of the moved build: position %d, want 1", bd.Build.Position)
+	}
+	ask(t, f.s, http.MethodPost, "/api/v1/queue/"+f.queued2.ID.String()+"/move", `{"position":99}`, "X-API-Key", buildKey).data(t, &q)
+	if got := buildIDs(q.Builds); !slices.Equal(got, []uuid.UUID{f.running.ID, f.queued1.ID, f.queued2.ID}) {
+		t.Errorf("queue after moving queued2 past the end: %v", got)
+	}
+	f.ctl.took()
+
+	ask(t, f.s, http.MethodPost, "/api/v1/queue/"+f.queued1.ID.String()+"/move", `{"position":1}`, "X-API-Key", readKey).wantError(t, http.StatusForbidden, CodeForbidden)
+	ask(t, f.s, http.MethodPost, "/api/v1/queue/"+f.queued1.ID.String()+"/move", `{}`, "X-API-Key", buildKey).wantError(t, http.StatusBadRequest, CodeBadRequest)
+	ask(t, f.s, http.MethodPost, "/api/v1/queue/"+f.queued1.ID.String()+"/move", `{"position":"top"}`, "X-API-Key", buildKey).wantError(t, http.StatusBadRequest, CodeBadRequest)
+	ask(t, f.s, http.MethodPost, "/api/v1/queue/nope/move", `{"position":0}`, "X-API-Key", buildKey).wantError(t, http.StatusBadRequest, CodeInvalidID)
+	if calls := f.ctl.took(); len(calls) != 0 {
+		t.Errorf("refused moves reached the controller: %q", calls)
+	}
+	ask(t, f.s, http.MethodPost, "/api/v1/queue/"+f.done.ID.String()+"/move", `{"position":0}`, "X-API-Key", buildKey).wantError(t, http.StatusConflict, CodeConflict)
+}
+
+// TestWhoAmI: each key's principal, role and permissions.
+func TestWhoAmI(t *testing.T) {
+	f := newControlFixture(t, true)
+	for _, c := range []struct {
+		key, name, role string
+		perms           []string
+	}{
+		{readKey, "reader", "read", []string{"read"}},
+		{buildKey, "builder", "user", []string{"read", "build"}},
+		{adminKey, "boss", "admin", []string{"read", "build", "config", "admin"}},
+	} {
+		var w WhoAmIData
+		ask(t, f.s, http.MethodGet, "/api/v1/whoami", "", "X-API-Key", c.key).data(t, &w)
+		if w.Name != c.name || w.Role != c.role || w.Method != "api-key" || !slices.Equal(w.Permissions, c.perms) {
+			t.Errorf("whoami with %s's key: %+v, want %s, %s, %v", c.name, w, c.name, c.role, c.perms)
+		}
+	}
+	ask(t, f.s, http.MethodGet, "/api/v1/whoami", "", "X-API-Key", "wrong").wantError(t, http.StatusUnauthorized, CodeUnauthorized)
+}
+
 func TestQueue(t *testing.T) {
 	f := newControlFixture(t, false)
 	var q BuildsData

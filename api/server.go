@@ -261,6 +261,8 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "GET /api/v1/queue", need: auth.PermRead, data: s.queue, dbOnly: true},
 		{pattern: "POST /api/v1/queue", need: auth.PermBuild, serve: s.submit},
 		{pattern: "DELETE /api/v1/queue/{id}", need: auth.PermBuild, data: s.remove},
+		{pattern: "POST /api/v1/queue/{id}/move", need: auth.PermBuild, data: s.move},
+		{pattern: "GET /api/v1/whoami", need: auth.PermRead, data: s.whoami},
 		{pattern: "GET /api/v1/records", need: auth.PermRead, data: s.records, dbOnly: true},
 		{pattern: "GET /api/v1/records/{id}", need: auth.PermRead, data: s.record, dbOnly: true},
 		{pattern: "GET /api/v1/compare", need: auth.PermRead, data: s.compare},

@@ -1,6 +1,8 @@
 package builddb
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -82,6 +84,30 @@ type Request struct {
 	Ended     time.Time `json:"ended,omitzero"`
 	// Runs are the runs that executed it, first to last.
 	Runs []uuid.UUID `json:"runs,omitempty"`
+	// Rank is its place in the queue once a request was moved (see
+	// MoveRequest): queued requests run in the order of their rank, and
+	// one never ranked counts its submission time, so that it comes after
+	// every ranked one.
+	Rank int64 `json:"rank,omitempty"`
+}
+
+// queueKey is the request's sort key in the queue.
+func (r *Request) queueKey() int64 {
+	if r.Rank != 0 {
+		return r.Rank
+	}
+	return r.Submitted.UnixNano()
+}
+
+// SortQueue puts requests in queue order: by rank, then submission (a
+// request never moved is ranked by its submission time), then UUID.
+func SortQueue(reqs []*Request) {
+	slices.SortStableFunc(reqs, func(a, b *Request) int {
+		if c := cmp.Compare(a.queueKey(), b.queueKey()); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.ID[:], b.ID[:])
+	})
 }
 
 // RequestFlags are a request's build options (dsynth's -D, -P and -x).
@@ -180,6 +206,70 @@ func (db *DB) Requests(states ...RequestState) ([]*Request, error) {
 		})
 	})
 	return out, err
+}
+
+// QueuedRequests returns the queued requests in queue order (SortQueue):
+// the first is the one to run next.
+func (db *DB) QueuedRequests() ([]*Request, error) {
+	q, err := db.Requests(RequestQueued)
+	SortQueue(q)
+	return q, err
+}
+
+// ErrNotQueued is MoveRequest's error for a request that is not queued.
+var ErrNotQueued = errors.New("not queued")
+
+// MoveRequest moves a queued request to position (0 runs next; a position
+// past the end moves it last) and returns the queue after the move, in
+// one transaction: every queued request is ranked anew, 1 to n.
+func (db *DB) MoveRequest(id uuid.UUID, position int) ([]*Request, error) {
+	if position < 0 {
+		return nil, fmt.Errorf("request %s: position %d: %w", id, position, ErrInvalidRecord)
+	}
+	var queue []*Request
+	err := db.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bQueue)
+		if b == nil || b.Get(id[:]) == nil {
+			return fmt.Errorf("request %s: %w", id, ErrNotFound)
+		}
+		queue = queue[:0]
+		var moved *Request
+		err := b.ForEach(func(k, v []byte) error {
+			r, err := decodeRequest(v)
+			if err != nil {
+				return fmt.Errorf("request %x: %w", k, err)
+			}
+			switch {
+			case r.ID == id && r.State == RequestQueued:
+				moved = r
+			case r.ID == id:
+				return fmt.Errorf("request %s is %s: %w", id, r.State, ErrNotQueued)
+			case r.State == RequestQueued:
+				queue = append(queue, r)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		SortQueue(queue)
+		queue = slices.Insert(queue, min(position, len(queue)), moved)
+		for i, r := range queue {
+			r.Rank = int64(i + 1)
+			v, err := encodeRequest(r)
+			if err != nil {
+				return err
+			}
+			if err := b.Put(r.ID[:], v); err != nil {
+				return fmt.Errorf("queue: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return queue, nil
 }
 
 // RequestOfRun returns the request a run executed, nil when the run was

@@ -70,3 +70,68 @@ func TestRequestStateOpen(t *testing.T) {
 		}
 	}
 }
+
+// TestMoveRequest: moves reorder the queued requests only, a request
+// submitted after a move queues last, and a request that is not queued,
+// an unknown one and a negative position are refused with nothing
+// changed.
+func TestMoveRequest(t *testing.T) {
+	db := openTemp(t)
+	var q []*Request
+	for _, o := range []string{"misc/a", "misc/b", "misc/c"} {
+		r := NewRequest("build", []string{o}, "LiveSystem")
+		if err := db.PutRequest(r); err != nil {
+			t.Fatal(err)
+		}
+		q = append(q, r)
+	}
+	done := NewRequest("build", []string{"misc/done"}, "LiveSystem")
+	done.State = RequestDone
+	if err := db.PutRequest(done); err != nil {
+		t.Fatal(err)
+	}
+	order := func(rs []*Request) string {
+		s := ""
+		for _, r := range rs {
+			s += r.Ports[0][len("misc/"):] + " "
+		}
+		return s
+	}
+	queued := func() string {
+		t.Helper()
+		rs, err := db.QueuedRequests()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return order(rs)
+	}
+	got, err := db.MoveRequest(q[2].ID, 0)
+	if err != nil || order(got) != "c a b " || queued() != "c a b " {
+		t.Fatalf("move c to 0: %q, %v; stored %q; want c a b", order(got), err, queued())
+	}
+	if got, err = db.MoveRequest(q[2].ID, 1); err != nil || order(got) != "a c b " {
+		t.Fatalf("move c to 1: %q, %v", order(got), err)
+	}
+	if got, err = db.MoveRequest(q[0].ID, 10); err != nil || order(got) != "c b a " {
+		t.Fatalf("move a past the end: %q, %v", order(got), err)
+	}
+	later := NewRequest("build", []string{"misc/later"}, "LiveSystem")
+	if err := db.PutRequest(later); err != nil {
+		t.Fatal(err)
+	}
+	if s := queued(); s != "c b a later " {
+		t.Fatalf("a request submitted after moves: queue %q, want it last", s)
+	}
+	if _, err := db.MoveRequest(done.ID, 0); !errors.Is(err, ErrNotQueued) {
+		t.Errorf("move of a done request: %v, want ErrNotQueued", err)
+	}
+	if _, err := db.MoveRequest(uuid.New(), 0); !errors.Is(err, ErrNotFound) {
+		t.Errorf("move of an unknown request: %v, want ErrNotFound", err)
+	}
+	if _, err := db.MoveRequest(later.ID, -1); err == nil {
+		t.Error("move to -1 accepted")
+	}
+	if s := queued(); s != "c b a later " {
+		t.Errorf("refused moves changed the queue: %q", s)
+	}
+}

@@ -168,6 +168,7 @@ func (s *Service) next() (*builddb.Request, error) {
 	if len(open) == 0 {
 		return nil, nil
 	}
+	builddb.SortQueue(open)
 	return open[0], nil
 }
 
@@ -422,6 +423,33 @@ func (s *Service) Remove(ctx context.Context, id uuid.UUID) (*builddb.Request, e
 	}
 	req.State, req.Error, req.Ended = builddb.RequestCancelled, "removed from the queue", s.now()
 	return req, s.putLocked(req)
+}
+
+// Move moves a queued build to position in the queue (0: it runs next)
+// and returns the queue after the move, first to last.
+func (s *Service) Move(ctx context.Context, id uuid.UUID, position int) ([]*builddb.Request, error) {
+	if position < 0 {
+		return nil, api.Errorf(http.StatusBadRequest, api.CodeBadRequest, "position: %d is negative; 0 is the head of the queue", position)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	req, err := s.request(id)
+	if err != nil {
+		return nil, err
+	}
+	if req.State != builddb.RequestQueued {
+		return nil, api.Errorf(http.StatusConflict, api.CodeConflict, "build %s is %s, not queued: only a queued build moves", id, req.State)
+	}
+	queue, err := s.db.MoveRequest(id, position)
+	if errors.Is(err, builddb.ErrNotQueued) {
+		return nil, api.Errorf(http.StatusConflict, api.CodeConflict, "build %s is no longer queued", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("service: moving build %s: %w", id, err)
+	}
+	close(s.changed)
+	s.changed = make(chan struct{})
+	return queue, nil
 }
 
 // Retry queues a new build of the failed and skipped ports of a finished

@@ -213,16 +213,27 @@ func TestServiceCancelsARunningBuild(t *testing.T) {
 	hang := r.submit(t, api.BuildRequest{Packages: []string{"misc/hang"}, Directive: "just-build"})
 	next := r.submit(t, api.BuildRequest{Packages: []string{"misc/hello"}, Directive: "just-build"})
 	queued := r.submit(t, api.BuildRequest{Packages: []string{"games/riddle"}, Directive: "just-build"})
+	jumper := r.submit(t, api.BuildRequest{Packages: []string{"misc/hello"}, Directive: "just-build"})
 	if _, err := r.svc.Remove(context.Background(), queued.ID); err != nil {
 		t.Fatalf("remove from the queue: %v", err)
 	}
+	// The last one submitted moves to the head of the queue: it runs
+	// before next.
+	q, err := r.svc.Move(context.Background(), jumper.ID, 0)
+	if err != nil || len(q) != 2 || q[0].ID != jumper.ID || q[1].ID != next.ID {
+		t.Fatalf("move to the head: %v, %v; want jumper then next", q, err)
+	}
+	_, err = r.svc.Move(context.Background(), queued.ID, 0)
+	wantCode(t, "move of a removed build", err, http.StatusConflict, api.CodeConflict)
 	select {
 	case <-r.started.ch("misc/hang"):
 	case <-time.After(5 * time.Minute):
 		t.Fatal("misc/hang never started")
 	}
-	_, err := r.svc.Remove(context.Background(), hang.ID)
+	_, err = r.svc.Remove(context.Background(), hang.ID)
 	wantCode(t, "remove of the running build", err, http.StatusConflict, api.CodeConflict)
+	_, err = r.svc.Move(context.Background(), hang.ID, 1)
+	wantCode(t, "move of the running build", err, http.StatusConflict, api.CodeConflict)
 	got, err := r.svc.Cancel(context.Background(), hang.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -237,8 +248,12 @@ func TestServiceCancelsARunningBuild(t *testing.T) {
 	if id, ok := r.svc.Running(); ok && id == hang.ID {
 		t.Error("the cancelled build still runs")
 	}
-	if got := r.await(t, next.ID); got.State != builddb.RequestDone {
-		t.Errorf("the next build ended %s (%s)", got.State, got.Error)
+	gotNext := r.await(t, next.ID)
+	if gotNext.State != builddb.RequestDone {
+		t.Errorf("the next build ended %s (%s)", gotNext.State, gotNext.Error)
+	}
+	if got := r.await(t, jumper.ID); got.State != builddb.RequestDone || !got.Ended.After(time.Time{}) || got.Started.After(gotNext.Started) {
+		t.Errorf("the build moved to the head: %s, started %v; the one it jumped started %v", got.State, got.Started, gotNext.Started)
 	}
 	if got := r.await(t, queued.ID); got.State != builddb.RequestCancelled || len(got.Runs) != 0 {
 		t.Errorf("the removed build %+v ran", got)

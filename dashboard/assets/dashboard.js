@@ -16,7 +16,9 @@
 // GET /api/v1/whoami lists the "build" permission.
 //
 // The timeline, graph and trends views live in timeline.js, graph.js and
-// trends.js (loaded after this file, deferred). Each registers itself as
+// trends.js, with their styles in views.css: this file adds them to the
+// page (after a HEAD request finds them, so that a build without them
+// works and says so in the view). Each registers itself as
 //
 //   window.dsynthViews.NAME = { mount(el, api, params), unmount() }
 //
@@ -974,6 +976,43 @@
     p.textContent = text || '';
   }
 
+  // viewFiles are the view files' load states: loading, ok, missing.
+  const viewFiles = {};
+
+  // loadViewFiles adds views.css and the view scripts that the server has.
+  function loadViewFiles() {
+    const exists = (name) => fetch(name, { method: 'HEAD', cache: 'no-store', credentials: 'omit' })
+      .then((r) => r.ok).catch(() => false);
+    exists('views.css').then((ok) => {
+      if (ok) document.head.append(el('link', { rel: 'stylesheet', href: 'views.css' }));
+    });
+    for (const name of EXTERNAL) {
+      viewFiles[name] = 'loading';
+      exists(name + '.js').then((ok) => {
+        if (!ok) {
+          viewFiles[name] = 'missing';
+          retryMount(name);
+          return;
+        }
+        const s = el('script', { src: name + '.js' });
+        s.addEventListener('load', () => {
+          viewFiles[name] = 'ok';
+          retryMount(name);
+        });
+        s.addEventListener('error', () => {
+          viewFiles[name] = 'missing';
+          retryMount(name);
+        });
+        document.head.append(s);
+      });
+    }
+  }
+
+  // retryMount mounts a view whose file arrived while it was shown.
+  function retryMount(name) {
+    if (state.open && state.view === name && !state.mounted) showView(name, state.params, false);
+  }
+
   // mountView mounts B2's view; its absence or its error is shown as text.
   function mountView(view, params, key) {
     const body = document.querySelector(`#view-${view} .view-body`);
@@ -981,6 +1020,7 @@
     body.replaceChildren();
     viewError(view, '');
     document.getElementById('view-' + view).dataset.mounted = 'no';
+    if (!impl && viewFiles[view] === 'loading') return; // retryMount will
     if (!impl || typeof impl.mount !== 'function') {
       viewError(view, `The ${view} view is not available in this build of the dashboard (${view}.js did not load).`);
       return;
@@ -1539,6 +1579,7 @@
     window.addEventListener('hashchange', onHashChange);
 
     offerLogin();
+    loadViewFiles();
     const { key, loginError, port } = takeFragment();
     state.port = port;
     if (loginError) {

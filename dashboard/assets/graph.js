@@ -12,8 +12,27 @@
 'use strict';
 
 (() => {
-  const K = window.dsynthViewKit;
-  const { el, svg } = K;
+  let K; // window.dsynthViewKit, once loaded
+  let el;
+  let svg;
+
+  // needKit loads viewkit.js, the helpers the views share, once (the page
+  // adds the view files in no set order).
+  function needKit() {
+    if (window.dsynthViewKit) return Promise.resolve(window.dsynthViewKit);
+    if (!window.dsynthViewKitLoading) {
+      window.dsynthViewKitLoading = new Promise((resolve, reject) => {
+        const s = document.createElement('script');
+        s.src = 'viewkit.js';
+        s.addEventListener('load', () => (window.dsynthViewKit ? resolve(window.dsynthViewKit) : reject(new Error('viewkit.js defined nothing'))));
+        s.addEventListener('error', () => reject(new Error('viewkit.js did not load')));
+        document.head.appendChild(s);
+      });
+    }
+    return window.dsynthViewKitLoading;
+  }
+
+  let mounts = 0; // bumped by every mount and unmount: a late kit is dropped
 
   const NODE_W = 180;
   const NODE_H = 24;
@@ -34,6 +53,17 @@
 
   function mount(host, api, params) {
     unmount();
+    const token = ++mounts;
+    return needKit().then((k) => {
+      if (token !== mounts) return undefined;
+      K = k;
+      el = k.el;
+      svg = k.svg;
+      return start(host, api, params);
+    });
+  }
+
+  function start(host, api, params) {
     const v = { host, api, origin: '', collapse: new Set(), data: null, gen: 0, zoom: 1, focus: -1, timing: null };
     view = v;
     const zoomOut = el('button', { type: 'button', id: 'gr-zoom-out', 'aria-label': 'Zoom out' }, '−');
@@ -58,6 +88,7 @@
   }
 
   function unmount() {
+    mounts++;
     if (!view) return;
     view.gen++;
     view.host.replaceChildren();

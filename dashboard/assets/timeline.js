@@ -11,8 +11,27 @@
 'use strict';
 
 (() => {
-  const K = window.dsynthViewKit;
-  const { el, svg } = K;
+  let K; // window.dsynthViewKit, once loaded
+  let el;
+  let svg;
+
+  // needKit loads viewkit.js, the helpers the views share, once (the page
+  // adds the view files in no set order).
+  function needKit() {
+    if (window.dsynthViewKit) return Promise.resolve(window.dsynthViewKit);
+    if (!window.dsynthViewKitLoading) {
+      window.dsynthViewKitLoading = new Promise((resolve, reject) => {
+        const s = document.createElement('script');
+        s.src = 'viewkit.js';
+        s.addEventListener('load', () => (window.dsynthViewKit ? resolve(window.dsynthViewKit) : reject(new Error('viewkit.js defined nothing'))));
+        s.addEventListener('error', () => reject(new Error('viewkit.js did not load')));
+        document.head.appendChild(s);
+      });
+    }
+    return window.dsynthViewKitLoading;
+  }
+
+  let mounts = 0; // bumped by every mount and unmount: a late kit is dropped
 
   const LABEL_W = 120; // lane names
   const LANE_H = 26;
@@ -32,6 +51,17 @@
 
   function mount(host, api, params) {
     unmount();
+    const token = ++mounts;
+    return needKit().then((k) => {
+      if (token !== mounts) return undefined;
+      K = k;
+      el = k.el;
+      svg = k.svg;
+      return start(host, api, params);
+    });
+  }
+
+  function start(host, api, params) {
     const v = {
       host, api,
       runId: (params && params.run) || 'current',
@@ -68,6 +98,7 @@
   }
 
   function unmount() {
+    mounts++;
     if (!view) return;
     view.gen++;
     view.off();

@@ -9,8 +9,27 @@
 'use strict';
 
 (() => {
-  const K = window.dsynthViewKit;
-  const { el, svg } = K;
+  let K; // window.dsynthViewKit, once loaded
+  let el;
+  let svg;
+
+  // needKit loads viewkit.js, the helpers the views share, once (the page
+  // adds the view files in no set order).
+  function needKit() {
+    if (window.dsynthViewKit) return Promise.resolve(window.dsynthViewKit);
+    if (!window.dsynthViewKitLoading) {
+      window.dsynthViewKitLoading = new Promise((resolve, reject) => {
+        const s = document.createElement('script');
+        s.src = 'viewkit.js';
+        s.addEventListener('load', () => (window.dsynthViewKit ? resolve(window.dsynthViewKit) : reject(new Error('viewkit.js defined nothing'))));
+        s.addEventListener('error', () => reject(new Error('viewkit.js did not load')));
+        document.head.appendChild(s);
+      });
+    }
+    return window.dsynthViewKitLoading;
+  }
+
+  let mounts = 0; // bumped by every mount and unmount: a late kit is dropped
 
   const H = 200;
   const M = { top: 12, right: 16, bottom: 40, left: 52 };
@@ -22,6 +41,17 @@
 
   function mount(host, api, params) {
     unmount();
+    const token = ++mounts;
+    return needKit().then((k) => {
+      if (token !== mounts) return undefined;
+      K = k;
+      el = k.el;
+      svg = k.svg;
+      return start(host, api, params);
+    });
+  }
+
+  function start(host, api, params) {
     const v = { host, api, gen: 0, runs: [] };
     view = v;
     v.error = el('p', { class: 'error', role: 'alert', hidden: true });
@@ -47,6 +77,7 @@
   }
 
   function unmount() {
+    mounts++;
     if (!view) return;
     view.gen++;
     view.host.replaceChildren();

@@ -1,0 +1,418 @@
+package dashboard
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/go-dsynth/go-dsynth/builddb"
+	"github.com/go-dsynth/go-dsynth/builder/events"
+	"github.com/go-dsynth/go-dsynth/internal/cdp"
+)
+
+// The browser tests of the timeline, graph and trends views
+// (assets/timeline.js, graph.js, trends.js) inside the page.
+
+// putRun writes a run, as the builder does when it starts or ends one.
+func (s *site) putRun(r *builddb.Run) error {
+	db, err := builddb.Open(s.dbPath, builddb.Options{Transient: true, NoSync: true})
+	if err != nil {
+		return fmt.Errorf("open %s: %w", s.dbPath, err)
+	}
+	defer db.Close()
+	if err := db.PutRun(r); err != nil {
+		return fmt.Errorf("put run %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// getData GETs an API path with the read key and decodes the envelope's
+// data into out.
+func (s *site) getData(t *testing.T, path string, out any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-API-Key", testKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", path, resp.Status)
+	}
+	env := struct {
+		Data any `json:"data"`
+	}{Data: out}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+// slotRun is a run in progress on four slots (three local, one remote),
+// started minutes ago so that "now" stays near its bars.
+type slotRun struct {
+	run     *builddb.Run
+	records []*builddb.BuildRecord
+	crit    []string // origins of the critical path, first to last
+	slots   int
+}
+
+// newSlotRun writes the run and its records into s's database.
+func newSlotRun(t *testing.T, s *site) *slotRun {
+	t.Helper()
+	base := time.Now().UTC().Add(-30 * time.Minute).Truncate(time.Second)
+	at := func(min float64) time.Time { return base.Add(time.Duration(min * float64(time.Minute))) }
+	sr := &slotRun{slots: 4, crit: []string{"devel/a", "devel/d", "www/e"}}
+	sr.run = &builddb.Run{ID: uuid.Must(uuid.NewV7()), Start: base, Directive: "build",
+		Args: []string{"www/e"}, Profile: "LiveSystem", Counts: builddb.Counts{Queued: 12}}
+	id := sr.run.ID
+	phased := func(origin string, worker int, from, to float64, st builddb.Status, deps ...string) *builddb.BuildRecord {
+		dir, flavor, _ := strings.Cut(origin, "@")
+		r := &builddb.BuildRecord{ID: builddb.NewBuildID(dir, "1.0", flavor), RunID: id, Status: st,
+			StartTime: at(from), EndTime: at(to)}
+		r.ID.WorkerID = worker
+		r.Duration = r.EndTime.Sub(r.StartTime)
+		span := to - from
+		for i, ph := range []string{"fetch", "configure", "build", "stage", "package"} {
+			r.Phases = append(r.Phases, builddb.PhaseMark{Phase: ph, Start: at(from + span*float64(i)/5)})
+		}
+		if st == builddb.StatusFailed {
+			r.Phase = "build"
+			r.Phases = r.Phases[:3]
+		}
+		if len(deps) > 0 {
+			r.DepVersions = map[string]string{}
+			for _, d := range deps {
+				r.DepVersions[d] = "1.0"
+			}
+		}
+		return r
+	}
+	remote := func(r *builddb.BuildRecord) *builddb.BuildRecord {
+		r.Where = "hostb/1"
+		return r
+	}
+	sr.records = []*builddb.BuildRecord{
+		phased("devel/a", 0, 0, 5, builddb.StatusSuccess),
+		phased("devel/b", 1, 0, 3, builddb.StatusSuccess),
+		phased("devel/c", 2, 1, 4, builddb.StatusSuccess),
+		remote(phased("misc/f", 3, 2, 6, builddb.StatusSuccess)),
+		phased("devel/d", 0, 5.2, 9, builddb.StatusSuccess, "devel/a"),
+		phased(hostileOrigin, 2, 5, 7, builddb.StatusFailed),
+		remote(phased("misc/h", 3, 6.5, 8, builddb.StatusLost)),
+		phased("misc/h", 2, 8.5, 10, builddb.StatusSuccess),
+		phased("www/e", 1, 9.5, 15, builddb.StatusSuccess, "devel/d", "devel/b"),
+	}
+	if err := s.putRun(sr.run); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range sr.records {
+		if err := s.put(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return sr
+}
+
+// openView opens the page at #view=NAME (with extra hash parameters),
+// logged in with the read key, and waits until the view is mounted.
+func openView(ctx context.Context, b *cdp.Browser, s *site, view, extra string) {
+	u := s.srv.URL + "/#view=" + view
+	if extra != "" {
+		u += "&" + extra
+	}
+	b.Navigate(u + "&key=" + testKey)
+	b.WaitFor(ctx, view+" mounted", `document.getElementById('view-`+view+`').dataset.mounted === 'yes'`)
+}
+
+// noPageOverflow checks that the page does not scroll sideways.
+func noPageOverflow(t *testing.T, b *cdp.Browser, what string) {
+	t.Helper()
+	var over struct{ Scroll, Inner int }
+	b.MustEval(`({Scroll: document.documentElement.scrollWidth, Inner: window.innerWidth})`, &over)
+	if over.Scroll > over.Inner {
+		t.Errorf("%s: the page is %d px wide in a %d px viewport", what, over.Scroll, over.Inner)
+	}
+}
+
+// TestTimelineView: the slot timeline of a run in progress on four
+// slots: one lane per slot, one bar per build, lanes that do not overlap
+// and bars inside their lane, the critical path marked, phases drawn,
+// hostile port names as text; a live build.started adds a running bar
+// and build.phase and build.completed extend it, without a fetch.
+func TestTimelineView(t *testing.T) {
+	path := cdp.FindChromium(t)
+	s := newSite(t)
+	sr := newSlotRun(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+
+	// The API learns of the run in progress before the page opens.
+	s.bus.Publish(events.RunStarted{Time: events.Time{T: sr.run.Start}, RunID: sr.run.ID.String(),
+		Profile: "LiveSystem", Directive: "build", Queued: 12, MaxWorkers: sr.slots})
+	s.bus.Flush()
+
+	var tl struct {
+		Slots []struct {
+			Worker int    `json:"worker"`
+			Name   string `json:"name"`
+		} `json:"slots"`
+		Bars []struct {
+			RecordID string `json:"record_id"`
+		} `json:"bars"`
+		CriticalPath []string `json:"critical_path"`
+	}
+	s.getData(t, "/api/v1/runs/current/timeline", &tl)
+	if len(tl.Bars) != len(sr.records) {
+		t.Fatalf("the API's timeline has %d bars, want %d", len(tl.Bars), len(sr.records))
+	}
+
+	b := cdp.Start(t, path)
+	b.SetViewport(1280, 900, false)
+	openView(ctx, b, s, "timeline", "")
+	b.WaitFor(ctx, "the timeline drawn", `document.querySelectorAll('#tl-svg g.tl-bar').length === `+fmt.Sprint(len(sr.records)))
+
+	var got struct {
+		Lanes   [][2]float64 // y, height
+		Names   []string
+		Bars    []struct{ Worker, Y, H float64 }
+		Crit    []string
+		Phases  int
+		Remote  bool
+		Hostile []string
+		Pwned   bool
+		Imgs    int
+	}
+	b.MustEval(`(() => {
+	  const q = (s) => [...document.querySelectorAll(s)];
+	  const lanes = q('#tl-svg rect.tl-lane');
+	  const laneY = new Map(lanes.map((r) => [r.dataset.worker, [+r.getAttribute('y'), +r.getAttribute('height')]]));
+	  return {
+	    Lanes: lanes.map((r) => [+r.getAttribute('y'), +r.getAttribute('height')]),
+	    Names: q('#tl-svg text.tl-lane-name').map((t) => t.textContent),
+	    Bars: q('#tl-svg g.tl-bar').flatMap((g) => [...g.querySelectorAll('rect.tl-frame')].map((r) => ({Worker: +g.dataset.worker, Y: +r.getAttribute('y') - laneY.get(g.dataset.worker)[0], H: +r.getAttribute('height')}))),
+	    Crit: q('#tl-svg g.tl-bar.critical').map((g) => g.dataset.origin),
+	    Phases: q('#tl-svg g.tl-bar rect.tl-phase[data-phase]').length,
+	    Remote: q('#tl-svg text.tl-lane-name').some((t) => t.textContent === 'hostb/1'),
+	    Hostile: q('#tl-svg g.tl-bar').filter((g) => g.dataset.origin.includes('<img')).map((g) => g.querySelector('title').textContent),
+	    Pwned: document.title === 'pwned',
+	    Imgs: q('#view-timeline img').length,
+	  };
+	})()`, &got)
+
+	if len(got.Lanes) != sr.slots {
+		t.Errorf("%d lanes, want one per slot (%d): %v", len(got.Lanes), sr.slots, got.Names)
+	}
+	if !got.Remote {
+		t.Errorf("no lane is named after the remote slot hostb/1: %v", got.Names)
+	}
+	for i := range got.Lanes {
+		for j := i + 1; j < len(got.Lanes); j++ {
+			a, c := got.Lanes[i], got.Lanes[j]
+			if a[0] < c[0]+c[1] && c[0] < a[0]+a[1] {
+				t.Errorf("lanes %d (y %v+%v) and %d (y %v+%v) overlap", i, a[0], a[1], j, c[0], c[1])
+			}
+		}
+	}
+	for _, bar := range got.Bars {
+		if bar.Y < 0 || bar.Y+bar.H > got.Lanes[0][1] {
+			t.Errorf("a bar of worker %v leaves its lane: y %v+%v in a lane %v high", bar.Worker, bar.Y, bar.H, got.Lanes[0][1])
+		}
+	}
+	if strings.Join(got.Crit, " ") != strings.Join(sr.crit, " ") && !sameSet(got.Crit, sr.crit) {
+		t.Errorf("critical bars %v, want %v", got.Crit, sr.crit)
+	}
+	if got.Phases < 5*len(sr.records)-4 {
+		t.Errorf("%d phase segments, want one per recorded phase", got.Phases)
+	}
+	if len(got.Hostile) != 1 || !strings.Contains(got.Hostile[0], hostile) || got.Pwned || got.Imgs != 0 {
+		t.Errorf("hostile port name: titles %q, title pwned %v, %d img elements", got.Hostile, got.Pwned, got.Imgs)
+	}
+
+	// Screenshots at desktop and phone widths.
+	dir := cdp.ArtifactDir(t, "views")
+	t.Logf("screenshot %s", b.Screenshot(dir, "timeline-1280", true))
+
+	// Live: a port starts on slot 1, enters two phases, and is built.
+	var fetches int
+	b.MustEval(`(() => { window.__fetches = 0; const f = window.fetch; window.fetch = (...a) => { if (String(a[0]).includes('/timeline')) window.__fetches++; return f(...a); }; return 0; })()`, &fetches)
+	live := uuid.Must(uuid.NewV7())
+	now := time.Now()
+	s.bus.Publish(events.PortStarted{Time: events.Time{T: now}, Slot: 1, Origin: "misc/live", Build: live})
+	s.bus.Flush()
+	n := len(sr.records) + 1
+	b.WaitFor(ctx, "the live bar", fmt.Sprintf(`document.querySelectorAll('#tl-svg g.tl-bar').length === %d && !!document.querySelector('#tl-svg g.tl-bar.running[data-record=%q]')`, n, live))
+	s.bus.Publish(events.PhaseStarted{Time: events.Time{T: now.Add(time.Second)}, Slot: 1, Origin: "misc/live", Phase: "fetch"})
+	s.bus.Publish(events.PhaseStarted{Time: events.Time{T: now.Add(2 * time.Second)}, Slot: 1, Origin: "misc/live", Phase: "build"})
+	s.bus.Flush()
+	sel := fmt.Sprintf(`document.querySelector('#tl-svg g.tl-bar[data-record=%q]')`, live)
+	b.WaitFor(ctx, "the live bar's phases", sel+`.querySelectorAll('rect.tl-phase[data-phase]').length === 2`)
+	s.bus.Publish(events.PortFinished{Time: events.Time{T: now.Add(3 * time.Second)}, Slot: 1, Origin: "misc/live",
+		Outcome: events.Built, Duration: 3 * time.Second})
+	s.bus.Flush()
+	b.WaitFor(ctx, "the live bar ended", sel+`.classList.contains('st-success') && !`+sel+`.classList.contains('running')`)
+	b.MustEval(`window.__fetches`, &fetches)
+	if fetches != 0 {
+		t.Errorf("the live events made the timeline fetch %d times; they should extend it in place", fetches)
+	}
+	var laneOK bool
+	b.MustEval(sel+`.dataset.worker === '1'`, &laneOK)
+	if !laneOK {
+		t.Error("the live bar is not in slot 1's lane")
+	}
+
+	// The tooltip shows on keyboard focus, with the port and its phases.
+	var tip string
+	b.MustEval(sel+`.focus(), document.querySelector('#tl-chart .view-tip').hidden ? '' : document.querySelector('#tl-chart .view-tip').textContent`, &tip)
+	if !strings.Contains(tip, "misc/live") || !strings.Contains(tip, "build") {
+		t.Errorf("the focused bar's tooltip says %q", tip)
+	}
+
+	b.SetViewport(375, 800, true)
+	openView(ctx, b, s, "timeline", "")
+	b.WaitFor(ctx, "the timeline drawn at 375 px", `document.querySelectorAll('#tl-svg g.tl-bar').length > 0`)
+	noPageOverflow(t, b, "timeline at 375 px")
+	t.Logf("screenshot %s", b.Screenshot(dir, "timeline-375", true))
+	b.CheckProblems()
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	m := map[string]int{}
+	for _, x := range a {
+		m[x]++
+	}
+	for _, x := range b {
+		if m[x] == 0 {
+			return false
+		}
+		m[x]--
+	}
+	return true
+}
+
+// TestTrendsView: the per-run charts have one point per run the API
+// lists, the queue depth one per start, a port's durations one per
+// finished build (a failed one marked), each chart with a title, a
+// description and its table; a hostile port name stays text.
+func TestTrendsView(t *testing.T) {
+	path := cdp.FindChromium(t)
+	s := newSite(t)
+	// Three more finished runs, a port each.
+	for i := range 3 {
+		start := t0.Add(time.Duration(24*(i+1)) * time.Hour)
+		r := &builddb.Run{ID: uuid.Must(uuid.NewV7()), Start: start, End: start.Add(time.Hour), Directive: "build",
+			Counts: builddb.Counts{Queued: 2, Built: 2 - i%2, Failed: i % 2}}
+		if err := s.putRun(r); err != nil {
+			t.Fatal(err)
+		}
+		rec := record("misc/hello", fmt.Sprintf("1.%d", 2+i), 24*60*(i+1)+5, builddb.StatusSuccess, i%2, time.Duration(2+i)*time.Minute, r.ID)
+		if err := s.put(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sr := newSlotRun(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	var trends struct {
+		Runs []json.RawMessage `json:"runs"`
+	}
+	s.getData(t, "/api/v1/trends?runs=30", &trends)
+	if len(trends.Runs) < 4 {
+		t.Fatalf("the API lists %d runs in its trends, want at least the 4 finished ones", len(trends.Runs))
+	}
+	var tl struct {
+		QueueDepth []json.RawMessage `json:"queue_depth"`
+	}
+	s.getData(t, "/api/v1/runs/current/timeline", &tl)
+	var hist struct {
+		Builds []struct {
+			Status string `json:"status"`
+		} `json:"builds"`
+	}
+	s.getData(t, "/api/v1/packages/misc/hello/history?limit=200", &hist)
+	finished := 0
+	for _, r := range hist.Builds {
+		if r.Status == "success" || r.Status == "failed" {
+			finished++
+		}
+	}
+	_ = sr
+
+	b := cdp.Start(t, path)
+	b.SetViewport(1280, 900, false)
+	openView(ctx, b, s, "trends", "origin=misc/hello")
+	b.WaitFor(ctx, "the charts", `['tr-pph', 'tr-success', 'tr-util', 'tr-depth', 'tr-duration'].every((id) => document.getElementById(id))`)
+
+	var got struct {
+		Points   map[string]int
+		Shapes   map[string]int
+		Rows     map[string]int
+		Titled   bool
+		Failed   int
+		Captions []string
+	}
+	b.MustEval(`(() => {
+	  const ids = ['tr-pph', 'tr-success', 'tr-util', 'tr-depth', 'tr-duration'];
+	  const out = {Points: {}, Shapes: {}, Rows: {}, Titled: true, Captions: []};
+	  for (const id of ids) {
+	    const s = document.getElementById(id);
+	    out.Points[id] = +s.dataset.points;
+	    out.Shapes[id] = s.querySelectorAll('rect.tr-bar, circle.tr-pt').length;
+	    const fig = s.closest('figure');
+	    out.Rows[id] = fig.querySelectorAll('details.data-table tbody tr').length;
+	    const t = document.getElementById(s.getAttribute('aria-labelledby'));
+	    const d = document.getElementById(s.getAttribute('aria-describedby'));
+	    if (s.getAttribute('role') !== 'img' || !t || !t.textContent || !d || !d.textContent) out.Titled = false;
+	    out.Captions.push(fig.querySelector('figcaption').textContent);
+	  }
+	  out.Failed = document.querySelectorAll('#tr-duration circle.tr-pt.st-failed').length;
+	  return out;
+	})()`, &got)
+	want := map[string]int{"tr-pph": len(trends.Runs), "tr-success": len(trends.Runs), "tr-util": len(trends.Runs),
+		"tr-depth": len(tl.QueueDepth), "tr-duration": finished}
+	for id, n := range want {
+		if got.Points[id] != n || got.Shapes[id] != n || got.Rows[id] != n {
+			t.Errorf("chart %s: %d points, %d shapes, %d table rows; want %d", id, got.Points[id], got.Shapes[id], got.Rows[id], n)
+		}
+	}
+	if !got.Titled {
+		t.Error("a chart lacks role=img, its title or its description")
+	}
+	if got.Failed != 1 {
+		t.Errorf("misc/hello's duration chart marks %d failed builds, want 1", got.Failed)
+	}
+	dir := cdp.ArtifactDir(t, "views")
+	t.Logf("screenshot %s", b.Screenshot(dir, "trends-1280", true))
+
+	// A hostile port name goes in as text.
+	b.MustEval(`(() => { const i = document.getElementById('tr-origin'); i.value = `+jsString(hostileOrigin)+`; i.form.requestSubmit(); return 0; })()`, nil)
+	b.WaitFor(ctx, "the hostile port's chart", `document.querySelector('#tr-port figcaption') && document.querySelector('#tr-port figcaption').textContent.includes('<img')`)
+	var bad struct {
+		Imgs  int
+		Pwned bool
+	}
+	b.MustEval(`({Imgs: document.querySelectorAll('#view-trends img').length, Pwned: document.title === 'pwned'})`, &bad)
+	if bad.Imgs != 0 || bad.Pwned {
+		t.Errorf("hostile port name: %d img elements, title pwned %v", bad.Imgs, bad.Pwned)
+	}
+
+	b.SetViewport(375, 800, true)
+	openView(ctx, b, s, "trends", "origin=misc/hello")
+	b.WaitFor(ctx, "the charts at 375 px", `!!document.getElementById('tr-duration')`)
+	noPageOverflow(t, b, "trends at 375 px")
+	t.Logf("screenshot %s", b.Screenshot(dir, "trends-375", true))
+	b.CheckProblems()
+}

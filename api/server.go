@@ -285,6 +285,7 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "GET /api/v1/packages", need: auth.PermRead, data: s.packages},
 		{pattern: "GET /api/v1/packages/{category}/{port}/deps", need: auth.PermRead, data: s.pkgDeps},
 		{pattern: "GET /api/v1/packages/{category}/{port}/status", need: auth.PermRead, data: s.pkgStatus},
+		{pattern: "GET /api/v1/packages/{category}/{port}/graph", need: auth.PermRead, data: s.pkgGraph},
 		{pattern: "GET /api/v1/stats/today", need: auth.PermRead, data: s.statsToday},
 		{pattern: "GET /api/v1/stats/package/{category}/{port}", need: auth.PermRead, data: s.statsPackage, dbOnly: true},
 		{pattern: "GET /api/v1/config", need: auth.PermRead, data: s.getConfig},

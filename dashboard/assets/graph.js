@@ -41,7 +41,7 @@
   const ZOOMS = [0.25, 0.35, 0.5, 0.7, 0.85, 1, 1.25, 1.5, 2];
   // Dependency kinds, strongest first: an edge of several kinds is drawn
   // as its first in this list.
-  const KINDS = ['lib', 'build', 'run', 'patch', 'extract', 'fetch', 'test', 'pkg'];
+  const KINDS = ['lib', 'build', 'run', 'patch', 'extract', 'fetch'];
 
   const kindOf = (kinds) => {
     for (const k of KINDS) if ((kinds || []).includes(k)) return k;
@@ -106,7 +106,7 @@
   }
 
   function legend() {
-    const kinds = KINDS.concat(['other']).map((k) => el('li', {},
+    const kinds = KINDS.map((k) => el('li', {},
       svg('svg', { width: 34, height: 10, 'aria-hidden': 'true', focusable: 'false' },
         svg('path', { class: 'ge ek-' + k, d: 'M1,5H33' })), ' ' + k));
     const states = ['built', 'failed', 'building', 'queued', 'not_built', 'up_to_date', 'ignored', 'skipped', 'broken'].map((s) => el('li', {},
@@ -229,6 +229,12 @@
     v.W = W;
     v.H = H;
     v.canvas.replaceChildren(root);
+    // A graph wider than the canvas opens with its root in view.
+    const top = nodes.find((n) => n.origin === d.root) || nodes[0];
+    if (top) {
+      v.canvas.scrollLeft = Math.max(0, (top.x + MARGIN + NODE_W / 2) * v.zoom - v.canvas.clientWidth / 2);
+      v.canvas.scrollTop = 0;
+    }
     const hidden = nodes.reduce((s, n) => s + (n.hidden || 0), 0);
     v.summary.textContent = `${d.root || v.origin}: ${nodes.length} ports, ${edges.length} dependencies, ${d.layers || 0} layers` +
       (hidden ? `, ${hidden} hidden by collapse` : '') + '. Click a port to focus it.';

@@ -284,6 +284,11 @@ func TestTimelineView(t *testing.T) {
 		t.Errorf("the focused bar's tooltip says %q", tip)
 	}
 
+	// A click on a bar opens its build's log.
+	crit := sr.records[0]
+	b.MustEval(fmt.Sprintf(`document.querySelector('#tl-svg g.tl-bar[data-record=%q]').dispatchEvent(new MouseEvent('click', {bubbles: true})), 0`, crit.ID.UUID), nil)
+	b.WaitFor(ctx, "the bar's log", fmt.Sprintf(`location.hash.includes('view=logs') && location.hash.includes(%q)`, crit.ID.UUID))
+
 	b.SetViewport(375, 800, true)
 	openView(ctx, b, s, "timeline", "")
 	b.WaitFor(ctx, "the timeline drawn at 375 px", `document.querySelectorAll('#tl-svg g.tl-bar').length > 0`)

@@ -272,6 +272,7 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "GET /api/v1/runs", need: auth.PermRead, data: s.runs, dbOnly: true},
 		{pattern: "GET /api/v1/runs/{id}", need: auth.PermRead, data: s.run, dbOnly: true},
 		{pattern: "GET /api/v1/runs/{id}/timeline", need: auth.PermRead, data: s.runTimeline},
+		{pattern: "GET /api/v1/trends", need: auth.PermRead, data: s.trends, dbOnly: true},
 		{pattern: "GET /api/v1/events", need: auth.PermRead, serve: s.events},
 		{pattern: "GET /api/v1/workers", need: auth.PermRead, data: s.workers},
 		{pattern: "GET /api/v1/workers/{id}", need: auth.PermRead, data: s.worker},

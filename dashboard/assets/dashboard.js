@@ -1086,16 +1086,20 @@
 
   // act runs one control call; its error goes to the alert region, and
   // the control view is reloaded after it.
-  async function act(what, fn) {
+  async function act(what, fn, note) {
     controlAlert(null);
+    controlNote('');
+    let err = null;
+    let res;
     try {
-      await fn();
-      controlNote(what);
+      res = await fn();
     } catch (e) {
       if (e instanceof Stale) return;
-      controlAlert(e);
+      err = e;
     }
-    loadControl();
+    await loadControl();
+    if (err) controlAlert(err);
+    else controlNote(note ? note(res) : what);
   }
 
   async function loadControl() {
@@ -1108,7 +1112,12 @@
       $('start-profile').options.length === 0 ? api('/config/profiles') : Promise.resolve(null),
     ]);
     if (gen !== state.gen) return;
-    const failed = parts.find((p) => p.status === 'rejected' && !(p.reason instanceof Stale));
+    // Without the profiles (a server with no dsynth.ini) the build takes
+    // the service's own: no alert for that.
+    if (parts[3].status === 'rejected' && $('start-profile').options.length === 0) {
+      $('start-profile').replaceChildren(el('option', { value: '' }, "the service's"));
+    }
+    const failed = parts.slice(0, 3).find((p) => p.status === 'rejected' && !(p.reason instanceof Stale));
     if (failed) controlAlert(failed.reason);
     const [q, fin, wk, prof] = parts.map((p) => (p.status === 'fulfilled' ? p.value : null));
     if (q) renderQueue(q.builds || []);
@@ -1248,8 +1257,8 @@
       const d = await api('/builds', { method: 'POST', body });
       state.control.ports = [];
       renderChosen();
-      controlNote(`Build ${shortID(d.build_id)} queued: ${d.queued_packages} ports, position ${d.position}.`);
-    });
+      return d;
+    }, (d) => `Build ${shortID(d.build_id)} queued: ${d.queued_packages} ports, position ${d.position}.`);
   }
 
   // ---- logs -----------------------------------------------------------------------
@@ -1297,6 +1306,7 @@
       if (!live()) return;
       const r = (d && d.record) || d || {};
       lg.origin = originOf(r);
+      $('log-download').download = logFileName(lg);
       $('logs-title').textContent = 'Log of ' + (lg.origin || id);
       $('log-about').replaceChildren(
         el('dt', {}, 'Port'), el('dd', { data: { field: 'log-origin' } }, lg.origin ? originLink(lg.origin) : '—'),
@@ -1448,12 +1458,18 @@
     $('log-matches').textContent = `${lg.current + 1} of ${marks.length}`;
   }
 
+  // logFileName is the download's name: the log file's own
+  // (category___port.log), or the record id's before the record is read.
+  function logFileName(lg) {
+    return (lg.origin ? lg.origin.replace(/[^\w.@-]+/g, '___') : lg.id) + '.log';
+  }
+
   function updateDownload(lg) {
     if (lg.url) URL.revokeObjectURL(lg.url);
     lg.url = URL.createObjectURL(new Blob([lg.lines.join('\n') + (lg.lines.length > 0 ? '\n' : '')], { type: 'text/plain' }));
     const a = $('log-download');
     a.href = lg.url;
-    a.download = (lg.origin ? lg.origin.replace(/[^\w.@-]+/g, '___') : lg.id) + '.log';
+    a.download = logFileName(lg);
     a.hidden = false;
   }
 

@@ -22,9 +22,10 @@ import (
 	"github.com/go-dsynth/go-dsynth/ports"
 )
 
-// The browser tests of the timeline, graph and trends views (B2's; B1's
-// views_test.go checks that every view mounts, fits a phone and passes axe)
-// (assets/timeline.js, graph.js, trends.js) inside the page.
+// The browser tests of the timeline, graph and trends views
+// (assets/timeline.js, graph.js, trends.js) inside the page: what they
+// draw. views_test.go checks that every view mounts, fits a phone's width
+// and passes axe-core.
 
 // putRun writes a run, as the builder does when it starts or ends one.
 func (s *site) putRun(r *builddb.Run) error {
@@ -140,6 +141,24 @@ func openView(ctx context.Context, b *cdp.Browser, s *site, view, extra string) 
 	}
 	b.Navigate(u + "&key=" + testKey)
 	b.WaitFor(ctx, view+" mounted", `document.getElementById('view-`+view+`').dataset.mounted === 'yes'`)
+}
+
+// axeClean runs axe-core (when installed, as TestViews does) on the page
+// as drawn, in both themes, and fails for a serious or critical finding.
+func axeClean(t *testing.T, b *cdp.Browser, what string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join("testdata", "axe", "node_modules", "axe-core", "axe.min.js")); err != nil {
+		t.Logf("%s: axe-core is not installed, not checked (`make deps-axe`)", what)
+		return
+	}
+	src := axeSource(t)
+	for _, scheme := range []string{"light", "dark"} {
+		b.SetColorScheme(scheme)
+		for _, f := range runAxe(t, b, src) {
+			t.Errorf("%s, %s theme: axe %s (%s): %s\n  %s", what, scheme, f.ID, f.Impact, f.Help, strings.Join(f.Nodes, "\n  "))
+		}
+	}
+	b.SetColorScheme("")
 }
 
 // noPageOverflow checks that the page does not scroll sideways.
@@ -285,6 +304,8 @@ func TestTimelineView(t *testing.T) {
 		t.Errorf("the focused bar's tooltip says %q", tip)
 	}
 
+	axeClean(t, b, "the timeline")
+
 	// A click on a bar opens its build's log.
 	crit := sr.records[0]
 	b.MustEval(fmt.Sprintf(`document.querySelector('#tl-svg g.tl-bar[data-record=%q]').dispatchEvent(new MouseEvent('click', {bubbles: true})), 0`, crit.ID.UUID), nil)
@@ -407,6 +428,7 @@ func TestTrendsView(t *testing.T) {
 	if got.Failed != 1 {
 		t.Errorf("misc/hello's duration chart marks %d failed builds, want 1", got.Failed)
 	}
+	axeClean(t, b, "the trends")
 	dir := cdp.ArtifactDir(t, "views")
 	t.Logf("screenshot %s", b.Screenshot(dir, "trends-1280", true))
 
@@ -614,6 +636,7 @@ func TestGraphView(t *testing.T) {
 	if st.Rebuild != nil && !strings.Contains(panel.Rebuild, st.Rebuild.Reason) {
 		t.Errorf("panel's rebuild %q lacks the API's reason %q", panel.Rebuild, st.Rebuild.Reason)
 	}
+	axeClean(t, b, "the graph with a port's panel")
 	dir := cdp.ArtifactDir(t, "views")
 	t.Logf("screenshot %s", b.Screenshot(dir, "graph-1280", true))
 

@@ -75,7 +75,7 @@
     v.zoomLabel = el('span', { class: 'gr-zoom', id: 'gr-zoom' }, '100%');
     v.summary = el('p', { class: 'gr-summary', id: 'gr-summary', 'aria-live': 'polite' });
     v.error = el('p', { class: 'error', role: 'alert', hidden: true });
-    v.canvas = el('div', { class: 'gr-canvas', id: 'gr-canvas', tabindex: 0, 'aria-label': 'Dependency graph, scrollable' });
+    v.canvas = el('div', { class: 'gr-canvas', id: 'gr-canvas', tabindex: 0, role: 'region', 'aria-label': 'Dependency graph, scrollable' });
     v.panel = el('aside', { class: 'gr-panel', id: 'gr-panel', hidden: true, 'aria-live': 'polite' });
     host.replaceChildren(
       el('div', { class: 'view-tools' }, zoomOut, v.zoomLabel, zoomIn, fit),

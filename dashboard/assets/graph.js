@@ -221,7 +221,8 @@
     });
 
     const root = svg('svg', {
-      class: 'gr-svg', id: 'gr-svg', viewBox: `0 0 ${W} ${H}`, width: Math.round(W * v.zoom), height: Math.round(H * v.zoom),
+      // A dense graph fades its edges until a port is focused.
+      class: 'gr-svg' + (edges.length > 1500 ? ' dense' : ''), id: 'gr-svg', viewBox: `0 0 ${W} ${H}`, width: Math.round(W * v.zoom), height: Math.round(H * v.zoom),
       role: 'group', 'aria-labelledby': 'gr-svg-title',
     }, svg('title', { id: 'gr-svg-title' }, `Dependency graph of ${d.root || v.origin}: ${nodes.length} ports in ${d.layers || 0} layers`));
     root.appendChild(frag);

@@ -195,7 +195,7 @@
   function onEvent(v, type, m) {
     if (!m || typeof m !== 'object' || !v.data || v.runId !== 'current') return;
     if (type === 'run.started') {
-      load(v); // a new run: start over
+      if (!m.run_id || m.run_id !== v.data.runId) load(v); // a new run: start over
       return;
     }
     if (!v.live) return;

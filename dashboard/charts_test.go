@@ -306,6 +306,21 @@ func TestTimelineView(t *testing.T) {
 
 	axeClean(t, b, "the timeline")
 
+	// A past run chosen from the list: the fixture's finished run, drawn
+	// with the API's bars for it.
+	var past struct {
+		Bars []json.RawMessage `json:"bars"`
+	}
+	s.getData(t, "/api/v1/runs/"+s.run.ID.String()+"/timeline", &past)
+	if len(past.Bars) == 0 {
+		t.Fatal("the API's timeline of the fixture's run has no bars")
+	}
+	b.WaitFor(ctx, "the past run in the list", `!!document.querySelector('#tl-run option[value="`+s.run.ID.String()+`"]')`)
+	b.MustEval(`(() => { const s = document.getElementById('tl-run'); s.value = '`+s.run.ID.String()+`'; s.dispatchEvent(new Event('change')); return 0; })()`, nil)
+	b.WaitFor(ctx, "the past run drawn", fmt.Sprintf(`document.querySelectorAll('#tl-svg g.tl-bar').length === %d && !document.getElementById('tl-summary').textContent.includes('live')`, len(past.Bars)))
+	b.MustEval(`(() => { const s = document.getElementById('tl-run'); s.value = 'current'; s.dispatchEvent(new Event('change')); return 0; })()`, nil)
+	b.WaitFor(ctx, "the current run again", `!!document.querySelector('#tl-svg g.tl-bar[data-origin="www/e"]')`)
+
 	// A click on a bar opens its build's log.
 	crit := sr.records[0]
 	b.MustEval(fmt.Sprintf(`document.querySelector('#tl-svg g.tl-bar[data-record=%q]').dispatchEvent(new MouseEvent('click', {bubbles: true})), 0`, crit.ID.UUID), nil)
@@ -639,6 +654,15 @@ func TestGraphView(t *testing.T) {
 	axeClean(t, b, "the graph with a port's panel")
 	dir := cdp.ArtifactDir(t, "views")
 	t.Logf("screenshot %s", b.Screenshot(dir, "graph-1280", true))
+
+	// Zoom in: the drawing grows, its coordinates do not change.
+	var w0, w1 float64
+	b.MustEval(`+document.getElementById('gr-svg').getAttribute('width')`, &w0)
+	b.MustEval(`document.getElementById('gr-zoom-in').click(), +document.getElementById('gr-svg').getAttribute('width')`, &w1)
+	if !(w1 > w0) {
+		t.Errorf("zooming in took the drawing from %v to %v px wide", w0, w1)
+	}
+	b.MustEval(`document.getElementById('gr-zoom-out').click(), 0`, nil)
 
 	// Collapse devel/gmake: devel/m4 is hidden, then expanded again.
 	b.MustEval(`document.querySelector('#gr-svg g.gn[data-origin="devel/gmake"]').dispatchEvent(new MouseEvent('click', {bubbles: true})), 0`, nil)

@@ -63,10 +63,10 @@
     'build.ignored', 'build.skipped']);
   // Messages after which the control view is.
   const REFRESH_CONTROL = new Set(['build.state', 'run.started', 'run.finished', 'build.started',
-    'build.completed', 'build.failed', 'build.ignored', 'build.skipped', 'worker.status', 'worker.paused', 'worker.resumed']);
+    'build.phase', 'build.completed', 'build.failed', 'build.ignored', 'build.skipped', 'worker.status', 'worker.paused', 'worker.resumed']);
   // Frequent messages the feed does not list (system.load updates the
   // status panel in place).
-  const QUIET = new Set(['build.output', 'worker.idle', 'system.load']);
+  const QUIET = new Set(['build.output', 'build.progress', 'worker.idle', 'system.load']);
 
   const state = {
     key: '',
@@ -894,6 +894,8 @@
         return `${m.package} ${m.status}${m.reason ? ': ' + m.reason : ''}`;
       case 'worker.status':
         return `worker ${m.worker} is ${m.status}`;
+      case 'build.state':
+        return `build ${String(m.build_id || '').slice(0, 8)} is ${m.state}${m.error ? ': ' + m.error : ''}`;
       case 'workers.limit':
         return m.line || `worker limit ${m.from} → ${m.to}`;
       case 'log.line':
@@ -1238,8 +1240,11 @@
         const d = await api('/packages?' + new URLSearchParams({ origin: prefix, limit: '20' }).toString());
         if (seq !== state.control.completeSeq) return;
         $('port-options').replaceChildren(...(d.packages || []).map((p) => el('option', { value: p.origin }, p.version ? p.origin + ' ' + p.version : p.origin)));
-      } catch (_) {
-        // completion is a convenience: the start button reports errors
+        $('port-options').dataset.error = '';
+      } catch (e) {
+        // Completion is a convenience (the start button reports errors);
+        // why it has nothing is kept for whoever looks.
+        $('port-options').dataset.error = e && e.message ? e.message : String(e);
       }
     }, 150);
   }

@@ -304,6 +304,16 @@ func TestTimelineView(t *testing.T) {
 		t.Errorf("the focused bar's tooltip says %q", tip)
 	}
 
+	// The run ends: the view reads it once more (the server's critical
+	// path of the finished run) and is no longer live.
+	sr.run.End = time.Now().UTC()
+	if err := s.putRun(sr.run); err != nil {
+		t.Fatal(err)
+	}
+	s.bus.Publish(events.RunFinished{Time: events.Time{T: sr.run.End}, RunID: sr.run.ID.String(), Duration: sr.run.End.Sub(sr.run.Start)})
+	s.bus.Flush()
+	b.WaitFor(ctx, "the finished run read again", `window.__fetches === 1 && !document.getElementById('tl-summary').textContent.includes('live') && document.querySelectorAll('#tl-svg g.tl-bar.critical').length === 3`)
+
 	axeClean(t, b, "the timeline")
 
 	// A past run chosen from the list: the fixture's finished run, drawn

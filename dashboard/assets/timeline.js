@@ -134,14 +134,20 @@
     }
   }
 
+  // load fetches the timeline; live events that come meanwhile are kept
+  // and applied to the answer (those it already holds change nothing).
   async function load(v) {
     const gen = ++v.gen;
     v.error.hidden = true;
+    v.loading = true;
+    v.pending = [];
     let d;
     try {
       d = await v.api('/runs/' + encodeURIComponent(v.runId) + '/timeline');
     } catch (e) {
       if (gen !== v.gen || view !== v) return;
+      v.loading = false;
+      v.pending = [];
       v.error.textContent = 'Cannot load the timeline: ' + K.message(e);
       v.error.hidden = false;
       v.data = null;
@@ -154,6 +160,10 @@
     v.live = v.runId === 'current' && !K.parseTime(d.run && d.run.end);
     clearInterval(v.ticker);
     if (v.live) v.ticker = setInterval(() => schedule(v), TICK_MS);
+    v.loading = false;
+    const pending = v.pending;
+    v.pending = [];
+    for (const [type, m] of pending) apply(v, type, m);
     draw(v);
   }
 
@@ -193,43 +203,56 @@
   // ---- live events -----------------------------------------------------------
 
   function onEvent(v, type, m) {
-    if (!m || typeof m !== 'object' || !v.data || v.runId !== 'current') return;
+    if (!m || typeof m !== 'object' || v.runId !== 'current') return;
     if (type === 'run.started') {
-      if (!m.run_id || m.run_id !== v.data.runId) load(v); // a new run: start over
+      // A new run (or the first): start over.
+      if (!v.data || !m.run_id || m.run_id !== v.data.runId) load(v);
       return;
     }
-    if (!v.live) return;
-    if (m.run_id && v.data.runId && m.run_id !== v.data.runId) return;
+    if (v.loading) {
+      v.pending.push([type, m]);
+      return;
+    }
+    if (!apply(v, type, m)) return;
+    schedule(v);
+    // At its end the run is read once more: the server's critical path.
+    if (type === 'run.finished') load(v);
+  }
+
+  // apply changes the model for one event; it tells whether it did.
+  function apply(v, type, m) {
+    if (!v.data || !v.live) return false;
+    if (m.run_id && v.data.runId && m.run_id !== v.data.runId) return false;
     const d = v.data;
     const at = K.parseTime(m.timestamp) ?? Date.now();
     const running = (w, origin) => d.bars.find((b) => b.end === null && b.worker === w && (!origin || b.origin === origin));
     switch (type) {
       case 'build.started': {
-        if (typeof m.worker !== 'number' || m.worker < 0) return;
-        if (m.record_id && d.bars.some((b) => b.id === m.record_id)) return;
+        if (typeof m.worker !== 'number' || m.worker < 0) return false;
+        if (m.record_id && d.bars.some((b) => b.id === m.record_id)) return false;
         if (!d.slots.some((s) => s.worker === m.worker)) d.slots.push({ worker: m.worker, name: 'slot ' + m.worker });
         d.bars.push({ id: m.record_id || '', origin: m.package || '', worker: m.worker, status: 'running', start: at, end: null, phases: [], critical: false });
         break;
       }
       case 'build.phase': {
         const b = running(m.worker, m.package);
-        if (!b || !m.phase) return;
+        if (!b || !m.phase) return false;
         const last = b.phases[b.phases.length - 1];
-        if (last && last.phase === m.phase) return;
+        if (last && last.phase === m.phase) return false;
         b.phases.push({ phase: m.phase, start: at });
         break;
       }
       case 'build.completed':
       case 'build.failed': {
         const b = running(m.worker, m.package);
-        if (!b) return;
+        if (!b) return false;
         b.end = at;
         b.status = type === 'build.failed' ? 'failed' : (m.status === 'success' || !m.status ? 'success' : m.status);
         break;
       }
       case 'build.lost': {
         const b = (m.record_id && d.bars.find((x) => x.id === m.record_id)) || running(m.worker, m.package);
-        if (!b) return;
+        if (!b) return false;
         b.end = b.end ?? at;
         b.status = 'lost';
         break;
@@ -241,9 +264,9 @@
         for (const b of d.bars) if (b.end === null) b.end = at;
         break;
       default:
-        return;
+        return false;
     }
-    schedule(v);
+    return true;
   }
 
   // ---- drawing ---------------------------------------------------------------

@@ -736,6 +736,23 @@ func TestGraphFirefox(t *testing.T) {
 		if lit != got.Nodes {
 			t.Errorf("focusing %s lit %d of %d nodes", root, lit, got.Nodes)
 		}
+		// Dragging the background pans the (wider than the screen) graph.
+		var pan struct {
+			Wide          bool
+			Before, After float64
+		}
+		b.MustEval(`(() => {
+		  const c = document.getElementById('gr-canvas');
+		  const before = c.scrollLeft;
+		  const r = c.getBoundingClientRect();
+		  c.dispatchEvent(new MouseEvent('mousedown', {bubbles: true, button: 0, clientX: r.left + 5, clientY: r.top + 5}));
+		  window.dispatchEvent(new MouseEvent('mousemove', {clientX: r.left + 205, clientY: r.top + 5}));
+		  window.dispatchEvent(new MouseEvent('mouseup', {}));
+		  return {Wide: c.scrollWidth > c.clientWidth, Before: before, After: c.scrollLeft};
+		})()`, &pan)
+		if !pan.Wide || pan.After != pan.Before-200 {
+			t.Errorf("%s: dragging 200 px right scrolled from %v to %v (wider than the canvas: %v)", root, pan.Before, pan.After, pan.Wide)
+		}
 		name := strings.ReplaceAll(root, "/", "-")
 		t.Logf("screenshot %s", b.Screenshot(dir, "graph-"+name+"-1280", false))
 		b.SetViewport(375, 800, true)

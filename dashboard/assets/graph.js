@@ -80,7 +80,7 @@
     host.replaceChildren(
       el('div', { class: 'view-tools' }, zoomOut, v.zoomLabel, zoomIn, fit),
       v.summary, v.error, legend(), el('div', { class: 'gr-wrap' }, v.canvas, v.panel));
-    dragToPan(v.canvas);
+    v.stopPan = dragToPan(v.canvas);
     const origin = params && typeof params.origin === 'string' ? params.origin.trim() : '';
     if (origin) return show(origin);
     v.summary.textContent = 'Choose a port to see its dependency graph.';
@@ -91,6 +91,7 @@
     mounts++;
     if (!view) return;
     view.gen++;
+    if (view.stopPan) view.stopPan();
     view.host.replaceChildren();
     view = null;
   }
@@ -262,7 +263,8 @@
     setZoom(v, Math.max(0.1, Math.min(2, (v.canvas.clientWidth - 4) / v.W)));
   }
 
-  // dragToPan scrolls the canvas while the mouse drags it.
+  // dragToPan scrolls the canvas while the mouse drags it; it returns the
+  // function that stops listening to the window.
   function dragToPan(canvas) {
     let from = null;
     canvas.addEventListener('mousedown', (ev) => {
@@ -270,16 +272,23 @@
       from = { x: ev.clientX, y: ev.clientY, left: canvas.scrollLeft, top: canvas.scrollTop };
       canvas.classList.add('panning');
     });
-    window.addEventListener('mousemove', (ev) => {
+    const move = (ev) => {
       if (!from) return;
       canvas.scrollLeft = from.left - (ev.clientX - from.x);
       canvas.scrollTop = from.top - (ev.clientY - from.y);
-    });
-    window.addEventListener('mouseup', () => {
+    };
+    const up = () => {
       from = null;
       canvas.classList.remove('panning');
-    });
+    };
+    window.addEventListener('mousemove', move);
+    window.addEventListener('mouseup', up);
+    return () => {
+      window.removeEventListener('mousemove', move);
+      window.removeEventListener('mouseup', up);
+    };
   }
+
 
   // closure is the set of node ids reachable from id, and the edges used.
   function closure(v, id) {

@@ -662,6 +662,13 @@ func TestGraphView(t *testing.T) {
 		t.Errorf("panel's rebuild %q lacks the API's reason %q", panel.Rebuild, st.Rebuild.Reason)
 	}
 	axeClean(t, b, "the graph with a port's panel")
+	t.Logf("misc/hello: %s, waiting on %v", panel.State, panel.Waiting)
+	// A dependency it waits on, clicked, is focused in turn.
+	if len(panel.Waiting) > 0 {
+		b.MustEval(`document.querySelector('#why-waiting button').click(), 0`, nil)
+		b.WaitFor(ctx, "the awaited dependency focused", `document.getElementById('gr-panel-origin').textContent === `+jsString(panel.Waiting[0])+
+			` && document.querySelector('#gr-svg g.gn.focused').dataset.origin === `+jsString(panel.Waiting[0]))
+	}
 	dir := cdp.ArtifactDir(t, "views")
 	t.Logf("screenshot %s", b.Screenshot(dir, "graph-1280", true))
 
@@ -675,12 +682,12 @@ func TestGraphView(t *testing.T) {
 	b.MustEval(`document.getElementById('gr-zoom-out').click(), 0`, nil)
 
 	// Collapse devel/gmake: devel/m4 is hidden, then expanded again.
-	b.MustEval(`document.querySelector('#gr-svg g.gn[data-origin="devel/gmake"]').dispatchEvent(new MouseEvent('click', {bubbles: true})), 0`, nil)
-	b.WaitFor(ctx, "gmake's panel", `document.getElementById('gr-panel-origin') && document.getElementById('gr-panel-origin').textContent === 'devel/gmake' && !!document.getElementById('gr-collapse')`)
+	b.MustEval(`document.querySelector('#gr-svg g.gn.focused[data-origin="devel/gmake"]') || document.querySelector('#gr-svg g.gn[data-origin="devel/gmake"]').dispatchEvent(new MouseEvent('click', {bubbles: true})), 0`, nil)
+	b.WaitFor(ctx, "gmake's panel", `!document.getElementById('gr-panel').hidden && document.getElementById('gr-panel-origin').textContent === 'devel/gmake' && !!document.getElementById('gr-collapse')`)
 	b.MustEval(`document.getElementById('gr-collapse').click(), 0`, nil)
 	b.WaitFor(ctx, "the collapsed graph", `document.querySelectorAll('#gr-svg g.gn').length === 3 && !!document.querySelector('#gr-svg g.gn.collapsed[data-origin="devel/gmake"]')`)
 	b.MustEval(`document.querySelector('#gr-svg g.gn[data-origin="devel/gmake"]').dispatchEvent(new MouseEvent('click', {bubbles: true})), 0`, nil)
-	b.WaitFor(ctx, "gmake's panel again", `!!document.getElementById('gr-collapse') && document.getElementById('gr-collapse').textContent.startsWith('Expand')`)
+	b.WaitFor(ctx, "gmake's panel again", `!document.getElementById('gr-panel').hidden && !!document.getElementById('gr-collapse') && document.getElementById('gr-collapse').textContent.startsWith('Expand')`)
 	b.MustEval(`document.getElementById('gr-collapse').click(), 0`, nil)
 	b.WaitFor(ctx, "the expanded graph", `document.querySelectorAll('#gr-svg g.gn').length === 4`)
 

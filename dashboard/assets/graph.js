@@ -401,18 +401,32 @@
     box.replaceChildren(...parts);
   }
 
-  // focusOrigin focuses a node by origin, when the graph shows it.
+  // focusOrigin focuses a node by origin when the graph shows it, else
+  // opens that port's graph.
   function focusOrigin(origin) {
     const v = view;
-    if (!v || !v.data) return;
-    const n = (v.data.nodes || []).find((x) => x.origin === origin);
-    if (!n) return;
+    const n = v && v.data ? (v.data.nodes || []).find((x) => x.origin === origin) : null;
+    if (!n) {
+      // Not on the graph shown (or none): that port's own graph.
+      const k = window.dsynthKit;
+      if (k && typeof k.openGraph === 'function') k.openGraph(origin);
+      return;
+    }
     if (v.focus !== n.id) focusNode(v, n.id);
     const g = v.nodeEls.get(n.id);
     g.focus();
     g.scrollIntoView({ block: 'center', inline: 'center' });
   }
 
+  // why is whyPanel for other parts of the page (the graph need not be
+  // mounted).
+  const why = (api, origin, box, alive) => needKit().then((k) => {
+    K = k;
+    el = k.el;
+    svg = k.svg;
+    return whyPanel(api, origin, box, alive || (() => true));
+  });
+
   window.dsynthViews = window.dsynthViews || {};
-  window.dsynthViews.graph = { mount, unmount, show, why: whyPanel };
+  window.dsynthViews.graph = { mount, unmount, show, why };
 })();

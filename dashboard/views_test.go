@@ -364,3 +364,45 @@ func TestLogView(t *testing.T) {
 	}
 	b.CheckProblems()
 }
+
+// press types one key in the page (keyDown, then keyUp).
+func press(b *browser, key, code string, vk int, text string) {
+	down := map[string]any{"type": "keyDown", "key": key, "code": code, "windowsVirtualKeyCode": vk}
+	if text != "" {
+		down["text"] = text
+	}
+	b.Must("Input.dispatchKeyEvent", down, nil)
+	b.Must("Input.dispatchKeyEvent", map[string]any{"type": "keyUp", "key": key, "code": code, "windowsVirtualKeyCode": vk}, nil)
+}
+
+// TestKeyboard: the first Tab reaches the skip link with a visible focus
+// ring; Enter on a navigation link switches the view and puts the focus
+// on its heading; the skip link takes the focus to the view shown
+// without changing it.
+func TestKeyboard(t *testing.T) {
+	path := findChromium(t)
+	s := newSite(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b := startBrowser(t, path)
+	b.Navigate(s.srv.URL + "/#key=" + testKey)
+	b.WaitFor(ctx, "the page", `document.body.dataset.state === 'ready'`)
+	press(b, "Tab", "Tab", 9, "")
+	var focus struct{ ID, Outline string }
+	b.MustEval(`({id: document.activeElement.id, outline: getComputedStyle(document.activeElement).outlineStyle})`, &focus)
+	if focus.ID != "skip" || focus.Outline == "none" {
+		t.Errorf("after the first Tab the focus is on #%s with outline %q, want #skip with a visible outline", focus.ID, focus.Outline)
+	}
+	b.MustEval(`document.querySelector('#views-nav a[data-view="logs"]').focus()`, nil)
+	press(b, "Enter", "Enter", 13, "\r")
+	b.WaitFor(ctx, "the logs view by keyboard", `location.hash === '#view=logs' && document.activeElement && document.activeElement.id === 'logs-title'`)
+	var current string
+	b.MustEval(`document.querySelector('#views-nav a[aria-current="page"]').dataset.view`, &current)
+	if current != "logs" {
+		t.Errorf("the navigation marks %q as the current view", current)
+	}
+	b.MustEval(`document.getElementById('skip').focus()`, nil)
+	press(b, "Enter", "Enter", 13, "\r")
+	b.WaitFor(ctx, "the focus on the view's heading", `document.activeElement && document.activeElement.id === 'logs-title' && location.hash === '#view=logs' && document.body.dataset.view === 'logs'`)
+	b.CheckProblems()
+}

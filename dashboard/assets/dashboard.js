@@ -691,6 +691,8 @@
     const good = pkg.last_good;
     const gid = (good && good.id) || {};
     $('history-body').replaceChildren(
+      el('p', {}, el('a', { class: 'graph-link', href: '#' + new URLSearchParams({ view: 'graph', origin }).toString() }, 'Dependency graph'),
+        ' · ', el('a', { href: '#view=trends' }, 'Trends')),
       el('h3', {}, 'Last known good build'),
       good ? fields([
         ['good-version', 'Version', gid.version],
@@ -1568,6 +1570,13 @@
     });
     $('history-close').addEventListener('click', () => {
       location.hash = '';
+    });
+    // The skip link moves the focus to the view shown (its href, a
+    // fragment, would change the view).
+    $('skip').addEventListener('click', (ev) => {
+      ev.preventDefault();
+      const h = document.querySelector(`#view-${state.view} .view-title`);
+      if (h) h.focus();
     });
     $('start-form').addEventListener('submit', startBuild);
     $('start-add').addEventListener('click', () => {

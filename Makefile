@@ -14,8 +14,8 @@ DEMO_PKGS := bmake gcc libc6-dev xz-utils patch python3
 # FreeBSD tree's makefiles, Berkeley DB 1.85 for the ports_crc.db tests, ps
 # for testdata/ports/selftest.sh, Chromium for the report and dashboard
 # pages, promtool for the alert rules, mandoc for the man pages, signify-openbsd
-# for the repository's manifest signatures.
-TEST_PKGS := $(DEMO_PKGS) athena-jot libdb1-compat procps chromium prometheus mandoc signify-openbsd
+# for the repository's manifest signatures, Node.js for npm (axe-core, below).
+TEST_PKGS := $(DEMO_PKGS) athena-jot libdb1-compat procps chromium prometheus mandoc signify-openbsd nodejs
 
 # make install: the binary and the man pages under PREFIX (DESTDIR for
 # staging, as packagers use it).
@@ -24,7 +24,7 @@ DESTDIR ?=
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 
-.PHONY: all build deps deps-demo deps-test apt-install demo test check fmt-check vet race fuzz cross bench install uninstall clean
+.PHONY: all build deps deps-demo deps-test deps-axe apt-install demo test check fmt-check vet race fuzz cross bench install uninstall clean
 
 all: build
 
@@ -38,6 +38,13 @@ deps-demo:
 
 deps-test:
 	@$(MAKE) --no-print-directory apt-install PKGS="$(TEST_PKGS)"
+
+# deps-axe installs axe-core, the dashboard's accessibility checker, from
+# the lockfile in dashboard/testdata/axe (npm ci; node_modules is not
+# committed). Debian's npm is installed when no npm is on the PATH.
+deps-axe: deps-test
+	@command -v npm >/dev/null 2>&1 || $(MAKE) --no-print-directory apt-install PKGS="npm"
+	cd dashboard/testdata/axe && npm ci --no-audit --no-fund --loglevel=error
 
 # deps is deps-test, which covers the demo too.
 deps: deps-test
@@ -56,7 +63,7 @@ demo: deps-demo build
 
 # test is what CI runs: formatting, vet, the race-enabled test suite, every
 # fuzz target for a bounded time and the cross-builds (cross).
-test: deps-test fmt-check vet race fuzz cross
+test: deps-test deps-axe fmt-check vet race fuzz cross
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/builder/events"
 )
 
@@ -45,6 +46,9 @@ type WorkerState struct {
 	// carry (GET /api/v1/logs/{RecordID} and its stream follow its log).
 	RecordID string    `json:"record_id,omitempty"`
 	Since    time.Time `json:"since"`
+	// phases are the phases the port in progress entered (the timeline's
+	// bar of a port still building).
+	phases []builddb.PhaseMark
 }
 
 // LoadState is the latest system sample.
@@ -97,6 +101,7 @@ func (l *live) apply(e events.Event) {
 	case events.PhaseStarted:
 		if w := l.workers[ev.Slot]; w != nil && w.Package == ev.Origin {
 			w.Phase = ev.Phase
+			w.phases = append(w.phases, builddb.PhaseMark{Phase: ev.Phase, Start: at})
 		}
 	case events.PortFinished:
 		l.finished(ev, at)

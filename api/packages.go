@@ -512,6 +512,10 @@ type PackageStatus struct {
 	// ScannedAt is when the scan cache the verdict uses was written: a
 	// port changed since is seen as it was then.
 	ScannedAt *time.Time `json:"scanned_at,omitempty"`
+	// WaitingOn are, for a port queued in the run in progress, its
+	// direct dependencies that the run has not finished yet (queued or
+	// building), sorted; absent otherwise or when there are none.
+	WaitingOn []string `json:"waiting_on,omitempty"`
 }
 
 func (s *Server) pkgStatus(r *http.Request) (any, error) {
@@ -560,10 +564,31 @@ func (s *Server) pkgStatus(r *http.Request) (any, error) {
 			Overridden: plan.Overridden, PackageExists: plan.Facts.PackageExists}
 	}
 	out.State = packageState(building, queued, out.LastBuild, plan)
+	if out.State == StateQueued && n != nil {
+		out.WaitingOn = s.waitingOn(t.graph, n)
+	}
 	if building {
 		out.Building = &w
 	}
 	return out, nil
+}
+
+// waitingOn returns n's direct dependencies that the run in progress has
+// queued and not finished, sorted.
+func (s *Server) waitingOn(g *ports.Graph, n *ports.Node) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, e := range n.Deps {
+		if e.Kind == ports.DepFlavor {
+			continue
+		}
+		if o := g.Nodes[e.To].Origin.String(); s.live.isQueued(o) && !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // packageState is the state GET …/status reports: the run in progress

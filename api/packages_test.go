@@ -190,9 +190,26 @@ func TestPackageStatus(t *testing.T) {
 	build := uuid.Must(uuid.NewV7())
 	s.Handle(events.RunStarted{Time: events.Time{T: t0}, RunID: "r", MaxWorkers: 2})
 	s.Handle(events.PortQueued{Time: events.Time{T: t0}, Origin: "misc/hello", Reason: "no package"})
-	if ps := status("misc/hello"); ps.State != StateQueued || ps.Building != nil {
-		t.Errorf("queued: %+v", ps)
+	if ps := status("misc/hello"); ps.State != StateQueued || ps.Building != nil || ps.WaitingOn != nil {
+		t.Errorf("queued, with nothing to wait on: %+v", ps)
 	}
+	// Waiting on its dependencies the run builds: gmake (to build) and
+	// libargs (lib and run, named once) while queued or building; a
+	// finished one no more.
+	s.Handle(events.PortQueued{Time: events.Time{T: t0}, Origin: "devel/gmake", Reason: "no package"})
+	s.Handle(events.PortQueued{Time: events.Time{T: t0}, Origin: "devel/libargs", Reason: "no package"})
+	s.Handle(events.PortStarted{Time: events.Time{T: t0}, Slot: 0, Origin: "devel/libargs"})
+	if ps := status("misc/hello"); !slices.Equal(ps.WaitingOn, []string{"devel/gmake", "devel/libargs"}) {
+		t.Errorf("waiting on %v", ps.WaitingOn)
+	}
+	s.Handle(events.PortFinished{Time: events.Time{T: t0}, Slot: 0, Origin: "devel/libargs", Outcome: events.Built})
+	if ps := status("misc/hello"); !slices.Equal(ps.WaitingOn, []string{"devel/gmake"}) {
+		t.Errorf("waiting on %v after libargs was built", ps.WaitingOn)
+	}
+	if ps := status("devel/gmake"); ps.State != StateQueued || ps.WaitingOn != nil {
+		t.Errorf("devel/gmake: %+v", ps)
+	}
+	s.Handle(events.PortFinished{Time: events.Time{T: t0}, Slot: -1, Origin: "devel/gmake", Outcome: events.Failed})
 	s.Handle(events.PortStarted{Time: events.Time{T: t0}, Slot: 1, Origin: "misc/hello", Build: build})
 	s.Handle(events.PhaseStarted{Time: events.Time{T: t0}, Slot: 1, Origin: "misc/hello", Phase: "build"})
 	ps = status("misc/hello")

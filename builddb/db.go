@@ -22,7 +22,7 @@ const FileName = "dsynth.db"
 const LegacyFileName = "ports_crc.db"
 
 // SchemaVersion is the schema this version of go-dsynth writes.
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 // DefaultTimeout bounds how long an open waits for another process's
 // transaction to release the file.
@@ -286,6 +286,11 @@ var migrations = map[uint64]func(*bolt.Tx) error{
 	// refuses): nothing to convert, but the version tells an older
 	// go-dsynth to leave the file alone instead of calling it damaged.
 	6: func(*bolt.Tx) error { return nil },
+	// Schema 8 may hold records whose extension section is in format 2
+	// (phases and remote slot), which schema 7's decoder refuses:
+	// nothing to convert, but the version tells an older go-dsynth to
+	// leave the file alone instead of calling it damaged.
+	7: func(*bolt.Tx) error { return nil },
 }
 
 // Schema returns the schema version stored in the file.

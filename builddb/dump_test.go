@@ -103,7 +103,7 @@ func TestDumpImportRoundTrip(t *testing.T) {
 	if counts != (DumpCounts{Records: 9, Runs: 2, Inputs: 5, Intents: 1, Requests: 2}) {
 		t.Fatalf("counts %+v\n%s", counts, dump.String())
 	}
-	if !strings.HasPrefix(dump.String(), `{"kind":"header","format":"go-dsynth-builddb-dump","version":1,"schema":7,"created":`) {
+	if !strings.HasPrefix(dump.String(), `{"kind":"header","format":"go-dsynth-builddb-dump","version":1,"schema":8,"created":`) {
 		t.Fatalf("header: %.200s", dump.String())
 	}
 	for _, size := range []int{1, 3, 1000} {

@@ -92,16 +92,31 @@ func (db *DB) AddReproduction(id uuid.UUID, rep Reproduction) error {
 // hasExtension says a record carries the fields stored in the extension
 // section (flagExt).
 func (r *BuildRecord) hasExtension() bool {
-	return r.Inputs != nil || len(r.Reproductions) > 0
+	return r.Inputs != nil || len(r.Reproductions) > 0 || r.hasPlacement()
 }
 
-// extVersion is the format of the extension section.
-const extVersion = 1
+// hasPlacement says a record carries the fields of extension format 2:
+// its phases or its remote slot.
+func (r *BuildRecord) hasPlacement() bool { return len(r.Phases) > 0 || r.Where != "" }
+
+// Formats of the extension section. A record without phases and remote
+// slot is written in format 1, byte for byte as before they existed;
+// format 2 adds them after the reproductions (schema 8).
+const (
+	extVersion1 = 1
+	extVersion2 = 2
+)
 
 // appendExtension writes the extension section: its format, the inputs
-// (a presence byte, then the fields) and the reproductions.
+// (a presence byte, then the fields), the reproductions and, in format 2,
+// the phases (their starts relative to the record's start) and the
+// remote slot.
 func (e *encoder) extension(r *BuildRecord) {
-	e.uvar(extVersion)
+	version := uint64(extVersion1)
+	if r.hasPlacement() {
+		version = extVersion2
+	}
+	e.uvar(version)
 	in := r.Inputs
 	e.boolean(in != nil)
 	if in != nil {
@@ -126,11 +141,21 @@ func (e *encoder) extension(r *BuildRecord) {
 		e.strs(p.Files)
 		e.str(p.Detail)
 	}
+	if version == extVersion2 {
+		base := r.StartTime.UnixNano()
+		e.uvar(uint64(len(r.Phases)))
+		for _, p := range r.Phases {
+			e.str(p.Phase)
+			e.relTime(p.Start, base)
+		}
+		e.str(r.Where)
+	}
 }
 
 // extension reads the section appendExtension wrote.
 func (d *decoder) extension(r *BuildRecord) {
-	if d.uvar() != extVersion {
+	version := d.uvar()
+	if version != extVersion1 && version != extVersion2 {
 		d.err = true
 		return
 	}
@@ -159,5 +184,17 @@ func (d *decoder) extension(r *BuildRecord) {
 	}
 	for range n {
 		r.Reproductions = append(r.Reproductions, Reproduction{Time: d.tm(), Verdict: d.str(), PkgChecksum: d.hstr(nil), Files: d.strs(), Detail: d.str()})
+	}
+	if version == extVersion2 {
+		base := r.StartTime.UnixNano()
+		n := d.uvar()
+		if n > uint64(len(d.b)) {
+			d.err = true
+			return
+		}
+		for range n {
+			r.Phases = append(r.Phases, PhaseMark{Phase: d.str(), Start: d.relTime(base)})
+		}
+		r.Where = d.str()
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -110,38 +111,113 @@ func TestBuildInputsRoundTrip(t *testing.T) {
 	}
 }
 
-// A schema 6 file (records without the extension) opens, migrates to the
-// current schema and keeps its records; a reader refuses it until then.
-func TestSchema6Migrates(t *testing.T) {
+// Phases and the remote slot round-trip in extension format 2, through a
+// commit, a dump and an import; a record with inputs but neither is
+// written in format 1, as before they existed.
+func TestPhasesRoundTrip(t *testing.T) {
+	db := openTemp(t)
+	run := uuid.New()
+	local := rec("a/local", 0, StatusSuccess, 1, 3, run)
+	local.Phases = []PhaseMark{{Phase: "check-sanity", Start: local.StartTime.Add(time.Second)},
+		{Phase: "fetch", Start: local.StartTime.Add(time.Minute)}, {Phase: "build", Start: local.StartTime.Add(2 * time.Minute)}}
+	remote := withInputs(rec("a/remote", 1, StatusLost, 2, 1, run))
+	remote.Where = "hostb/1"
+	remote.Phases = []PhaseMark{{Phase: "fetch", Start: remote.StartTime}}
+	whereOnly := rec("a/where", 2, StatusFailed, 3, 1, run)
+	whereOnly.Where = "hostc/0"
+	inputsOnly := withInputs(rec("a/inputs", 3, StatusSuccess, 0, 1, run))
+	all := []*BuildRecord{local, remote, whereOnly, inputsOnly}
+	if err := db.Commit(Batch{Records: all}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range all {
+		got, err := db.Get(want.ID.UUID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("round trip:\n%+v\n%+v", got, want)
+		}
+	}
+	// The extension starts where the record without it ends (before the
+	// CRC); its first byte is the format.
+	extFormat := func(r *BuildRecord) byte {
+		bare := *r
+		bare.Inputs, bare.Reproductions, bare.Phases, bare.Where = nil, nil, nil, ""
+		return encodeRecord(r)[len(encodeRecord(&bare))-4]
+	}
+	for _, c := range []struct {
+		r    *BuildRecord
+		want byte
+	}{{local, extVersion2}, {remote, extVersion2}, {whereOnly, extVersion2}, {inputsOnly, extVersion1}} {
+		if got := extFormat(c.r); got != c.want {
+			t.Errorf("%s: extension format %d, want %d", c.r.ID.PortDir, got, c.want)
+		}
+	}
+	var dump bytes.Buffer
+	if _, err := db.Dump(&dump); err != nil {
+		t.Fatal(err)
+	}
 	path := filepath.Join(t.TempDir(), FileName)
-	db, err := Open(path, Options{NoSync: true})
+	if _, err := ImportDump(path, &dump, "dump", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	db2, err := Open(path, Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := rec("a/old", 0, StatusSuccess, 1, 1, uuid.New())
-	if err := db.Commit(Batch{Records: []*BuildRecord{old}}); err != nil {
-		t.Fatal(err)
+	defer db2.Close()
+	for _, want := range all {
+		if got, err := db2.Get(want.ID.UUID); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("after dump and import:\n%+v\n%+v (%v)", got, want, err)
+		}
 	}
-	if err := db.update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bMeta).Put(kSchema, binary.BigEndian.AppendUint64(nil, 6))
-	}); err != nil {
-		t.Fatal(err)
+	// A truncated phase list is refused as malformed, not misread.
+	v := encodeRecord(local)
+	body := v[:len(v)-4]
+	if _, err := decodeRecord(sealFrom(slices.Clone(body[:len(body)-3]), 0)); err == nil {
+		t.Error("truncated extension decoded")
 	}
-	db.Close()
-	if _, err := Open(path, Options{ReadOnly: true}); !errors.Is(err, ErrNeedsMigration) {
-		t.Fatalf("reader of a schema 6 file: %v", err)
+}
+
+// A schema 6 or 7 file (records without the extension, or with format 1
+// of it) opens, migrates to the current schema and keeps its records; a
+// reader refuses it until then.
+func TestSchema6And7Migrate(t *testing.T) {
+	for _, from := range []uint64{6, 7} {
+		path := filepath.Join(t.TempDir(), FileName)
+		db, err := Open(path, Options{NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := withInputs(rec("a/old", 0, StatusSuccess, 1, 1, uuid.New()))
+		if from == 6 {
+			old.Inputs = nil
+		}
+		if err := db.Commit(Batch{Records: []*BuildRecord{old}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.update(func(tx *bolt.Tx) error {
+			return tx.Bucket(bMeta).Put(kSchema, binary.BigEndian.AppendUint64(nil, from))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if _, err := Open(path, Options{ReadOnly: true}); !errors.Is(err, ErrNeedsMigration) {
+			t.Fatalf("reader of a schema %d file: %v", from, err)
+		}
+		db, err = Open(path, Options{NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := db.Schema(); v != SchemaVersion || SchemaVersion != 8 {
+			t.Errorf("schema %d", v)
+		}
+		got, err := db.Get(old.ID.UUID)
+		if err != nil || !reflect.DeepEqual(got, old) {
+			t.Errorf("schema %d: old record after migration: %+v %v", from, got, err)
+		}
+		mustVerify(t, db)
+		db.Close()
 	}
-	db, err = Open(path, Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if v, _ := db.Schema(); v != SchemaVersion || SchemaVersion != 7 {
-		t.Errorf("schema %d", v)
-	}
-	got, err := db.Get(old.ID.UUID)
-	if err != nil || !reflect.DeepEqual(got, old) {
-		t.Errorf("old record after migration: %+v %v", got, err)
-	}
-	mustVerify(t, db)
 }

@@ -146,6 +146,20 @@ type BuildRecord struct {
 	// Reproductions are the verdicts of `dsynth reproduce` on this build,
 	// oldest first.
 	Reproductions []Reproduction `json:"reproductions,omitempty"`
+
+	// Phases are the phases the attempt entered, in order, each with
+	// the time it started (nil for a record written before they were
+	// recorded, or of a port no slot took).
+	Phases []PhaseMark `json:"phases,omitempty"`
+	// Where names the remote slot that built the attempt ("host/slot");
+	// empty for a local slot.
+	Where string `json:"where,omitempty"`
+}
+
+// PhaseMark is one phase a build attempt entered and when.
+type PhaseMark struct {
+	Phase string    `json:"phase"`
+	Start time.Time `json:"start"`
 }
 
 // Origin returns the record's origin (see BuildID.Origin).
@@ -176,6 +190,9 @@ func (r *BuildRecord) normalize() error {
 	}
 	if r.ID.Key == "" {
 		r.ID.Key = r.ID.MakeKey()
+	}
+	for i := range r.Phases {
+		r.Phases[i].Start = r.Phases[i].Start.UTC()
 	}
 	return nil
 }

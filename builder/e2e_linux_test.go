@@ -227,6 +227,7 @@ func TestBuildProjectTree(t *testing.T) {
 	}
 	// Every package is a valid archive the pkg tool installs.
 	s.installAll(t, got)
+	s.checkPhasesRecorded(t)
 
 	// Second run over what succeeded: nothing rebuilt.
 	good := without(all, "misc/hang", "devel/broken", "devel/needs-broken", "misc/obsolete", "misc/needs-obsolete")
@@ -284,6 +285,48 @@ func TestBuildProjectTree(t *testing.T) {
 	}
 	if b := outcomes(got, events.Built); strings.Join(b, " ") != strings.Join(want, " ") {
 		t.Errorf("after a version bump of %s rebuilt %v, want %v", lib, b, want)
+	}
+}
+
+// checkPhasesRecorded: the last run's records of built and failed ports
+// list the phases their slot entered, in order, within the attempt, ending
+// with the failing phase of a failure; local slots record no remote name.
+func (s *site) checkPhasesRecorded(t *testing.T) {
+	t.Helper()
+	runs, err := s.db.Runs(1)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs %v %v", runs, err)
+	}
+	recs, err := s.db.RunRecords(runs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, r := range recs {
+		if r.Status != builddb.StatusSuccess && r.Status != builddb.StatusFailed {
+			if len(r.Phases) != 0 {
+				t.Errorf("%s (%s) has phases %v", r.Origin(), r.Status, r.Phases)
+			}
+			continue
+		}
+		checked++
+		if len(r.Phases) == 0 || r.Where != "" {
+			t.Errorf("%s: phases %v, where %q", r.Origin(), r.Phases, r.Where)
+			continue
+		}
+		prev := r.StartTime
+		for _, p := range r.Phases {
+			if p.Phase == "" || p.Start.Before(prev) || p.Start.After(r.EndTime) {
+				t.Errorf("%s: phase %+v out of order or outside %v–%v", r.Origin(), p, r.StartTime, r.EndTime)
+			}
+			prev = p.Start
+		}
+		if last := r.Phases[len(r.Phases)-1].Phase; r.Status == builddb.StatusFailed && last != r.Phase {
+			t.Errorf("%s failed in %q but its last phase is %q", r.Origin(), r.Phase, last)
+		}
+	}
+	if checked < 28 {
+		t.Errorf("only %d built or failed records checked", checked)
 	}
 }
 

@@ -113,6 +113,25 @@ func TestRemoteSlotsBuildAndLostAttemptsAreRequeued(t *testing.T) {
 			t.Errorf("the second attempt reuses the lost attempt's build id")
 		}
 	}
+	// Each phase is announced on the slot its port started on, after
+	// it started: what the recorder relies on to file a remote attempt's
+	// phases under it.
+	slotOf := map[string]int{}
+	phases := 0
+	for _, e := range r.events.list() {
+		switch ev := e.(type) {
+		case events.PortStarted:
+			slotOf[ev.Origin] = ev.Slot
+		case events.PhaseStarted:
+			phases++
+			if s, ok := slotOf[ev.Origin]; !ok || s != ev.Slot {
+				t.Errorf("%s entered %s on slot %d, started on %d (%v)", ev.Origin, ev.Phase, ev.Slot, s, ok)
+			}
+		}
+	}
+	if phases == 0 {
+		t.Error("no phase announced")
+	}
 	if starts["a/lib"] != 2 || starts["a/app"] != 1 {
 		t.Errorf("starts = %v, want a/lib twice (one lost), a/app once", starts)
 	}

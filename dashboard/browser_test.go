@@ -6,31 +6,22 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-dsynth/go-dsynth/internal/cdp"
 )
 
 // findChromium returns the headless browser to drive; the test is skipped
 // without one.
-func findChromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("chromium is not installed; `make test` installs it (APT_PKGS)")
-	return ""
-}
+func findChromium(t *testing.T) string { return cdp.FindChromium(t) }
 
-// chromiumFlags are the flags this machine needs for a headless run with
-// a fresh profile in dir.
-func chromiumFlags(dir string) []string {
-	return []string{
-		"--headless", "--no-sandbox", "--disable-gpu",
-		"--disable-background-networking", "--disable-component-update",
-		"--disable-sync", "--no-first-run", "--disable-extensions",
-		"--user-data-dir=" + dir,
-	}
-}
+// chromiumFlags are the flags of a headless run with a profile in dir.
+func chromiumFlags(dir string) []string { return cdp.Flags(dir) }
+
+// browser is the DevTools harness of internal/cdp.
+type browser = cdp.Browser
+
+// startBrowser starts Chromium on a blank page, closed when the test ends.
+func startBrowser(t *testing.T, path string) *browser { return cdp.Start(t, path) }
 
 // dumpDOM loads url in headless Chromium, lets its scripts run for up to
 // five seconds of virtual time (network requests pause it) and returns the

@@ -1,12 +1,13 @@
 // Package dashboard is go-dsynth's web dashboard: one page, served from
-// files embedded in the binary (index.html, dashboard.js, dashboard.css),
-// that shows the build database and the run in progress through the API of
-// package api. There is no build step and no external resource: the page
+// files embedded in the binary (index.html, dashboard.js, dashboard.css,
+// and the views timeline.js, graph.js, trends.js with views.css), that
+// shows the build database and the run in progress through the API of
+// package api, and controls the build service. There is no build step and no external resource: the page
 // works on a machine without internet access.
 //
 // # Serving
 //
-// [Handler] serves the page at "/" and its two assets beside it, with a
+// [Handler] serves the page at "/" and its assets beside it, with a
 // Content-Security-Policy that allows nothing but the page's own origin,
 // X-Content-Type-Options: nosniff, and 404 for every other path. It serves
 // no /api/ path: the caller mounts it beside the API on one mux,
@@ -31,7 +32,13 @@
 // (filters, paging with the API's cursor), a port's history and last known
 // good build (#port=category/port), and the live event stream, read with
 // fetch because EventSource cannot send the key; build ends refresh the
-// panels, and a dropped stream is reopened with backoff. Every string from
+// panels, and a dropped stream is reopened with backoff. Views are chosen
+// by the fragment (#view=overview|control|timeline|graph|trends|logs):
+// control (start, cancel, retry, reorder and remove builds, pause and
+// resume workers) only when GET /api/v1/whoami grants "build"; logs with a
+// live tail, search and download; the timeline, graph and trends views are
+// files of their own, mounted through window.dsynthViews with the helpers
+// of window.dsynthKit (dashboard.js's opening comment). Every string from
 // the API is inserted as text, never as markup. docs/DASHBOARD.md is the
 // user's description.
 //
@@ -42,8 +49,12 @@
 // with a keys file and a real event bus (fixture_test.go): page_test.go
 // loads it with --dump-dom (the key prompt, a wrong key, the panels against
 // builddb), live_test.go drives it through the DevTools protocol
-// (cdp_test.go) while a run is published: the live feed and the refreshes
+// (internal/cdp) while a run is published: the live feed and the refreshes
 // it causes, a click to a port's history, paging, filters, reconnection;
+// views_test.go opens every view at desktop and phone widths (layout,
+// screenshots, axe-core), checks control by role and the log view;
+// cmd/dsynth's TestDashboardDrivesTheService drives the page against
+// `dsynth serve` building real ports;
 // login_test.go and login_browser_test.go run the single sign-on against
 // a real provider (internal/oidctest).
 package dashboard

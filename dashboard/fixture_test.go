@@ -22,10 +22,12 @@ import (
 	"github.com/go-dsynth/go-dsynth/builder/events"
 )
 
-// The read key the browser tests present, and one the API does not know.
+// The read key the browser tests present, one of role builder (the
+// control view), and one the API does not know.
 const (
-	testKey  = "0123456789abcdef0123456789abcdef-dashboard-read"
-	wrongKey = "not-the-key-4242"
+	testKey    = "0123456789abcdef0123456789abcdef-dashboard-read"
+	builderKey = "fedcba9876543210fedcba9876543210-dashboard-builder"
+	wrongKey   = "not-the-key-4242"
 )
 
 // hostile is markup that would become an element if the page inserted
@@ -70,13 +72,14 @@ func record(origin, version string, min int, st builddb.Status, worker int, dur 
 	return r
 }
 
-// writeKeys writes a keys file with testKey as a read key and loads it,
-// as `dsynth serve` does.
+// writeKeys writes a keys file with testKey as a read key and builderKey
+// as a builder's, and loads it, as `dsynth serve` does.
 func writeKeys(t *testing.T) *auth.Keys {
 	t.Helper()
 	d := sha256.Sum256([]byte(testKey))
+	b := sha256.Sum256([]byte(builderKey))
 	path := filepath.Join(t.TempDir(), "api-keys")
-	line := "# dashboard test\nbrowser read " + hex.EncodeToString(d[:]) + "\n"
+	line := "# dashboard test\nbrowser read " + hex.EncodeToString(d[:]) + "\nops builder " + hex.EncodeToString(b[:]) + "\n"
 	if err := os.WriteFile(path, []byte(line), 0o600); err != nil {
 		t.Fatal(err)
 	}

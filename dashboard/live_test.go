@@ -74,7 +74,7 @@ func TestLivePage(t *testing.T) {
 	hello := liveRecord()
 	played := make(chan error, 1)
 	go func() { played <- s.playRun(ctx, hello) }()
-	b.navigate(s.srv.URL + "/#key=" + testKey)
+	b.Navigate(s.srv.URL + "/#key=" + testKey)
 	if err := <-played; err != nil {
 		t.Fatal(err)
 	}
@@ -88,16 +88,16 @@ func TestLivePage(t *testing.T) {
 		page, err = db.Find(builddb.Filter{Limit: 50})
 		return err
 	})
-	b.waitFor(ctx, "misc/hello's completion in the live feed",
+	b.WaitFor(ctx, "misc/hello's completion in the live feed",
 		`document.querySelector('#feed-list li[data-type="build.completed"][data-package="misc/hello"]')`)
-	b.waitFor(ctx, "the live run in the status panel",
+	b.WaitFor(ctx, "the live run in the status panel",
 		`document.querySelector('#status[data-active="yes"] [data-field="status-built"]')?.textContent === "1"`)
-	b.waitFor(ctx, "misc/hello's new record in the builds table",
+	b.WaitFor(ctx, "misc/hello's new record in the builds table",
 		`document.querySelector('#builds-rows tr[data-id="`+hello.ID.UUID.String()+`"]')`)
-	b.waitFor(ctx, "the statistics with the new record",
+	b.WaitFor(ctx, "the statistics with the new record",
 		`document.querySelector('[data-field="stats-total"]')?.textContent === "`+strconv.Itoa(st.TotalBuilds)+`"`)
 
-	dom := b.dom()
+	dom := b.DOM()
 	wantRecords(t, "builds table", shownRecords(dom, "builds-rows"), page.Records)
 	wantStats(t, dom, st)
 	wantEscaped(t, dom)
@@ -123,7 +123,7 @@ func TestLivePage(t *testing.T) {
 
 	// The feed lists the messages it shows newest first.
 	var feed []struct{ Type, Package, Text string }
-	b.mustEval(`[...document.querySelectorAll('#feed-list li')].map(li => ({type: li.dataset.type, package: li.dataset.package || '', text: li.querySelector('.ev-text').textContent}))`, &feed)
+	b.MustEval(`[...document.querySelectorAll('#feed-list li')].map(li => ({type: li.dataset.type, package: li.dataset.package || '', text: li.querySelector('.ev-text').textContent}))`, &feed)
 	var types []string
 	for _, f := range feed {
 		types = append(types, f.Type)
@@ -140,8 +140,8 @@ func TestLivePage(t *testing.T) {
 	// nothing injected ran.
 	var where struct{ Href, Stored, Title string }
 	var imgs int
-	b.mustEval(`({href: location.href, stored: sessionStorage.getItem('go-dsynth.api-key'), title: document.title})`, &where)
-	b.mustEval(`document.querySelectorAll('img').length`, &imgs)
+	b.MustEval(`({href: location.href, stored: sessionStorage.getItem('go-dsynth.api-key'), title: document.title})`, &where)
+	b.MustEval(`document.querySelectorAll('img').length`, &imgs)
 	if where.Href != s.srv.URL+"/" || where.Stored != testKey || strings.Contains(dom, testKey) {
 		t.Errorf("after reading the key: location %q, session storage %q, key on the page: %v", where.Href, where.Stored, strings.Contains(dom, testKey))
 	}
@@ -153,7 +153,7 @@ func TestLivePage(t *testing.T) {
 	t.Run("paging", func(t *testing.T) { checkPaging(ctx, t, b, s, page) })
 	t.Run("filters", func(t *testing.T) { checkFilters(ctx, t, b, s) })
 	t.Run("reconnect", func(t *testing.T) { checkReconnect(ctx, t, b, s) })
-	b.checkProblems()
+	b.CheckProblems()
 }
 
 // checkHistory clicks misc/hello for its history and last known good
@@ -165,39 +165,39 @@ func checkHistory(ctx context.Context, t *testing.T, b *browser, s *site, hello 
 		hist, err = db.PortHistory("misc/hello", 0)
 		return err
 	})
-	b.mustEval(`document.querySelector('#builds-rows a.origin[data-origin="misc/hello"]').click()`, nil)
-	b.waitFor(ctx, "misc/hello's history",
+	b.MustEval(`document.querySelector('#builds-rows a.origin[data-origin="misc/hello"]').click()`, nil)
+	b.WaitFor(ctx, "misc/hello's history",
 		`!document.getElementById('history').hidden && document.querySelectorAll('#history-rows tr').length === `+strconv.Itoa(len(hist)))
-	dom := b.dom()
+	dom := b.DOM()
 	wantRecords(t, "history of misc/hello", shownRecords(dom, "history-rows"), hist)
 	text, _ := shownFields(dom)
 	if text["good-version"] != "2.0" || text["good-pkg"] != hello.PkgFile || text["good-id"] != hello.ID.UUID.String() {
 		t.Errorf("last known good build shows version %q, package %q, id %q; want the live build", text["good-version"], text["good-pkg"], text["good-id"])
 	}
 	var hash string
-	b.mustEval(`location.hash`, &hash)
+	b.MustEval(`location.hash`, &hash)
 	if hash != "#port=misc%2Fhello" {
 		t.Errorf("location.hash %q after the click", hash)
 	}
 
 	want := apiMessage(t, s, "/api/v1/packages/misc/"+url.PathEscape(hostile)+"/history", testKey)
-	b.mustEval(`[...document.querySelectorAll('#builds-rows a.origin')].find(a => a.dataset.origin === `+jsString(hostileOrigin)+`).click()`, nil)
-	b.waitFor(ctx, "the API's refusal of the hostile origin",
+	b.MustEval(`[...document.querySelectorAll('#builds-rows a.origin')].find(a => a.dataset.origin === `+jsString(hostileOrigin)+`).click()`, nil)
+	b.WaitFor(ctx, "the API's refusal of the hostile origin",
 		`!document.querySelector('[data-error-for="history"]').hidden`)
 	var shown struct {
 		Error, Title string
 		Imgs         int
 	}
-	b.mustEval(`({error: document.querySelector('[data-error-for="history"]').textContent, title: document.title, imgs: document.querySelectorAll('img').length})`, &shown)
+	b.MustEval(`({error: document.querySelector('[data-error-for="history"]').textContent, title: document.title, imgs: document.querySelectorAll('img').length})`, &shown)
 	if !strings.Contains(shown.Error, want) || !strings.Contains(shown.Error, "INVALID_ORIGIN") {
 		t.Errorf("the history panel says %q, want the API's %q", shown.Error, want)
 	}
 	if shown.Imgs != 0 || shown.Title != "go-dsynth dashboard" {
 		t.Errorf("%d <img> elements, title %q after opening the hostile origin", shown.Imgs, shown.Title)
 	}
-	wantEscaped(t, b.dom())
-	b.mustEval(`document.getElementById('history-close').click()`, nil)
-	b.waitFor(ctx, "the history closed", `document.getElementById('history').hidden`)
+	wantEscaped(t, b.DOM())
+	b.MustEval(`document.getElementById('history-close').click()`, nil)
+	b.WaitFor(ctx, "the history closed", `document.getElementById('history').hidden`)
 }
 
 // checkPaging opens the older page with the API's cursor and comes back.
@@ -207,18 +207,18 @@ func checkPaging(ctx context.Context, t *testing.T, b *browser, s *site, first b
 		older, err = db.Find(builddb.Filter{Limit: 50, Cursor: first.Next})
 		return err
 	})
-	b.mustEval(`document.getElementById('older').click()`, nil)
-	b.waitFor(ctx, "the older page", `document.getElementById('builds').dataset.page === "2"`)
-	dom := b.dom()
+	b.MustEval(`document.getElementById('older').click()`, nil)
+	b.WaitFor(ctx, "the older page", `document.getElementById('builds').dataset.page === "2"`)
+	dom := b.DOM()
 	wantRecords(t, "older page", shownRecords(dom, "builds-rows"), older.Records)
 	var disabled struct{ Older, Newer bool }
-	b.mustEval(`({older: document.getElementById('older').disabled, newer: document.getElementById('newer').disabled})`, &disabled)
+	b.MustEval(`({older: document.getElementById('older').disabled, newer: document.getElementById('newer').disabled})`, &disabled)
 	if disabled.Older != (older.Next == "") || disabled.Newer {
 		t.Errorf("on the older page: older disabled %v, newer disabled %v", disabled.Older, disabled.Newer)
 	}
-	b.mustEval(`document.getElementById('newer').click()`, nil)
-	b.waitFor(ctx, "the first page again", `document.getElementById('builds').dataset.page === "1"`)
-	wantRecords(t, "first page again", shownRecords(b.dom(), "builds-rows"), first.Records)
+	b.MustEval(`document.getElementById('newer').click()`, nil)
+	b.WaitFor(ctx, "the first page again", `document.getElementById('builds').dataset.page === "1"`)
+	wantRecords(t, "first page again", shownRecords(b.DOM(), "builds-rows"), first.Records)
 }
 
 // checkFilters filters by status, then by status and origin prefix.
@@ -241,14 +241,14 @@ func checkFilters(ctx context.Context, t *testing.T, b *browser, s *site) {
 		for i, r := range want.Records {
 			ids[i] = r.ID.UUID.String()
 		}
-		b.mustEval(fmt.Sprintf(`document.getElementById('f-status').value = %s; document.getElementById('f-origin').value = %s; document.getElementById('filter-form').requestSubmit()`,
+		b.MustEval(fmt.Sprintf(`document.getElementById('f-status').value = %s; document.getElementById('f-origin').value = %s; document.getElementById('filter-form').requestSubmit()`,
 			jsString(status), jsString(f.OriginPrefix)), nil)
-		b.waitFor(ctx, fmt.Sprintf("the builds filtered by %q %q", status, f.OriginPrefix),
+		b.WaitFor(ctx, fmt.Sprintf("the builds filtered by %q %q", status, f.OriginPrefix),
 			`[...document.querySelectorAll('#builds-rows tr')].map(tr => tr.dataset.id).join(' ') === `+jsString(strings.Join(ids, " ")))
-		wantRecords(t, fmt.Sprintf("filter %q %q", status, f.OriginPrefix), shownRecords(b.dom(), "builds-rows"), want.Records)
+		wantRecords(t, fmt.Sprintf("filter %q %q", status, f.OriginPrefix), shownRecords(b.DOM(), "builds-rows"), want.Records)
 	}
-	b.mustEval(`document.getElementById('f-reset').click()`, nil)
-	b.waitFor(ctx, "the builds unfiltered", `document.querySelectorAll('#builds-rows tr').length === 50`)
+	b.MustEval(`document.getElementById('f-reset').click()`, nil)
+	b.WaitFor(ctx, "the builds unfiltered", `document.querySelectorAll('#builds-rows tr').length === 50`)
 }
 
 // checkReconnect cuts the page's connections: the page opens the stream
@@ -259,35 +259,35 @@ func checkReconnect(ctx context.Context, t *testing.T, b *browser, s *site) {
 		<-s.streams
 	}
 	s.srv.CloseClientConnections()
-	b.waitFor(ctx, "the page to notice the cut stream", `document.getElementById('conn').dataset.state !== "live"`)
+	b.WaitFor(ctx, "the page to notice the cut stream", `document.getElementById('conn').dataset.state !== "live"`)
 	if err := s.waitStream(ctx); err != nil {
 		t.Fatal(err)
 	}
-	b.waitFor(ctx, "the stream live again", `document.getElementById('conn').dataset.state === "live"`)
+	b.WaitFor(ctx, "the stream live again", `document.getElementById('conn').dataset.state === "live"`)
 	s.bus.Publish(events.PortFinished{Time: events.Time{T: time.Now()}, Slot: 0, Origin: "devel/busy", Outcome: events.Failed,
 		Phase: "build", Reason: "ld: " + hostile, Duration: time.Minute})
-	b.waitFor(ctx, "devel/busy's failure in the feed",
+	b.WaitFor(ctx, "devel/busy's failure in the feed",
 		`document.querySelector('#feed-list li[data-type="build.failed"][data-package="devel/busy"]')`)
-	b.waitFor(ctx, "the status panel after the failure",
+	b.WaitFor(ctx, "the status panel after the failure",
 		`document.querySelector('[data-field="status-failed"]')?.textContent === "1"`)
 	var line string
-	b.mustEval(`document.querySelector('#feed-list li[data-type="build.failed"] .ev-text').textContent`, &line)
+	b.MustEval(`document.querySelector('#feed-list li[data-type="build.failed"] .ev-text').textContent`, &line)
 	if want := "devel/busy failed in build after 1m0s on worker 0: ld: " + hostile; line != want {
 		t.Errorf("failure line %q, want %q", line, want)
 	}
-	wantEscaped(t, b.dom())
+	wantEscaped(t, b.DOM())
 
 	s.bus.Publish(events.RunFinished{Time: events.Time{T: time.Now()}, RunID: "run-live", Duration: 2 * time.Minute,
 		Counts: events.Counts{Queued: 3, Built: 1, Failed: 1}})
-	b.waitFor(ctx, "the status panel back to the last recorded run",
+	b.WaitFor(ctx, "the status panel back to the last recorded run",
 		`document.getElementById('status').dataset.active === "no"`)
 	var errs []string
-	b.mustEval(`[...document.querySelectorAll('[data-error-for]')].filter(p => !p.hidden).map(p => p.textContent)`, &errs)
+	b.MustEval(`[...document.querySelectorAll('[data-error-for]')].filter(p => !p.hidden).map(p => p.textContent)`, &errs)
 	if len(errs) > 0 {
 		t.Errorf("panels still show errors after the stream came back: %q", errs)
 	}
 	var last string
-	b.mustEval(`document.querySelector('#feed-list li').dataset.type`, &last)
+	b.MustEval(`document.querySelector('#feed-list li').dataset.type`, &last)
 	if last != "run.finished" {
 		t.Errorf("newest feed line is %s, want run.finished", last)
 	}

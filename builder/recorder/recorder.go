@@ -66,11 +66,14 @@ type Recorder struct {
 	held    builddb.Batch
 }
 
-// startInfo is what PortStarted told about a port.
+// startInfo is what PortStarted told about a port, and the phases it
+// entered since (PhaseStarted).
 type startInfo struct {
-	at    time.Time
-	slot  int
-	build uuid.UUID
+	at     time.Time
+	slot   int
+	build  uuid.UUID
+	where  string
+	phases []builddb.PhaseMark
 }
 
 // New starts a recorder for one run of a plan. Close must be called once
@@ -99,12 +102,12 @@ func New(o Options) *Recorder {
 }
 
 // Handle implements events.Subscriber. It queues the events the database
-// needs (RunStarted, PortStarted, PortFinished, AttemptLost, RunFinished) for the writer
+// needs (RunStarted, PortStarted, PhaseStarted, PortFinished, AttemptLost, RunFinished) for the writer
 // goroutine and returns at once; it never blocks on the database. Events
 // handled after Close are ignored.
 func (r *Recorder) Handle(e events.Event) {
 	switch e.(type) {
-	case events.RunStarted, events.PortStarted, events.PortFinished, events.AttemptLost, events.RunFinished:
+	case events.RunStarted, events.PortStarted, events.PhaseStarted, events.PortFinished, events.AttemptLost, events.RunFinished:
 	default:
 		return
 	}
@@ -254,7 +257,12 @@ func (r *Recorder) batch(q []events.Event) builddb.Batch {
 			runChanged = true
 			b.Intents = append(b.Intents, r.intents()...)
 		case events.PortStarted:
-			r.started[ev.Origin] = startInfo{at: ev.T, slot: ev.Slot, build: ev.Build}
+			r.started[ev.Origin] = startInfo{at: ev.T, slot: ev.Slot, build: ev.Build, where: ev.Where}
+		case events.PhaseStarted:
+			if st, ok := r.started[ev.Origin]; ok && st.slot == ev.Slot {
+				st.phases = append(st.phases, builddb.PhaseMark{Phase: ev.Phase, Start: ev.T.UTC()})
+				r.started[ev.Origin] = st
+			}
 		case events.PortFinished:
 			r.finished(&b, ev)
 		case events.AttemptLost:
@@ -286,6 +294,7 @@ func (r *Recorder) lostAttempt(b *builddb.Batch, ev events.AttemptLost) {
 	if !started {
 		st = startInfo{at: ev.T.Add(-ev.Duration), slot: ev.Slot, build: ev.Build}
 	}
+	st.where = ev.Where
 	rec := r.attemptRecord(it, builddb.StatusLost, ev.T, st, true)
 	rec.ErrorMsg = fmt.Sprintf("attempt lost on %s: %s", ev.Where, ev.Reason)
 	b.Records = append(b.Records, rec)
@@ -293,7 +302,8 @@ func (r *Recorder) lostAttempt(b *builddb.Batch, ev events.AttemptLost) {
 
 // attemptRecord is the record of one attempt of it ending at end with
 // status: its start, slot and UUID from st when the attempt's start was
-// seen (else it starts when it ends). The start is forgotten.
+// seen (else it starts when it ends), with the phases it entered and its
+// remote slot's name. The start is forgotten.
 func (r *Recorder) attemptRecord(it *builder.Item, status builddb.Status, end time.Time, st startInfo, started bool) *builddb.BuildRecord {
 	delete(r.started, it.Origin)
 	rec := newRecord(it, r.o.Plan.Graph.Nodes[it.Node], r.o.System, r.run.ID)
@@ -303,6 +313,7 @@ func (r *Recorder) attemptRecord(it *builder.Item, status builddb.Status, end ti
 	if started {
 		rec.StartTime = st.at.UTC()
 		rec.ID.WorkerID = st.slot
+		rec.Phases, rec.Where = st.phases, st.where
 		if st.build != uuid.Nil {
 			rec.ID.UUID = st.build
 		}

@@ -565,3 +565,55 @@ func TestLostAttemptRecorded(t *testing.T) {
 		t.Fatalf("lost record %+v", got)
 	}
 }
+
+// TestPhasesAndWhereRecorded: the phases a slot announces are recorded
+// with the attempt, in order; a remote attempt names its slot, a lost one
+// keeps the phases it reached, and the port's next attempt starts a list
+// of its own. A phase of another slot (a lost attempt's late word) is not
+// filed under the new attempt.
+func TestPhasesAndWhereRecorded(t *testing.T) {
+	g := testGraph(t)
+	p := testPlan(t, g)
+	s := newSite(t, builddb.Options{NoSync: true})
+	run := builddb.NewRun("build", nil, "test")
+	r := New(Options{DB: s.db, Run: run, Plan: p, RepositoryDir: s.repo, LogsDir: s.logs})
+	at := func(sec int) events.Time { return events.Time{T: t0.Add(time.Duration(sec) * time.Second)} }
+	lost := uuid.Must(uuid.NewV7())
+	for _, e := range []events.Event{
+		events.PortStarted{Time: at(0), Slot: 3, Origin: "misc/fail", Build: lost, Where: "w1/0"},
+		events.PhaseStarted{Time: at(1), Slot: 3, Origin: "misc/fail", Phase: "check-sanity", Step: 1, Steps: 14},
+		events.PhaseStarted{Time: at(2), Slot: 3, Origin: "misc/fail", Phase: "fetch", Step: 2, Steps: 14},
+		events.AttemptLost{Time: at(5), Slot: 3, Origin: "misc/fail", Build: lost, Where: "w1/0", Reason: "worker lost", Duration: 5 * time.Second},
+		events.PortStarted{Time: at(6), Slot: 1, Origin: "misc/fail"},
+		events.PhaseStarted{Time: at(7), Slot: 3, Origin: "misc/fail", Phase: "build"}, // the lost attempt's late word
+		events.PhaseStarted{Time: at(7), Slot: 1, Origin: "misc/fail", Phase: "check-sanity", Step: 1, Steps: 14},
+		events.PhaseStarted{Time: at(9), Slot: 1, Origin: "misc/fail", Phase: "build", Step: 9, Steps: 14},
+		events.PortFinished{Time: at(12), Slot: 1, Origin: "misc/fail", Outcome: events.Failed, Phase: "build", Reason: "compiler error"},
+	} {
+		r.Handle(e)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := s.db.RunRecords(run.ID)
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("records %+v %v", recs, err)
+	}
+	mark := func(ph string, sec int) builddb.PhaseMark {
+		return builddb.PhaseMark{Phase: ph, Start: t0.Add(time.Duration(sec) * time.Second).UTC()}
+	}
+	for _, rec := range recs {
+		switch rec.Status {
+		case builddb.StatusLost:
+			if want := []builddb.PhaseMark{mark("check-sanity", 1), mark("fetch", 2)}; !reflect.DeepEqual(rec.Phases, want) || rec.Where != "w1/0" {
+				t.Errorf("lost attempt: phases %v where %q", rec.Phases, rec.Where)
+			}
+		case builddb.StatusFailed:
+			if want := []builddb.PhaseMark{mark("check-sanity", 7), mark("build", 9)}; !reflect.DeepEqual(rec.Phases, want) || rec.Where != "" {
+				t.Errorf("failed attempt: phases %v where %q", rec.Phases, rec.Where)
+			}
+		default:
+			t.Errorf("unexpected record %+v", rec)
+		}
+	}
+}

@@ -99,10 +99,13 @@ func newServiceSite(t *testing.T) *serviceSite {
 }
 
 // newServiceSiteWith starts the service with an RLIMIT_NOFILE of nofile
-// (0: the test's own).
-func newServiceSiteWith(t *testing.T, nofile int) *serviceSite {
+// (0: the test's own), after adjust has changed the demo site.
+func newServiceSiteWith(t *testing.T, nofile int, adjust ...func(*demoSite)) *serviceSite {
 	t.Helper()
 	ds := newDemoSite(t)
+	for _, f := range adjust {
+		f(ds)
+	}
 	s := &serviceSite{demoSite: ds, addr: freeAddr(t), nofile: nofile}
 	f, err := os.OpenFile(filepath.Join(ds.conf, "dsynth.ini"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {

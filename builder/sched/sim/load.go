@@ -1,20 +1,14 @@
 package sim
 
-// LOCAL LOADER, to merge into package ports. This file reads the shared
-// JSON-lines scan (freebsd-depgraph-2023q3.jsonl.xz) into ports.Info
-// records (ports has no reader for that format yet), takes the scheduled
-// graph from ports.NewGraph, and keeps what ports.Graph does not: dsynth's
-// own link structure (links to a dummy node, one link per token, no
-// de-duplication) to reproduce dsynth's idep/depi weights.
+// This file reads a JSON-lines scan (ports.LoadScanFile), takes the
+// scheduled graph from ports.NewGraph, and keeps what ports.Graph does
+// not: dsynth's own link structure (links to a dummy node, one link per
+// token, no de-duplication) to reproduce dsynth's idep/depi weights.
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 
@@ -46,57 +40,23 @@ type Ports struct {
 	Problems []string
 }
 
-// LoadFile reads a JSON-lines scan, decompressing it with xz -dc when the
-// name ends in .xz.
+// LoadFile reads a JSON-lines scan (ports.LoadScanFile: through xz -dc
+// when the name ends in .xz).
 func LoadFile(path string) (*Ports, error) {
-	if !strings.HasSuffix(path, ".xz") {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, fmt.Errorf("sim: %w", err)
-		}
-		defer f.Close()
-		return Load(f)
-	}
-	cmd := exec.Command("xz", "-dc", path)
-	out, err := cmd.StdoutPipe()
+	infos, err := ports.LoadScanFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("sim: xz: %w", err)
+		return nil, fmt.Errorf("sim: %w", err)
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("sim: start xz -dc %s: %w", path, err)
-	}
-	p, lerr := Load(out)
-	if lerr != nil {
-		_, _ = io.Copy(io.Discard, out)
-	}
-	if err := cmd.Wait(); err != nil {
-		return nil, fmt.Errorf("sim: xz -dc %s: %w: %s", path, err, strings.TrimSpace(stderr.String()))
-	}
-	return p, lerr
+	return build(infos)
 }
 
-// record is one JSON line: "origin" plus the 17 variables (empty ones
-// omitted).
-type record map[string]string
-
-func (r record) info() (*ports.Info, error) {
-	o, err := ports.ParseOrigin(r["origin"])
+// Load reads a JSON-lines scan from r (ports.ReadScanLines).
+func Load(r io.Reader) (*Ports, error) {
+	infos, err := ports.ReadScanLines(r)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sim: %w", err)
 	}
-	in := &ports.Info{
-		Origin: o, Status: ports.StatusOK,
-		PkgVersion: r["PKGVERSION"], PkgFile: r["PKGFILE"], AllFiles: r["ALLFILES"],
-		DistSubdir: r["DIST_SUBDIR"], MakeJobsNumber: r["MAKE_JOBS_NUMBER"], Ignore: r["IGNORE"],
-		SelectedOptions: r["SELECTED_OPTIONS"], DeselectedOptions: r["DESELECTED_OPTIONS"],
-		UseLinux: r["USE_LINUX"], Flavors: r["FLAVORS"], Uses: r["USES"],
-	}
-	for _, k := range ports.DepKinds {
-		in.Depends[k-1] = r[k.String()+"_DEPENDS"]
-	}
-	return in, nil
+	return build(infos)
 }
 
 // dnode is a node of dsynth's own graph.
@@ -106,28 +66,6 @@ type dnode struct {
 	dummy  bool
 	links  []int32 // idepon, one per token (dummy: one per flavor)
 	kinds  []ports.DepKind
-}
-
-// Load reads a JSON-lines scan from r.
-func Load(r io.Reader) (*Ports, error) {
-	var infos []*ports.Info
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for line := 1; sc.Scan(); line++ {
-		var rec record
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			return nil, fmt.Errorf("sim: line %d: %w", line, err)
-		}
-		in, err := rec.info()
-		if err != nil {
-			return nil, fmt.Errorf("sim: line %d: %w", line, err)
-		}
-		infos = append(infos, in)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("sim: read scan: %w", err)
-	}
-	return build(infos)
 }
 
 func build(infos []*ports.Info) (*Ports, error) {

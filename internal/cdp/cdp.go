@@ -1,4 +1,11 @@
-package dashboard
+// Package cdp drives a headless Chromium over the DevTools protocol, for
+// the browser tests of the dashboard (package dashboard and cmd/dsynth's
+// end-to-end test of the service): start the browser on a pipe, open a
+// page, evaluate scripts in it, wait for a condition of its DOM (an
+// evaluation loop bounded by a context, never a fixed sleep), set the
+// viewport's width, take screenshots, and collect the page's script errors.
+// It is test support: every function takes the test and fails it.
+package cdp
 
 import (
 	"bufio"
@@ -15,13 +22,13 @@ import (
 	"time"
 )
 
-// browser is a headless Chromium driven through the DevTools protocol on
+// Browser is a headless Chromium driven through the DevTools protocol on
 // a pipe (--remote-debugging-pipe: the browser reads commands on its file
 // descriptor 3 and writes answers and events on 4, each message ended by
 // a NUL byte). Calls are sequential; events met while waiting for an
 // answer are kept when they tell of a script error or a refused resource.
-type browser struct {
-	t       *testing.T
+type Browser struct {
+	t       testing.TB
 	cmd     *exec.Cmd
 	toB     *os.File      // our end of the browser's fd 3
 	fromB   *os.File      // our end of the browser's fd 4
@@ -30,7 +37,8 @@ type browser struct {
 	session string // the page's session (flattened)
 	stderr  lockedBuffer
 
-	problems []string // exceptions and console errors the page reported
+	problems []string      // exceptions and console errors the page reported
+	limit    time.Duration // bound of each WaitFor
 }
 
 // lockedBuffer is a bytes.Buffer that exec's copying goroutine and the
@@ -64,9 +72,9 @@ type cdpMessage struct {
 	} `json:"error"`
 }
 
-// startBrowser starts Chromium with a blank page attached, the Runtime
+// Start starts Chromium (path, from [FindChromium]) with a blank page attached, the Runtime
 // and Log domains enabled. The browser is closed when the test ends.
-func startBrowser(t *testing.T, path string) *browser {
+func Start(t testing.TB, path string) *Browser {
 	t.Helper()
 	r3, w3, err := os.Pipe()
 	if err != nil {
@@ -76,8 +84,8 @@ func startBrowser(t *testing.T, path string) *browser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &browser{t: t, toB: w3, fromB: r4, rd: bufio.NewReader(r4)}
-	b.cmd = exec.Command(path, append(chromiumFlags(t.TempDir()), "--remote-debugging-pipe", "about:blank")...)
+	b := &Browser{t: t, toB: w3, fromB: r4, rd: bufio.NewReader(r4), limit: WaitLimit}
+	b.cmd = exec.Command(path, append(Flags(t.TempDir()), "--remote-debugging-pipe", "about:blank")...)
 	b.cmd.ExtraFiles = []*os.File{r3, w4} // fd 3 and fd 4
 	b.cmd.Stderr = &b.stderr
 	b.cmd.WaitDelay = 5 * time.Second
@@ -91,21 +99,21 @@ func startBrowser(t *testing.T, path string) *browser {
 	var target struct {
 		TargetID string `json:"targetId"`
 	}
-	b.must("Target.createTarget", map[string]any{"url": "about:blank"}, &target)
+	b.Must("Target.createTarget", map[string]any{"url": "about:blank"}, &target)
 	var attached struct {
 		SessionID string `json:"sessionId"`
 	}
-	b.must("Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &attached)
+	b.Must("Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &attached)
 	b.session = attached.SessionID
 	for _, domain := range []string{"Runtime.enable", "Log.enable", "Page.enable"} {
-		b.must(domain, nil, nil)
+		b.Must(domain, nil, nil)
 	}
 	return b
 }
 
 // close asks the browser to quit and waits for it; it is killed if it
 // does not.
-func (b *browser) close() {
+func (b *Browser) close() {
 	done := make(chan error, 1)
 	go func() { done <- b.cmd.Wait() }()
 	b.session = ""
@@ -123,9 +131,9 @@ func (b *browser) close() {
 	b.fromB.Close()
 }
 
-// call sends a command to the page (or to the browser before the page is
+// Call sends a command to the page (or to the browser before the page is
 // attached) and decodes its result into result, if not nil.
-func (b *browser) call(method string, params any, result any) error {
+func (b *Browser) Call(method string, params any, result any) error {
 	b.id++
 	msg := map[string]any{"id": b.id, "method": method}
 	if params != nil {
@@ -172,10 +180,10 @@ func (b *browser) call(method string, params any, result any) error {
 	}
 }
 
-// must is call that fails the test.
-func (b *browser) must(method string, params any, result any) {
+// Must is Call that fails the test.
+func (b *Browser) Must(method string, params any, result any) {
 	b.t.Helper()
-	if err := b.call(method, params, result); err != nil {
+	if err := b.Call(method, params, result); err != nil {
 		b.t.Fatal(err)
 	}
 }
@@ -183,7 +191,7 @@ func (b *browser) must(method string, params any, result any) {
 // event keeps the page's uncaught exceptions and its console and log
 // errors that are not failed requests (an API answering 401 or 404 is a
 // "Failed to load resource" error the page handles).
-func (b *browser) event(m cdpMessage) {
+func (b *Browser) event(m cdpMessage) {
 	switch m.Method {
 	case "Runtime.exceptionThrown":
 		var p struct {
@@ -220,24 +228,24 @@ func (b *browser) event(m cdpMessage) {
 	}
 }
 
-// navigate opens url in the page.
-func (b *browser) navigate(url string) {
+// Navigate opens url in the page.
+func (b *Browser) Navigate(url string) {
 	b.t.Helper()
 	var r struct {
 		ErrorText string `json:"errorText"`
 	}
-	b.must("Page.navigate", map[string]any{"url": url}, &r)
+	b.Must("Page.navigate", map[string]any{"url": url}, &r)
 	if r.ErrorText != "" {
 		b.t.Fatalf("navigate to %s: %s", url, r.ErrorText)
 	}
 }
 
-// errScript is an exception thrown by an evaluated expression.
-var errScript = errors.New("script error")
+// ErrScript is an exception thrown by an evaluated expression.
+var ErrScript = errors.New("script error")
 
-// eval evaluates a JavaScript expression in the page (awaiting a promise)
+// Eval evaluates a JavaScript expression in the page (awaiting a promise)
 // and decodes its JSON-able value into out, if not nil.
-func (b *browser) eval(expr string, out any) error {
+func (b *Browser) Eval(expr string, out any) error {
 	var r struct {
 		Result struct {
 			Value json.RawMessage `json:"value"`
@@ -249,12 +257,12 @@ func (b *browser) eval(expr string, out any) error {
 			} `json:"exception"`
 		} `json:"exceptionDetails"`
 	}
-	err := b.call("Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true, "awaitPromise": true}, &r)
+	err := b.Call("Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true, "awaitPromise": true}, &r)
 	if err != nil {
 		return err
 	}
 	if r.ExceptionDetails != nil {
-		return fmt.Errorf("%w: %s: %s %s", errScript, expr, r.ExceptionDetails.Text, r.ExceptionDetails.Exception.Description)
+		return fmt.Errorf("%w: %s: %s %s", ErrScript, expr, r.ExceptionDetails.Text, r.ExceptionDetails.Exception.Description)
 	}
 	if out != nil {
 		if err := json.Unmarshal(r.Result.Value, out); err != nil {
@@ -264,29 +272,29 @@ func (b *browser) eval(expr string, out any) error {
 	return nil
 }
 
-// mustEval is eval that fails the test.
-func (b *browser) mustEval(expr string, out any) {
+// MustEval is Eval that fails the test.
+func (b *Browser) MustEval(expr string, out any) {
 	b.t.Helper()
-	if err := b.eval(expr, out); err != nil {
+	if err := b.Eval(expr, out); err != nil {
 		b.t.Fatal(err)
 	}
 }
 
-// waitLimit bounds each waitFor, so that a page that never gets there
+// WaitLimit bounds each WaitFor, so that a page that never gets there
 // fails in seconds.
-const waitLimit = 15 * time.Second
+const WaitLimit = 15 * time.Second
 
-// waitFor polls a boolean expression until it is true; after waitLimit or
+// WaitFor polls a boolean expression until it is true; after WaitLimit or
 // ctx the test fails with what and the page's DOM. An expression that
 // throws (the page is still loading) counts as false.
-func (b *browser) waitFor(ctx context.Context, what, expr string) {
+func (b *Browser) WaitFor(ctx context.Context, what, expr string) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, waitLimit)
+	ctx, cancel := context.WithTimeout(ctx, b.limit)
 	defer cancel()
 	for {
 		var ok bool
-		err := b.eval("Boolean("+expr+")", &ok)
-		if err != nil && !errors.Is(err, errScript) {
+		err := b.Eval("Boolean("+expr+")", &ok)
+		if err != nil && !errors.Is(err, ErrScript) {
 			b.t.Fatal(err)
 		}
 		if ok {
@@ -294,24 +302,24 @@ func (b *browser) waitFor(ctx context.Context, what, expr string) {
 		}
 		select {
 		case <-ctx.Done():
-			b.t.Fatalf("waiting for %s (%s): %v\nthe page:\n%s", what, expr, ctx.Err(), b.dom())
+			b.t.Fatalf("waiting for %s (%s): %v\nthe page:\n%s", what, expr, ctx.Err(), b.DOM())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
 
-// dom returns the page's DOM as HTML, as --dump-dom would.
-func (b *browser) dom() string {
+// DOM returns the page's DOM as HTML, as --dump-dom would.
+func (b *Browser) DOM() string {
 	var html string
-	if err := b.eval("document.documentElement.outerHTML", &html); err != nil {
+	if err := b.Eval("document.documentElement.outerHTML", &html); err != nil {
 		return "(no DOM: " + err.Error() + ")"
 	}
 	return html
 }
 
-// checkProblems fails the test for every exception or error the page
+// CheckProblems fails the test for every exception or error the page
 // reported (a script error, a resource the security policy refused).
-func (b *browser) checkProblems() {
+func (b *Browser) CheckProblems() {
 	b.t.Helper()
 	if len(b.problems) > 0 {
 		b.t.Errorf("the page reported problems:\n%s", strings.Join(b.problems, "\n"))

@@ -700,14 +700,17 @@ func TestGraphView(t *testing.T) {
 }
 
 // TestGraphFirefox: www/firefox's closure from the real ports tree (the
-// shared scan), and x11/gnome's (783 ports, past the issue's "about 700"):
+// shared scan), x11/gnome's (783 ports, past the issue's "about 700") and
+// ports-mgmt/pkg's (a few ports, the benchmark's baseline):
 // every node the API lays out is drawn, about the closure's size, and the
 // time to the first render is measured — fetch and layout on the server,
-// drawing in the page — and logged; drawing alone must stay under the
-// issue's bound of one second.
+// drawing in the page — and logged (scripts/bench/dashboard.sh reports it
+// in BENCHMARKS.md; no timing is asserted here).
 func TestGraphFirefox(t *testing.T) {
 	path := cdp.FindChromium(t)
-	roots := []string{realscan.Firefox, "x11/gnome"}
+	// ports-mgmt/pkg, a closure of a few ports, is the baseline the
+	// benchmark divides by: what drawing any graph costs the view.
+	roots := []string{"ports-mgmt/pkg", realscan.Firefox, "x11/gnome"}
 	s := newSite(t, withTree(t, func(base string) { realscan.WriteScanCache(t, base, roots...) }))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -733,15 +736,15 @@ func TestGraphFirefox(t *testing.T) {
 		if got.Nodes < closure*9/10 || got.Nodes > closure*11/10 {
 			t.Errorf("%s: drawn %d nodes for a closure of %d ports", root, got.Nodes, closure)
 		}
-		if got.Draw >= 1000 {
-			t.Errorf("%s: drawing the graph took %.0f ms, over the issue's bound of 1 s", root, got.Draw)
-		}
 		// Focusing the root lights its whole closure.
 		b.MustEval(`document.querySelector('#gr-svg g.gn[data-origin=`+jsString(g.Root)+`]').dispatchEvent(new MouseEvent('click', {bubbles: true})), 0`, nil)
 		var lit int
 		b.MustEval(`document.querySelectorAll('#gr-svg g.gn.hl').length`, &lit)
 		if lit != got.Nodes {
 			t.Errorf("focusing %s lit %d of %d nodes", root, lit, got.Nodes)
+		}
+		if closure < 100 {
+			continue // the baseline: nothing to pan, no screenshot needed
 		}
 		// Dragging the background pans the (wider than the screen) graph.
 		var pan struct {

@@ -174,7 +174,7 @@ func (s *Server) pkgGraph(r *http.Request) (any, error) {
 		for _, to := range vdeps[v] {
 			var kinds []string
 			for _, e := range node.Deps {
-				if e.Kind != ports.DepFlavor && index[e.To] == keep[to] {
+				if k, ok := index[e.To]; ok && e.Kind != ports.DepFlavor && k == keep[to] {
 					if k := depKindName(e.Kind); !slices.Contains(kinds, k) {
 						kinds = append(kinds, k)
 					}

@@ -14,6 +14,7 @@ package metrics
 
 import (
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -133,7 +134,7 @@ func (m *Metrics) Handle(e events.Event) {
 			m.remaining.Add(1)
 		}
 	case events.PortStarted:
-		m.workers.busy(e.Slot, e.At())
+		m.workers.busy(e.Slot, e.Where, e.At())
 		m.busy.Set(float64(m.workers.busyCount()))
 	case events.PortFinished:
 		m.finished(e)
@@ -198,6 +199,22 @@ func (m *Metrics) ObserveDB(op string, d time.Duration) {
 type slotTime struct {
 	busySince time.Time // zero when idle
 	busy      time.Duration
+	// host is the cluster worker the slot belongs to, "local" for the
+	// controller's own slots.
+	host string
+}
+
+// localHost is the host label of the controller's own slots.
+const localHost = "local"
+
+// hostOf is the host label of a slot named where ("worker/slot"; empty
+// for a local slot).
+func hostOf(where string) string {
+	if where == "" {
+		return localHost
+	}
+	host, _, _ := strings.Cut(where, "/")
+	return host
 }
 
 // workerCollector reports per-worker busy time and utilization, computed
@@ -216,9 +233,9 @@ type workerCollector struct {
 func (w *workerCollector) describe() {
 	w.describeOnce.Do(func() {
 		w.busyDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "worker", "busy_seconds_total"),
-			"Time each worker spent building ports in the current or last run.", []string{"worker_id"}, nil)
+			"Time each worker spent building ports in the current or last run.", []string{"worker_id", "host"}, nil)
 		w.utilDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "worker", "utilization"),
-			"Fraction of the current or last run each worker spent building ports.", []string{"worker_id"}, nil)
+			"Fraction of the current or last run each worker spent building ports.", []string{"worker_id", "host"}, nil)
 	})
 }
 
@@ -228,23 +245,26 @@ func (w *workerCollector) start(at time.Time, workers int) {
 	w.runStart, w.runEnd = at, time.Time{}
 	clear(w.slots)
 	for i := range workers {
-		w.slots[i] = &slotTime{}
+		w.slots[i] = &slotTime{host: localHost}
 	}
 }
 
 func (w *workerCollector) slot(i int) *slotTime {
 	s := w.slots[i]
 	if s == nil {
-		s = &slotTime{}
+		s = &slotTime{host: localHost}
 		w.slots[i] = s
 	}
 	return s
 }
 
-func (w *workerCollector) busy(i int, at time.Time) {
+// busy marks slot i busy from at; where names a remote slot.
+func (w *workerCollector) busy(i int, where string, at time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if s := w.slot(i); s.busySince.IsZero() {
+	s := w.slot(i)
+	s.host = hostOf(where)
+	if s.busySince.IsZero() {
 		s.busySince = at
 	}
 }
@@ -306,11 +326,11 @@ func (w *workerCollector) Collect(ch chan<- prometheus.Metric) {
 			busy += max(0, now.Sub(s.busySince))
 		}
 		id := strconv.Itoa(i)
-		ch <- prometheus.MustNewConstMetric(w.busyDesc, prometheus.CounterValue, busy.Seconds(), id)
+		ch <- prometheus.MustNewConstMetric(w.busyDesc, prometheus.CounterValue, busy.Seconds(), id, s.host)
 		util := 0.0
 		if span > 0 {
 			util = min(1, busy.Seconds()/span.Seconds())
 		}
-		ch <- prometheus.MustNewConstMetric(w.utilDesc, prometheus.GaugeValue, util, id)
+		ch <- prometheus.MustNewConstMetric(w.utilDesc, prometheus.GaugeValue, util, id, s.host)
 	}
 }

@@ -88,12 +88,12 @@ dsynth_workers_busy 0
 dsynth_system_load1 3.5
 # HELP dsynth_worker_busy_seconds_total Time each worker spent building ports in the current or last run.
 # TYPE dsynth_worker_busy_seconds_total counter
-dsynth_worker_busy_seconds_total{worker_id="0"} 10
-dsynth_worker_busy_seconds_total{worker_id="1"} 20
+dsynth_worker_busy_seconds_total{host="local",worker_id="0"} 10
+dsynth_worker_busy_seconds_total{host="local",worker_id="1"} 20
 # HELP dsynth_worker_utilization Fraction of the current or last run each worker spent building ports.
 # TYPE dsynth_worker_utilization gauge
-dsynth_worker_utilization{worker_id="0"} 0.3333333333333333
-dsynth_worker_utilization{worker_id="1"} 0.6666666666666666
+dsynth_worker_utilization{host="local",worker_id="0"} 0.3333333333333333
+dsynth_worker_utilization{host="local",worker_id="1"} 0.6666666666666666
 `
 	names := []string{"dsynth_builds_total", "dsynth_run_ports_to_build", "dsynth_run_ports_remaining", "dsynth_run_active",
 		"dsynth_workers", "dsynth_workers_limit", "dsynth_workers_busy", "dsynth_system_load1",
@@ -129,9 +129,13 @@ dsynth_worker_utilization{worker_id="1"} 0.6666666666666666
 	// A worker busy now counts up to the scrape; after the run ends its
 	// utilization stops moving.
 	m.Handle(events.PortStarted{Time: at(30 * time.Second), Slot: 0, Origin: "d/late"})
+	// A cluster worker's slot (numbered after the local ones) carries its
+	// host.
+	m.Handle(events.PortStarted{Time: at(30 * time.Second), Slot: 2, Origin: "d/remote", Where: "hostb/0"})
+	m.Handle(events.PortFinished{Time: at(34 * time.Second), Slot: 2, Origin: "d/remote", Outcome: events.Built, Duration: 4 * time.Second})
 	c.Set(t0.Add(35 * time.Second))
 	if got := testutil.ToFloat64(m.busy); got != 1 {
-		t.Errorf("busy workers %v, want 1", got)
+		t.Errorf("busy workers %v, want 1 (the remote slot is done)", got)
 	}
 	m.Handle(events.PortFinished{Time: at(36 * time.Second), Slot: 0, Origin: "d/late", Outcome: events.Built, Duration: 6 * time.Second})
 	m.Handle(events.RunFinished{Time: at(40 * time.Second)})
@@ -139,8 +143,9 @@ dsynth_worker_utilization{worker_id="1"} 0.6666666666666666
 	want2 := `
 # HELP dsynth_worker_utilization Fraction of the current or last run each worker spent building ports.
 # TYPE dsynth_worker_utilization gauge
-dsynth_worker_utilization{worker_id="0"} 0.4
-dsynth_worker_utilization{worker_id="1"} 0.5
+dsynth_worker_utilization{host="local",worker_id="0"} 0.4
+dsynth_worker_utilization{host="local",worker_id="1"} 0.5
+dsynth_worker_utilization{host="hostb",worker_id="2"} 0.1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want2), "dsynth_worker_utilization"); err != nil {
 		t.Fatal(err)
@@ -153,8 +158,8 @@ dsynth_worker_utilization{worker_id="1"} 0.5
 	if n, _ := testutil.GatherAndCount(reg, "dsynth_worker_utilization"); n != 3 {
 		t.Errorf("%d worker series after a run with 3 workers", n)
 	}
-	if got := testutil.ToFloat64(m.builds.WithLabelValues("success")); got != 2 {
-		t.Errorf("success counter %v after the new run started, want 2 (counters never reset)", got)
+	if got := testutil.ToFloat64(m.builds.WithLabelValues("success")); got != 3 {
+		t.Errorf("success counter %v after the new run started, want 3 (counters never reset)", got)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/go-dsynth/go-dsynth/api"
 	"github.com/go-dsynth/go-dsynth/cluster"
 	"github.com/go-dsynth/go-dsynth/config"
+	"github.com/go-dsynth/go-dsynth/internal/sysversion"
 )
 
 // clusterSide is the owner's part of distributed builds: the embedded
@@ -27,14 +28,23 @@ type clusterSide struct {
 
 // Identity is what this host builds for and from, as a cluster compares
 // it: the target's OS and arch (Go names of this host: workers must run
-// the same), OSVERSION, release and the ports tree's identity.
+// the same), OSVERSION, release and the ports tree's identity. OSVERSION
+// is the system tree's (Directory_system's sys/param.h, as the ports
+// framework reads it) when it has one, else Target_osversion (a Linux
+// host scanning for a BSD).
 func Identity(p *config.Profile) (cluster.Identity, error) {
 	tree, err := cluster.TreeIdentity(p.PortsDir)
 	if err != nil {
 		return cluster.Identity{}, err
 	}
+	osVersion := p.TargetOSVersion
+	if v, ok, err := sysversion.Read(p.SystemDir, p.OperatingSystem); err != nil {
+		return cluster.Identity{}, err
+	} else if ok {
+		osVersion = v
+	}
 	host, _ := os.Hostname()
-	return cluster.Identity{Host: host, OS: runtime.GOOS, Arch: runtime.GOARCH, OSVersion: p.TargetOSVersion, Release: p.TargetRelease, Tree: tree}, nil
+	return cluster.Identity{Host: host, OS: runtime.GOOS, Arch: runtime.GOARCH, OSVersion: osVersion, Release: p.TargetRelease, Tree: tree}, nil
 }
 
 // startCluster starts the controller's side of the profile's cluster.

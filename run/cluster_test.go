@@ -19,6 +19,7 @@ import (
 	"github.com/go-dsynth/go-dsynth/environment"
 	"github.com/go-dsynth/go-dsynth/environment/mock"
 	"github.com/go-dsynth/go-dsynth/internal/certtest"
+	"github.com/go-dsynth/go-dsynth/internal/testports"
 )
 
 // lockedBuffer is a buffer the controller's log and the test share.
@@ -198,5 +199,31 @@ func TestLeaseTimeoutDefaultsAgree(t *testing.T) {
 	}
 	if got := cfg.Profile.Cluster.LeaseTimeout; got != cluster.DefaultLeaseTimeout {
 		t.Fatalf("config's default %v, the cluster's %v", got, cluster.DefaultLeaseTimeout)
+	}
+}
+
+// TestIdentityReadsTheSystemVersion: a host announces its system tree's
+// OSVERSION (sys/param.h) rather than Target_osversion when the tree has
+// one, so two hosts with the same profile but other systems differ.
+func TestIdentityReadsTheSystemVersion(t *testing.T) {
+	p := config.Profile{OperatingSystem: config.OSFreeBSD, PortsDir: testports.Dir(), SystemDir: t.TempDir(),
+		TargetOSVersion: 1302001, TargetRelease: "13.2"}
+	id, err := Identity(&p)
+	if err != nil || id.OSVersion != 1302001 {
+		t.Fatalf("without param.h: %+v, %v; want Target_osversion", id, err)
+	}
+	param := filepath.Join(p.SystemDir, "usr", "include", "sys", "param.h")
+	os.MkdirAll(filepath.Dir(param), 0o755)
+	os.WriteFile(param, []byte("#undef __FreeBSD_version\n#define __FreeBSD_version 1400097\n"), 0o644)
+	other, err := Identity(&p)
+	if err != nil || other.OSVersion != 1400097 {
+		t.Fatalf("with param.h: %+v, %v; want 1400097", other, err)
+	}
+	if why := cluster.Mismatch(id, other); !strings.Contains(why, "OSVERSION: worker 1400097, controller 1302001") {
+		t.Errorf("mismatch %q", why)
+	}
+	os.WriteFile(param, []byte("#define __FreeBSD_version fourteen\n"), 0o644)
+	if _, err := Identity(&p); err == nil || !strings.Contains(err.Error(), param) {
+		t.Errorf("a damaged param.h: %v, want an error naming it", err)
 	}
 }

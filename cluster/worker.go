@@ -630,32 +630,55 @@ func (w *worker) kill(c Call) {
 // from the packages bucket, each verified by SHA-256.
 func (w *worker) fetch(c Call) Done {
 	ctx := context.Background()
-	var store jetstream.ObjectStore
+	var missing []PackageRef
 	for _, ref := range c.Packages {
 		if strings.ContainsAny(ref.File, "/\\") || ref.File == "" || ref.File[0] == '.' {
 			return Done{Error: fmt.Sprintf("package name %q refused", ref.File)}
 		}
-		dst := filepath.Join(w.o.RepositoryDir, ref.File)
-		if sum, err := w.hash(dst); err == nil && sum == ref.SHA256 {
+		if sum, err := w.hash(filepath.Join(w.o.RepositoryDir, ref.File)); err == nil && sum == ref.SHA256 {
 			continue
 		}
-		if store == nil {
-			var err error
-			if store, err = w.js.ObjectStore(ctx, packagesBucket); err != nil {
-				return Done{Error: fmt.Sprintf("packages bucket: %v", err)}
+		missing = append(missing, ref)
+	}
+	if len(missing) == 0 {
+		return Done{}
+	}
+	store, err := w.js.ObjectStore(ctx, packagesBucket)
+	if err != nil {
+		return Done{Error: fmt.Sprintf("packages bucket: %v", err)}
+	}
+	// The missing packages come a few at a time: each is a round trip
+	// and a write, and a port whose dependencies were built on other
+	// workers lacks many.
+	errs := make([]error, len(missing))
+	sem := make(chan struct{}, fetchConcurrency)
+	var wg sync.WaitGroup
+	for i, ref := range missing {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			dst := filepath.Join(w.o.RepositoryDir, ref.File)
+			err := getVerified(ctx, store, ref, dst)
+			for try := 1; err != nil && errors.Is(err, nats.ErrTimeout) && try < 3; try++ {
+				w.o.Logf("worker %s: %v; fetching it again", w.name, err)
+				err = getVerified(ctx, store, ref, dst)
 			}
-		}
-		err := getVerified(ctx, store, ref, dst)
-		for try := 1; err != nil && errors.Is(err, nats.ErrTimeout) && try < 3; try++ {
-			w.o.Logf("worker %s: %v; fetching it again", w.name, err)
-			err = getVerified(ctx, store, ref, dst)
-		}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return Done{Error: err.Error(), Code: noSpaceCode(err, "")}
 		}
 	}
 	return Done{}
 }
+
+// fetchConcurrency bounds the packages a worker fetches at once for one
+// slot.
+const fetchConcurrency = 4
 
 // hash returns a file's SHA-256, remembered by size and mtime.
 func (w *worker) hash(path string) (string, error) {

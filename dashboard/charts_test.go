@@ -147,11 +147,11 @@ func openView(ctx context.Context, b *cdp.Browser, s *site, view, extra string) 
 // as drawn, in both themes, and fails for a serious or critical finding.
 func axeClean(t *testing.T, b *cdp.Browser, what string) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join("testdata", "axe", "node_modules", "axe-core", "axe.min.js")); err != nil {
+	src, ok := cdp.AxeSource(t)
+	if !ok {
 		t.Logf("%s: axe-core is not installed, not checked (`make deps-axe`)", what)
 		return
 	}
-	src := axeSource(t)
 	for _, scheme := range []string{"light", "dark"} {
 		b.SetColorScheme(scheme)
 		for _, f := range runAxe(t, b, src) {
@@ -341,7 +341,129 @@ func TestTimelineView(t *testing.T) {
 	b.WaitFor(ctx, "the timeline drawn at 375 px", `document.querySelectorAll('#tl-svg g.tl-bar').length > 0`)
 	noPageOverflow(t, b, "timeline at 375 px")
 	t.Logf("screenshot %s", b.Screenshot(dir, "timeline-375", true))
+	axeClean(t, b, "the timeline at 375 px")
 	b.CheckProblems()
+}
+
+// TestTimelineLiveFailedAndLost: while a run goes, a build.failed ends
+// its running bar as failed and a build.lost ends the remote attempt's as
+// lost, its port starting again on another slot, all without a fetch;
+// hovering a bar with the mouse (real pointer events) shows its tooltip,
+// moving away hides it.
+func TestTimelineLiveFailedAndLost(t *testing.T) {
+	path := cdp.FindChromium(t)
+	s := newSite(t)
+	sr := newSlotRun(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	s.bus.Publish(events.RunStarted{Time: events.Time{T: sr.run.Start}, RunID: sr.run.ID.String(),
+		Profile: "LiveSystem", Directive: "build", Queued: 12, MaxWorkers: sr.slots})
+	s.bus.Flush()
+
+	b := cdp.Start(t, path)
+	b.SetViewport(1280, 900, false)
+	openView(ctx, b, s, "timeline", "")
+	n := len(sr.records)
+	b.WaitFor(ctx, "the timeline drawn", fmt.Sprintf(`document.querySelectorAll('#tl-svg g.tl-bar').length === %d`, n))
+	b.MustEval(`(() => { window.__fetches = 0; const f = window.fetch; window.fetch = (...a) => { if (String(a[0]).includes('/timeline')) window.__fetches++; return f(...a); }; return 0; })()`, nil)
+
+	// misc/doomed starts on slot 2 and fails in its build phase;
+	// misc/far starts on the remote slot 3 and is lost with its worker.
+	doomed, far, again := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+	now := time.Now()
+	at := func(sec int) events.Time { return events.Time{T: now.Add(time.Duration(sec) * time.Second)} }
+	s.bus.Publish(events.PortStarted{Time: at(0), Slot: 2, Origin: "misc/doomed", Build: doomed})
+	s.bus.Publish(events.PortStarted{Time: at(0), Slot: 3, Origin: "misc/far", Build: far, Where: "hostb/1"})
+	s.bus.Publish(events.PhaseStarted{Time: at(1), Slot: 2, Origin: "misc/doomed", Phase: "build"})
+	s.bus.Flush()
+	bar := func(id uuid.UUID) string {
+		return fmt.Sprintf(`document.querySelector('#tl-svg g.tl-bar[data-record=%q]')`, id)
+	}
+	b.WaitFor(ctx, "two running bars", bar(doomed)+`.classList.contains('running') && `+bar(far)+`.classList.contains('running') && `+
+		bar(doomed)+`.querySelectorAll('rect.tl-phase[data-phase="build"]').length === 1`)
+
+	s.bus.Publish(events.PortFinished{Time: at(2), Slot: 2, Origin: "misc/doomed", Outcome: events.Failed, Phase: "build",
+		Reason: "compile error", Duration: 2 * time.Second})
+	s.bus.Flush()
+	b.WaitFor(ctx, "misc/doomed's bar failed", bar(doomed)+`.classList.contains('st-failed') && !`+bar(doomed)+`.classList.contains('running')`)
+
+	s.bus.Publish(events.AttemptLost{Time: at(3), Slot: 3, Origin: "misc/far", Build: far, Where: "hostb/1",
+		Reason: "worker hostb left", Duration: 3 * time.Second})
+	s.bus.Publish(events.PortStarted{Time: at(4), Slot: 2, Origin: "misc/far", Build: again})
+	s.bus.Flush()
+	b.WaitFor(ctx, "misc/far lost on slot 3 and building again on slot 2", bar(far)+`.classList.contains('st-lost') && !`+bar(far)+`.classList.contains('running') && `+
+		bar(again)+`.classList.contains('running') && `+bar(again)+`.dataset.worker === '2' && `+bar(far)+`.dataset.worker === '3'`)
+	var live struct {
+		Bars, Fetches, Running int
+		Lost, Failed           []string
+	}
+	b.MustEval(`({Bars: document.querySelectorAll('#tl-svg g.tl-bar').length, Fetches: window.__fetches,
+	  Running: document.querySelectorAll('#tl-svg g.tl-bar.running').length,
+	  Lost: [...document.querySelectorAll('#tl-svg g.tl-bar.st-lost')].map((g) => g.dataset.origin),
+	  Failed: [...document.querySelectorAll('#tl-svg g.tl-bar.st-failed')].map((g) => g.dataset.origin)})`, &live)
+	if live.Bars != n+3 || live.Fetches != 0 || live.Running != 1 {
+		t.Errorf("after the live events: %d bars (want %d), %d fetches (want 0), %d running (want 1)", live.Bars, n+3, live.Fetches, live.Running)
+	}
+	// The fixture's run has a failed build (the hostile port) and a lost
+	// one (misc/h on hostb/1) of its own.
+	if !sameSet(live.Failed, []string{hostileOrigin, "misc/doomed"}) || !sameSet(live.Lost, []string{"misc/h", "misc/far"}) {
+		t.Errorf("failed bars %q, lost bars %q", live.Failed, live.Lost)
+	}
+
+	// The run ends; no bar is live any more, so the chart stays still
+	// under the pointer.
+	sr.run.End = time.Now().UTC()
+	if err := s.putRun(sr.run); err != nil {
+		t.Fatal(err)
+	}
+	s.bus.Publish(events.RunFinished{Time: events.Time{T: sr.run.End}, RunID: sr.run.ID.String(), Duration: sr.run.End.Sub(sr.run.Start)})
+	s.bus.Flush()
+	b.WaitFor(ctx, "the finished run read again", `window.__fetches === 1 && document.querySelectorAll('#tl-svg g.tl-bar').length === `+fmt.Sprint(n)+
+		` && !document.getElementById('tl-summary').textContent.includes('live')`)
+
+	// The mouse over www/e's bar (the pointer moved by the browser's
+	// input, not a synthetic event): its tooltip; away from it: hidden.
+	var pt struct{ X, Y float64 }
+	b.MustEval(`(() => { const g = document.querySelector('#tl-svg g.tl-bar[data-origin="www/e"]');
+	  g.scrollIntoView({block: 'center', inline: 'center'});
+	  const r = g.querySelector('rect.tl-frame').getBoundingClientRect();
+	  return {X: r.left + r.width / 2, Y: r.top + r.height / 2}; })()`, &pt)
+	tip := `document.querySelector('#tl-chart .view-tip')`
+	if !hiddenTip(t, b, tip) {
+		t.Fatal("the tooltip shows before the pointer is over a bar")
+	}
+	b.Must("Input.dispatchMouseEvent", map[string]any{"type": "mouseMoved", "x": pt.X, "y": pt.Y}, nil)
+	b.WaitFor(ctx, "the hovered bar's tooltip", `!`+tip+`.hidden`)
+	var shown struct {
+		Text        string
+		Left, Top   float64
+		Right, Bott float64
+		W           float64
+	}
+	b.MustEval(`(() => { const r = `+tip+`.getBoundingClientRect(); return {Text: `+tip+`.textContent,
+	  Left: r.left, Top: r.top, Right: r.right, Bott: r.bottom, W: window.innerWidth}; })()`, &shown)
+	for _, want := range []string{"www/e", "success", "on the critical path", "fetch", "package"} {
+		if !strings.Contains(shown.Text, want) {
+			t.Errorf("the hovered bar's tooltip %q lacks %q", shown.Text, want)
+		}
+	}
+	// Below the pointer, on its right or (near the edge) its left, and
+	// inside the viewport.
+	if shown.Left < 0 || shown.Right > shown.W || shown.Top < pt.Y || (shown.Left < pt.X && shown.Right > pt.X) {
+		t.Errorf("the tooltip at (%v, %v)–(%v, %v) is not beside the pointer at (%v, %v) in a %v px viewport", shown.Left, shown.Top, shown.Right, shown.Bott, pt.X, pt.Y, shown.W)
+	}
+	b.Must("Input.dispatchMouseEvent", map[string]any{"type": "mouseMoved", "x": 2, "y": 2}, nil)
+	b.WaitFor(ctx, "the tooltip hidden when the pointer leaves", tip+`.hidden`)
+	b.CheckProblems()
+}
+
+// hiddenTip tells whether the tooltip element (a JavaScript expression)
+// is hidden.
+func hiddenTip(t *testing.T, b *cdp.Browser, tip string) bool {
+	t.Helper()
+	var hidden bool
+	b.MustEval(tip+`.hidden`, &hidden)
+	return hidden
 }
 
 func sameSet(a, b []string) bool {
@@ -476,6 +598,7 @@ func TestTrendsView(t *testing.T) {
 	b.WaitFor(ctx, "the charts at 375 px", `!!document.getElementById('tr-duration')`)
 	noPageOverflow(t, b, "trends at 375 px")
 	t.Logf("screenshot %s", b.Screenshot(dir, "trends-375", true))
+	axeClean(t, b, "the trends at 375 px")
 	b.CheckProblems()
 }
 
@@ -696,6 +819,7 @@ func TestGraphView(t *testing.T) {
 	b.WaitFor(ctx, "the graph at 375 px", `!!document.getElementById('gr-canvas') && !!document.getElementById('gr-canvas').dataset.drawn`)
 	noPageOverflow(t, b, "graph at 375 px")
 	t.Logf("screenshot %s", b.Screenshot(dir, "graph-375", true))
+	axeClean(t, b, "the graph at 375 px")
 	b.CheckProblems()
 }
 

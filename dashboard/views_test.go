@@ -108,34 +108,18 @@ func checkLayout(t *testing.T, b *browser, what string) pageChecks {
 // testdata/axe); the test is skipped, saying so, without it.
 func axeSource(t *testing.T) string {
 	t.Helper()
-	src, err := os.ReadFile(filepath.Join("testdata", "axe", "node_modules", "axe-core", "axe.min.js"))
-	if err != nil {
-		t.Skipf("axe-core is not installed (%v): `make deps-axe` installs it (npm ci in dashboard/testdata/axe)", err)
+	src, ok := cdp.AxeSource(t)
+	if !ok {
+		t.Skip("axe-core is not installed: `make deps-axe` installs it (npm ci in dashboard/testdata/axe)")
 	}
-	return string(src)
-}
-
-// axeViolation is a serious or critical finding of axe-core.
-type axeViolation struct {
-	ID, Impact, Help string
-	Nodes            []string
+	return src
 }
 
 // runAxe injects axe-core when the page lacks it and returns the serious
 // and critical violations of the page as shown.
-func runAxe(t *testing.T, b *browser, src string) []axeViolation {
+func runAxe(t *testing.T, b *browser, src string) []cdp.AxeViolation {
 	t.Helper()
-	var has bool
-	b.MustEval(`typeof window.axe === 'object'`, &has)
-	if !has {
-		b.MustEval(src+"\n;true", nil)
-	}
-	var v []axeViolation
-	b.MustEval(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-        nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ') + ': ' + (n.failureSummary || '').replace(/\s+/g, ' ')) })))`, &v)
-	return v
+	return b.Axe(src)
 }
 
 // view is one view the tests open: its fragment and what shows it is
@@ -157,8 +141,9 @@ func externalReady(name string) string {
 // TestViews opens every view at a desktop's and a phone's width with a
 // builder's key: each is drawn, fits the viewport (no sideways scroll,
 // nothing past its sides), shows what the database holds, and axe-core
-// finds no serious or critical accessibility problem in it, in the light
-// and the dark theme. Screenshots are kept (docs/DASHBOARD.md, "Tests").
+// finds no serious or critical accessibility problem in it, at both
+// widths, in the light and the dark theme. Screenshots are kept
+// (docs/DASHBOARD.md, "Tests").
 func TestViews(t *testing.T) {
 	path := findChromium(t)
 	axe := axeSource(t)
@@ -195,9 +180,6 @@ func TestViews(t *testing.T) {
 				t.Errorf("%s: %d views shown at once", what, shown)
 			}
 			b.Screenshot(shots, v.name+"-"+strconv.Itoa(width), true)
-			if width != 1280 {
-				continue
-			}
 			for _, scheme := range []string{"light", "dark"} {
 				b.SetColorScheme(scheme)
 				for _, f := range runAxe(t, b, axe) {

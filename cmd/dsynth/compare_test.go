@@ -125,3 +125,52 @@ func TestDBShowAndCompare(t *testing.T) {
 		t.Errorf("reproduce without the recorded package: %d %s", code, errs)
 	}
 }
+
+// TestDBShowPhasesAndSlot: `db show` prints the phases an attempt entered
+// (each one's offset from the start and how long it took, the last one up
+// to the build's end) and the remote slot that built it; a local build
+// without phases prints neither.
+func TestDBShowPhasesAndSlot(t *testing.T) {
+	dir, base := dbSetup(t)
+	db, err := builddb.Open(builddb.Path(base), builddb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+	run := builddb.NewRun("build", nil, "LiveSystem")
+	run.Start = start
+	if err := db.PutRun(run); err != nil {
+		t.Fatal(err)
+	}
+	remote := &builddb.BuildRecord{ID: builddb.NewBuildID("misc/stamp", "1.0", ""), RunID: run.ID, Status: builddb.StatusFailed,
+		StartTime: start, EndTime: start.Add(95 * time.Second), Phase: "build", Where: "hostb/1",
+		Phases: []builddb.PhaseMark{{Phase: "fetch", Start: start.Add(2 * time.Second)},
+			{Phase: "configure", Start: start.Add(10 * time.Second)}, {Phase: "build", Start: start.Add(35 * time.Second)}}}
+	remote.Duration = remote.EndTime.Sub(remote.StartTime)
+	local := &builddb.BuildRecord{ID: builddb.NewBuildID("misc/hello", "1.0", ""), RunID: run.ID, Status: builddb.StatusSuccess,
+		StartTime: start, EndTime: start.Add(time.Second)}
+	for _, r := range []*builddb.BuildRecord{remote, local} {
+		if err := db.Put(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	code, out, errs := dsynth(t, dir, "db", "show", remote.ID.UUID.String())
+	want := "phases:\n" +
+		"  fetch                +2s  8s\n" +
+		"  configure            +10s  25s\n" +
+		"  build                +35s  1m0s\n"
+	if code != 0 || !strings.Contains(out, want) || !strings.Contains(out, "where:                 hostb/1\n") {
+		t.Errorf("db show of a remote build with phases: %d, want\n%sand where: hostb/1 in\n%s%s", code, want, out, errs)
+	}
+	code, out, errs = dsynth(t, dir, "db", "show", local.ID.UUID.String())
+	if code != 0 || strings.Contains(out, "phases:") || strings.Contains(out, "where:") || !strings.Contains(out, "origin:                misc/hello") {
+		t.Errorf("db show of a local build without phases: %d\n%s%s", code, out, errs)
+	}
+	code, out, _ = dsynth(t, dir, "db", "show", remote.ID.UUID.String(), "--json")
+	var got builddb.BuildRecord
+	if code != 0 || json.Unmarshal([]byte(out), &got) != nil || got.Where != "hostb/1" || len(got.Phases) != 3 || got.Phases[2].Phase != "build" {
+		t.Errorf("db show --json of the remote build: %d %s", code, out)
+	}
+}

@@ -5,13 +5,16 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-dsynth/go-dsynth/builddb"
 	"github.com/go-dsynth/go-dsynth/internal/cdp"
 )
 
@@ -219,4 +222,213 @@ func TestDashboardDrivesTheService(t *testing.T) {
 		t.Errorf("the newest build is not the retry of %s: %d %+v", broken, code, builds.Builds)
 	}
 	b.CheckProblems()
+}
+
+// TestDashboardDrawsARealRun builds misc/meta-tools (the tree's command
+// line tools and what they depend on) through `dsynth serve` on the
+// project's ports tree, then shows that run in the page's timeline — one
+// bar per record of the run that a slot took, as the API's timeline has
+// them, one lane per slot, lanes that do not overlap, the API's critical
+// path marked — and meta-tools' dependency graph — the API's nodes and
+// edges drawn, the ports just built in the built state. axe-core checks both views at a desktop's and a phone's width;
+// screenshots are kept.
+func TestDashboardDrawsARealRun(t *testing.T) {
+	chromium := cdp.FindChromium(t)
+	s := newServiceSite(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	b := cdp.Start(t, chromium)
+	b.SetWaitLimit(4 * time.Minute) // a build of the tree's ports, pkg first
+	b.SetViewport(1280, 900, false)
+	shots := cdp.ArtifactDir(t, "dashboard-service")
+	t.Logf("screenshots in %s", shots)
+
+	b.Navigate("http://" + s.addr + "/#key=" + s.key + "&view=control")
+	b.WaitFor(ctx, "the control view", `document.body.dataset.control === 'yes' && document.getElementById('view-control').dataset.loaded === 'yes'`)
+	var sub struct {
+		BuildID string `json:"build_id"`
+	}
+	if code, _ := s.call(t, "POST", "/builds", s.key, map[string]any{"packages": []string{"misc/meta-tools"}, "directive": "just-build"}, &sub); code != 201 {
+		t.Fatalf("POST /builds: %d", code)
+	}
+	b.WaitFor(ctx, "misc/meta-tools' build done", `!!document.querySelector('#finished-rows tr[data-build="`+sub.BuildID+`"][data-state="done"]')`)
+	var build buildAnswer
+	if code, _ := s.call(t, "GET", "/builds/"+sub.BuildID, s.key, nil, &build); code != 200 || len(build.Build.Runs) != 1 || build.Build.Counts.Failed != 0 {
+		t.Fatalf("the build: %d %+v (want one run, nothing failed)", code, build.Build)
+	}
+	runID := build.Build.Runs[0]
+
+	// What the API says of the run: its records, and its timeline.
+	var run struct {
+		Builds []*builddb.BuildRecord `json:"builds"`
+	}
+	if code, _ := s.call(t, "GET", "/runs/"+runID, s.key, nil, &run); code != 200 {
+		t.Fatalf("GET /runs/%s: %d", runID, code)
+	}
+	var slotted []string // records a slot took
+	built := map[string]bool{}
+	for _, r := range run.Builds {
+		if r.ID.WorkerID >= 0 && r.Status != builddb.StatusIgnored && r.Status != builddb.StatusSkipped {
+			slotted = append(slotted, r.ID.UUID.String())
+		}
+		if r.Status == builddb.StatusSuccess {
+			built[r.Origin()] = true
+		}
+	}
+	for _, o := range []string{"misc/meta-tools", "textproc/csvtool", "textproc/libcsv", "devel/libargs", "devel/xd"} {
+		if !built[o] {
+			t.Fatalf("the run did not build %s: %d records", o, len(run.Builds))
+		}
+	}
+	var tl struct {
+		Slots []struct {
+			Worker int `json:"worker"`
+		} `json:"slots"`
+		Bars []struct {
+			RecordID string `json:"record_id"`
+			Package  string `json:"package"`
+		} `json:"bars"`
+		CriticalPath []string `json:"critical_path"`
+	}
+	if code, _ := s.call(t, "GET", "/runs/"+runID+"/timeline", s.key, nil, &tl); code != 200 {
+		t.Fatalf("GET /runs/%s/timeline: %d", runID, code)
+	}
+	var apiBars []string
+	for _, bar := range tl.Bars {
+		apiBars = append(apiBars, bar.RecordID)
+	}
+	if !sameStrings(apiBars, slotted) {
+		t.Errorf("the API's timeline bars %v are not the run's slotted records %v", apiBars, slotted)
+	}
+	if n := len(tl.CriticalPath); n < 2 || tl.CriticalPath[n-1] != recordOf(run.Builds, "misc/meta-tools") {
+		t.Errorf("the API's critical path %v: want at least a dependency, then misc/meta-tools' record", tl.CriticalPath)
+	}
+
+	// The run's timeline on the page.
+	b.MustEval(`location.hash = `+js("view=timeline&run="+runID), nil)
+	b.WaitFor(ctx, "the run's timeline drawn", `document.getElementById('view-timeline').dataset.mounted === 'yes' &&
+      document.querySelectorAll('#tl-svg g.tl-bar').length === `+fmt.Sprint(len(slotted)))
+	var page struct {
+		Records, Critical []string
+		Lanes             [][2]float64 // y, height
+		Inside            bool         // every bar within its lane
+	}
+	b.MustEval(`(() => {
+      const q = (s) => [...document.querySelectorAll(s)];
+      const lanes = q('#tl-svg rect.tl-lane');
+      const lane = new Map(lanes.map((r) => [r.dataset.worker, [+r.getAttribute('y'), +r.getAttribute('height')]]));
+      return {
+        Records: q('#tl-svg g.tl-bar').map((g) => g.dataset.record),
+        Critical: q('#tl-svg g.tl-bar.critical').map((g) => g.dataset.record),
+        Lanes: lanes.map((r) => [+r.getAttribute('y'), +r.getAttribute('height')]),
+        Inside: q('#tl-svg g.tl-bar').every((g) => { const l = lane.get(g.dataset.worker); const f = g.querySelector('rect.tl-frame');
+          return l && +f.getAttribute('y') >= l[0] && +f.getAttribute('y') + +f.getAttribute('height') <= l[0] + l[1]; }),
+      };
+    })()`, &page)
+	if !sameStrings(page.Records, apiBars) {
+		t.Errorf("the page's bars %v, the API's %v", page.Records, apiBars)
+	}
+	if !sameStrings(page.Critical, tl.CriticalPath) {
+		t.Errorf("the page marks %v as critical, the API's critical path is %v", page.Critical, tl.CriticalPath)
+	}
+	if len(page.Lanes) != len(tl.Slots) || len(page.Lanes) == 0 {
+		t.Errorf("%d lanes drawn for %d slots", len(page.Lanes), len(tl.Slots))
+	}
+	for i := range page.Lanes {
+		for j := i + 1; j < len(page.Lanes); j++ {
+			a, c := page.Lanes[i], page.Lanes[j]
+			if a[0] < c[0]+c[1] && c[0] < a[0]+a[1] {
+				t.Errorf("lanes %d (y %v+%v) and %d (y %v+%v) overlap", i, a[0], a[1], j, c[0], c[1])
+			}
+		}
+	}
+	if !page.Inside {
+		t.Error("a bar leaves its lane")
+	}
+	t.Logf("run %s: %d records, %d bars in %d lanes, critical path of %d", runID, len(run.Builds), len(page.Records), len(page.Lanes), len(page.Critical))
+	checkViewAt(ctx, t, b, shots, "timeline", `document.querySelectorAll('#tl-svg g.tl-bar').length === `+fmt.Sprint(len(slotted)))
+
+	// misc/meta-tools' dependency graph on the page.
+	var g struct {
+		Nodes []struct {
+			Origin string `json:"origin"`
+			State  string `json:"state"`
+		} `json:"nodes"`
+		Edges []json.RawMessage `json:"edges"`
+	}
+	if code, _ := s.call(t, "GET", "/packages/misc/meta-tools/graph", s.key, nil, &g); code != 200 || len(g.Nodes) < 8 || len(g.Edges) < 8 {
+		t.Fatalf("the API's graph of misc/meta-tools: %d, %d nodes, %d edges", code, len(g.Nodes), len(g.Edges))
+	}
+	b.SetViewport(1280, 900, false)
+	b.MustEval(`location.hash = 'view=graph&origin=misc%2Fmeta-tools'`, nil)
+	drawn := `!!document.getElementById('gr-canvas') && !!document.getElementById('gr-canvas').dataset.drawn`
+	b.WaitFor(ctx, "meta-tools' graph drawn", drawn)
+	var shown struct {
+		Nodes map[string]string // origin → st- class
+		Edges int
+	}
+	b.MustEval(`({Nodes: Object.fromEntries([...document.querySelectorAll('#gr-svg g.gn')].map((g) => [g.dataset.origin, [...g.classList].find((c) => c.startsWith('st-'))])),
+      Edges: document.querySelectorAll('#gr-svg path.ge').length})`, &shown)
+	if len(shown.Nodes) != len(g.Nodes) || shown.Edges != len(g.Edges) {
+		t.Errorf("drawn %d nodes and %d edges, the API has %d and %d", len(shown.Nodes), shown.Edges, len(g.Nodes), len(g.Edges))
+	}
+	for _, n := range g.Nodes {
+		if shown.Nodes[n.Origin] != "st-"+n.State {
+			t.Errorf("%s drawn as %q, the API's state is %q", n.Origin, shown.Nodes[n.Origin], n.State)
+		}
+		if built[n.Origin] && n.State != "built" {
+			t.Errorf("%s was just built, the graph says %q", n.Origin, n.State)
+		}
+	}
+	t.Logf("misc/meta-tools' graph: %d nodes %v, %d edges", len(shown.Nodes), shown.Nodes, shown.Edges)
+	checkViewAt(ctx, t, b, shots, "graph", drawn)
+	b.CheckProblems()
+}
+
+// checkViewAt runs axe-core (when `make deps-axe` installed it) on the
+// view shown, at 1280 px and again at 375 px once ready holds, in the
+// light and the dark theme, and saves a screenshot at each width.
+func checkViewAt(ctx context.Context, t *testing.T, b *cdp.Browser, dir, name, ready string) {
+	t.Helper()
+	src, ok := cdp.AxeSource(t)
+	if !ok {
+		t.Logf("%s: axe-core is not installed, not checked (`make deps-axe`)", name)
+	}
+	for _, width := range []int{1280, 375} {
+		b.SetViewport(width, 900, width < 600)
+		b.WaitFor(ctx, fmt.Sprintf("the %s at %d px", name, width), ready)
+		what := fmt.Sprintf("the %s view at %d px", name, width)
+		var over struct{ Scroll, Inner int }
+		b.MustEval(`({Scroll: document.documentElement.scrollWidth, Inner: window.innerWidth})`, &over)
+		if over.Scroll > over.Inner {
+			t.Errorf("%s: the page is %d px wide", what, over.Scroll)
+		}
+		t.Logf("screenshot %s", b.Screenshot(dir, fmt.Sprintf("%s-run-%d", name, width), true))
+		if !ok {
+			continue
+		}
+		for _, scheme := range []string{"light", "dark"} {
+			b.SetColorScheme(scheme)
+			for _, f := range b.Axe(src) {
+				t.Errorf("%s, %s theme: axe %s (%s): %s\n  %s", what, scheme, f.ID, f.Impact, f.Help, strings.Join(f.Nodes, "\n  "))
+			}
+		}
+		b.SetColorScheme("")
+	}
+}
+
+// recordOf is the id of origin's last record in records ("" if none).
+func recordOf(records []*builddb.BuildRecord, origin string) string {
+	id := ""
+	for _, r := range records {
+		if r.Origin() == origin {
+			id = r.ID.UUID.String()
+		}
+	}
+	return id
+}
+
+// sameStrings tells whether a and b hold the same strings, in any order.
+func sameStrings(a, b []string) bool {
+	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
 }

@@ -67,11 +67,13 @@ func showRecord(w io.Writer, rec *builddb.BuildRecord) {
 		line("ended", rec.EndTime.Format(time.RFC3339)+" ("+rec.Duration.Round(time.Second).String()+")")
 	}
 	line("worker", fmt.Sprint(rec.ID.WorkerID))
+	line("where", rec.Where)
 	line("phase", rec.Phase)
 	line("error", rec.ErrorMsg)
 	if rec.PkgFile != "" {
 		line("package", fmt.Sprintf("%s (%d bytes, sha256 %s)", rec.PkgFile, rec.PkgSize, rec.PkgChecksum))
 	}
+	showPhases(w, rec)
 	line("log", rec.LogFile)
 	line("system", rec.ID.SystemVer)
 	line("ports commit", rec.ID.PortsCommit)
@@ -121,5 +123,26 @@ func showRecord(w io.Writer, rec *builddb.BuildRecord) {
 			fmt.Fprintf(w, ": %s", p.Detail)
 		}
 		fmt.Fprintln(w)
+	}
+}
+
+// showPhases prints the phases the attempt entered: each one's offset
+// from the build's start and, up to the next phase or the build's end,
+// how long it took.
+func showPhases(w io.Writer, rec *builddb.BuildRecord) {
+	if len(rec.Phases) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "phases:")
+	for i, p := range rec.Phases {
+		end := rec.EndTime
+		if i+1 < len(rec.Phases) {
+			end = rec.Phases[i+1].Start
+		}
+		took := ""
+		if !end.IsZero() && !end.Before(p.Start) {
+			took = "  " + end.Sub(p.Start).Round(time.Millisecond).String()
+		}
+		fmt.Fprintf(w, "  %-20s +%s%s\n", p.Phase, p.Start.Sub(rec.StartTime).Round(time.Millisecond), took)
 	}
 }

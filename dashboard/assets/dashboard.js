@@ -558,7 +558,7 @@
 
   function workersTable(slots) {
     if (slots.length === 0) return null;
-    return el('div', { class: 'table-wrap' }, el('table', { class: 'workers' },
+    return el('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Workers table' }, el('table', { class: 'workers' },
       el('thead', {}, el('tr', {}, ['Worker', 'State', 'Port', 'Phase', 'Since', 'Log'].map((h) => el('th', {}, h)))),
       el('tbody', {}, slots.map((s) => el('tr', { data: { worker: s.worker, state: s.status } },
         el('td', {}, s.worker),
@@ -597,7 +597,7 @@
         ['stats-per-hour', 'Packages per hour', fmtNum(s.packages_per_hour, 1), s.packages_per_hour],
         ['stats-busiest', 'Busiest worker', s.busiest_worker >= 0 ? s.busiest_worker : '—'],
       ]),
-      slow.length === 0 ? null : el('div', { class: 'table-wrap' }, el('table', { class: 'slowest' },
+      slow.length === 0 ? null : el('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Slowest ports table' }, el('table', { class: 'slowest' },
         el('caption', {}, 'Slowest ports (average successful build)'),
         el('thead', {}, el('tr', {}, el('th', {}, 'Origin'), el('th', {}, 'Average'), el('th', {}, 'Builds'))),
         el('tbody', {}, slow.map((p) => el('tr', { data: { origin: p.portdir } },
@@ -708,7 +708,7 @@
         ['history-successful', 'Successful builds', pkg.successful_builds],
         ['history-count', 'Builds listed', hist.count],
       ]),
-      el('div', { class: 'table-wrap' }, el('table', { class: 'records' },
+      el('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Builds of the port table' }, el('table', { class: 'records' },
         el('thead', {}, el('tr', {}, ['Version', 'Status', 'Worker', 'Start', 'Duration', 'Phase / error / package', 'Log'].map((h) => el('th', {}, h)))),
         el('tbody', { id: 'history-rows' }, (hist.builds || []).map((r) => recordRow(r, false))))),
     );

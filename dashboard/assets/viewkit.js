@@ -127,7 +127,7 @@
   function dataTable(summary, heads, rows) {
     return el('details', { class: 'data-table' },
       el('summary', {}, summary),
-      el('div', { class: 'table-wrap' }, el('table', {},
+      el('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': summary }, el('table', {},
         el('thead', {}, el('tr', {}, heads.map((h) => el('th', { scope: 'col' }, h)))),
         el('tbody', {}, rows.map((r) => el('tr', {}, r.map((c) => el('td', {}, c))))))));
   }

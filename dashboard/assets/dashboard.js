@@ -38,6 +38,8 @@
 //     openGraph(origin),   // the graph view of that port
 //     openTimeline(runID), // the timeline of that run ('' or 'current': the current one)
 //     openPort(origin),    // the overview with the port's history
+//     viewKit(),           // Promise of window.dsynthViewKit: viewkit.js, the helpers
+//                          // the view files share, loaded once
 //   }
 //
 // A view script that is missing or throws leaves a message in its section;
@@ -1482,8 +1484,26 @@
 
   // ---- the kit for the other view files ---------------------------------------
 
+  let viewKitLoading = null;
+
+  // loadViewKit loads viewkit.js, the helpers the view files share, once
+  // (the view files arrive in no set order, each asks for it).
+  function loadViewKit() {
+    if (window.dsynthViewKit) return Promise.resolve(window.dsynthViewKit);
+    if (!viewKitLoading) {
+      viewKitLoading = new Promise((resolve, reject) => {
+        const s = el('script', { src: 'viewkit.js' });
+        s.addEventListener('load', () => (window.dsynthViewKit ? resolve(window.dsynthViewKit) : reject(new Error('viewkit.js defined nothing'))));
+        s.addEventListener('error', () => reject(new Error('viewkit.js did not load')));
+        document.head.append(s);
+      });
+    }
+    return viewKitLoading;
+  }
+
   window.dsynthViews = window.dsynthViews || {};
   window.dsynthKit = Object.freeze({
+    viewKit: loadViewKit,
     api: kitAPI,
     el,
     fmtDuration: goDuration,

@@ -16,21 +16,9 @@
   let el;
   let svg;
 
-  // needKit loads viewkit.js, the helpers the views share, once (the page
-  // adds the view files in no set order).
-  function needKit() {
-    if (window.dsynthViewKit) return Promise.resolve(window.dsynthViewKit);
-    if (!window.dsynthViewKitLoading) {
-      window.dsynthViewKitLoading = new Promise((resolve, reject) => {
-        const s = document.createElement('script');
-        s.src = 'viewkit.js';
-        s.addEventListener('load', () => (window.dsynthViewKit ? resolve(window.dsynthViewKit) : reject(new Error('viewkit.js defined nothing'))));
-        s.addEventListener('error', () => reject(new Error('viewkit.js did not load')));
-        document.head.appendChild(s);
-      });
-    }
-    return window.dsynthViewKitLoading;
-  }
+  // needKit is viewkit.js, the helpers the views share (the page loads it
+  // once for all of them).
+  const needKit = () => window.dsynthKit.viewKit();
 
   let mounts = 0; // bumped by every mount and unmount: a late kit is dropped
 

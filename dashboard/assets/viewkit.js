@@ -60,19 +60,13 @@
     return `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ${pad(t.getHours())}:${pad(t.getMinutes())}`;
   }
 
-  // fmtDur writes milliseconds as 45s, 4m0s, 1h2m3s, 850ms.
+  // fmtDur writes milliseconds as 45s, 4m0s, 1h2m3s, 850ms: the page's
+  // own duration format (dsynthKit.fmtDuration, of nanoseconds).
   function fmtDur(ms) {
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return '—';
-    if (ms < 1000) return Math.round(ms) + 'ms';
-    let s = Math.round(ms / 1000);
-    const h = Math.floor(s / 3600);
-    s -= h * 3600;
-    const m = Math.floor(s / 60);
-    s -= m * 60;
-    if (h > 0) return `${h}h${m}m${s}s`;
-    if (m > 0) return `${m}m${s}s`;
-    return `${s}s`;
+    return window.dsynthKit.fmtDuration(ms * 1e6);
   }
+
 
   // goDuration parses a Go duration string ("1m2.5s") into milliseconds,
   // or null.

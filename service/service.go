@@ -80,6 +80,9 @@ type Service struct {
 	changed chan struct{}
 	// looping is true while Run serves the queue.
 	looping atomic.Bool
+	// picked, when set (by tests), is called between choosing the next
+	// request and starting it.
+	picked func(*builddb.Request)
 }
 
 // active is the request being run.
@@ -149,6 +152,9 @@ func (s *Service) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		if s.picked != nil {
+			s.picked(next)
+		}
 		s.execute(ctx, next)
 	}
 }
@@ -178,12 +184,24 @@ func (s *Service) execute(ctx context.Context, req *builddb.Request) {
 	defer cancel(nil)
 	a := &active{id: req.ID, cancel: cancel, done: make(chan struct{})}
 	s.mu.Lock()
+	// The request was chosen without the lock: a remove, cancel or move
+	// since then decides again (Run chooses anew).
+	head, err := s.next()
+	if err != nil || head == nil || head.ID != req.ID || head.State != req.State {
+		s.mu.Unlock()
+		if err != nil {
+			s.logf("service: build %s: %v", req.ID, err)
+			<-ctx.Done()
+		}
+		return
+	}
+	*req = *head
 	resumed := req.State == builddb.RequestRunning
 	req.State = builddb.RequestRunning
 	if req.Started.IsZero() {
 		req.Started = s.now()
 	}
-	err := s.putLocked(req)
+	err = s.putLocked(req)
 	if err == nil {
 		s.current = a
 	}

@@ -70,12 +70,19 @@ type rig struct {
 	svc     *service.Service
 	started *started
 	stop    func()
+	picked  func(*builddb.Request)
 }
 
 func newRig(t testing.TB) *rig {
+	return newRigPicked(t, nil)
+}
+
+// newRigPicked is newRig with a hook the service calls between choosing
+// the next request and starting it.
+func newRigPicked(t testing.TB, picked func(*builddb.Request)) *rig {
 	t.Helper()
 	site := testsite.New(t, 2)
-	r := &rig{site: site, started: &started{}}
+	r := &rig{site: site, started: &started{}, picked: picked}
 	r.start(t)
 	return r
 }
@@ -90,6 +97,9 @@ func (r *rig) start(t testing.TB) {
 	newEnv, layout := run.HostEnvironment()
 	svc := service.New(r.site.Config, owner, service.Options{Run: run.Options{NewEnv: newEnv, Layout: layout, SlowStart: -1,
 		Observers: []events.Subscriber{r.started}}})
+	if r.picked != nil {
+		service.SetPicked(svc, r.picked)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
@@ -268,6 +278,42 @@ func TestServiceCancelsARunningBuild(t *testing.T) {
 
 // TestServiceResumesAnInterruptedBuild: a build that was running when the
 // service stopped runs again at the next start, in a run of its own.
+// TestServiceRunsNoBuildRemovedAsItStarts: a build removed after the
+// service chose it to run next, before it started, is not run (nor its
+// state overwritten): the service chooses again.
+func TestServiceRunsNoBuildRemovedAsItStarts(t *testing.T) {
+	var svc *service.Service
+	var removed *builddb.Request
+	picks := make(chan uuid.UUID, 8)
+	first := true
+	r := newRigPicked(t, func(req *builddb.Request) {
+		if first {
+			first = false
+			var err error
+			if removed, err = svc.Remove(context.Background(), req.ID); err != nil {
+				t.Errorf("remove the chosen build: %v", err)
+			}
+		}
+		picks <- req.ID
+	})
+	svc = r.svc
+	gone := r.submit(t, api.BuildRequest{Packages: []string{"misc/hello"}, Directive: "just-build"})
+	if id := <-picks; id != gone.ID {
+		t.Fatalf("first pick %s, want %s", id, gone.ID)
+	}
+	after := r.submit(t, api.BuildRequest{Packages: []string{"misc/hello"}, Directive: "just-build"})
+	if got := r.await(t, after.ID); got.State != builddb.RequestDone {
+		t.Fatalf("the build after: %s %s", got.State, got.Error)
+	}
+	got, err := r.owner.DB().Request(gone.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if removed == nil || got.State != builddb.RequestCancelled || got.Error != "removed from the queue" || !got.Started.IsZero() || len(got.Runs) != 0 {
+		t.Fatalf("the removed build: %s %q started %v runs %v; want cancelled, never started", got.State, got.Error, got.Started, got.Runs)
+	}
+}
+
 func TestServiceResumesAnInterruptedBuild(t *testing.T) {
 	r := newRig(t)
 	hang := r.submit(t, api.BuildRequest{Packages: []string{"misc/hang", "misc/hello"}, Directive: "just-build"})

@@ -50,6 +50,19 @@ func (a *keyAuth) workers() (map[string]string, error) {
 	return a.keys, err
 }
 
+// publicKeys returns worker name's public keys now (more than one while
+// a key is rotated).
+func (a *keyAuth) publicKeys(name string) []string {
+	keys, _ := a.workers()
+	var out []string
+	for pub, n := range keys {
+		if n == name {
+			out = append(out, pub)
+		}
+	}
+	return out
+}
+
 // admitted reports whether worker name holds a key now.
 func (a *keyAuth) admitted(name string) bool {
 	keys, _ := a.workers()
@@ -93,3 +106,15 @@ func (a *keyAuth) Check(c server.ClientAuthentication) bool {
 	c.RegisterUser(&server.User{Username: name, Permissions: workerPermissions(name)})
 	return true
 }
+
+// WorkerKeys follows a workers keys file (read again when it changes)
+// for a controller on an external NATS server: the server's users are the
+// operator's, but the hellos are still checked against the keys the
+// controller issued.
+type WorkerKeys struct{ a *keyAuth }
+
+// FollowWorkerKeys returns the keys of the file at path.
+func FollowWorkerKeys(path string) *WorkerKeys { return &WorkerKeys{a: &keyAuth{path: path}} }
+
+// PublicKeys returns worker name's public keys now.
+func (k *WorkerKeys) PublicKeys(name string) []string { return k.a.publicKeys(name) }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,7 +100,8 @@ func newRig(t *testing.T, workers ...string) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	r.ctrl, err = NewController(nc, ControllerOptions{Self: selfID, LeaseTimeout: 2 * time.Second, Logf: r.logs.Logf, Admitted: r.srv.Admitted})
+	r.ctrl, err = NewController(nc, ControllerOptions{Self: selfID, LeaseTimeout: 2 * time.Second, Logf: r.logs.Logf,
+		Admitted: r.srv.Admitted, PublicKeys: r.srv.PublicKeys})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +399,7 @@ func TestSilentWorkerIsLostAndItsLateResultDiscarded(t *testing.T) {
 	}
 	id := selfID
 	id.Name, id.Host, id.Slots, id.Session = "w5", "bare", 1, "s1"
-	if _, err := nc.Request(helloSubject("w5"), mustJSON(id), 30*time.Second); err != nil {
+	if _, err := nc.RequestMsg(signedHello(t, creds, id), 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	nc.Publish(heartbeatSubject("w5"), mustJSON(Beat{Session: "s1"}))
@@ -583,4 +585,79 @@ func mustMeta(t *testing.T, m jetstream.Msg) *jetstream.MsgMetadata {
 		t.Fatal(err)
 	}
 	return md
+}
+
+// signedHello is a worker's hello, signed with its key.
+func signedHello(t *testing.T, creds Creds, id Identity) *nats.Msg {
+	t.Helper()
+	m := nats.NewMsg(helloSubject(id.Name))
+	m.Data = mustJSON(id)
+	sig, err := creds.sign(m.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Header.Set(sigHeader, base64.StdEncoding.EncodeToString(sig))
+	return m
+}
+
+// TestForgedHelloIsRefused: worker wa stores a hello in wb's name (signed
+// with wa's own key) in its upload bucket and has the server deliver it on
+// wb's hello subject, as the reply of a direct get. The controller refuses
+// it for its signature, and wb stays admitted with its session.
+func TestForgedHelloIsRefused(t *testing.T) {
+	r := newRig(t, "wa", "wb")
+	r.startWorker("wb", nil)
+	r.waitJoined("wb")
+	ctl, err := r.srv.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctl.Close()
+	js, err := jetstream.New(ctl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The controller makes wa's upload bucket when it admits wa.
+	if _, err := js.CreateObjectStore(context.Background(), jetstream.ObjectStoreConfig{Bucket: uploadBucket("wa")}); err != nil {
+		t.Fatal(err)
+	}
+	creds, err := ReadCreds(filepath.Join(r.dir, "wa.creds"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(r.srv.URL(), nats.Nkey(creds.Public(), creds.sign), nats.CustomInboxPrefix(inboxPrefix("wa")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	forged := selfID
+	forged.Name, forged.Host, forged.Slots, forged.Session = "wb", "evil", 8, "forged"
+	m := signedHello(t, creds, forged) // wa's signature over wb's hello
+	m.Subject = "$O.up_wa.C.forged"
+	if _, err := nc.RequestMsg(m, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.PublishRequest("$JS.API.DIRECT.GET.OBJ_up_wa", helloSubject("wb"), []byte(`{"last_by_subj":"$O.up_wa.C.forged"}`)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-r.logs.waitFor("worker wb refused: its hello's signature does not match its key"):
+	case <-time.After(time.Minute):
+		t.Fatalf("the forged hello was not refused:\n%s", r.logs)
+	}
+	ws := r.ctrl.Workers()
+	if len(ws) != 1 || ws[0].Name != "wb" || ws[0].State != "ready" || ws[0].Host != "host-wb" || ws[0].Slots == 8 {
+		t.Errorf("workers after the forged hello: %+v", ws)
+	}
+	// An unsigned hello is refused too.
+	id := selfID
+	id.Name, id.Session, id.Slots = "wb", "unsigned", 1
+	nc.Publish("$O.up_wa.C.plain", mustJSON(id))
+	nc.Flush()
+	nc.PublishRequest("$JS.API.DIRECT.GET.OBJ_up_wa", helloSubject("wb"), []byte(`{"last_by_subj":"$O.up_wa.C.plain"}`))
+	select {
+	case <-r.logs.waitFor("worker wb refused: its hello is not signed with its key"):
+	case <-time.After(time.Minute):
+		t.Fatalf("the unsigned hello was not refused:\n%s", r.logs)
+	}
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
 )
 
 // ControllerOptions configure the controller's side of the cluster.
@@ -32,6 +34,12 @@ type ControllerOptions struct {
 	// (Server.Admitted): a revoked worker is refused at its hello and
 	// lost at its next heartbeat.
 	Admitted func(name string) bool
+	// PublicKeys, when set, gives worker name's public keys: its hello
+	// must be signed with one of them. Without it a hello is taken on
+	// the subject's word (an external server whose users the operator
+	// keeps apart), and a worker could pass itself off as another by
+	// having a JetStream reply delivered on its hello subject.
+	PublicKeys func(name string) []string
 }
 
 // Controller admits workers, follows their heartbeats and gives the
@@ -221,6 +229,8 @@ func (c *Controller) onHello(m *nats.Msg) {
 		wel.Refused = fmt.Sprintf("hello names worker %q on %s's subject", id.Name, name)
 	} else if c.o.Admitted != nil && !c.o.Admitted(name) {
 		wel.Refused = "its key was revoked"
+	} else if why := c.checkSignature(name, m); why != "" {
+		wel.Refused = why
 	} else if why := Mismatch(c.o.Self, id); why != "" {
 		wel.Refused = "this worker differs from the controller in its " + why
 	}
@@ -269,6 +279,25 @@ func (c *Controller) onHello(m *nats.Msg) {
 	c.o.Logf("cluster: worker %s (%s, %d slots) joined", name, id.Host, id.Slots)
 	m.Respond(mustJSON(wel))
 	c.signal()
+}
+
+// checkSignature says why a hello's signature does not prove it comes
+// from worker name ("" when it does, or when no keys are known).
+func (c *Controller) checkSignature(name string, m *nats.Msg) string {
+	if c.o.PublicKeys == nil {
+		return ""
+	}
+	sig, err := base64.StdEncoding.DecodeString(m.Header.Get(sigHeader))
+	if err != nil || len(sig) == 0 {
+		return "its hello is not signed with its key"
+	}
+	for _, pub := range c.o.PublicKeys(name) {
+		kp, err := nkeys.FromPublicKey(pub)
+		if err == nil && kp.Verify(m.Data, sig) == nil {
+			return ""
+		}
+	}
+	return "its hello's signature does not match its key"
 }
 
 func (c *Controller) onBeat(m *nats.Msg) {

@@ -52,5 +52,5 @@ func (c Creds) Public() string {
 	return pub
 }
 
-// sign answers the server's nonce.
+// sign answers the server's nonce, and signs the worker's hello.
 func (c Creds) sign(nonce []byte) ([]byte, error) { return c.key.Sign(nonce) }

@@ -210,6 +210,9 @@ const (
 	// end follows as kindDone).
 	kindTaken  = "taken"
 	kindHeader = "Dsynth-Kind"
+	// sigHeader carries the worker's signature of its hello (base64 of
+	// the ed25519 signature of the message's data with its key).
+	sigHeader = "Dsynth-Sig"
 )
 
 // Done is how a call ended.

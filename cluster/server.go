@@ -111,6 +111,11 @@ func (s *Server) Connect(extra ...nats.Option) (*nats.Conn, error) {
 // (a revoked worker is refused at its next hello and heartbeat).
 func (s *Server) Admitted(name string) bool { return s.auth.admitted(name) }
 
+// PublicKeys returns worker name's public keys from the workers keys
+// file (ControllerOptions.PublicKeys: the keys its hello must be signed
+// with).
+func (s *Server) PublicKeys(name string) []string { return s.auth.publicKeys(name) }
+
 // Close stops the server.
 func (s *Server) Close() {
 	s.ns.Shutdown()

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -223,13 +224,19 @@ func (w *worker) connect(ctx context.Context) error {
 // abandons the leases it does not know.
 func (w *worker) hello() error {
 	data, _ := json.Marshal(w.o.Identity)
+	sig, err := w.o.Creds.sign(data)
+	if err != nil {
+		return fmt.Errorf("worker %s: signing its hello: %w", w.name, err)
+	}
+	hello := nats.NewMsg(helloSubject(w.name))
+	hello.Data = data
+	hello.Header.Set(sigHeader, base64.StdEncoding.EncodeToString(sig))
 	// Only the leases held before this hello can be unknown to the
 	// controller; one taken meanwhile is new.
 	before := w.leases()
 	var msg *nats.Msg
-	var err error
 	for range 30 {
-		msg, err = w.nc.Request(helloSubject(w.name), data, 5*time.Second)
+		msg, err = w.nc.RequestMsg(hello, 5*time.Second)
 		if err == nil {
 			break
 		}

@@ -102,7 +102,11 @@ func startCluster(cfg *config.Config, log io.Writer) (_ *clusterSide, err error)
 	}
 	co := cluster.ControllerOptions{Self: self, LeaseTimeout: c.LeaseTimeout, Logf: logf}
 	if cs.srv != nil {
-		co.Admitted = cs.srv.Admitted
+		co.Admitted, co.PublicKeys = cs.srv.Admitted, cs.srv.PublicKeys
+	} else if _, err := os.Stat(c.Workers); err == nil {
+		// An external server: its users are the operator's, but the
+		// hellos are checked against the keys `dsynth worker-key` issued.
+		co.PublicKeys = cluster.FollowWorkerKeys(c.Workers).PublicKeys
 	}
 	if cs.ctrl, err = cluster.NewController(cs.nc, co); err != nil {
 		return nil, err

@@ -661,3 +661,47 @@ func TestForgedHelloIsRefused(t *testing.T) {
 		t.Fatalf("the unsigned hello was not refused:\n%s", r.logs)
 	}
 }
+
+// TestJobsStreamOfAnotherConfigurationIsMadeAnew: a server that kept the
+// jobs stream with another configuration (file storage, an older
+// go-dsynth's) gets it made anew, in memory, by the controller.
+func TestJobsStreamOfAnotherConfigurationIsMadeAnew(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "js"), WorkersFile: filepath.Join(dir, "workers.keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	nc, err := srv.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: JobsStream, Subjects: []string{JobSubject("*")}, Storage: jetstream.FileStorage}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, JobSubject("w1"), []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	ctrl, err := NewController(nc, ControllerOptions{Self: selfID})
+	if err != nil {
+		t.Fatalf("controller over an older jobs stream: %v", err)
+	}
+	defer ctrl.Close()
+	st, err := js.Stream(ctx, JobsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.Storage != jetstream.MemoryStorage || info.Config.Retention != jetstream.WorkQueuePolicy || info.State.Msgs != 0 {
+		t.Errorf("jobs stream %+v with %d messages, want a work queue in memory, empty", info.Config, info.State.Msgs)
+	}
+}

@@ -143,14 +143,21 @@ func NewController(nc *nats.Conn, o ControllerOptions) (*Controller, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster: packages bucket: %w", err)
 	}
-	jobs, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: JobsStream, Subjects: []string{JobSubject("*")},
-		Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage, MaxAge: time.Hour, Duplicates: time.Minute,
-		Description: "build jobs: one message per lease on a worker's slot"})
+	jobsConfig := jetstream.StreamConfig{Name: JobsStream, Subjects: []string{JobSubject("*")},
+		Retention: jetstream.WorkQueuePolicy, Storage: jetstream.MemoryStorage, MaxAge: time.Hour, Duplicates: time.Minute,
+		Description: "build jobs: one message per lease on a worker's slot"}
+	jobs, err := js.CreateOrUpdateStream(ctx, jobsConfig)
+	if err != nil && js.DeleteStream(ctx, JobsStream) == nil {
+		// One the server kept with another configuration (an older
+		// go-dsynth's): its jobs are void, make it anew.
+		jobs, err = js.CreateStream(ctx, jobsConfig)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cluster: jobs stream: %w", err)
 	}
 	// A new controller session voids the jobs of an older one (the
-	// workers abandon the leases it does not know).
+	// workers abandon the leases it does not know): they are kept in
+	// memory, and an older server's are purged.
 	if err := jobs.Purge(ctx); err != nil {
 		return nil, fmt.Errorf("cluster: purging the jobs stream: %w", err)
 	}

@@ -12,6 +12,12 @@ type WorkerControl interface {
 	Pause(slot int)
 	Resume(slot int)
 	Paused(slot int) bool
+	// PauseRemote, ResumeRemote and RemotePaused act on a remote slot by
+	// its name ("worker/slot"), which, unlike its number, stays the same
+	// from run to run.
+	PauseRemote(where string)
+	ResumeRemote(where string)
+	RemotePaused(where string) bool
 }
 
 // Worker is one worker (build slot) as GET /api/v1/workers shows it, in
@@ -84,7 +90,7 @@ func (s *Server) workerList() WorkersData {
 	}
 	for i := range out.Workers {
 		w := &out.Workers[i]
-		w.Paused = s.o.WorkerControl != nil && s.o.WorkerControl.Paused(w.ID)
+		w.Paused = s.o.WorkerControl != nil && (s.o.WorkerControl.Paused(w.ID) || (w.Where != "" && s.o.WorkerControl.RemotePaused(w.Where)))
 		switch {
 		case w.Status == "busy":
 			out.Busy++
@@ -151,9 +157,17 @@ func (s *Server) setPaused(r *http.Request, pause bool) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if pause {
+	switch {
+	case w.Where != "" && pause:
+		// A remote slot is paused by name: its number may mean
+		// another slot in the next run.
+		s.o.WorkerControl.PauseRemote(w.Where)
+	case w.Where != "":
+		s.o.WorkerControl.ResumeRemote(w.Where)
+		s.o.WorkerControl.Resume(w.ID)
+	case pause:
 		s.o.WorkerControl.Pause(w.ID)
-	} else {
+	default:
 		s.o.WorkerControl.Resume(w.ID)
 	}
 	w.Paused = pause

@@ -21,7 +21,31 @@ import (
 type fakeSlots struct {
 	mu     sync.Mutex
 	paused map[int]bool
+	remote map[string]bool
 	calls  []string
+}
+
+func (f *fakeSlots) PauseRemote(where string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.remote == nil {
+		f.remote = map[string]bool{}
+	}
+	f.remote[where] = true
+	f.calls = append(f.calls, "pause "+where)
+}
+
+func (f *fakeSlots) ResumeRemote(where string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.remote, where)
+	f.calls = append(f.calls, "resume "+where)
+}
+
+func (f *fakeSlots) RemotePaused(where string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.remote[where]
 }
 
 func (f *fakeSlots) Pause(slot int) {
@@ -233,8 +257,9 @@ func TestWorkersOfACluster(t *testing.T) {
 		{Name: "builder2", Host: "b2.example", Slots: 2, Busy: 1, State: "ready", Joined: at(0).T, LastBeat: at(9).T},
 		{Name: "builder3", Host: "b3.example", Slots: 1, State: "lost", Joined: at(0).T, LastBeat: at(3).T},
 	}
+	slots := &fakeSlots{paused: map[int]bool{}}
 	s := newTestServer(t, Options{BuildBase: t.TempDir(), Keys: controlKeys(t), Workers: 1,
-		RemoteHosts: func() []RemoteHost { return hosts }})
+		RemoteHosts: func() []RemoteHost { return hosts }, WorkerControl: slots})
 	for _, e := range []events.Event{
 		events.RunStarted{Time: at(0), RunID: "r1", Profile: "LiveSystem", Directive: "build", Queued: 2, MaxWorkers: 1},
 		events.PortStarted{Time: at(5), Slot: 1, Origin: "misc/hello", Build: uuid.New(), Where: "builder2/0"},
@@ -260,5 +285,25 @@ func TestWorkersOfACluster(t *testing.T) {
 	}
 	if w := byID[0]; w.Status != "idle" || w.Where != "" {
 		t.Errorf("local slot 0: %+v", w)
+	}
+	// A remote slot is paused and resumed by its name, which stays the
+	// same from run to run (its number may not); a local one by number.
+	var one WorkerData
+	ask(t, s, http.MethodPost, "/api/v1/workers/1/pause", "", "X-API-Key", buildKey).data(t, &one)
+	if !one.Worker.Paused || one.Worker.Where != "builder2/0" {
+		t.Errorf("paused remote slot: %+v", one.Worker)
+	}
+	ask(t, s, http.MethodPost, "/api/v1/workers/0/pause", "", "X-API-Key", buildKey).data(t, &one)
+	wd = WorkersData{}
+	get(t, s, "/api/v1/workers").data(t, &wd)
+	if wd.Paused != 2 {
+		t.Errorf("%d workers paused, want 2: %+v", wd.Paused, wd.Workers)
+	}
+	ask(t, s, http.MethodPost, "/api/v1/workers/1/resume", "", "X-API-Key", buildKey).data(t, &one)
+	if one.Worker.Paused {
+		t.Errorf("resumed remote slot still paused: %+v", one.Worker)
+	}
+	if got := slots.took(); !slices.Equal(got, []string{"pause builder2/0", "pause 0", "resume builder2/0", "resume 1"}) {
+		t.Errorf("calls %q", got)
 	}
 }

@@ -175,3 +175,35 @@ func TestPortLostAgainAndAgainFails(t *testing.T) {
 		t.Errorf("a/lib: %+v", f)
 	}
 }
+
+// TestRemoteSlotPausedByName: a remote slot paused by its name takes no
+// port (whatever number the run gives it); the other one builds them all.
+func TestRemoteSlotPausedByName(t *testing.T) {
+	p := fakePlan(t, []fakePort{
+		{origin: "ports-mgmt/pkg"},
+		{origin: "a/lib"},
+		{origin: "a/app", deps: []string{"a/lib"}},
+	}, []string{"a/app"})
+	r := newRig(t, p)
+	r.opts.Remote = &fakeRemote{r: r, names: []string{"w1/0", "w1/1"}, changed: make(chan struct{}),
+		provided: map[string][]string{}, loseFirst: map[string]bool{}, lost: map[string]bool{}}
+	r.opts.Slots = NewSlotControl()
+	r.opts.Slots.Pause(0)
+	r.opts.Slots.PauseRemote("w1/0")
+	counts, err := r.run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (events.Counts{Queued: 3, Built: 3}); counts != want {
+		t.Fatalf("counts %+v, want %+v", counts, want)
+	}
+	for _, s := range eventsOf[events.PortStarted](r.events) {
+		if s.Where != "w1/1" {
+			t.Errorf("%s started on slot %d (%q), want w1/1 (w1/0 is paused)", s.Origin, s.Slot, s.Where)
+		}
+	}
+	if !r.opts.Slots.RemotePaused("w1/0") || r.opts.Slots.RemotePaused("w1/1") {
+		t.Error("RemotePaused does not say which one is paused")
+	}
+	r.checkTornDown()
+}

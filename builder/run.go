@@ -305,7 +305,7 @@ func (rs *runState) freeSlot() int {
 			continue
 		}
 		if name, remote := rs.remoteOf[i]; remote {
-			if avail[name] {
+			if avail[name] && !rs.b.o.Slots.RemotePaused(name) {
 				return i
 			}
 			continue

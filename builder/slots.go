@@ -14,12 +14,46 @@ import (
 type SlotControl struct {
 	mu     sync.Mutex
 	paused map[int]bool
+	// remote are the remote slots paused by name ("worker/slot"): a
+	// run numbers remote slots as it first sees them, so a number may
+	// name another slot in the next run; the name does not.
+	remote map[string]bool
 	wake   chan struct{}
 }
 
 // NewSlotControl returns a control with no slot paused.
 func NewSlotControl() *SlotControl {
-	return &SlotControl{paused: map[int]bool{}, wake: make(chan struct{}, 1)}
+	return &SlotControl{paused: map[int]bool{}, remote: map[string]bool{}, wake: make(chan struct{}, 1)}
+}
+
+// PauseRemote keeps the remote slot named where ("worker/slot") from
+// taking a new port, in this run and the next ones.
+func (c *SlotControl) PauseRemote(where string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.remote[where] = true
+}
+
+// ResumeRemote lets the remote slot named where take ports again, and
+// wakes the run.
+func (c *SlotControl) ResumeRemote(where string) {
+	c.mu.Lock()
+	delete(c.remote, where)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// RemotePaused reports whether the remote slot named where is paused.
+func (c *SlotControl) RemotePaused(where string) bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.remote[where]
 }
 
 // Pause keeps slot from taking a new port.
@@ -81,5 +115,5 @@ func (c *SlotControl) anyPaused() bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.paused) > 0
+	return len(c.paused) > 0 || len(c.remote) > 0
 }

@@ -104,8 +104,9 @@ echo
 echo "### Object-store package transfer"
 echo
 echo "\`Provide\` of a fresh package of random bytes to a worker process's slot (the controller hashes it and puts it"
-echo "into the packages bucket; the worker fetches it over loopback TCP, checks its SHA-256 and syncs it), against"
-echo "\`io.Copy\` of the same bytes to a new file followed by fsync, $rounds runs of each, interleaved (alternating which"
+echo "into the packages bucket; the worker fetches it over loopback TCP, checks its SHA-256 and renames it into place,"
+echo "with no fsync of its own: the controller's builder syncs what it records), against \`io.Copy\` of the same bytes"
+echo "to a new file followed by fsync (what a local package gets), $rounds runs of each, interleaved (alternating which"
 echo "goes first); medians. Both on $(df -T "${TMPDIR:-/tmp}" | awk 'NR==2 {print $2}') in \`${TMPDIR:-/tmp}\`."
 echo
 echo "| Package | Provide (median) | Provide throughput | Copy (median) | Copy throughput | Provide ÷ copy |"

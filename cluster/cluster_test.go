@@ -558,10 +558,11 @@ func TestUnansweredCallLosesTheWorkerAtOnce(t *testing.T) {
 	defer nc.Close()
 	id := selfID
 	id.Name, id.Host, id.Slots, id.Session = "w6", "bare", 1, "s1"
-	if _, err := nc.Request(helloSubject("w6"), mustJSON(id), 30*time.Second); err != nil {
+	if _, err := nc.RequestMsg(signedHello(t, creds, id), 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	// It said hello but does not listen for calls.
+	// It said hello but takes no job (nor listens for calls): lost once
+	// its job waited a lease timeout.
 	if len(r.ctrl.Slots()) != 1 {
 		t.Fatalf("slots: %+v", r.ctrl.Slots())
 	}

@@ -62,7 +62,7 @@ func StartServer(o ServerOptions) (*Server, error) {
 		opts.TLS = true
 		opts.TLSTimeout = 5
 	}
-	auth := &keyAuth{self: pub, path: o.WorkersFile}
+	auth := &keyAuth{self: pub, keysFile: keysFile{path: o.WorkersFile}}
 	if _, err := auth.workers(); err != nil {
 		return nil, err
 	}

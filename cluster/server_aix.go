@@ -26,5 +26,8 @@ func (*Server) Connect(...nats.Option) (*nats.Conn, error) { return nil, errNoSe
 // Admitted admits nobody.
 func (*Server) Admitted(string) bool { return false }
 
+// PublicKeys knows no key.
+func (*Server) PublicKeys(string) []string { return nil }
+
 // Close does nothing.
 func (*Server) Close() {}

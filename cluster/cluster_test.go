@@ -109,6 +109,24 @@ func newRig(t *testing.T, workers ...string) *rig {
 	return r
 }
 
+// bareClient connects to the rig's server with worker name's
+// credentials, as a bare NATS client speaking the protocol by hand
+// (closed at the end of the test).
+func (r *rig) bareClient(name string, opts ...nats.Option) (*nats.Conn, Creds) {
+	r.t.Helper()
+	creds, err := ReadCreds(filepath.Join(r.dir, name+".creds"))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	opts = append([]nats.Option{nats.Nkey(creds.Public(), creds.sign), nats.CustomInboxPrefix(inboxPrefix(name))}, opts...)
+	nc, err := nats.Connect(r.srv.URL(), opts...)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(nc.Close)
+	return nc, creds
+}
+
 // testWorker is a worker running in the test process with mock slots
 // whose "cp" copies host files (the slot's / is the worker's root dir).
 type testWorker struct {
@@ -266,17 +284,8 @@ func TestWorkerWithUnknownCredentialsIsRefused(t *testing.T) {
 
 func TestWorkerMaySpeakOnlyOnItsOwnSubjects(t *testing.T) {
 	r := newRig(t, "wa", "wb")
-	creds, err := ReadCreds(filepath.Join(r.dir, "wa.creds"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	violations := make(chan error, 10)
-	nc, err := nats.Connect(r.srv.URL(), nats.Nkey(creds.Public(), creds.sign), nats.CustomInboxPrefix(inboxPrefix("wa")),
-		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { violations <- err }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc, _ := r.bareClient("wa", nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { violations <- err }))
 	for _, subj := range []string{WorkerSubject("wb"), ControllerPrefix("wb") + ".hb", "dsynth.c.*.hello", ">"} {
 		if _, err := nc.SubscribeSync(subj); err != nil {
 			t.Fatal(err)
@@ -379,15 +388,7 @@ func TestKeyIssuedWhileServingWorksAndRevocationRefuses(t *testing.T) {
 // command's end, sent afterwards, is discarded.
 func TestSilentWorkerIsLostAndItsLateResultDiscarded(t *testing.T) {
 	r := newRig(t, "w5")
-	creds, err := ReadCreds(filepath.Join(r.dir, "w5.creds"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := nats.Connect(r.srv.URL(), nats.Nkey(creds.Public(), creds.sign), nats.CustomInboxPrefix(inboxPrefix("w5")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc, creds := r.bareClient("w5")
 	calls := make(chan Call, 10)
 	if _, err := nc.Subscribe(WorkerSubject("w5"), func(m *nats.Msg) {
 		var c Call
@@ -547,15 +548,7 @@ func TestWorkerWaitsForAnUnreachableController(t *testing.T) {
 // the worker at once, so its slots are not offered again meanwhile.
 func TestUnansweredCallLosesTheWorkerAtOnce(t *testing.T) {
 	r := newRig(t, "w6")
-	creds, err := ReadCreds(filepath.Join(r.dir, "w6.creds"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := nats.Connect(r.srv.URL(), nats.Nkey(creds.Public(), creds.sign), nats.CustomInboxPrefix(inboxPrefix("w6")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc, creds := r.bareClient("w6")
 	id := selfID
 	id.Name, id.Host, id.Slots, id.Session = "w6", "bare", 1, "s1"
 	if _, err := nc.RequestMsg(signedHello(t, creds, id), 30*time.Second); err != nil {
@@ -566,7 +559,7 @@ func TestUnansweredCallLosesTheWorkerAtOnce(t *testing.T) {
 	if len(r.ctrl.Slots()) != 1 {
 		t.Fatalf("slots: %+v", r.ctrl.Slots())
 	}
-	err = r.ctrl.Env("w6", 0).Setup(context.Background(), environment.Plan{})
+	err := r.ctrl.Env("w6", 0).Setup(context.Background(), environment.Plan{})
 	if !errors.Is(err, ErrWorkerLost) {
 		t.Fatalf("setup: %v", err)
 	}
@@ -622,15 +615,7 @@ func TestForgedHelloIsRefused(t *testing.T) {
 	if _, err := js.CreateObjectStore(context.Background(), jetstream.ObjectStoreConfig{Bucket: uploadBucket("wa")}); err != nil {
 		t.Fatal(err)
 	}
-	creds, err := ReadCreds(filepath.Join(r.dir, "wa.creds"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := nats.Connect(r.srv.URL(), nats.Nkey(creds.Public(), creds.sign), nats.CustomInboxPrefix(inboxPrefix("wa")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc, creds := r.bareClient("wa")
 	forged := selfID
 	forged.Name, forged.Host, forged.Slots, forged.Session = "wb", "evil", 8, "forged"
 	m := signedHello(t, creds, forged) // wa's signature over wb's hello

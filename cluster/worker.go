@@ -131,7 +131,21 @@ func RunWorker(ctx context.Context, o WorkerOptions) error {
 		return fmt.Errorf("worker %s: subscribing: %w", w.name, err)
 	}
 	defer sub.Unsubscribe()
+	// leave says goodbye: the controller takes our ports back at once
+	// rather than after the lease timeout (the goodbye goes first, so the
+	// ends of the commands killed below arrive late and are discarded,
+	// not taken for failures).
+	leave := func() error {
+		w.nc.Publish(byeSubject(w.name), mustJSON(Beat{Session: w.o.Identity.Session}))
+		w.nc.Flush()
+		w.abandon(nil)
+		w.o.Logf("worker %s: leaving", w.name)
+		return nil
+	}
 	if err := w.hello(); err != nil {
+		if ctx.Err() != nil { // stopped while it said hello
+			return leave()
+		}
 		return err
 	}
 	beat := time.NewTicker(time.Second)
@@ -139,15 +153,7 @@ func RunWorker(ctx context.Context, o WorkerOptions) error {
 	for {
 		select {
 		case <-ctx.Done():
-			// Leaving: the controller takes our ports back at once rather
-			// than after the lease timeout (the goodbye goes first, so
-			// the ends of the commands killed below arrive late and are
-			// discarded, not taken for failures).
-			w.nc.Publish(byeSubject(w.name), mustJSON(Beat{Session: w.o.Identity.Session}))
-			w.nc.Flush()
-			w.abandon(nil)
-			w.o.Logf("worker %s: leaving", w.name)
-			return nil
+			return leave()
 		case err := <-w.refused:
 			return err
 		case <-w.welcomed:
@@ -334,8 +340,7 @@ func (s *workerSlot) endJobLocked() {
 // takeJobs binds the worker to its consumer of the jobs stream (anew:
 // the controller may have restarted and made it again).
 func (w *worker) takeJobs() error {
-	// Not w.ctx: a worker stopped while it binds still says goodbye.
-	ctx, cancel := context.WithTimeout(context.Background(), jsTimeout)
+	ctx, cancel := context.WithTimeout(w.ctx, jsTimeout)
 	defer cancel()
 	cons, err := w.js.Consumer(ctx, JobsStream, JobConsumer(w.name))
 	if err != nil {

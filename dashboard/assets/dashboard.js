@@ -40,6 +40,9 @@
 //     openPort(origin),    // the overview with the port's history
 //     viewKit(),           // Promise of window.dsynthViewKit: viewkit.js, the helpers
 //                          // the view files share, loaded once
+//     viewMounter(start, stop), // {mount, unmount} of a view file: mount waits for
+//                          // viewkit.js, then start(kit, el, api, params) unless the view
+//                          // was mounted or unmounted again meanwhile; both call stop() first
 //   }
 //
 // A view script that is missing or throws leaves a message in its section;
@@ -1501,9 +1504,28 @@
     return viewKitLoading;
   }
 
+  // viewMounter makes a view file's mount and unmount (see the kit above):
+  // a mount whose viewkit.js arrives after a later mount or an unmount is
+  // dropped.
+  function viewMounter(start, stop) {
+    let mounts = 0;
+    return {
+      mount(host, api, params) {
+        stop();
+        const token = ++mounts;
+        return loadViewKit().then((k) => (token === mounts ? start(k, host, api, params) : undefined));
+      },
+      unmount() {
+        mounts++;
+        stop();
+      },
+    };
+  }
+
   window.dsynthViews = window.dsynthViews || {};
   window.dsynthKit = Object.freeze({
     viewKit: loadViewKit,
+    viewMounter,
     api: kitAPI,
     el,
     fmtDuration: goDuration,

@@ -20,8 +20,6 @@
   // once for all of them).
   const needKit = () => window.dsynthKit.viewKit();
 
-  let mounts = 0; // bumped by every mount and unmount: a late kit is dropped
-
   const NODE_W = 180;
   const NODE_H = 24;
   const MARGIN = 20;
@@ -39,16 +37,12 @@
 
   let view = null;
 
-  function mount(host, api, params) {
-    unmount();
-    const token = ++mounts;
-    return needKit().then((k) => {
-      if (token !== mounts) return undefined;
-      K = k;
-      el = k.el;
-      svg = k.svg;
-      return start(host, api, params);
-    });
+  // begin takes the view kit and starts the view.
+  function begin(k, host, api, params) {
+    K = k;
+    el = k.el;
+    svg = k.svg;
+    return start(host, api, params);
   }
 
   function start(host, api, params) {
@@ -75,8 +69,8 @@
     return Promise.resolve();
   }
 
-  function unmount() {
-    mounts++;
+  // stop tears the view down (nothing when it is not shown).
+  function stop() {
     if (!view) return;
     view.gen++;
     if (view.stopPan) view.stopPan();
@@ -277,7 +271,6 @@
     };
   }
 
-
   // closure is the set of node ids reachable from id, and the edges used.
   function closure(v, id) {
     const seen = new Set([id]);
@@ -416,5 +409,6 @@
   });
 
   window.dsynthViews = window.dsynthViews || {};
+  const { mount, unmount } = window.dsynthKit.viewMounter(begin, stop);
   window.dsynthViews.graph = { mount, unmount, show, why };
 })();

@@ -15,12 +15,6 @@
   let el;
   let svg;
 
-  // needKit is viewkit.js, the helpers the views share (the page loads it
-  // once for all of them).
-  const needKit = () => window.dsynthKit.viewKit();
-
-  let mounts = 0; // bumped by every mount and unmount: a late kit is dropped
-
   const LABEL_W = 120; // lane names
   const LANE_H = 26;
   const BAR_H = 18;
@@ -37,16 +31,12 @@
   // view is the mounted state; null when not mounted.
   let view = null;
 
-  function mount(host, api, params) {
-    unmount();
-    const token = ++mounts;
-    return needKit().then((k) => {
-      if (token !== mounts) return undefined;
-      K = k;
-      el = k.el;
-      svg = k.svg;
-      return start(host, api, params);
-    });
+  // begin takes the view kit and starts the view.
+  function begin(k, host, api, params) {
+    K = k;
+    el = k.el;
+    svg = k.svg;
+    return start(host, api, params);
   }
 
   function start(host, api, params) {
@@ -85,8 +75,8 @@
     return load(v);
   }
 
-  function unmount() {
-    mounts++;
+  // stop tears the view down (nothing when it is not shown).
+  function stop() {
     if (!view) return;
     view.gen++;
     view.off();
@@ -410,5 +400,6 @@
   }
 
   window.dsynthViews = window.dsynthViews || {};
+  const { mount, unmount } = window.dsynthKit.viewMounter(begin, stop);
   window.dsynthViews.timeline = { mount, unmount };
 })();

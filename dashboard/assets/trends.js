@@ -13,12 +13,6 @@
   let el;
   let svg;
 
-  // needKit is viewkit.js, the helpers the views share (the page loads it
-  // once for all of them).
-  const needKit = () => window.dsynthKit.viewKit();
-
-  let mounts = 0; // bumped by every mount and unmount: a late kit is dropped
-
   const H = 200;
   const M = { top: 12, right: 16, bottom: 40, left: 52 };
   const MIN_W = 300;
@@ -27,16 +21,12 @@
   let view = null;
   let uid = 0;
 
-  function mount(host, api, params) {
-    unmount();
-    const token = ++mounts;
-    return needKit().then((k) => {
-      if (token !== mounts) return undefined;
-      K = k;
-      el = k.el;
-      svg = k.svg;
-      return start(host, api, params);
-    });
+  // begin takes the view kit and starts the view.
+  function begin(k, host, api, params) {
+    K = k;
+    el = k.el;
+    svg = k.svg;
+    return start(host, api, params);
   }
 
   function start(host, api, params) {
@@ -64,8 +54,8 @@
     return Promise.all([loadRuns(v), loadQueue(v), origin ? showPort(origin) : null]);
   }
 
-  function unmount() {
-    mounts++;
+  // stop tears the view down (nothing when it is not shown).
+  function stop() {
     if (!view) return;
     view.gen++;
     view.host.replaceChildren();
@@ -272,5 +262,6 @@
   }
 
   window.dsynthViews = window.dsynthViews || {};
+  const { mount, unmount } = window.dsynthKit.viewMounter(begin, stop);
   window.dsynthViews.trends = { mount, unmount, showPort };
 })();

@@ -232,6 +232,27 @@ func TestRemoteSlotRunsCommandsAndMovesPackages(t *testing.T) {
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("dependency on the worker: %v, %d bytes, want %d", err, len(got), len(want))
 	}
+	// More missing packages than the worker fetches at once, one of them
+	// already there: every one arrives whole.
+	var deps []string
+	for i := range fetchConcurrency*2 + 1 {
+		p := filepath.Join(r.dir, fmt.Sprintf("many-%d.pkg", i))
+		os.WriteFile(p, bytes.Repeat([]byte(fmt.Sprintf("package %d ", i)), 20000+i), 0o644)
+		deps = append(deps, p)
+	}
+	if err := env.Provide(ctx, append(deps, dep)); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range deps {
+		got, err := os.ReadFile(filepath.Join(tw.root, "packages", "All", filepath.Base(p)))
+		want, _ := os.ReadFile(p)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s on the worker: %v, %d bytes, want %d", filepath.Base(p), err, len(got), len(want))
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(tw.root, "packages", "All", ".*part*")); len(left) != 0 {
+		t.Errorf("partial files left: %v", left)
+	}
 	// The built package comes back.
 	built := bytes.Repeat([]byte("built package "), 50000)
 	os.MkdirAll(filepath.Join(tw.root, "construction"), 0o755)

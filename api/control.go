@@ -491,17 +491,24 @@ func (s *Server) remove(r *http.Request) (any, error) {
 	return s.controlCall(r, func(c Controller, id uuid.UUID) (*builddb.Request, error) { return c.Remove(r.Context(), id) })
 }
 
-// controlCall runs one control call on the build named in the path and
-// answers with the build after it.
-func (s *Server) controlCall(r *http.Request, call func(Controller, uuid.UUID) (*builddb.Request, error)) (any, error) {
+// controlTarget checks a control request's query and returns the
+// controller and the build named in the path.
+func (s *Server) controlTarget(r *http.Request) (Controller, uuid.UUID, error) {
 	if _, err := queryOf(r); err != nil {
-		return nil, err
+		return nil, uuid.Nil, err
 	}
 	c, err := s.controller()
 	if err != nil {
-		return nil, err
+		return nil, uuid.Nil, err
 	}
 	id, err := parseUUID(r.PathValue("id"), "build")
+	return c, id, err
+}
+
+// controlCall runs one control call on the build named in the path and
+// answers with the build after it.
+func (s *Server) controlCall(r *http.Request, call func(Controller, uuid.UUID) (*builddb.Request, error)) (any, error) {
+	c, id, err := s.controlTarget(r)
 	if err != nil {
 		return nil, err
 	}
@@ -585,14 +592,7 @@ type MoveRequest struct {
 // move answers POST /api/v1/queue/{id}/move: the queue after the move,
 // as GET /api/v1/queue lists it.
 func (s *Server) move(r *http.Request) (any, error) {
-	if _, err := queryOf(r); err != nil {
-		return nil, err
-	}
-	c, err := s.controller()
-	if err != nil {
-		return nil, err
-	}
-	id, err := parseUUID(r.PathValue("id"), "build")
+	c, id, err := s.controlTarget(r)
 	if err != nil {
 		return nil, err
 	}

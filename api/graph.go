@@ -101,15 +101,9 @@ func (s *Server) pkgGraph(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.o.Config == nil {
-		return nil, notConfigured("the ports tree")
-	}
-	o, t, n, err := s.lookupPort(r)
+	o, t, n, err := s.treePort(r)
 	if err != nil {
 		return nil, err
-	}
-	if n == nil {
-		return nil, notInTree(o.String(), t)
 	}
 	g := t.graph
 	cl := closureOf(g, n)

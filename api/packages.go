@@ -362,6 +362,19 @@ type PackageData struct {
 	Dependencies Dependencies `json:"dependencies,omitempty"`
 }
 
+// treePort is lookupPort for the endpoints that need the port in the
+// tree: no tree configured and a port the tree lacks are errors.
+func (s *Server) treePort(r *http.Request) (ports.Origin, *portTree, *ports.Node, error) {
+	if s.o.Config == nil {
+		return ports.Origin{}, nil, nil, notConfigured("the ports tree")
+	}
+	o, t, n, err := s.lookupPort(r)
+	if err == nil && n == nil {
+		err = notInTree(o.String(), t)
+	}
+	return o, t, n, err
+}
+
 // lookupPort reads the origin of the path and finds it in the tree (nil
 // when the tree does not have it, or there is no tree or configuration).
 func (s *Server) lookupPort(r *http.Request) (ports.Origin, *portTree, *ports.Node, error) {
@@ -447,15 +460,9 @@ func (s *Server) pkgDeps(r *http.Request) (any, error) {
 	if _, err := queryOf(r); err != nil {
 		return nil, err
 	}
-	if s.o.Config == nil {
-		return nil, notConfigured("the ports tree")
-	}
-	o, t, n, err := s.lookupPort(r)
+	o, t, n, err := s.treePort(r)
 	if err != nil {
 		return nil, err
-	}
-	if n == nil {
-		return nil, notInTree(o.String(), t)
 	}
 	out := DepsData{Package: o.String(), Dependencies: depsOf(t.graph, n, false), RequiredBy: depsOf(t.graph, n, true), All: []string{}}
 	for _, id := range t.graph.Closure(n.ID) {

@@ -197,10 +197,9 @@ exit 0
 // port.
 func (r *slotRun) probeToolchain(ctx context.Context) map[string]string {
 	var out bytes.Buffer
-	res, err := r.env.Execute(ctx, environment.Command{
-		Args: []string{"/bin/sh", "-c", toolchainScript, "sh", r.b.o.Make},
-		Env:  r.penv, Stdout: &out, Stderr: io.Discard,
-	})
+	cmd := r.toolchainCommand()
+	cmd.Stdout, cmd.Stderr = &out, io.Discard
+	res, err := r.env.Execute(ctx, cmd)
 	if err != nil || res.ExitCode != 0 {
 		return nil
 	}
@@ -212,15 +211,24 @@ func (r *slotRun) probeToolchain(ctx context.Context) map[string]string {
 // which the scan does not read. nil when make does not answer.
 func (r *slotRun) probeOptions(ctx context.Context, dir string) []string {
 	var out bytes.Buffer
-	res, err := r.env.Execute(ctx, environment.Command{
-		Args: []string{r.b.o.Make, "-C", dir, "-V", "SELECTED_OPTIONS", "-V", "DESELECTED_OPTIONS"},
-		Env:  r.penv, Stdout: &out, Stderr: io.Discard,
-	})
+	cmd := r.optionsCommand(dir)
+	cmd.Stdout, cmd.Stderr = &out, io.Discard
+	res, err := r.env.Execute(ctx, cmd)
 	if err != nil || res.ExitCode != 0 {
 		return nil
 	}
 	sel, desel, _ := strings.Cut(out.String(), "\n")
 	return portOptions(&ports.Info{SelectedOptions: sel, DeselectedOptions: desel})
+}
+
+// toolchainCommand runs toolchainScript.
+func (r *slotRun) toolchainCommand() environment.Command {
+	return environment.Command{Args: []string{"/bin/sh", "-c", toolchainScript, "sh", r.b.o.Make}, Env: r.penv}
+}
+
+// optionsCommand asks make in dir for the selected and deselected options.
+func (r *slotRun) optionsCommand(dir string) environment.Command {
+	return environment.Command{Args: []string{r.b.o.Make, "-C", dir, "-V", "SELECTED_OPTIONS", "-V", "DESELECTED_OPTIONS"}, Env: r.penv}
 }
 
 // parseToolchain reads toolchainScript's "tool=version" lines.

@@ -1,9 +1,12 @@
 package builder
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +28,7 @@ type fakeRemote struct {
 	loseFirst map[string]bool // the first remote attempt of these port dirs is lost
 	loseAll   map[string]bool // every remote attempt of these is lost
 	lost      map[string]bool
+	mocks     []*remoteMock // every remote environment prepared, in order
 }
 
 func (f *fakeRemote) RemoteSlots() []string    { return f.names }
@@ -53,14 +57,36 @@ type remoteMock struct {
 	f    *fakeRemote
 	name string
 	dir  string
+	// script is the prepared one; ran are the commands executed, as
+	// steps (KeepGoing as the script's step at that place says).
+	script, ran []environment.Step
 }
 
 func (m *remoteMock) Where() string { return m.name }
-func (m *remoteMock) Prepare(dir, fp, _ string) {
-	m.dir = dir
+func (m *remoteMock) Prepare(p environment.RemotePort) {
+	m.dir = p.PortDir
+	m.script = p.Script
 	m.f.mu.Lock()
-	m.f.prepared = append(m.f.prepared, dir+" "+fp)
+	m.f.prepared = append(m.f.prepared, p.PortDir+" "+p.Fingerprint)
+	m.f.mocks = append(m.f.mocks, m)
 	m.f.mu.Unlock()
+}
+
+func (m *remoteMock) Execute(ctx context.Context, cmd environment.Command) (environment.Result, error) {
+	var in []byte
+	if cmd.Stdin != nil {
+		var err error
+		if in, err = io.ReadAll(cmd.Stdin); err != nil {
+			return environment.Result{ExitCode: -1}, err
+		}
+		cmd.Stdin = bytes.NewReader(in)
+	}
+	st := environment.StepOf(cmd, in, false)
+	if i := len(m.ran); i < len(m.script) {
+		st.KeepGoing = m.script[i].KeepGoing
+	}
+	m.ran = append(m.ran, st)
+	return m.hookEnv.Execute(ctx, cmd)
 }
 func (m *remoteMock) Provide(_ context.Context, files []string) error {
 	m.f.mu.Lock()
@@ -206,4 +232,97 @@ func TestRemoteSlotPausedByName(t *testing.T) {
 		t.Error("RemotePaused does not say which one is paused")
 	}
 	r.checkTornDown()
+}
+
+// TestRemoteScriptIsWhatTheBuildRuns: the script a remote slot is told
+// before its set-up is the commands the build then runs, in order, with
+// their input: for a port with dependencies and options, with the -D
+// phases (which the build goes past when they fail), a port whose build
+// fails (the script's steps after it are not run) and fetch-only runs.
+func TestRemoteScriptIsWhatTheBuildRuns(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		phases PhaseOptions
+		fail   string // the step (stepOf's) that fails, for a/app
+	}{
+		{name: "build"},
+		{name: "developer", phases: PhaseOptions{Developer: true, CheckPlist: true}},
+		{name: "failing", fail: "build"},
+		{name: "failing dump", phases: PhaseOptions{Developer: true}, fail: "showconfig"},
+		{name: "fetch-only", phases: PhaseOptions{FetchOnly: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := fakePlan(t, []fakePort{
+				{origin: "ports-mgmt/pkg"},
+				{origin: "a/lib", options: "DOCS"},
+				{origin: "a/app", deps: []string{"a/lib"}},
+			}, []string{"a/app"})
+			r := newRig(t, p)
+			r.opts.Phases = tc.phases
+			f := &fakeRemote{r: r, names: []string{"w1/0"}, changed: make(chan struct{}),
+				provided: map[string][]string{}, loseFirst: map[string]bool{}, lost: map[string]bool{}}
+			r.opts.Remote = f
+			r.opts.Slots = NewSlotControl()
+			r.opts.Slots.Pause(0)
+			if tc.fail != "" {
+				r.handle = func(ctx context.Context, c call) (environment.Result, error) {
+					if c.step == tc.fail && c.dir == "a/app" {
+						return environment.Result{ExitCode: 1}, nil
+					}
+					return r.succeed(c)
+				}
+			}
+			if _, err := r.run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if len(f.mocks) != 3 {
+				t.Fatalf("%d remote slots prepared, want 3", len(f.mocks))
+			}
+			for _, m := range f.mocks {
+				if len(m.script) == 0 {
+					t.Errorf("%s: empty script", m.dir)
+					continue
+				}
+				if len(m.ran) > len(m.script) {
+					t.Errorf("%s: ran %d commands, the script has %d", m.dir, len(m.ran), len(m.script))
+				}
+				for i := range min(len(m.ran), len(m.script)) {
+					if !m.script[i].Matches(environment.Command{Args: m.ran[i].Args, Env: m.ran[i].Env, Dir: m.ran[i].Dir,
+						Network: m.ran[i].Network, Nice: m.ran[i].Nice}, m.ran[i].Stdin) {
+						t.Errorf("%s: command %d is %q, the script's %q", m.dir, i, m.ran[i].Args, m.script[i].Args)
+					}
+				}
+				failing := tc.fail != "" && m.dir == "a/app"
+				switch {
+				case failing && tc.fail == "showconfig":
+					// A failing -D phase is passed: the whole script runs.
+					if len(m.ran) != len(m.script) {
+						t.Errorf("%s: ran %d of %d steps", m.dir, len(m.ran), len(m.script))
+					}
+					var dump bool
+					for _, st := range m.script {
+						if s, _ := stepOf(st.Args); s == "showconfig" {
+							dump = st.KeepGoing
+						}
+					}
+					if !dump {
+						t.Errorf("%s: the dump phase is not marked to go past", m.dir)
+					}
+				case failing:
+					last := m.ran[len(m.ran)-1]
+					if s, _ := stepOf(last.Args); s != tc.fail || last.KeepGoing || len(m.ran) == len(m.script) {
+						t.Errorf("%s: the build ended at %q (keep going %v) after %d of %d steps", m.dir, s, last.KeepGoing, len(m.ran), len(m.script))
+					}
+				case len(m.ran) != len(m.script):
+					t.Errorf("%s: ran %d of %d steps: %+v", m.dir, len(m.ran), len(m.script), m.ran)
+				}
+				if m.dir == "a/app" && !tc.phases.FetchOnly && !slices.ContainsFunc(m.script, func(s environment.Step) bool { return slices.Equal(s.Args, installArgs) }) {
+					t.Errorf("a/app's script installs no dependency: %+v", m.script)
+				}
+				if m.dir == "a/lib" && !tc.phases.FetchOnly && !slices.ContainsFunc(m.script, func(s environment.Step) bool { return slices.Contains(s.Args, "SELECTED_OPTIONS") }) {
+					t.Errorf("a/lib's script asks for no options: %+v", m.script)
+				}
+			}
+		})
+	}
 }

@@ -36,6 +36,7 @@ type fakePort struct {
 	flavors string   // FLAVORS (for a flavored port's scans)
 	ignore  string   // IGNORE
 	status  ports.Status
+	options string // SELECTED_OPTIONS
 }
 
 // pkgName is the package file of a fake port.
@@ -50,7 +51,7 @@ func fakePlan(t *testing.T, fps []fakePort, roots []string, upToDate ...string) 
 	var infos []*ports.Info
 	for _, fp := range fps {
 		in := &ports.Info{Origin: ports.MustOrigin(fp.origin), Status: fp.status, PkgVersion: "1.0", PkgFile: pkgName(fp.origin),
-			Flavors: fp.flavors, Ignore: fp.ignore}
+			Flavors: fp.flavors, Ignore: fp.ignore, SelectedOptions: fp.options}
 		var deps []string
 		for _, d := range fp.deps {
 			deps = append(deps, path.Base(d)+":"+d)

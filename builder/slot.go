@@ -170,6 +170,30 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 	}()
 	defer func() { close(stopLines); linesWG.Wait() }()
 
+	shims := ""
+	if b.o.MakeShims != "" {
+		shims = shimTarget
+	}
+	r.penv = b.o.Worker.PhaseEnv(n.Origin.Flavor, shims)
+	// The generated make.conf (or the recorded one, when replaying).
+	makeConf := b.o.Worker.MakeConf()
+	if b.o.Replay != nil && b.o.Replay.MakeConf != "" {
+		makeConf = b.o.Replay.MakeConf
+	}
+	// Dependencies, from the repository.
+	// (fetch-only builds no packages, so there are none to install.)
+	var deps []builddb.DepPackage
+	var depFiles, hostDeps []string // names in the repository, host paths
+	if d := b.installDeps(id); len(d) > 0 && n.Origin.Dir != ports.PkgOrigin && !b.o.Phases.FetchOnly {
+		deps = d
+		for _, d := range deps {
+			depFiles = append(depFiles, d.File)
+			hostDeps = append(hostDeps, filepath.Join(b.o.RepositoryDir, d.File))
+		}
+	}
+	dir := "/xports/" + n.Origin.Dir
+	phases := Phases(n.Origin.Dir, b.o.Phases)
+
 	settings := b.o.Settings
 	settings.Slot = slot
 	plan, err := SlotPlan(settings, b.o.MakeShims)
@@ -179,11 +203,12 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 		r.remote, _ = env.(environment.Remote)
 		r.env = &lossWatch{Environment: env, r: r}
 		if remote := r.remote; remote != nil {
-			fp := ""
+			rp := environment.RemotePort{PortDir: n.Origin.Dir, PkgTool: b.pkgToolPath(), Deps: hostDeps,
+				Script: r.script(n, makeConf, depFiles, phases)}
 			if n.Info != nil {
-				fp = n.Info.Fingerprint
+				rp.Fingerprint = n.Info.Fingerprint
 			}
-			remote.Prepare(n.Origin.Dir, fp, b.pkgToolPath())
+			remote.Prepare(rp)
 		}
 		err = r.env.Setup(ctx, plan)
 	}
@@ -208,17 +233,6 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 			b.log(slot, "%s teardown: %v", it.Origin, err)
 		}
 	}()
-	shims := ""
-	if b.o.MakeShims != "" {
-		shims = shimTarget
-	}
-	r.penv = b.o.Worker.PhaseEnv(n.Origin.Flavor, shims)
-
-	// The generated make.conf (or the recorded one, when replaying).
-	makeConf := b.o.Worker.MakeConf()
-	if b.o.Replay != nil && b.o.Replay.MakeConf != "" {
-		makeConf = b.o.Replay.MakeConf
-	}
 	in := &builddb.BuildInputs{MakeConf: makeConf, Options: portOptions(n.Info), OSVersion: b.o.OSVersion,
 		MkFingerprint: b.inputs.mkFingerprint(b.o.Settings.PortsDir), TemplateFingerprint: b.inputs.templateFingerprint(b.o.TemplateDir)}
 	res.inputs, res.env, res.portsCommit = in, envMap(r.penv), b.inputs.portsCommit(b.o.Settings.PortsDir)
@@ -227,12 +241,8 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 		res.phase, res.reason = "make.conf", err.Error()
 		return res
 	}
-	// Dependencies, from the repository.
-	// (fetch-only builds no packages, so there are none to install.)
-	if deps := b.installDeps(id); len(deps) > 0 && n.Origin.Dir != ports.PkgOrigin && !b.o.Phases.FetchOnly {
-		var files []string
+	if len(deps) > 0 {
 		for _, d := range deps {
-			files = append(files, d.File)
 			if d.SHA256 == "" {
 				if sum, err := b.inputs.digest(filepath.Join(b.o.RepositoryDir, d.File)); err == nil {
 					d.SHA256 = sum
@@ -241,34 +251,29 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 			in.Deps = append(in.Deps, d)
 		}
 		if remote := r.remote; remote != nil {
-			hostFiles := make([]string, len(files))
-			for i, f := range files {
-				hostFiles[i] = filepath.Join(b.o.RepositoryDir, f)
-			}
-			if err := r.note(remote.Provide(ctx, hostFiles)); err != nil {
+			if err := r.note(remote.Provide(ctx, hostDeps)); err != nil {
 				res.aborted = ctx.Err() != nil
 				res.phase, res.reason = SetupPhase.Name, fmt.Sprintf("dependency packages: %v", err)
 				fmt.Fprintf(plog, "handing the dependency packages to %s failed: %v\n", where, err)
 				return res
 			}
 		}
-		if err := r.writeFile(ctx, "/tmp/dsynth_install_pkgs", InstallScript(files)); err != nil {
+		if err := r.writeFile(ctx, installScriptPath, InstallScript(depFiles)); err != nil {
 			res.aborted = ctx.Err() != nil
 			res.phase, res.reason = "setup", err.Error()
 			return res
 		}
-		if ok, reason, err := r.phase(ctx, SetupPhase, []string{"/bin/sh", "/tmp/dsynth_install_pkgs"}); !ok {
+		if ok, reason, err := r.phase(ctx, SetupPhase, installArgs); !ok {
 			res.aborted = errors.Is(err, context.Canceled) && ctx.Err() != nil
 			res.phase, res.reason = SetupPhase.Name, reason
 			return res
 		}
 	}
-	dir := "/xports/" + n.Origin.Dir
 	if !b.o.Phases.FetchOnly {
 		// (fetch-only makes no package: nothing to record the tools of)
 		in.Toolchain = r.probeToolchain(ctx)
 	}
-	if n.Info != nil && (n.Info.SelectedOptions != "" || n.Info.DeselectedOptions != "") && !b.o.Phases.FetchOnly {
+	if b.probesOptions(n) {
 		// The options the build really uses (the slot's options
 		// directory included): one make call, for ports with options.
 		if opts := r.probeOptions(ctx, dir); opts != nil {
@@ -287,7 +292,6 @@ func (b *Builder) buildPort(ctx context.Context, slot, schedIdx int, id ports.No
 		fmt.Fprintln(plog, res.reason)
 		return res
 	}
-	phases := Phases(n.Origin.Dir, b.o.Phases)
 	for _, ph := range phases {
 		res.makeArgs = append(res.makeArgs, strings.Join(PhaseCommand(ph, b.o.Make, dir), " "))
 	}
@@ -349,12 +353,9 @@ func (r *slotRun) phase(ctx context.Context, ph Phase, args []string) (ok bool, 
 			}
 		}
 	}()
-	nice := NiceValue
-	if b.o.NoNice {
-		nice = 0
-	}
-	result, err := r.env.Execute(pctx, environment.Command{Args: args, Env: r.penv, Stdout: r.tap, Stderr: r.tap,
-		Network: ph.Network, Nice: nice, CPUs: NumaCPUs(r.slot, b.o.NumaSetSize, b.o.NumCPU)})
+	cmd := r.phaseCommand(ph, args)
+	cmd.Stdout, cmd.Stderr = r.tap, r.tap
+	result, err := r.env.Execute(pctx, cmd)
 	close(stop)
 	elapsed := b.now().Sub(start)
 	if ph.Name != SetupPhase.Name && !ph.Dump {
@@ -412,12 +413,9 @@ func watchdogTick(limit time.Duration) time.Duration {
 // namespace, so the host cannot write there directly).
 func (r *slotRun) writeFile(ctx context.Context, path, content string) error {
 	var errb bytes.Buffer
-	res, err := r.env.Execute(ctx, environment.Command{
-		Args:   []string{"/bin/sh", "-c", `cat > "$1"`, "sh", path},
-		Env:    r.penv,
-		Stdin:  strings.NewReader(content),
-		Stderr: &errb,
-	})
+	cmd := r.writeCommand(path)
+	cmd.Stdin, cmd.Stderr = strings.NewReader(content), &errb
+	res, err := r.env.Execute(ctx, cmd)
 	if err != nil {
 		return fmt.Errorf("writing %s in the slot: %w", path, err)
 	}
@@ -433,10 +431,9 @@ func (r *slotRun) writeFile(ctx context.Context, path, content string) error {
 func (r *slotRun) copyPackage(ctx context.Context, n *ports.Node) (string, error) {
 	b := r.b
 	var out, errb bytes.Buffer
-	res, err := r.env.Execute(ctx, environment.Command{
-		Args: []string{b.o.Make, "-C", "/xports/" + n.Origin.Dir, "-V", "WRKDIR_PKGFILE"},
-		Env:  r.penv, Stdout: &out, Stderr: &errb,
-	})
+	cmd := r.pkgFileCommand("/xports/" + n.Origin.Dir)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	res, err := r.env.Execute(ctx, cmd)
 	if err != nil || res.ExitCode != 0 {
 		return "", fmt.Errorf("asking make for WRKDIR_PKGFILE: %v %s", err, strings.TrimSpace(errb.String()))
 	}
@@ -491,4 +488,74 @@ func (b *Builder) installDeps(id ports.NodeID) []builddb.DepPackage {
 		}
 	}
 	return out
+}
+
+// The install script's path in the slot, and the command that runs it.
+const installScriptPath = "/tmp/dsynth_install_pkgs"
+
+var installArgs = []string{"/bin/sh", installScriptPath}
+
+// The commands of a port's build, one constructor each, so that the
+// script a remote slot is told (script) is what the build then runs.
+
+// writeCommand writes its input to path inside the slot (slots live in
+// their own mount namespace, so the host cannot write there directly).
+func (r *slotRun) writeCommand(path string) environment.Command {
+	return environment.Command{Args: []string{"/bin/sh", "-c", `cat > "$1"`, "sh", path}, Env: r.penv}
+}
+
+// phaseCommand runs one phase's args at the phases' niceness.
+func (r *slotRun) phaseCommand(ph Phase, args []string) environment.Command {
+	b := r.b
+	nice := NiceValue
+	if b.o.NoNice {
+		nice = 0
+	}
+	return environment.Command{Args: args, Env: r.penv, Network: ph.Network, Nice: nice,
+		CPUs: NumaCPUs(r.slot, b.o.NumaSetSize, b.o.NumCPU)}
+}
+
+// pkgFileCommand asks make for the package file the port produced.
+func (r *slotRun) pkgFileCommand(dir string) environment.Command {
+	return environment.Command{Args: []string{r.b.o.Make, "-C", dir, "-V", "WRKDIR_PKGFILE"}, Env: r.penv}
+}
+
+// probesOptions says whether the build asks make for the port's options
+// (ports with options, when a package is made).
+func (b *Builder) probesOptions(n *ports.Node) bool {
+	return n.Info != nil && (n.Info.SelectedOptions != "" || n.Info.DeselectedOptions != "") && !b.o.Phases.FetchOnly
+}
+
+// script lists the commands buildPort runs after the slot's set-up, in
+// order, for a remote slot to run ahead (environment.RemotePort.Script):
+// the make.conf, the dependencies' installation, the probes, the phases
+// and the package's name. A failure ends the build there, except for the
+// probes and the informational -D phases, which the build goes past.
+// When replaying with the options checked, the script stops before the
+// phases: the build may end on the probe's answer.
+func (r *slotRun) script(n *ports.Node, makeConf string, depFiles []string, phases []Phase) []environment.Step {
+	b := r.b
+	dir := "/xports/" + n.Origin.Dir
+	steps := []environment.Step{environment.StepOf(r.writeCommand("/etc/make.conf"), []byte(makeConf), false)}
+	if len(depFiles) > 0 {
+		steps = append(steps,
+			environment.StepOf(r.writeCommand(installScriptPath), []byte(InstallScript(depFiles)), false),
+			environment.StepOf(r.phaseCommand(SetupPhase, installArgs), nil, false))
+	}
+	if !b.o.Phases.FetchOnly {
+		steps = append(steps, environment.StepOf(r.toolchainCommand(), nil, true))
+	}
+	if b.probesOptions(n) {
+		steps = append(steps, environment.StepOf(r.optionsCommand(dir), nil, true))
+	}
+	if rp := b.o.Replay; rp != nil && rp.CheckOptions {
+		return steps
+	}
+	for _, ph := range phases {
+		steps = append(steps, environment.StepOf(r.phaseCommand(ph, PhaseCommand(ph, b.o.Make, dir)), nil, ph.Dump))
+	}
+	if !b.o.Phases.FetchOnly {
+		steps = append(steps, environment.StepOf(r.pkgFileCommand(dir), nil, false))
+	}
+	return steps
 }

@@ -138,6 +138,9 @@ type testWorker struct {
 	// blocked is closed when a "block" command starts.
 	blocked   chan struct{}
 	blockOnce sync.Once
+	// cmds logs each command the slots ran, as "ARGS@STEP": STEP is its
+	// place in a script, -1 for a call of its own.
+	cmds syncLog
 }
 
 func (r *rig) startWorker(name string, tweak func(*WorkerOptions)) *testWorker {
@@ -150,7 +153,17 @@ func (r *rig) startWorker(name string, tweak func(*WorkerOptions)) *testWorker {
 	os.MkdirAll(filepath.Join(root, "packages", "All"), 0o755)
 	tw := &testWorker{name: name, root: root, done: make(chan error, 1), blocked: make(chan struct{})}
 	tw.handler = func(ctx context.Context, cmd environment.Command) (environment.Result, error) {
+		step := -1
+		if sw, ok := cmd.Stdout.(streamWriter); ok {
+			step = sw.step
+		}
+		tw.cmds.Logf("%s@%d", strings.Join(cmd.Args, " "), step)
 		switch cmd.Args[0] {
+		case "fail":
+			fmt.Fprintln(cmd.Stderr, "failing")
+			return environment.Result{ExitCode: 3}, nil
+		case "true":
+			return environment.Result{}, nil
 		case "cp":
 			data, err := os.ReadFile(filepath.Join(root, cmd.Args[1]))
 			if err != nil {
@@ -263,6 +276,10 @@ func TestRemoteSlotRunsCommandsAndMovesPackages(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(dst); !bytes.Equal(got, built) {
 		t.Fatalf("retrieved %d bytes, want %d", len(got), len(built))
+	}
+	// The worker keeps what it built, for its next ports.
+	if got, _ := os.ReadFile(filepath.Join(tw.root, "packages", "All", "x-1.pkg")); !bytes.Equal(got, built) {
+		t.Errorf("the worker's repository has %d bytes of x-1.pkg, want %d", len(got), len(built))
 	}
 	if s := r.ctrl.Slots(); !s[1].Busy || s[0].Busy {
 		t.Fatalf("slot 1 should be busy: %+v", s)

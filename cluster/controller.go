@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -60,9 +62,15 @@ type Controller struct {
 	calls   map[string]*pendingCall
 	changed chan struct{}
 	hashes  digest.Memo
-	// stored are the objects known to be in the packages bucket.
-	stored map[string]bool
-	closed bool
+	// stored are the objects known to be in the packages bucket;
+	// storing those being put there (closed when done).
+	stored  map[string]bool
+	storing map[string]chan struct{}
+	closed  bool
+	// bg is the context of the work done off a port's path (background),
+	// cancelled by Close.
+	bg       context.Context
+	bgCancel context.CancelFunc
 }
 
 // member is a worker the controller knows.
@@ -97,6 +105,9 @@ type pendingCall struct {
 	// taken is closed when the worker took the job (a call sent as a
 	// job of the jobs stream).
 	taken chan struct{}
+	// script, when set, receives the replies of a script (the call is
+	// its ScriptID).
+	script *scriptRun
 }
 
 // SlotInfo describes one remote slot.
@@ -163,7 +174,8 @@ func NewController(nc *nats.Conn, o ControllerOptions) (*Controller, error) {
 	}
 	c := &Controller{o: o, nc: nc, js: js, pkgs: pkgs, jobs: jobs, session: uuid.NewString(), stop: make(chan struct{}),
 		members: map[string]*member{}, calls: map[string]*pendingCall{}, changed: make(chan struct{}, 1),
-		stored: map[string]bool{}}
+		stored: map[string]bool{}, storing: map[string]chan struct{}{}}
+	c.bg, c.bgCancel = context.WithCancel(context.Background())
 	for subj, h := range map[string]nats.MsgHandler{
 		subjectRoot + ".c.*.hello": c.onHello,
 		subjectRoot + ".c.*.hb":    c.onBeat,
@@ -203,7 +215,18 @@ func (c *Controller) Close() {
 		s.Unsubscribe()
 	}
 	close(c.stop)
+	c.bgCancel()
 	c.wg.Wait()
+}
+
+// background runs f off a port's path, under a context Close cancels
+// (Close waits for it).
+func (c *Controller) background(f func(ctx context.Context)) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		f(c.bg)
+	}()
 }
 
 // Changed is signalled when a worker joins, is lost or frees a slot.
@@ -388,6 +411,25 @@ func (c *Controller) onReply(m *nats.Msg) {
 		delete(c.calls, call)
 	}
 	c.mu.Unlock()
+	if sr := p.script; sr != nil {
+		step, err := strconv.Atoi(m.Header.Get(stepHeader))
+		if err != nil {
+			step = -1
+		}
+		switch kind {
+		case kindStdout, kindStderr:
+			sr.output(step, kind == kindStderr, m.Data)
+		case kindStep:
+			var d Done
+			if err := json.Unmarshal(m.Data, &d); err != nil {
+				d.Error, d.ExitCode = fmt.Sprintf("bad result: %v", err), -1
+			}
+			sr.finish(step, d)
+		case kindDone:
+			sr.end()
+		}
+		return
+	}
 	switch kind {
 	case kindTaken:
 		if p.taken != nil {
@@ -563,6 +605,31 @@ func (c *Controller) pending(worker string, call *Call, stdout, stderr io.Writer
 	return p, nil
 }
 
+// follow registers a script the worker will run in lease's slot, so
+// that its replies find it (until release forgets it).
+func (c *Controller) follow(worker, lease string, sr *scriptRun) error {
+	p := &pendingCall{worker: worker, lease: lease, done: make(chan Done, 1), lost: make(chan struct{}), script: sr}
+	sr.lost = p.lost
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if mb := c.members[worker]; c.closed || mb == nil || mb.lost {
+		return fmt.Errorf("worker %s: %w", worker, ErrWorkerLost)
+	}
+	c.calls[sr.id] = p
+	return nil
+}
+
+// kill asks the worker to kill call target (an exec or a script).
+func (c *Controller) kill(worker, target string) {
+	c.mu.Lock()
+	session := ""
+	if mb := c.members[worker]; mb != nil {
+		session = mb.id.Session
+	}
+	c.mu.Unlock()
+	c.publishCall(worker, Call{ID: uuid.NewString(), Op: OpKill, Session: session, Target: target})
+}
+
 // forget drops a pending call.
 func (c *Controller) forget(id string) {
 	c.mu.Lock()
@@ -689,22 +756,53 @@ func (c *Controller) await(ctx context.Context, worker string, call Call, p *pen
 	return Done{}, ctx.Err()
 }
 
-// store puts a file into the packages bucket under its SHA-256 once per
-// controller: an object it stored or found is not asked for again.
-func (c *Controller) store(ctx context.Context, sum, path string) error {
-	c.mu.Lock()
-	known := c.stored[sum]
-	c.mu.Unlock()
-	if known {
-		return nil
+// storeFile puts a repository file into the packages bucket (once per
+// content) and returns its reference.
+func (c *Controller) storeFile(ctx context.Context, path string) (PackageRef, error) {
+	ref, err := c.hashFile(path)
+	if err != nil {
+		return ref, err
 	}
-	if err := putIfAbsent(ctx, c.pkgs, sum, path); err != nil {
+	f, err := os.Open(path)
+	if err != nil {
+		return ref, err
+	}
+	defer f.Close()
+	return ref, c.storeFrom(ctx, ref.SHA256, f)
+}
+
+// storeFrom puts r's bytes into the packages bucket under sum, once per
+// controller: an object it stored or found is not asked for again, and
+// one being stored is waited for, not stored twice.
+func (c *Controller) storeFrom(ctx context.Context, sum string, r io.Reader) error {
+	for {
+		c.mu.Lock()
+		if c.stored[sum] {
+			c.mu.Unlock()
+			return nil
+		}
+		if busy := c.storing[sum]; busy != nil {
+			c.mu.Unlock()
+			select {
+			case <-busy: // stored, or failed: try again
+				continue
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		busy := make(chan struct{})
+		c.storing[sum] = busy
+		c.mu.Unlock()
+		err := putIfAbsent(ctx, c.pkgs, sum, r)
+		c.mu.Lock()
+		delete(c.storing, sum)
+		if err == nil {
+			c.stored[sum] = true
+		}
+		c.mu.Unlock()
+		close(busy)
 		return err
 	}
-	c.mu.Lock()
-	c.stored[sum] = true
-	c.mu.Unlock()
-	return nil
 }
 
 // hashFile returns a repository file's reference, its SHA-256

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/go-dsynth/go-dsynth/internal/digest"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -20,42 +19,38 @@ import (
 // transfers on a busy 2-core machine.
 const jsTimeout = time.Minute
 
-// putFile puts a file into bucket under its SHA-256 (unless an object of
-// that name is there already) and returns its reference.
-func putFile(ctx context.Context, js jetstream.JetStream, bucket, path string) (PackageRef, error) {
-	sum, err := digest.File(path)
-	if err != nil {
-		return PackageRef{}, fmt.Errorf("hashing %s: %w", path, err)
-	}
-	fi, err := os.Stat(path)
+// putFile puts a file into store under its SHA-256 and returns its
+// reference (an object of that name is replaced: the same bytes).
+func putFile(ctx context.Context, store jetstream.ObjectStore, path string) (PackageRef, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return PackageRef{}, err
 	}
-	ref := PackageRef{File: filepath.Base(path), SHA256: sum, Size: fi.Size()}
-	store, err := js.ObjectStore(ctx, bucket)
+	defer f.Close()
+	h := sha256.New()
+	size, err := io.Copy(h, f)
 	if err != nil {
-		return ref, fmt.Errorf("object store %s: %w", bucket, err)
+		return PackageRef{}, fmt.Errorf("hashing %s: %w", path, err)
 	}
-	if err := putIfAbsent(ctx, store, sum, path); err != nil {
+	ref := PackageRef{File: filepath.Base(path), SHA256: hex.EncodeToString(h.Sum(nil)), Size: size}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return ref, err
+	}
+	if _, err := store.Put(ctx, jetstream.ObjectMeta{Name: ref.SHA256}, f); err != nil {
+		return ref, fmt.Errorf("storing %s: %w", ref.File, err)
 	}
 	return ref, nil
 }
 
-// putIfAbsent stores path's bytes as object name unless it exists.
-func putIfAbsent(ctx context.Context, store jetstream.ObjectStore, name, path string) error {
+// putIfAbsent stores r's bytes as object name unless it exists.
+func putIfAbsent(ctx context.Context, store jetstream.ObjectStore, name string, r io.Reader) error {
 	if _, err := store.GetInfo(ctx, name); err == nil {
 		return nil
 	} else if !errors.Is(err, jetstream.ErrObjectNotFound) {
 		return fmt.Errorf("object %s: %w", name, err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if _, err := store.Put(ctx, jetstream.ObjectMeta{Name: name}, f); err != nil {
-		return fmt.Errorf("storing %s: %w", filepath.Base(path), err)
+	if _, err := store.Put(ctx, jetstream.ObjectMeta{Name: name}, r); err != nil {
+		return fmt.Errorf("storing object %s: %w", name, err)
 	}
 	return nil
 }

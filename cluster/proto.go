@@ -172,6 +172,17 @@ type Call struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 	// Setup: the package tool's package, for the worker's slot template.
 	Tool *PackageRef `json:"tool,omitempty"`
+	// Setup: the dependency packages the port will ask for (fetched with
+	// the set-up; the end of the fetch is in Done.Fetched).
+	Deps []PackageRef `json:"deps,omitempty"`
+	// Setup: the commands the port's build will run (see
+	// environment.RemotePort), which the worker runs one after the other
+	// once the slot is set up, the packages fetched. Their output and
+	// ends are replies of call ScriptID, each message naming its step
+	// (stepHeader); the script's own end is its kindDone. A kill of
+	// ScriptID stops it.
+	Script   []environment.Step `json:"script,omitempty"`
+	ScriptID string             `json:"script_id,omitempty"`
 	// Exec.
 	Args    []string `json:"args,omitempty"`
 	Env     []string `json:"env,omitempty"`
@@ -208,8 +219,12 @@ const (
 	kindDone   = "done"
 	// kindTaken says the worker took a job from the jobs stream (its
 	// end follows as kindDone).
-	kindTaken  = "taken"
+	kindTaken = "taken"
+	// kindStep is the end of one step of a script (a Done).
+	kindStep   = "step"
 	kindHeader = "Dsynth-Kind"
+	// stepHeader names the script step a reply belongs to (0, 1, …).
+	stepHeader = "Dsynth-Step"
 	// sigHeader carries the worker's signature of its hello (base64 of
 	// the ed25519 signature of the message's data with its key).
 	sigHeader = "Dsynth-Sig"
@@ -228,6 +243,8 @@ type Done struct {
 	Duration time.Duration `json:"duration,omitempty"`
 	// Package is an upload's object.
 	Package *PackageRef `json:"package,omitempty"`
+	// Fetched is how the fetch of a set-up's Deps ended.
+	Fetched *Done `json:"fetched,omitempty"`
 }
 
 // Error codes of Done.

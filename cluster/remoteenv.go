@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -28,20 +30,24 @@ type remoteEnv struct {
 	worker string
 	slot   int
 
-	mu          sync.Mutex
-	lease       string
-	portDir     string
-	fingerprint string
-	tool        string
+	mu    sync.Mutex
+	lease string
+	port  environment.RemotePort
+	// script follows the lease's script on the worker (nil: none, or
+	// stopped).
+	script *scriptRun
+	// fetched is how the worker's fetch of port.Deps ended at the
+	// set-up (nil: none asked).
+	fetched *Done
 }
 
 var _ environment.Remote = (*remoteEnv)(nil)
 
 func (e *remoteEnv) Where() string { return fmt.Sprintf("%s/%d", e.worker, e.slot) }
 
-func (e *remoteEnv) Prepare(portDir, fingerprint, pkgTool string) {
+func (e *remoteEnv) Prepare(port environment.RemotePort) {
 	e.mu.Lock()
-	e.portDir, e.fingerprint, e.tool = portDir, fingerprint, pkgTool
+	e.port = port
 	e.mu.Unlock()
 }
 
@@ -53,7 +59,9 @@ func (e *remoteEnv) currentLease() string {
 
 // Setup takes a lease on the worker's slot and has the worker build it
 // from its own configuration (the controller's plan names controller
-// paths, which mean nothing there).
+// paths, which mean nothing there). The job carries the prepared port's
+// dependency packages, which the worker fetches meanwhile, and its
+// script, which the worker then runs ahead of the Execute calls.
 func (e *remoteEnv) Setup(ctx context.Context, _ environment.Plan) error {
 	lease := uuid.NewString()
 	c := e.c
@@ -70,20 +78,37 @@ func (e *remoteEnv) Setup(ctx context.Context, _ environment.Plan) error {
 	mb.leases[e.slot] = lease
 	c.mu.Unlock()
 	e.mu.Lock()
-	e.lease = lease
-	portDir, fp, tool := e.portDir, e.fingerprint, e.tool
+	e.lease, e.script, e.fetched = lease, nil, nil
+	port := e.port
 	e.mu.Unlock()
-	call := Call{Op: OpSetup, Lease: lease, Slot: e.slot, PortDir: portDir, Fingerprint: fp}
-	if tool != "" {
-		ref, err := c.hashFile(tool)
-		if err == nil {
-			err = c.store(ctx, ref.SHA256, tool)
-		}
+	call := Call{Op: OpSetup, Lease: lease, Slot: e.slot, PortDir: port.PortDir, Fingerprint: port.Fingerprint}
+	if tool := port.PkgTool; tool != "" {
+		ref, err := c.storeFile(ctx, tool)
 		if err != nil {
 			e.release()
 			return fmt.Errorf("the package tool for worker %s: %w", e.worker, err)
 		}
 		call.Tool = &ref
+	}
+	for _, f := range port.Deps {
+		ref, err := c.storeFile(ctx, f)
+		if err != nil {
+			e.release()
+			return fmt.Errorf("dependency package for worker %s: %w", e.worker, err)
+		}
+		call.Deps = append(call.Deps, ref)
+	}
+	var script *scriptRun
+	if len(port.Script) > 0 {
+		script = newScriptRun(uuid.NewString(), port.Script)
+		if err := c.follow(e.worker, lease, script); err != nil {
+			e.release()
+			return err
+		}
+		call.Script, call.ScriptID = port.Script, script.id
+		e.mu.Lock()
+		e.script = script
+		e.mu.Unlock()
 	}
 	d, err := c.job(ctx, e.worker, call)
 	if err == nil {
@@ -93,6 +118,9 @@ func (e *remoteEnv) Setup(ctx context.Context, _ environment.Plan) error {
 		e.release()
 		return err
 	}
+	e.mu.Lock()
+	e.fetched = d.Fetched
+	e.mu.Unlock()
 	return nil
 }
 
@@ -110,7 +138,12 @@ func (e *remoteEnv) release() {
 	c.mu.Unlock()
 	e.mu.Lock()
 	e.lease = ""
+	sr := e.script
+	e.script = nil
 	e.mu.Unlock()
+	if sr != nil {
+		c.forget(sr.id)
+	}
 	c.signal()
 }
 
@@ -133,7 +166,79 @@ func (e *remoteEnv) Execute(ctx context.Context, cmd environment.Command) (envir
 		}
 		call.Stdin = data
 	}
+	if d, ran, err := e.fromScript(ctx, cmd, call.Stdin); ran {
+		return e.result(ctx, d, err)
+	}
 	d, err := e.c.call(ctx, e.worker, call, cmd.Stdout, cmd.Stderr)
+	return e.result(ctx, d, err)
+}
+
+// fromScript takes cmd's end from the lease's script when cmd is its next
+// step and the worker ran it (ran). When cmd is not, the script is
+// stopped, and cmd runs as a call of its own once the worker says the
+// script ended.
+func (e *remoteEnv) fromScript(ctx context.Context, cmd environment.Command, stdin []byte) (d Done, ran bool, err error) {
+	e.mu.Lock()
+	sr := e.script
+	e.mu.Unlock()
+	if sr == nil {
+		return Done{}, false, nil
+	}
+	c := e.c
+	i, ok := sr.claim(cmd, stdin)
+	if !ok {
+		e.mu.Lock()
+		e.script = nil
+		e.mu.Unlock()
+		if !sr.hasEnded() {
+			c.kill(e.worker, sr.id)
+			select {
+			case <-sr.ended:
+			case <-sr.lost:
+				return Done{}, true, fmt.Errorf("worker %s: exec: %w", e.worker, ErrWorkerLost)
+			case <-ctx.Done():
+				return Done{}, true, ctx.Err()
+			}
+		}
+		return Done{}, false, nil
+	}
+	select {
+	case <-sr.out[i].ch:
+	case <-sr.ended:
+	case <-sr.lost:
+	case <-ctx.Done():
+		// Stop it, and wait for its end, the loss, or at most a lease
+		// timeout (its end may have been lost on the way).
+		c.kill(e.worker, sr.id)
+		t := time.NewTimer(c.o.LeaseTimeout)
+		defer t.Stop()
+		select {
+		case <-sr.out[i].ch:
+		case <-sr.ended:
+		case <-sr.lost:
+		case <-t.C:
+		}
+		d, _ := sr.result(i)
+		return d, true, ctx.Err()
+	}
+	if d, ok := sr.result(i); ok {
+		return d, true, nil
+	}
+	select {
+	case <-sr.lost:
+		return Done{}, true, fmt.Errorf("worker %s: exec: %w", e.worker, ErrWorkerLost)
+	default:
+	}
+	// The script ended before this step: it runs on its own.
+	sr.stop()
+	e.mu.Lock()
+	e.script = nil
+	e.mu.Unlock()
+	return Done{}, false, nil
+}
+
+// result turns an exec's end into the command's Result and error.
+func (e *remoteEnv) result(ctx context.Context, d Done, err error) (environment.Result, error) {
 	res := environment.Result{ExitCode: d.ExitCode, Signal: d.Signal, Duration: d.Duration}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -165,17 +270,20 @@ func (e *remoteEnv) Teardown() error {
 }
 
 // Provide puts the files into the packages bucket (once per content) and
-// has the worker fetch the ones it lacks.
+// has the worker fetch the ones it lacks. The prepared port's Deps were
+// fetched with the set-up: Provide of the same files says how that went.
 func (e *remoteEnv) Provide(ctx context.Context, files []string) error {
-	lease := e.currentLease()
+	e.mu.Lock()
+	lease, fetched, deps := e.lease, e.fetched, e.port.Deps
+	e.mu.Unlock()
+	if fetched != nil && slices.Equal(files, deps) {
+		return e.c.checkFull(e.worker, OpFetch, *fetched)
+	}
 	var refs []PackageRef
 	for _, f := range files {
-		ref, err := e.c.hashFile(f)
+		ref, err := e.c.storeFile(ctx, f)
 		if err != nil {
 			return fmt.Errorf("dependency package: %w", err)
-		}
-		if err := e.c.store(ctx, ref.SHA256, f); err != nil {
-			return err
 		}
 		refs = append(refs, ref)
 	}
@@ -210,10 +318,21 @@ func (e *remoteEnv) Retrieve(ctx context.Context, path, dst string, env []string
 	if err := getVerified(ctx, store, ref, dst); err != nil {
 		return fmt.Errorf("worker %s: %w", e.worker, err)
 	}
-	store.Delete(ctx, ref.SHA256)
 	if fi, err := os.Stat(dst); err != nil || fi.Size() != d.Package.Size {
 		return fmt.Errorf("worker %s: %s arrived with the wrong size", e.worker, dst)
 	}
+	// Off the port's path: the object leaves the worker's bucket, and the
+	// package enters the packages bucket for the slots of its dependents
+	// (from the file opened now, which the builder renames next).
+	f, err := os.Open(dst)
+	if err != nil {
+		return err
+	}
+	e.c.background(func(ctx context.Context) {
+		defer f.Close()
+		store.Delete(ctx, ref.SHA256)
+		e.c.storeFrom(ctx, ref.SHA256, f)
+	})
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -86,6 +88,9 @@ type worker struct {
 	// consuming takes jobs from the worker's consumer of the jobs
 	// stream (bound anew at each welcome; guarded by mu).
 	consuming jetstream.ConsumeContext
+	// stores are the object store handles opened, by bucket (guarded
+	// by mu): opening one asks the server for its stream.
+	stores map[string]jetstream.ObjectStore
 }
 
 // workerSlot is one slot of the worker: the lease it serves and its
@@ -496,6 +501,11 @@ func (w *worker) run(s *workerSlot, c Call) {
 	switch c.Op {
 	case OpSetup:
 		d = w.setup(s, c)
+		w.send(c.ID, kindDone, mustJSON(d))
+		if c.ScriptID != "" {
+			w.runScript(s, c, d)
+		}
+		return
 	case OpExec:
 		d = w.exec(s, c)
 	case OpFetch:
@@ -518,11 +528,64 @@ func mustJSON(v any) []byte {
 }
 
 // send publishes one reply message of a call.
-func (w *worker) send(call, kind string, data []byte) {
+func (w *worker) send(call, kind string, data []byte) { w.sendStep(call, kind, -1, data) }
+
+// sendStep publishes one reply message of a call, of its step when step
+// is not negative (a script's).
+func (w *worker) sendStep(call, kind string, step int, data []byte) {
 	m := nats.NewMsg(replySubject(w.name, call))
 	m.Header.Set(kindHeader, kind)
+	if step >= 0 {
+		m.Header.Set(stepHeader, strconv.Itoa(step))
+	}
 	m.Data = data
 	w.nc.PublishMsg(m)
+}
+
+// runScript runs a set-up's script in its slot, each step once the one
+// before ended, until a step fails that may not, the script is killed
+// (ScriptID) or the lease ends; then it says the script ended. Nothing
+// runs after a failed set-up or fetch: the controller runs the steps it
+// still wants as calls of their own.
+func (w *worker) runScript(s *workerSlot, c Call, setup Done) {
+	end := Done{}
+	defer func() { w.send(c.ScriptID, kindDone, mustJSON(end)) }()
+	if setup.Error != "" || (setup.Fetched != nil && setup.Fetched.Error != "") {
+		end.Error = "the script did not start: the set-up failed"
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s.mu.Lock()
+	env := s.env
+	if env == nil || s.lease != c.Lease {
+		s.mu.Unlock()
+		end.Error = "the script did not start: the lease ended"
+		return
+	}
+	s.execs[c.ScriptID] = cancel
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.execs, c.ScriptID)
+		s.mu.Unlock()
+	}()
+	for i, st := range c.Script {
+		if ctx.Err() != nil {
+			end.Error = "the script was stopped"
+			return
+		}
+		cmd := environment.Command{Args: st.Args, Env: st.Env, Dir: st.Dir, Network: st.Network, Nice: st.Nice,
+			Stdout: streamWriter{w, c.ScriptID, kindStdout, i}, Stderr: streamWriter{w, c.ScriptID, kindStderr, i}}
+		if st.Stdin != nil {
+			cmd.Stdin = bytes.NewReader(st.Stdin)
+		}
+		d := runCommand(ctx, env, cmd)
+		w.sendStep(c.ScriptID, kindStep, i, mustJSON(d))
+		if !st.KeepGoing && (d.Error != "" || d.ExitCode != 0) {
+			return
+		}
+	}
 }
 
 func (w *worker) setup(s *workerSlot, c Call) Done {
@@ -551,14 +614,28 @@ func (w *worker) setup(s *workerSlot, c Call) Done {
 			return fail(noSpaceCode(err, ""), err)
 		}
 	}
-	plan, err := w.o.SlotPlan(c.Slot)
-	if err != nil {
-		return fail("", err)
+	// The dependency packages come while the slot is built.
+	var fetched chan Done
+	if len(c.Deps) > 0 {
+		fetched = make(chan Done, 1)
+		go func() { fetched <- w.fetch(Call{Packages: c.Deps}) }()
 	}
-	env := w.o.NewEnv(c.Slot)
-	if err := env.Setup(context.Background(), plan); err != nil {
-		env.Teardown()
-		return fail(noSpaceCode(err, ""), fmt.Errorf("slot setup on worker %s: %w", w.name, err))
+	var d Done
+	plan, err := w.o.SlotPlan(c.Slot)
+	var env environment.Environment
+	if err == nil {
+		env = w.o.NewEnv(c.Slot)
+		if err = env.Setup(context.Background(), plan); err != nil {
+			env.Teardown()
+			err = fmt.Errorf("slot setup on worker %s: %w", w.name, err)
+		}
+	}
+	if fetched != nil {
+		f := <-fetched
+		d.Fetched = &f
+	}
+	if err != nil {
+		return fail(noSpaceCode(err, ""), err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -567,7 +644,7 @@ func (w *worker) setup(s *workerSlot, c Call) Done {
 		return Done{Error: "lease abandoned"}
 	}
 	s.env = env
-	return Done{}
+	return d
 }
 
 func noSpaceCode(err error, stderr string) string {
@@ -578,18 +655,20 @@ func noSpaceCode(err error, stderr string) string {
 	return ""
 }
 
-// streamWriter publishes a command's output as it comes.
+// streamWriter publishes a command's output as it comes (of a script's
+// step when step is not negative).
 type streamWriter struct {
 	w    *worker
 	call string
 	kind string
+	step int
 }
 
 func (sw streamWriter) Write(p []byte) (int, error) {
 	total := len(p)
 	for len(p) > 0 {
 		n := min(len(p), 64<<10)
-		sw.w.send(sw.call, sw.kind, append([]byte(nil), p[:n]...))
+		sw.w.sendStep(sw.call, sw.kind, sw.step, append([]byte(nil), p[:n]...))
 		p = p[n:]
 	}
 	return total, nil
@@ -612,10 +691,15 @@ func (w *worker) exec(s *workerSlot, c Call) Done {
 		s.mu.Unlock()
 	}()
 	cmd := environment.Command{Args: c.Args, Env: c.Env, Dir: c.Dir, Network: c.Network, Nice: c.Nice,
-		Stdout: streamWriter{w, c.ID, kindStdout}, Stderr: streamWriter{w, c.ID, kindStderr}}
+		Stdout: streamWriter{w, c.ID, kindStdout, -1}, Stderr: streamWriter{w, c.ID, kindStderr, -1}}
 	if c.Stdin != nil {
-		cmd.Stdin = strings.NewReader(string(c.Stdin))
+		cmd.Stdin = bytes.NewReader(c.Stdin)
 	}
+	return runCommand(ctx, env, cmd)
+}
+
+// runCommand runs cmd in the slot's env and says how it ended.
+func runCommand(ctx context.Context, env environment.Environment, cmd environment.Command) Done {
 	res, err := env.Execute(ctx, cmd)
 	d := Done{ExitCode: res.ExitCode, Signal: res.Signal, Duration: res.Duration}
 	if err != nil {
@@ -644,7 +728,7 @@ func (w *worker) fetch(c Call) Done {
 	ctx := context.Background()
 	var missing []PackageRef
 	for _, ref := range c.Packages {
-		if strings.ContainsAny(ref.File, "/\\") || ref.File == "" || ref.File[0] == '.' {
+		if !validPackageName(ref.File) {
 			return Done{Error: fmt.Sprintf("package name %q refused", ref.File)}
 		}
 		if sum, err := w.hash(filepath.Join(w.o.RepositoryDir, ref.File)); err == nil && sum == ref.SHA256 {
@@ -655,7 +739,7 @@ func (w *worker) fetch(c Call) Done {
 	if len(missing) == 0 {
 		return Done{}
 	}
-	store, err := w.js.ObjectStore(ctx, packagesBucket)
+	store, err := w.store(ctx, packagesBucket)
 	if err != nil {
 		return Done{Error: fmt.Sprintf("packages bucket: %v", err)}
 	}
@@ -698,8 +782,31 @@ func (w *worker) hash(path string) (string, error) {
 	return sum, err
 }
 
+// store returns the handle of an object store bucket, opened once.
+func (w *worker) store(ctx context.Context, bucket string) (jetstream.ObjectStore, error) {
+	w.mu.Lock()
+	st := w.stores[bucket]
+	w.mu.Unlock()
+	if st != nil {
+		return st, nil
+	}
+	st, err := w.js.ObjectStore(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	if w.stores == nil {
+		w.stores = map[string]jetstream.ObjectStore{}
+	}
+	w.stores[bucket] = st
+	w.mu.Unlock()
+	return st, nil
+}
+
 // upload copies a file out of the slot (through its /packages) and puts
-// it into the worker's upload bucket, named by its SHA-256.
+// it into the worker's upload bucket, named by its SHA-256. The copy
+// then stays in the worker's repository under the file's name, where
+// the worker's next ports find it without fetching it back.
 func (w *worker) upload(s *workerSlot, c Call) Done {
 	s.mu.Lock()
 	env := s.env
@@ -715,9 +822,25 @@ func (w *worker) upload(s *workerSlot, c Call) Done {
 	if err != nil || res.ExitCode != 0 {
 		return Done{Error: fmt.Sprintf("cp %s: %v %s", c.Path, err, strings.TrimSpace(errb.String())), Code: noSpaceCode(err, errb.String())}
 	}
-	ref, err := putFile(context.Background(), w.js, uploadBucket(w.name), host)
+	ctx := context.Background()
+	store, err := w.store(ctx, uploadBucket(w.name))
+	if err != nil {
+		return Done{Error: fmt.Sprintf("upload bucket: %v", err)}
+	}
+	ref, err := putFile(ctx, store, host)
 	if err != nil {
 		return Done{Error: err.Error(), Code: noSpaceCode(err, "")}
 	}
+	if name := filepath.Base(c.Path); validPackageName(name) {
+		if err := os.Rename(host, filepath.Join(w.o.RepositoryDir, name)); err == nil {
+			ref.File = name
+		}
+	}
 	return Done{Package: &ref}
+}
+
+// validPackageName says whether name may be a file of the worker's
+// repository: no directory, not hidden.
+func validPackageName(name string) bool {
+	return name != "" && !strings.ContainsAny(name, "/\\") && name[0] != '.'
 }

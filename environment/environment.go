@@ -14,9 +14,11 @@
 package environment
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -131,17 +133,63 @@ var ErrLost = errors.New("environment lost")
 // through it.
 type Remote interface {
 	Environment
-	// Prepare names the port the slot will build (its directory and the
-	// content fingerprint the controller scanned) and the package tool's
-	// package for the slot's template (a host path; "" while it is not
-	// built), before Setup. The worker refuses a port whose directory
-	// differs.
-	Prepare(portDir, fingerprint, pkgTool string)
+	// Prepare says, before Setup, what the slot will do: the port, the
+	// packages it will ask for, and the commands it will run (RemotePort).
+	// The worker refuses a port whose directory differs.
+	Prepare(port RemotePort)
 	// Provide makes the controller's repository files (host paths) present
-	// in the slot's /packages/All.
+	// in the slot's /packages/All. Files announced in RemotePort.Deps may
+	// be on their way since Setup.
 	Provide(ctx context.Context, files []string) error
 	// Retrieve copies path inside the slot to the controller's file dst.
 	Retrieve(ctx context.Context, path, dst string, env []string) error
 	// Where names the slot ("worker/slot").
 	Where() string
+}
+
+// RemotePort is what a remote slot is told before its Setup, so that its
+// host can do ahead what would otherwise cost a round trip each.
+type RemotePort struct {
+	// PortDir and Fingerprint name the port and the content fingerprint
+	// the controller scanned.
+	PortDir, Fingerprint string
+	// PkgTool is the package tool's package, for the slot's template (a
+	// host path; "" while it is not built).
+	PkgTool string
+	// Deps are the repository files (host paths) the builder will
+	// Provide: the host may start fetching them with the set-up.
+	Deps []string
+	// Script is the commands the builder will Execute, in order, from
+	// the first after Setup. The host may run each as soon as the one
+	// before ended, with no call between them; an Execute then takes the
+	// next step's output and result. An Execute that is not the next step
+	// stops the script and runs on its own.
+	Script []Step
+}
+
+// Step is one command of a RemotePort's script: Command's fields, with the
+// input as bytes.
+type Step struct {
+	Args    []string `json:"args"`
+	Env     []string `json:"env,omitempty"`
+	Dir     string   `json:"dir,omitempty"`
+	Stdin   []byte   `json:"stdin,omitempty"`
+	Network bool     `json:"network,omitempty"`
+	Nice    int      `json:"nice,omitempty"`
+	// KeepGoing: the script goes on when the command fails (does not
+	// run, or exits non-zero), as the builder does after a probe or an
+	// informational phase. Otherwise the script ends there.
+	KeepGoing bool `json:"keep_going,omitempty"`
+}
+
+// StepOf is cmd as a script step, stdin its input.
+func StepOf(cmd Command, stdin []byte, keepGoing bool) Step {
+	return Step{Args: cmd.Args, Env: cmd.Env, Dir: cmd.Dir, Stdin: stdin, Network: cmd.Network, Nice: cmd.Nice, KeepGoing: keepGoing}
+}
+
+// Matches says whether cmd, its input read into stdin, is the step's
+// command (CPUs, TTY and the writers aside).
+func (s Step) Matches(cmd Command, stdin []byte) bool {
+	return slices.Equal(s.Args, cmd.Args) && slices.Equal(s.Env, cmd.Env) && s.Dir == cmd.Dir &&
+		bytes.Equal(s.Stdin, stdin) && s.Network == cmd.Network && s.Nice == cmd.Nice && !cmd.TTY
 }

@@ -226,9 +226,7 @@ type timedRemote struct {
 	rem environment.Remote
 }
 
-func (t *timedRemote) Prepare(portDir, fingerprint, pkgTool string) {
-	t.rem.Prepare(portDir, fingerprint, pkgTool)
-}
+func (t *timedRemote) Prepare(p environment.RemotePort) { t.rem.Prepare(p) }
 
 func (t *timedRemote) Provide(ctx context.Context, files []string) error {
 	start := time.Now()

@@ -1,0 +1,235 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-dsynth/go-dsynth/environment"
+)
+
+// lockedBuffer is a bytes.Buffer safe for a writer and a reader.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func step(args ...string) environment.Step { return environment.Step{Args: args} }
+
+// within waits for ch, failing the test after a minute (a hang, not a
+// timing).
+func within(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(time.Minute):
+		t.Fatalf("never: %s", what)
+	}
+}
+
+// scriptRig is a rig with worker w1 admitted and one of its slots
+// prepared with port, set up.
+func scriptRig(t *testing.T, port environment.RemotePort, tweak func(*WorkerOptions)) (*rig, *testWorker, environment.Remote) {
+	t.Helper()
+	r := newRig(t, "w1")
+	tw := r.startWorker("w1", tweak)
+	r.waitJoined("w1")
+	env := r.ctrl.Env("w1", 0).(environment.Remote)
+	env.Prepare(port)
+	if err := env.Setup(context.Background(), environment.Plan{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { env.Teardown() })
+	return r, tw, env
+}
+
+// TestScriptRunsAheadOfExecute: the worker runs a prepared script with
+// no call for each command (the last step runs before the first Execute);
+// each Execute then gets its step's output, on the right writer, and its
+// end; a step that may fail does not stop the script; a command after the
+// script runs as a call.
+func TestScriptRunsAheadOfExecute(t *testing.T) {
+	failing := step("fail")
+	failing.KeepGoing = true
+	in := step("echo", "one")
+	in.Stdin = []byte("input\n")
+	_, tw, env := scriptRig(t, environment.RemotePort{Script: []environment.Step{in, failing, step("echo", "three"), step("true", "last")}}, nil)
+	within(t, tw.cmds.waitFor("true last@3"), "the script's last step ran")
+
+	ctx := context.Background()
+	var out, errb bytes.Buffer
+	res, err := env.Execute(ctx, environment.Command{Args: []string{"echo", "one"}, Stdin: strings.NewReader("input\n"), Stdout: &out, Stderr: &errb})
+	if err != nil || res.ExitCode != 0 || out.String() != "one\ninput\n" || errb.Len() != 0 {
+		t.Fatalf("step 0: %v %+v out %q err %q", err, res, out.String(), errb.String())
+	}
+	out.Reset()
+	res, err = env.Execute(ctx, environment.Command{Args: []string{"fail"}, Stdout: &out, Stderr: &errb})
+	if err != nil || res.ExitCode != 3 || errb.String() != "failing\n" || out.Len() != 0 {
+		t.Fatalf("step 1: %v %+v out %q err %q", err, res, out.String(), errb.String())
+	}
+	out.Reset()
+	if res, err := env.Execute(ctx, environment.Command{Args: []string{"echo", "three"}, Stdout: &out}); err != nil || res.ExitCode != 0 || out.String() != "three\n" {
+		t.Fatalf("step 2: %v %+v %q", err, res, out.String())
+	}
+	if res, err := env.Execute(ctx, environment.Command{Args: []string{"true", "last"}}); err != nil || res.ExitCode != 0 {
+		t.Fatalf("step 3: %v %+v", err, res)
+	}
+	out.Reset()
+	if res, err := env.Execute(ctx, environment.Command{Args: []string{"echo", "four"}, Stdout: &out}); err != nil || res.ExitCode != 0 || out.String() != "four\n" {
+		t.Fatalf("after the script: %v %+v %q", err, res, out.String())
+	}
+	want := "echo one@0\nfail@1\necho three@2\ntrue last@3\necho four@-1"
+	if got := tw.cmds.String(); got != want {
+		t.Errorf("the worker ran:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestScriptStopsAtAFailure: after a step that fails, the worker runs no
+// more of the script; the builder's next command (were it the next
+// step) runs as a call of its own.
+func TestScriptStopsAtAFailure(t *testing.T) {
+	_, tw, env := scriptRig(t, environment.RemotePort{Script: []environment.Step{step("fail"), step("true", "after")}}, nil)
+	ctx := context.Background()
+	if res, err := env.Execute(ctx, environment.Command{Args: []string{"fail"}}); err != nil || res.ExitCode != 3 {
+		t.Fatalf("step 0: %v %+v", err, res)
+	}
+	if res, err := env.Execute(ctx, environment.Command{Args: []string{"true", "after"}}); err != nil || res.ExitCode != 0 {
+		t.Fatalf("after the failure: %v %+v", err, res)
+	}
+	if got, want := tw.cmds.String(), "fail@0\ntrue after@-1"; got != want {
+		t.Errorf("the worker ran:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestScriptStoppedByAnotherCommand: a command that is not the script's
+// next step stops the script (its running step is killed, the steps
+// after it never run) and runs on its own, once.
+func TestScriptStoppedByAnotherCommand(t *testing.T) {
+	_, tw, env := scriptRig(t, environment.RemotePort{Script: []environment.Step{step("echo", "a"), step("block"), step("true", "z")}}, nil)
+	ctx := context.Background()
+	var out bytes.Buffer
+	if _, err := env.Execute(ctx, environment.Command{Args: []string{"echo", "a"}, Stdout: &out}); err != nil || out.String() != "a\n" {
+		t.Fatalf("step 0: %v %q", err, out.String())
+	}
+	within(t, tw.blocked, "the script's block step started")
+	out.Reset()
+	if res, err := env.Execute(ctx, environment.Command{Args: []string{"echo", "other"}, Stdout: &out}); err != nil || res.ExitCode != 0 || out.String() != "other\n" {
+		t.Fatalf("the other command: %v %+v %q", err, res, out.String())
+	}
+	if got, want := tw.cmds.String(), "echo a@0\nblock@1\necho other@-1"; got != want {
+		t.Errorf("the worker ran:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestScriptKilledWithItsExecute: cancelling the Execute of a running
+// step kills it on the worker, and the script goes no further.
+func TestScriptKilledWithItsExecute(t *testing.T) {
+	_, tw, env := scriptRig(t, environment.RemotePort{Script: []environment.Step{step("block"), step("true", "z")}}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := env.Execute(ctx, environment.Command{Args: []string{"block"}})
+		done <- err
+	}()
+	within(t, tw.blocked, "the block step started")
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled step: %v", err)
+	}
+	if err := env.Teardown(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tw.cmds.String(), "block@0"; got != want {
+		t.Errorf("the worker ran:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestDependenciesComeWithTheSetup: the prepared port's dependency
+// packages are on the worker when Setup returns, and Provide of the
+// same files asks for nothing more.
+func TestDependenciesComeWithTheSetup(t *testing.T) {
+	dir := t.TempDir()
+	dep := filepath.Join(dir, "dep-1.0.pkg")
+	os.WriteFile(dep, bytes.Repeat([]byte("dependency "), 30000), 0o644)
+	_, tw, env := scriptRig(t, environment.RemotePort{Deps: []string{dep}, Script: []environment.Step{step("true")}}, nil)
+	got, err := os.ReadFile(filepath.Join(tw.root, "packages", "All", "dep-1.0.pkg"))
+	want, _ := os.ReadFile(dep)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("after the set-up, the dependency on the worker: %v, %d bytes, want %d", err, len(got), len(want))
+	}
+	if err := env.Provide(context.Background(), []string{dep}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFailedFetchRunsNoScript: when the dependency packages cannot be
+// fetched, the worker runs none of the script; Provide says why, and a
+// command runs as a call of its own.
+func TestFailedFetchRunsNoScript(t *testing.T) {
+	dir := t.TempDir()
+	dep := filepath.Join(dir, "dep-1.0.pkg")
+	os.WriteFile(dep, []byte("dependency"), 0o644)
+	notDir := filepath.Join(dir, "not-a-directory")
+	os.WriteFile(notDir, nil, 0o644)
+	_, tw, env := scriptRig(t, environment.RemotePort{Deps: []string{dep}, Script: []environment.Step{step("true", "first")}},
+		func(o *WorkerOptions) { o.RepositoryDir = filepath.Join(notDir, "All") })
+	if err := env.Provide(context.Background(), []string{dep}); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Fatalf("Provide = %v, want the fetch's failure", err)
+	}
+	if res, err := env.Execute(context.Background(), environment.Command{Args: []string{"true", "first"}}); err != nil || res.ExitCode != 0 {
+		t.Fatalf("exec: %v %+v", err, res)
+	}
+	if got, want := tw.cmds.String(), "true first@-1"; got != want {
+		t.Errorf("the worker ran:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestScriptRunClaims: the controller's side of a script, alone: output
+// that came before a claim is passed on at the claim, in order; a
+// command that is not the next step ends the claims.
+func TestScriptRunClaims(t *testing.T) {
+	sr := newScriptRun("s", []environment.Step{step("a"), step("b"), step("c")})
+	sr.output(0, false, []byte("early "))
+	sr.output(0, true, []byte("warn "))
+	var out, errb lockedBuffer
+	i, ok := sr.claim(environment.Command{Args: []string{"a"}, Stdout: &out, Stderr: &errb}, nil)
+	if !ok || i != 0 || out.String() != "early " || errb.String() != "warn " {
+		t.Fatalf("claim a: %d %v %q %q", i, ok, out.String(), errb.String())
+	}
+	sr.output(0, false, []byte("late"))
+	if out.String() != "early late" {
+		t.Fatalf("output after the claim: %q", out.String())
+	}
+	sr.finish(0, Done{ExitCode: 2})
+	if d, ok := sr.result(0); !ok || d.ExitCode != 2 {
+		t.Fatalf("result 0: %+v %v", d, ok)
+	}
+	if _, ok := sr.claim(environment.Command{Args: []string{"b"}, Env: []string{"X=1"}}, nil); ok {
+		t.Fatal("a command with another environment claimed step b")
+	}
+	if _, ok := sr.claim(environment.Command{Args: []string{"b"}}, nil); ok {
+		t.Fatal("a claim after a mismatch")
+	}
+	sr.end()
+	if _, ok := sr.result(1); ok || !sr.hasEnded() {
+		t.Fatal("step b has an end it never had")
+	}
+}

@@ -763,6 +763,12 @@ func (c *Controller) storeFile(ctx context.Context, path string) (PackageRef, er
 	if err != nil {
 		return ref, err
 	}
+	c.mu.Lock()
+	known := c.stored[ref.SHA256]
+	c.mu.Unlock()
+	if known {
+		return ref, nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return ref, err

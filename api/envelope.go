@@ -24,6 +24,7 @@ const (
 	CodeBuildNotFound    = "BUILD_NOT_FOUND"   // no build with that id
 	CodeRecordNotFound   = "RECORD_NOT_FOUND"  // no port build record with that id
 	CodeWorkerNotFound   = "WORKER_NOT_FOUND"  // no worker with that number
+	CodeHostNotFound     = "HOST_NOT_FOUND"    // no cluster worker host of that name
 	CodeRunNotFound      = "RUN_NOT_FOUND"     // no run with that id
 	CodePackageNotFound  = "PACKAGE_NOT_FOUND" // no build of that origin
 	CodeNotFound         = "NOT_FOUND"         // no such endpoint

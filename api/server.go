@@ -279,6 +279,8 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "POST /api/v1/workers/{id}/pause", need: auth.PermBuild, data: s.pauseWorker},
 		{pattern: "POST /api/v1/workers/{id}/resume", need: auth.PermBuild, data: s.resumeWorker},
 		{pattern: "GET /api/v1/workers/{id}/log", need: auth.PermRead, serve: s.workerLog},
+		{pattern: "POST /api/v1/hosts/{name}/pause", need: auth.PermBuild, data: s.pauseHost},
+		{pattern: "POST /api/v1/hosts/{name}/resume", need: auth.PermBuild, data: s.resumeHost},
 		{pattern: "POST /api/v1/inputs", need: auth.PermRead, data: s.inputs, maxBody: 64 << 20},
 		{pattern: "GET /api/v1/export", need: auth.PermRead, serve: s.export},
 		{pattern: "GET /api/v1/openapi.json", need: auth.PermRead, serve: s.openapi},

@@ -60,6 +60,15 @@ type RemoteHost struct {
 	State    string    `json:"state"`
 	Joined   time.Time `json:"joined"`
 	LastBeat time.Time `json:"last_beat"`
+	// Paused is how many of its slots are paused (by name: POST
+	// /api/v1/hosts/{name}/pause pauses them all, before they ever took
+	// a port too).
+	Paused int `json:"paused"`
+}
+
+// HostData is the answer of POST /api/v1/hosts/{name}/pause and resume.
+type HostData struct {
+	Host RemoteHost `json:"host"`
 }
 
 // WorkerData is the answer of GET /api/v1/workers/{id} and of pause and
@@ -102,10 +111,68 @@ func (s *Server) workerList() WorkersData {
 		}
 	}
 	out.Total = len(out.Workers)
-	if s.o.RemoteHosts != nil {
-		out.Hosts = s.o.RemoteHosts()
-	}
+	out.Hosts = s.remoteHosts()
 	return out
+}
+
+// remoteHosts are the cluster's worker hosts, each with its paused slots
+// counted (nil without a cluster).
+func (s *Server) remoteHosts() []RemoteHost {
+	if s.o.RemoteHosts == nil {
+		return nil
+	}
+	hosts := s.o.RemoteHosts()
+	for i := range hosts {
+		h := &hosts[i]
+		h.Paused = 0
+		for n := range h.Slots {
+			if s.o.WorkerControl != nil && s.o.WorkerControl.RemotePaused(remoteSlotName(h.Name, n)) {
+				h.Paused++
+			}
+		}
+	}
+	return hosts
+}
+
+// remoteSlotName names slot n of cluster worker host ("host/n").
+func remoteSlotName(host string, n int) string { return host + "/" + strconv.Itoa(n) }
+
+// pauseHost answers POST /api/v1/hosts/{name}/pause.
+func (s *Server) pauseHost(r *http.Request) (any, error) { return s.setHostPaused(r, true) }
+
+// resumeHost answers POST /api/v1/hosts/{name}/resume.
+func (s *Server) resumeHost(r *http.Request) (any, error) { return s.setHostPaused(r, false) }
+
+// setHostPaused pauses or resumes every slot of a cluster worker host by
+// name: each finishes its port and takes no new one, whether or not the
+// run has seen it yet.
+func (s *Server) setHostPaused(r *http.Request, pause bool) (any, error) {
+	if _, err := queryOf(r); err != nil {
+		return nil, err
+	}
+	if s.o.WorkerControl == nil || s.o.RemoteHosts == nil {
+		return nil, errorf(http.StatusConflict, CodeNotAService, "this process has no cluster workers to pause")
+	}
+	name := r.PathValue("name")
+	for _, h := range s.o.RemoteHosts() {
+		if h.Name != name {
+			continue
+		}
+		for n := range h.Slots {
+			if pause {
+				s.o.WorkerControl.PauseRemote(remoteSlotName(h.Name, n))
+			} else {
+				s.o.WorkerControl.ResumeRemote(remoteSlotName(h.Name, n))
+			}
+		}
+		for _, got := range s.remoteHosts() {
+			if got.Name == name {
+				return HostData{Host: got}, nil
+			}
+		}
+		return HostData{Host: h}, nil
+	}
+	return nil, errorf(http.StatusNotFound, CodeHostNotFound, "no cluster worker %q", name)
 }
 
 // workers answers GET /api/v1/workers.

@@ -306,4 +306,26 @@ func TestWorkersOfACluster(t *testing.T) {
 	if got := slots.took(); !slices.Equal(got, []string{"pause builder2/0", "pause 0", "resume builder2/0", "resume 1"}) {
 		t.Errorf("calls %q", got)
 	}
+	// A host is paused whole, by its slots' names: builder3's slot has
+	// taken no port in this run and is paused all the same.
+	var hd HostData
+	ask(t, s, http.MethodPost, "/api/v1/hosts/builder3/pause", "", "X-API-Key", buildKey).data(t, &hd)
+	if hd.Host.Name != "builder3" || hd.Host.Paused != 1 {
+		t.Errorf("paused host: %+v", hd.Host)
+	}
+	ask(t, s, http.MethodPost, "/api/v1/hosts/builder2/pause", "", "X-API-Key", buildKey).data(t, &hd)
+	if hd.Host.Paused != 2 || !slots.RemotePaused("builder2/1") {
+		t.Errorf("paused host: %+v", hd.Host)
+	}
+	wd = WorkersData{}
+	get(t, s, "/api/v1/workers").data(t, &wd)
+	if wd.Hosts[0].Paused != 2 || wd.Hosts[1].Paused != 1 {
+		t.Errorf("hosts after the pause: %+v", wd.Hosts)
+	}
+	ask(t, s, http.MethodPost, "/api/v1/hosts/builder2/resume", "", "X-API-Key", buildKey).data(t, &hd)
+	if hd.Host.Paused != 0 || slots.RemotePaused("builder2/0") {
+		t.Errorf("resumed host: %+v", hd.Host)
+	}
+	ask(t, s, http.MethodPost, "/api/v1/hosts/nosuch/pause", "", "X-API-Key", buildKey).wantError(t, http.StatusNotFound, CodeHostNotFound)
+	ask(t, s, http.MethodPost, "/api/v1/hosts/builder2/pause", "", "X-API-Key", readKey).wantError(t, http.StatusForbidden, CodeForbidden)
 }

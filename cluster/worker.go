@@ -142,7 +142,7 @@ func RunWorker(ctx context.Context, o WorkerOptions) error {
 	// not taken for failures).
 	leave := func() error {
 		w.nc.Publish(byeSubject(w.name), mustJSON(Beat{Session: w.o.Identity.Session}))
-		w.nc.Flush()
+		w.nc.FlushTimeout(2 * time.Second) // cut off, it cannot: leave all the same
 		w.abandon(nil)
 		w.o.Logf("worker %s: leaving", w.name)
 		return nil

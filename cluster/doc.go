@@ -12,7 +12,10 @@
 // worker takes it, reports it in progress with every heartbeat and
 // acknowledges it when the lease ends; the controller deletes the job of a
 // lease it gave up, and a worker refuses a job delivered again after its
-// lease was lost. The commands of a lease are core NATS calls. Dependency packages
+// lease was lost. The commands of a lease are core NATS calls; the job
+// also carries the port's script (environment.RemotePort), which the
+// worker runs ahead, each Execute then taking its step's output and end
+// from the script's replies (scriptRun) instead of a call. Dependency packages
 // travel to workers through a JetStream object store named by SHA-256 and
 // cached in the worker's repository; built packages come back through the
 // worker's own bucket and are verified before the builder renames them

@@ -48,8 +48,9 @@ echo "Package \`cluster/clusterbench\`: the controller embeds a NATS JetStream s
 echo "processes (the test binary started again, \`cluster.RunWorker\`, credentials from \`cluster.IssueWorkerKey\`);"
 echo "the real builder (\`builder.New(plan, opts).Run\`, its one local slot paused) hands every port to their slots."
 echo "Every command of a slot returns at once except the build phase, which sleeps the port's duration; \`cp\` writes"
-echo "a 128 KiB package, which comes back through the worker's upload bucket and is handed to the slots of its"
-echo "dependents through the packages bucket (\`Provide\`), as in a real run. The baseline, in the same rounds, is the"
+echo "a 128 KiB package, which comes back through the worker's upload bucket and goes to the slots of its dependents"
+echo "through the packages bucket (fetched with their set-up), as in a real run. A remote slot runs the port's commands"
+echo "ahead as the script the builder announced (\`environment.RemotePort\`). The baseline, in the same rounds, is the"
 echo "same builder with as many local slots in the controller's process (the same handler, no cluster)."
 echo
 echo "The plan: $ports ports and $edges dependency edges sampled from the real FreeBSD 2023Q3 graph (the closures of"
@@ -73,7 +74,7 @@ echo "$farm" | awk -F'|' '{
 echo
 echo "Cost per port is (makespan − bound) × slots ÷ ports: the slot time each port costs beyond its build."
 echo
-echo "| Workers | Remote: set-up call → first make phase on the worker, p50 / p99 | of which dependency hand-over (\`Provide\`), p50 / p99 | Package copied out → recorded, p50 |"
+echo "| Workers | Remote: set-up call → first make phase on the worker, p50 / p99 | \`Provide\` (the packages came with the set-up), p50 / p99 | Package copied out → recorded, p50 |"
 echo "|---:|---:|---:|---:|"
 echo "$farm" | awk -F'|' '{ printf "| %d | %.1f / %.1f ms | %.1f / %.1f ms | %.1f ms |\n", $3, $20, $21, $22, $23, $24 }'
 echo
@@ -86,11 +87,11 @@ echo "| Measurement | Remote p50 | Remote p99 | Local p50 | Local p99 | Remote s
 echo "|---|---:|---:|---:|---:|---:|---|"
 echo "$disp" | awk -F'|' '
 BEGIN {
-	name["setup"] = "(a) job published → slot ready on the worker (`Setup` round trip)"
-	name["start"] = "(a) `Setup` called → first make phase begins on the worker (make.conf, dependency packages, install script)"
+	name["setup"] = "(a) job published → slot ready on the worker, its dependency packages fetched (`Setup` round trip)"
+	name["start"] = "(a) `Setup` called → first make phase begins on the worker (make.conf, install script, probes)"
 	name["record"] = "(b) package copied out of the slot (`Retrieve`) → renamed into the repository"
-	name["exec"] = "one slot command, round trip (every command but the build phase)"
-	name["provide"] = "dependency packages handed over (`Provide`), per port with dependencies"
+	name["exec"] = "one slot command, `Execute` called → its end (every command but the build phase; run ahead on a remote slot)"
+	name["provide"] = "`Provide`, per port with dependencies (they came with the set-up)"
 	name["teardown"] = "`Teardown`"
 	name["gap"] = "slot freed → its next `Setup` (the builder'\''s dispatch)"
 }
@@ -117,24 +118,29 @@ cat <<EOF
 **Where the remote ratios stand.** The scheduler does not wait: a freed remote slot gets its next port in
 about 0.3 ms (the dispatch table's last row, as for a local slot), and the same builder, plan and sleeps on local
 slots come within a few per cent of the bound, so neither the scheduler nor the timers are the limit. The excess is
-each remote port's fixed cost — the "cost per port" columns, several times a local port's — which the compressed
-durations magnify: meeting 1.05 needs a cost of at most 0.05 × bound × slots ÷ ports per port (about 9 ms at 1 × 2
-with a 30 s bound), while at real durations the same cost would be a few hundredths of a per cent of a median port.
-The cost has three parts, all visible above:
+each remote port's fixed cost (the "cost per port" columns), which the compressed durations magnify: meeting 1.05
+needs a cost of at most 0.05 × bound × slots ÷ ports per port — about 9 ms at 1 × 2 with a 30 s bound, of which
+the builder's own cost on a local slot takes about half — while at real durations the same cost would be a few
+hundredths of a per cent of a median port. What is left of it, in the tables above:
 
-1. About twenty slot commands per port (make.conf, the install script, each make phase, \`WRKDIR_PKGFILE\`),
-   each one request/reply call: accepted, run, its end published back.
-2. The package's return: the worker's upload into its bucket, the controller's \`Get\` and \`Delete\`, then the
-   builder's own fsync and rename.
-3. The job (a JetStream publish, kept in memory, and its delivery to the worker's consumer) and the dependency
-   hand-over, which grows with the number of workers (second table): the fewer of a port's dependencies were built
-   or fetched before on the worker that builds it, the more it fetches.
+1. The package's return, row (b), the most of it: the worker copies the package out of its slot and puts it into
+   its bucket, the controller gets it (the object store's info request and an ordered consumer), checks its
+   SHA-256, and the builder syncs and renames it — two object-store transfers and two file copies where a local
+   slot has one copy, all of it slot time, since the slot is freed when its port's result is in.
+2. The lease's job and the set-up, row (a): a JetStream publish, its delivery, the slot's set-up on the worker and
+   the fetch of the dependency packages it lacks, which grows with the number of workers (the fewer of a port's
+   dependencies were built or fetched on its worker before, the more it fetches).
+3. The teardown call.
 
-Made to cut it: the controller remembers what it stored in the packages bucket; the worker fetches a port's
-missing packages four at a time and without an fsync of its own (the controller's builder syncs what it
-records); jobs live in memory. Not made: fewer round trips per port (the make.conf and install-script writes
-folded into the set-up call, or a port's phases run on the worker as one job). The transfer table shows the other
-side: \`Provide\` runs its stages one after another — the controller's SHA-256, the \`Put\` into the JetStream file store
-in 128 KiB chunks, the worker's \`Get\` over TCP, its write and SHA-256 — each several hundred MiB/s alone
-(in-process, 50 MiB: \`Put\` about 0.2–0.35 s, \`Get\` about 0.25 s), about 50 MiB/s together.
+Made to cut it: the port's commands travel with the job as a script the worker runs ahead, each \`Execute\` taking
+its step's output and end from the stream (the builder announces the commands before the set-up, made by the same
+constructors as the commands it then runs), so the twenty round trips a port cost are gone (row "one slot
+command"); the dependency packages are fetched while the slot is built; a worker keeps the packages it built, for
+its next ports; the controller puts a package it received into the packages bucket at once, off the port's path,
+and stores each object once. Not made: taking the return off the slot's time — freeing the slot once the package
+is out of it, before the package reaches the controller — which needs the builder to free a slot before its port's
+result. The transfer table shows the other side: \`Provide\` runs its stages one after another — the controller's
+SHA-256, the \`Put\` into the JetStream file store in 128 KiB chunks, the worker's \`Get\` over TCP, its write and
+SHA-256 — each several hundred MiB/s alone (in-process, 50 MiB: \`Put\` about 0.2–0.35 s, \`Get\` about 0.25 s), about
+50 MiB/s together.
 EOF

@@ -42,6 +42,10 @@ type ControllerOptions struct {
 	// keeps apart), and a worker could pass itself off as another by
 	// having a JetStream reply delivered on its hello subject.
 	PublicKeys func(name string) []string
+	// RepositoryDir, when set, is the controller's repository: at the
+	// start, the packages bucket's objects whose file is no longer there
+	// (PrunePackages) are removed, off the builds' path.
+	RepositoryDir string
 }
 
 // Controller admits workers, follows their heartbeats and gives the
@@ -195,6 +199,17 @@ func NewController(nc *nats.Conn, o ControllerOptions) (*Controller, error) {
 	}
 	c.wg.Add(1)
 	go c.watch()
+	if dir := o.RepositoryDir; dir != "" {
+		c.background(func(ctx context.Context) {
+			n, err := c.PrunePackages(ctx, dir)
+			switch {
+			case err != nil:
+				o.Logf("cluster: pruning the packages bucket: %v", err)
+			case n > 0:
+				o.Logf("cluster: %d packages no longer in %s removed from the packages bucket", n, dir)
+			}
+		})
+	}
 	return c, nil
 }
 
@@ -291,6 +306,19 @@ func (c *Controller) onHello(m *nats.Msg) {
 	now := time.Now()
 	c.mu.Lock()
 	old := c.members[name]
+	again := old != nil && old.id.Session == id.Session && !old.lost
+	c.mu.Unlock()
+	if !again {
+		// A new session of the worker: what an older one uploaded and
+		// nobody fetched (its controller stopped, or it did) is void.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if s, err := c.js.Stream(ctx, "OBJ_"+uploadBucket(name)); err == nil {
+			s.Purge(ctx)
+		}
+		cancel()
+	}
+	c.mu.Lock()
+	old = c.members[name]
 	if old != nil && old.id.Session == id.Session && !old.lost {
 		for _, l := range old.leases {
 			wel.Leases = append(wel.Leases, l)
@@ -774,13 +802,15 @@ func (c *Controller) storeFile(ctx context.Context, path string) (PackageRef, er
 		return ref, err
 	}
 	defer f.Close()
-	return ref, c.storeFrom(ctx, ref.SHA256, f)
+	return ref, c.storeFrom(ctx, ref, f)
 }
 
-// storeFrom puts r's bytes into the packages bucket under sum, once per
-// controller: an object it stored or found is not asked for again, and
-// one being stored is waited for, not stored twice.
-func (c *Controller) storeFrom(ctx context.Context, sum string, r io.Reader) error {
+// storeFrom puts r's bytes (ref's) into the packages bucket under their
+// SHA-256, once per controller: an object it stored or found is not asked
+// for again, and one being stored is waited for, not stored twice. The
+// object names the file it came from and its size (PrunePackages).
+func (c *Controller) storeFrom(ctx context.Context, ref PackageRef, r io.Reader) error {
+	sum := ref.SHA256
 	for {
 		c.mu.Lock()
 		if c.stored[sum] {
@@ -799,7 +829,10 @@ func (c *Controller) storeFrom(ctx context.Context, sum string, r io.Reader) err
 		busy := make(chan struct{})
 		c.storing[sum] = busy
 		c.mu.Unlock()
-		err := putIfAbsent(ctx, c.pkgs, sum, r)
+		meta := jetstream.ObjectMeta{Name: sum, Headers: nats.Header{}}
+		meta.Headers.Set(fileHeader, ref.File)
+		meta.Headers.Set(sizeHeader, strconv.FormatInt(ref.Size, 10))
+		err := putIfAbsent(ctx, c.pkgs, meta, r)
 		c.mu.Lock()
 		delete(c.storing, sum)
 		if err == nil {
@@ -855,4 +888,48 @@ func (c *Controller) checkFull(worker string, op Op, d Done) error {
 		c.signal()
 	}
 	return fmt.Errorf("worker %s: %s: %s: %w", worker, op, d.Error, ErrWorkerLost)
+}
+
+// The headers of a packages bucket object: the repository file it came
+// from, and its size.
+const (
+	fileHeader = "Dsynth-File"
+	sizeHeader = "Dsynth-Size"
+)
+
+// PrunePackages removes from the packages bucket the objects whose file
+// is no longer in repositoryDir with the size it had (a package deleted,
+// or rebuilt since), and those that name no file, and returns how many it
+// removed. Objects this controller stored or found since it started are
+// kept: a slot may be fetching them. The size is what tells a rebuilt
+// package apart: one rebuilt to the very same size stays until its file
+// goes.
+func (c *Controller) PrunePackages(ctx context.Context, repositoryDir string) (int, error) {
+	infos, err := c.pkgs.List(ctx)
+	if errors.Is(err, jetstream.ErrNoObjectsFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("listing the packages bucket: %w", err)
+	}
+	removed := 0
+	for _, info := range infos {
+		file, size := info.Headers.Get(fileHeader), info.Headers.Get(sizeHeader)
+		if file != "" && validPackageName(file) {
+			if fi, err := os.Stat(filepath.Join(repositoryDir, file)); err == nil && strconv.FormatInt(fi.Size(), 10) == size {
+				continue
+			}
+		}
+		c.mu.Lock()
+		inUse := c.stored[info.Name] || c.storing[info.Name] != nil
+		c.mu.Unlock()
+		if inUse {
+			continue
+		}
+		if err := c.pkgs.Delete(ctx, info.Name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+			return removed, fmt.Errorf("removing object %s (%s): %w", info.Name, file, err)
+		}
+		removed++
+	}
+	return removed, nil
 }

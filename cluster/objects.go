@@ -42,15 +42,15 @@ func putFile(ctx context.Context, store jetstream.ObjectStore, path string) (Pac
 	return ref, nil
 }
 
-// putIfAbsent stores r's bytes as object name unless it exists.
-func putIfAbsent(ctx context.Context, store jetstream.ObjectStore, name string, r io.Reader) error {
-	if _, err := store.GetInfo(ctx, name); err == nil {
+// putIfAbsent stores r's bytes as object meta.Name unless it exists.
+func putIfAbsent(ctx context.Context, store jetstream.ObjectStore, meta jetstream.ObjectMeta, r io.Reader) error {
+	if _, err := store.GetInfo(ctx, meta.Name); err == nil {
 		return nil
 	} else if !errors.Is(err, jetstream.ErrObjectNotFound) {
-		return fmt.Errorf("object %s: %w", name, err)
+		return fmt.Errorf("object %s: %w", meta.Name, err)
 	}
-	if _, err := store.Put(ctx, jetstream.ObjectMeta{Name: name}, r); err != nil {
-		return fmt.Errorf("storing object %s: %w", name, err)
+	if _, err := store.Put(ctx, meta, r); err != nil {
+		return fmt.Errorf("storing object %s: %w", meta.Name, err)
 	}
 	return nil
 }

@@ -328,10 +328,13 @@ func (e *remoteEnv) Retrieve(ctx context.Context, path, dst string, env []string
 	if err != nil {
 		return err
 	}
+	if name := filepath.Base(path); validPackageName(name) {
+		ref.File = name // its name in the repository, as on the worker
+	}
 	e.c.background(func(ctx context.Context) {
 		defer f.Close()
 		store.Delete(ctx, ref.SHA256)
-		e.c.storeFrom(ctx, ref.SHA256, f)
+		e.c.storeFrom(ctx, ref, f)
 	})
 	return nil
 }

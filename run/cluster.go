@@ -100,7 +100,7 @@ func startCluster(cfg *config.Config, log io.Writer) (_ *clusterSide, err error)
 		}
 		logf("Cluster: workers connect to %s (%d admitted in %s)", cs.srv.URL(), len(keys), c.Workers)
 	}
-	co := cluster.ControllerOptions{Self: self, LeaseTimeout: c.LeaseTimeout, Logf: logf}
+	co := cluster.ControllerOptions{Self: self, LeaseTimeout: c.LeaseTimeout, Logf: logf, RepositoryDir: p.RepositoryDir}
 	if cs.srv != nil {
 		co.Admitted, co.PublicKeys = cs.srv.Admitted, cs.srv.PublicKeys
 	} else if _, err := os.Stat(c.Workers); err == nil {

@@ -7,30 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-dsynth/go-dsynth/environment"
+	"github.com/go-dsynth/go-dsynth/internal/testenv"
 )
-
-// lockedBuffer is a bytes.Buffer safe for a writer and a reader.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func step(args ...string) environment.Step { return environment.Step{Args: args} }
 
@@ -209,7 +191,7 @@ func TestScriptRunClaims(t *testing.T) {
 	sr := newScriptRun("s", []environment.Step{step("a"), step("b"), step("c")})
 	sr.output(0, false, []byte("early "))
 	sr.output(0, true, []byte("warn "))
-	var out, errb lockedBuffer
+	var out, errb testenv.Buffer
 	i, ok := sr.claim(environment.Command{Args: []string{"a"}, Stdout: &out, Stderr: &errb}, nil)
 	if !ok || i != 0 || out.String() != "early " || errb.String() != "warn " {
 		t.Fatalf("claim a: %d %v %q %q", i, ok, out.String(), errb.String())

@@ -554,22 +554,12 @@ func (w *worker) runScript(s *workerSlot, c Call, setup Done) {
 		end.Error = "the script did not start: the set-up failed"
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s.mu.Lock()
-	env := s.env
-	if env == nil || s.lease != c.Lease {
-		s.mu.Unlock()
+	env, ctx, done := s.track(c.Lease, c.ScriptID)
+	if env == nil {
 		end.Error = "the script did not start: the lease ended"
 		return
 	}
-	s.execs[c.ScriptID] = cancel
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.execs, c.ScriptID)
-		s.mu.Unlock()
-	}()
+	defer done()
 	for i, st := range c.Script {
 		if ctx.Err() != nil {
 			end.Error = "the script was stopped"
@@ -674,22 +664,33 @@ func (sw streamWriter) Write(p []byte) (int, error) {
 	return total, nil
 }
 
-func (w *worker) exec(s *workerSlot, c Call) Done {
+// track registers a command (an exec or a script) of lease under call id,
+// so that a kill of id or the slot's drop cancels its context, and returns
+// the slot's environment (nil when the slot no longer holds lease) and
+// the function that unregisters it.
+func (s *workerSlot) track(lease, id string) (environment.Environment, context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	s.mu.Lock()
-	env := s.env
-	if env == nil || s.lease != c.Lease {
+	defer s.mu.Unlock()
+	if s.env == nil || s.lease != lease {
+		cancel()
+		return nil, ctx, func() {}
+	}
+	s.execs[id] = cancel
+	return s.env, ctx, func() {
+		cancel()
+		s.mu.Lock()
+		delete(s.execs, id)
 		s.mu.Unlock()
+	}
+}
+
+func (w *worker) exec(s *workerSlot, c Call) Done {
+	env, ctx, done := s.track(c.Lease, c.ID)
+	if env == nil {
 		return Done{Error: "slot not set up", ExitCode: -1}
 	}
-	s.execs[c.ID] = cancel
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.execs, c.ID)
-		s.mu.Unlock()
-	}()
+	defer done()
 	cmd := environment.Command{Args: c.Args, Env: c.Env, Dir: c.Dir, Network: c.Network, Nice: c.Nice,
 		Stdout: streamWriter{w, c.ID, kindStdout, -1}, Stderr: streamWriter{w, c.ID, kindStderr, -1}}
 	if c.Stdin != nil {

@@ -53,7 +53,7 @@ func BenchmarkBuildUnderReadLoad(b *testing.B) {
 	if err := fillDB(builddb.Path(cfg.Profile.BuildBase), loadRecords, time.Now()); err != nil {
 		b.Fatal(err)
 	}
-	var ownerLog syncBuffer
+	var ownerLog testenv.Buffer
 	owner, err := run.Own(cfg, &ownerLog)
 	if err != nil {
 		b.Fatal(err)
@@ -68,7 +68,7 @@ func BenchmarkBuildUnderReadLoad(b *testing.B) {
 		if sock != "" {
 			load = startReaders(sock, loadReaders, time.Now().AddDate(-1, 0, 0), pause)
 		}
-		var out syncBuffer
+		var out testenv.Buffer
 		start := time.Now()
 		res, err := forceBuild(ctx, cfg, owner, loadPorts, &out)
 		d := time.Since(start)
@@ -211,13 +211,13 @@ func BenchmarkGuardedAPIUnderBuild(b *testing.B) {
 	// The caps run but do not bind: the generator's 64 connections, and
 	// the ones it opens while the server closes others, stay under them.
 	p.APIMaxConnections, p.APIMaxConnectionsPerIP = 256, 192
-	var ownerLog syncBuffer
+	var ownerLog testenv.Buffer
 	owner, err := run.Own(cfg, &ownerLog)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer owner.Close()
-	var out syncBuffer
+	var out testenv.Buffer
 	if _, err := forceBuild(context.Background(), cfg, owner, apiBuildPorts, &out); err != nil {
 		b.Fatalf("%v\n%s", err, out.String())
 	}
@@ -289,7 +289,7 @@ func apiUnderBuild(b *testing.B, pathsOf func(*run.Owner) []string) {
 	if err := copyFile(fixture, builddb.Path(cfg.Profile.BuildBase)); err != nil {
 		b.Fatal(err)
 	}
-	var ownerLog syncBuffer
+	var ownerLog testenv.Buffer
 	owner, err := run.Own(cfg, &ownerLog)
 	if err != nil {
 		b.Fatal(err)
@@ -299,7 +299,7 @@ func apiUnderBuild(b *testing.B, pathsOf func(*run.Owner) []string) {
 	trivialSock := serveTrivial(b)
 
 	// The package tool first, then builds until the measurement ends.
-	var out syncBuffer
+	var out testenv.Buffer
 	if _, err := forceBuild(context.Background(), cfg, owner, apiBuildPorts, &out); err != nil {
 		b.Fatalf("%v\n%s", err, out.String())
 	}
@@ -370,7 +370,7 @@ func startBuilds(cfg *config.Config, owner *run.Owner, names []string) *buildLoo
 	go func() {
 		defer close(l.done)
 		for !l.stopping.Load() {
-			var out syncBuffer
+			var out testenv.Buffer
 			res, err := forceBuild(context.Background(), cfg, owner, names, &out)
 			if err == nil && res.Counts.Failed != 0 {
 				err = fmt.Errorf("force %v: %d ports failed", names, res.Counts.Failed)

@@ -1,14 +1,12 @@
 package run
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,26 +17,9 @@ import (
 	"github.com/go-dsynth/go-dsynth/environment"
 	"github.com/go-dsynth/go-dsynth/environment/mock"
 	"github.com/go-dsynth/go-dsynth/internal/certtest"
+	"github.com/go-dsynth/go-dsynth/internal/testenv"
 	"github.com/go-dsynth/go-dsynth/internal/testports"
 )
-
-// lockedBuffer is a buffer the controller's log and the test share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // clusterProfile is a profile with a ports tree of a Mk directory only.
 func clusterProfile(t *testing.T, c config.ClusterSettings) *config.Config {
@@ -116,7 +97,7 @@ func TestClusterOverTLS(t *testing.T) {
 	if err := cluster.IssueWorkerKey(cfg.Profile.Cluster.Workers, "tw", filepath.Join(dir, "tw.creds")); err != nil {
 		t.Fatal(err)
 	}
-	var log lockedBuffer
+	var log testenv.Buffer
 	cs, err := startCluster(cfg, &log)
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +147,7 @@ func TestClusterOnExternalServer(t *testing.T) {
 	}
 	url := "nats://" + ns.Addr().String()
 	cfg := clusterProfile(t, config.ClusterSettings{URL: url, Creds: filepath.Join(dir, "controller.creds")})
-	var log lockedBuffer
+	var log testenv.Buffer
 	cs, err := startCluster(cfg, &log)
 	if err != nil {
 		t.Fatal(err)

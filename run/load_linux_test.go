@@ -71,7 +71,7 @@ func TestReadLoadLosesNoRecord(t *testing.T) {
 	if err := fillDB(builddb.Path(base), loadRecords, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	var ownerLog, out syncBuffer
+	var ownerLog, out testenv.Buffer
 	owner, err := run.Own(cfg, &ownerLog)
 	if err != nil {
 		t.Fatal(err)
@@ -391,24 +391,6 @@ func (l *readLoad) stop() readStats {
 		s.perReader = append(s.perReader, l.perReader[i].Load())
 	}
 	return s
-}
-
-// syncBuffer is a bytes.Buffer that goroutines may write at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // loadSite is testSite for benchmarks: dsynth init's configuration around

@@ -9,7 +9,6 @@ package cdp
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,9 +16,10 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-dsynth/go-dsynth/internal/testenv"
 )
 
 // Browser is a headless Chromium driven through the DevTools protocol on
@@ -35,29 +35,10 @@ type Browser struct {
 	rd      *bufio.Reader // over fromB
 	id      int
 	session string // the page's session (flattened)
-	stderr  lockedBuffer
+	stderr  testenv.Buffer
 
 	problems []string      // exceptions and console errors the page reported
 	limit    time.Duration // bound of each WaitFor
-}
-
-// lockedBuffer is a bytes.Buffer that exec's copying goroutine and the
-// test may use at once.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // cdpMessage is an answer or an event.

@@ -1,7 +1,9 @@
 // Package testenv finds the shared test data (a real FreeBSD ports tree and
 // its dependency graph) that lives beside a checkout in ../shared/testdata,
 // extracts archives into a cache directory outside the checkout, and says
-// precisely why a test skips when an external condition is missing.
+// precisely why a test skips when an external condition is missing. It
+// also holds small helpers for tests: a settable Clock, and a Buffer that
+// goroutines may share.
 //
 // CI always has the shared data and runs as root, so nothing skips there.
 package testenv

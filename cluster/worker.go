@@ -59,6 +59,10 @@ type WorkerOptions struct {
 	Logf func(format string, args ...any)
 	// RetryMax bounds the wait between connection attempts (0: 30 s).
 	RetryMax time.Duration
+
+	// wrapStore, in tests, wraps each object store the worker opens (to
+	// make its requests fail).
+	wrapStore func(jetstream.ObjectStore) jetstream.ObjectStore
 }
 
 // ErrRefused marks a worker the controller refused (credentials, identity).
@@ -757,7 +761,7 @@ func (w *worker) fetch(c Call) Done {
 			defer func() { <-sem; wg.Done() }()
 			dst := filepath.Join(w.o.RepositoryDir, ref.File)
 			err := getVerified(ctx, store, ref, dst)
-			for try := 1; err != nil && errors.Is(err, nats.ErrTimeout) && try < 3; try++ {
+			for try := 1; err != nil && isTimeout(err) && try < fetchTries; try++ {
 				w.o.Logf("worker %s: %v; fetching it again", w.name, err)
 				err = getVerified(ctx, store, ref, dst)
 			}
@@ -774,8 +778,20 @@ func (w *worker) fetch(c Call) Done {
 }
 
 // fetchConcurrency bounds the packages a worker fetches at once for one
-// slot.
-const fetchConcurrency = 4
+// slot; fetchTries is how many times a package that timed out is asked
+// for.
+const (
+	fetchConcurrency = 4
+	fetchTries       = 3
+)
+
+// isTimeout says whether a JetStream request or transfer timed out: a
+// chunk that did not come (nats.ErrTimeout) or a request past the
+// client's default timeout (its context's deadline; the fetch's own
+// context has none).
+func isTimeout(err error) bool {
+	return errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)
+}
 
 // hash returns a file's SHA-256, remembered by size and mtime.
 func (w *worker) hash(path string) (string, error) {
@@ -794,6 +810,9 @@ func (w *worker) store(ctx context.Context, bucket string) (jetstream.ObjectStor
 	st, err := w.js.ObjectStore(ctx, bucket)
 	if err != nil {
 		return nil, err
+	}
+	if w.o.wrapStore != nil {
+		st = w.o.wrapStore(st)
 	}
 	w.mu.Lock()
 	if w.stores == nil {

@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
+	"github.com/go-dsynth/go-dsynth/environment"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -98,5 +103,71 @@ func TestNewWorkerSessionVoidsItsOldUploads(t *testing.T) {
 	within(t, r.logs.waitFor("worker w1 lost: it started again"), "the worker's new session joined")
 	if _, err := up.GetInfo(ctx, "left-behind"); !errors.Is(err, jetstream.ErrObjectNotFound) {
 		t.Fatalf("the old session's upload is still there: %v", err)
+	}
+}
+
+// flakyStore is a real object store whose first fails Gets time out.
+type flakyStore struct {
+	jetstream.ObjectStore
+	mu    sync.Mutex
+	fails int
+}
+
+func (f *flakyStore) Get(ctx context.Context, name string, opts ...jetstream.GetObjectOpt) (jetstream.ObjectResult, error) {
+	f.mu.Lock()
+	fail := f.fails > 0
+	if fail {
+		f.fails--
+	}
+	left := f.fails
+	f.mu.Unlock()
+	if fail {
+		if left%2 == 0 {
+			return nil, fmt.Errorf("getting %s: %w", name, context.DeadlineExceeded)
+		}
+		return nil, fmt.Errorf("getting %s: %w", name, nats.ErrTimeout)
+	}
+	return f.ObjectStore.Get(ctx, name, opts...)
+}
+
+// TestFetchRetriesATimeout: a package whose transfer timed out is asked
+// for again, up to fetchTries times in all; then the fetch fails with the
+// timeout.
+func TestFetchRetriesATimeout(t *testing.T) {
+	for _, tc := range []struct {
+		fails int
+		ok    bool
+	}{{fetchTries - 1, true}, {fetchTries, false}} {
+		t.Run(fmt.Sprintf("%d timeouts", tc.fails), func(t *testing.T) {
+			r := newRig(t, "w1")
+			tw := r.startWorker("w1", func(o *WorkerOptions) {
+				o.wrapStore = func(s jetstream.ObjectStore) jetstream.ObjectStore {
+					return &flakyStore{ObjectStore: s, fails: tc.fails}
+				}
+			})
+			r.waitJoined("w1")
+			env := r.ctrl.Env("w1", 0).(environment.Remote)
+			ctx := context.Background()
+			if err := env.Setup(ctx, environment.Plan{}); err != nil {
+				t.Fatal(err)
+			}
+			defer env.Teardown()
+			dep := filepath.Join(t.TempDir(), "dep-1.0.pkg")
+			os.WriteFile(dep, []byte("a dependency"), 0o644)
+			err := env.Provide(ctx, []string{dep})
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("Provide after %d timeouts: %v", tc.fails, err)
+				}
+				if got, _ := os.ReadFile(filepath.Join(tw.root, "packages", "All", "dep-1.0.pkg")); string(got) != "a dependency" {
+					t.Fatalf("the dependency on the worker: %q", got)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), "getting") {
+				t.Fatalf("Provide after %d timeouts = %v, want the timeout", tc.fails, err)
+			}
+			if got := strings.Count(r.logs.String(), "fetching it again"); got != fetchTries-1 {
+				t.Errorf("%d retries logged, want %d", got, fetchTries-1)
+			}
+		})
 	}
 }

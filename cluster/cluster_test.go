@@ -80,9 +80,17 @@ func (l *syncLog) String() string {
 
 var selfID = Identity{OS: runtime.GOOS, Arch: runtime.GOARCH, OSVersion: 1302001, Release: "13.2", Tree: "tree-1"}
 
+// newRig is a rig whose controller receives uploads in <dir>/repo.
 func newRig(t *testing.T, workers ...string) *rig {
 	t.Helper()
+	return newRigWith(t, nil, workers...)
+}
+
+// newRigWith is newRig with the controller's options adjusted by tweak.
+func newRigWith(t *testing.T, tweak func(*ControllerOptions), workers ...string) *rig {
+	t.Helper()
 	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "repo"), 0o755)
 	r := &rig{t: t, dir: dir, keys: filepath.Join(dir, "workers.keys"), logs: &syncLog{}}
 	for _, w := range workers {
 		if err := IssueWorkerKey(r.keys, w, filepath.Join(dir, w+".creds")); err != nil {
@@ -100,8 +108,12 @@ func newRig(t *testing.T, workers ...string) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	r.ctrl, err = NewController(nc, ControllerOptions{Self: selfID, LeaseTimeout: 2 * time.Second, Logf: r.logs.Logf,
-		Admitted: r.srv.Admitted, PublicKeys: r.srv.PublicKeys})
+	co := ControllerOptions{Self: selfID, LeaseTimeout: 2 * time.Second, Logf: r.logs.Logf,
+		Admitted: r.srv.Admitted, PublicKeys: r.srv.PublicKeys, RepositoryDir: filepath.Join(dir, "repo")}
+	if tweak != nil {
+		tweak(&co)
+	}
+	r.ctrl, err = NewController(nc, co)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,6 +288,14 @@ func TestRemoteSlotRunsCommandsAndMovesPackages(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(dst); !bytes.Equal(got, built) {
 		t.Fatalf("retrieved %d bytes, want %d", len(got), len(built))
+	}
+	// It was received as the worker stored it: no fetch after the
+	// upload (which the controller logs), nothing left behind.
+	if logs := r.logs.String(); strings.Contains(logs, "fetching it") || strings.Contains(logs, "fetched after each upload") {
+		t.Errorf("the package was not received as stored:\n%s", logs)
+	}
+	if left, _ := filepath.Glob(filepath.Join(r.dir, "repo", ".dsynth-incoming-*")); len(left) != 0 {
+		t.Errorf("files left in the repository: %v", left)
 	}
 	// The worker keeps what it built, for its next ports.
 	if got, _ := os.ReadFile(filepath.Join(tw.root, "packages", "All", "x-1.pkg")); !bytes.Equal(got, built) {

@@ -44,7 +44,9 @@ type ControllerOptions struct {
 	PublicKeys func(name string) []string
 	// RepositoryDir, when set, is the controller's repository: at the
 	// start, the packages bucket's objects whose file is no longer there
-	// (PrunePackages) are removed, off the builds' path.
+	// (PrunePackages) are removed, off the builds' path; and the
+	// packages workers upload are received there as they are stored
+	// (receiver), on the file system the builder renames them on.
 	RepositoryDir string
 }
 
@@ -94,6 +96,9 @@ type member struct {
 	// slot → lease, torn down when it is heard again.
 	orphans map[int]string
 	upload  jetstream.ObjectStore
+	// recv takes the worker's uploads as they are stored (nil without a
+	// RepositoryDir, or when it could not start).
+	recv *receiver
 	// jobs are the sequence numbers of the leases' job messages in the
 	// jobs stream: lease → sequence, deleted when the lease is lost.
 	jobs map[string]uint64
@@ -225,7 +230,16 @@ func (c *Controller) Close() {
 		close(p.lost)
 		delete(c.calls, id)
 	}
+	var recvs []*receiver
+	for _, mb := range c.members {
+		if mb.recv != nil {
+			recvs = append(recvs, mb.recv)
+		}
+	}
 	c.mu.Unlock()
+	for _, r := range recvs {
+		r.stop()
+	}
 	for _, s := range c.subs {
 		s.Unsubscribe()
 	}
@@ -308,12 +322,19 @@ func (c *Controller) onHello(m *nats.Msg) {
 	old := c.members[name]
 	again := old != nil && old.id.Session == id.Session && !old.lost
 	c.mu.Unlock()
+	var recv *receiver
 	if !again {
 		// A new session of the worker: what an older one uploaded and
 		// nobody fetched (its controller stopped, or it did) is void.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		if s, err := c.js.Stream(ctx, "OBJ_"+uploadBucket(name)); err == nil {
 			s.Purge(ctx)
+		}
+		if dir := c.o.RepositoryDir; dir != "" {
+			var err error
+			if recv, err = receive(ctx, c.js, uploadBucket(name), dir); err != nil {
+				c.o.Logf("cluster: worker %s: its packages will be fetched after each upload, not received as stored: %v", name, err)
+			}
 		}
 		cancel()
 	}
@@ -331,8 +352,11 @@ func (c *Controller) onHello(m *nats.Msg) {
 	}
 	if old != nil {
 		c.loseLocked(old, "it started again")
+		if old.recv != nil {
+			go old.recv.stop()
+		}
 	}
-	c.members[name] = &member{id: id, joined: now, last: now, leases: map[int]string{}, orphans: map[int]string{}, upload: store, jobs: map[string]uint64{}}
+	c.members[name] = &member{id: id, joined: now, last: now, leases: map[int]string{}, orphans: map[int]string{}, upload: store, jobs: map[string]uint64{}, recv: recv}
 	c.mu.Unlock()
 	c.o.Logf("cluster: worker %s (%s, %d slots) joined", name, id.Host, id.Slots)
 	m.Respond(mustJSON(wel))

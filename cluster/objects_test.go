@@ -21,7 +21,7 @@ import (
 // those that name no file; it keeps the others, and those it stored
 // itself.
 func TestPrunePackages(t *testing.T) {
-	r := newRig(t)
+	r := newRigWith(t, func(o *ControllerOptions) { o.RepositoryDir = "" }) // no prune of its own
 	ctx := context.Background()
 	repo := t.TempDir()
 	write := func(name string, n int) string {

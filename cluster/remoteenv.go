@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -311,11 +312,25 @@ func (e *remoteEnv) Retrieve(ctx context.Context, path, dst string, env []string
 	}
 	e.c.mu.Lock()
 	mb := e.c.members[e.worker]
-	var store = mb.upload
+	store, recv := mb.upload, mb.recv
 	e.c.mu.Unlock()
 	ref := *d.Package
 	ref.File = filepath.Base(dst)
-	if err := getVerified(ctx, store, ref, dst); err != nil {
+	err = errNotReceived
+	if recv != nil {
+		// Received as the worker stored it; fetched should the
+		// receiver not have it soon (it fell behind, or it stopped).
+		wait, cancel := context.WithTimeout(ctx, receiveWait)
+		err = recv.take(wait, ref.SHA256, ref, dst)
+		cancel()
+		if errors.Is(err, errNotReceived) && ctx.Err() == nil {
+			e.c.o.Logf("cluster: worker %s: %s not received within %s; fetching it", e.worker, ref.File, receiveWait)
+		}
+	}
+	if errors.Is(err, errNotReceived) {
+		err = getVerified(ctx, store, ref, dst)
+	}
+	if err != nil {
 		return fmt.Errorf("worker %s: %w", e.worker, err)
 	}
 	if fi, err := os.Stat(dst); err != nil || fi.Size() != d.Package.Size {
@@ -338,6 +353,10 @@ func (e *remoteEnv) Retrieve(ctx context.Context, path, dst string, env []string
 	})
 	return nil
 }
+
+// receiveWait bounds how long a retrieve waits for the receiver before it
+// fetches the package from the worker's bucket.
+const receiveWait = 10 * time.Second
 
 // RemoteSlots names the slots of the admitted workers that are free on
 // the controller's side ("worker/slot"): not lost, no lease, no orphan of

@@ -114,7 +114,13 @@ func StartFarm(dir string, n, slots, pkgSize int) (_ *Farm, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.ctrl, err = cluster.NewController(nc, cluster.ControllerOptions{Self: Identity, Admitted: f.srv.Admitted}); err != nil {
+	// The controller receives uploads beside the runs' repositories (on
+	// the same file system, as its own repository would be).
+	incoming := filepath.Join(dir, "incoming")
+	if err := os.MkdirAll(incoming, 0o755); err != nil {
+		return nil, err
+	}
+	if f.ctrl, err = cluster.NewController(nc, cluster.ControllerOptions{Self: Identity, Admitted: f.srv.Admitted, RepositoryDir: incoming}); err != nil {
 		return nil, err
 	}
 	exe, err := os.Executable()

@@ -115,6 +115,13 @@ func (e *remoteEnv) Setup(ctx context.Context, _ environment.Plan) error {
 		err = c.checkFull(e.worker, OpSetup, d)
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			// Given up while the worker may have taken the job: its
+			// slot would stay set up and the script would run for
+			// nobody. The teardown frees the slot, stops the script
+			// (or keeps it from starting).
+			c.call(context.Background(), e.worker, Call{Op: OpTeardown, Lease: lease, Slot: e.slot}, nil, nil)
+		}
 		e.release()
 		return err
 	}

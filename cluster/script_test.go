@@ -233,3 +233,61 @@ func TestScriptRunClaims(t *testing.T) {
 		t.Fatal("step b has an end it never had")
 	}
 }
+
+// gatedEnv is a slot whose Setup waits for gate (saying when it started),
+// and whose Teardown says it came.
+type gatedEnv struct {
+	environment.Environment
+	entered, gate, tornDown chan struct{}
+	once                    sync.Once
+}
+
+func (g *gatedEnv) Setup(ctx context.Context, plan environment.Plan) error {
+	close(g.entered)
+	<-g.gate
+	return g.Environment.Setup(ctx, plan)
+}
+
+func (g *gatedEnv) Teardown() error {
+	g.once.Do(func() { close(g.tornDown) })
+	return g.Environment.Teardown()
+}
+
+// TestSetupGivenUpRunsNoScript: a Setup given up (its context cancelled,
+// the run aborted) while the worker builds the slot leaves nothing
+// running there: the worker tears the slot down when its set-up ends and
+// runs none of the script the builder will never claim.
+func TestSetupGivenUpRunsNoScript(t *testing.T) {
+	r := newRig(t, "w1")
+	g := &gatedEnv{entered: make(chan struct{}), gate: make(chan struct{}), tornDown: make(chan struct{})}
+	tw := r.startWorker("w1", func(o *WorkerOptions) {
+		newEnv := o.NewEnv
+		o.NewEnv = func(slot int) environment.Environment {
+			g.Environment = newEnv(slot)
+			return g
+		}
+	})
+	r.waitJoined("w1")
+	env := r.ctrl.Env("w1", 0).(environment.Remote)
+	env.Prepare(environment.RemotePort{Script: []environment.Step{step("true", "z")}})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- env.Setup(ctx, environment.Plan{}) }()
+	within(t, g.entered, "the worker's set-up started")
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Setup = %v, want it cancelled", err)
+	}
+	ran := tw.cmds.waitFor("@")
+	close(g.gate)
+	select {
+	case <-g.tornDown:
+	case <-ran:
+		t.Fatalf("the worker ran the script of a set-up given up:\n%s", tw.cmds.String())
+	case <-time.After(time.Minute):
+		t.Fatalf("the slot of a set-up given up was never torn down:\n%s", r.logs)
+	}
+	if got := tw.cmds.String(); got != "" {
+		t.Errorf("the worker ran:\n%s", got)
+	}
+}

@@ -144,15 +144,21 @@ func TestScriptStoppedByAnotherCommand(t *testing.T) {
 func TestScriptKilledWithItsExecute(t *testing.T) {
 	_, tw, env := scriptRig(t, environment.RemotePort{Script: []environment.Step{step("block"), step("true", "z")}}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	type ended struct {
+		res environment.Result
+		err error
+	}
+	done := make(chan ended, 1)
 	go func() {
-		_, err := env.Execute(ctx, environment.Command{Args: []string{"block"}})
-		done <- err
+		res, err := env.Execute(ctx, environment.Command{Args: []string{"block"}})
+		done <- ended{res, err}
 	}()
 	within(t, tw.blocked, "the block step started")
 	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled step: %v", err)
+	// The step's end came from the worker (its kill), not from giving up
+	// on waiting for it.
+	if e := <-done; !errors.Is(e.err, context.Canceled) || e.res.Signal != 9 {
+		t.Fatalf("cancelled step: %v %+v, want cancelled with the killed step's end", e.err, e.res)
 	}
 	if err := env.Teardown(); err != nil {
 		t.Fatal(err)

@@ -225,6 +225,9 @@ func (e *remoteEnv) fromScript(ctx context.Context, cmd environment.Command, std
 		case <-sr.lost:
 		case <-t.C:
 		}
+		// The caller owns its writers again: a step still running
+		// (its end lost, or its kill not yet felt) writes no more.
+		sr.detach(i)
 		d, _ := sr.result(i)
 		return d, true, ctx.Err()
 	}

@@ -297,3 +297,73 @@ func TestSetupGivenUpRunsNoScript(t *testing.T) {
 		t.Errorf("the worker ran:\n%s", got)
 	}
 }
+
+// stubbornEnv runs "stubborn" deaf to its kill: it waits for release,
+// then writes "late" and says when it returned.
+type stubbornEnv struct {
+	environment.Environment
+	started, release, returned chan struct{}
+}
+
+func (s *stubbornEnv) Execute(ctx context.Context, cmd environment.Command) (environment.Result, error) {
+	if cmd.Args[0] != "stubborn" {
+		return s.Environment.Execute(ctx, cmd)
+	}
+	defer close(s.returned)
+	close(s.started)
+	<-s.release
+	cmd.Stdout.Write([]byte("late\n"))
+	return environment.Result{}, nil
+}
+
+// afterWriter records whether it was written to once closed.
+type afterWriter struct {
+	mu     sync.Mutex
+	closed bool
+	late   []byte
+}
+
+func (a *afterWriter) Write(p []byte) (int, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		a.late = append(a.late, p...)
+	}
+	return len(p), nil
+}
+
+// TestScriptStepGivenUpGetsNoLateOutput: an Execute that gave up on a
+// killed step whose end does not come (the lease timeout passed) owns
+// its writers again: output the step writes later is not written to
+// them (the caller reads them once Execute returned).
+func TestScriptStepGivenUpGetsNoLateOutput(t *testing.T) {
+	s := &stubbornEnv{started: make(chan struct{}), release: make(chan struct{}), returned: make(chan struct{})}
+	_, _, env := scriptRig(t, environment.RemotePort{Script: []environment.Step{step("stubborn")}}, func(o *WorkerOptions) {
+		newEnv := o.NewEnv
+		o.NewEnv = func(slot int) environment.Environment {
+			s.Environment = newEnv(slot)
+			return s
+		}
+	})
+	within(t, s.started, "the stubborn step started")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var w afterWriter
+	if _, err := env.Execute(ctx, environment.Command{Args: []string{"stubborn"}, Stdout: &w}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Execute = %v, want cancelled", err)
+	}
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	close(s.release)
+	within(t, s.returned, "the stubborn step returned")
+	// Its output was sent before the teardown's end: it has come.
+	if err := env.Teardown(); err != nil {
+		t.Fatal(err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.late) > 0 {
+		t.Errorf("written to after its Execute returned: %q", w.late)
+	}
+}

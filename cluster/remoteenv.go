@@ -76,6 +76,7 @@ func (e *remoteEnv) Setup(ctx context.Context, _ environment.Plan) error {
 		return fmt.Errorf("worker %s: slot %d is busy", e.worker, e.slot)
 	}
 	mb.leases[e.slot] = lease
+	scripts := mb.id.Scripts
 	c.mu.Unlock()
 	e.mu.Lock()
 	e.lease, e.script, e.fetched = lease, nil, nil
@@ -99,7 +100,7 @@ func (e *remoteEnv) Setup(ctx context.Context, _ environment.Plan) error {
 		call.Deps = append(call.Deps, ref)
 	}
 	var script *scriptRun
-	if len(port.Script) > 0 {
+	if len(port.Script) > 0 && scripts {
 		script = newScriptRun(uuid.NewString(), port.Script)
 		if err := c.follow(e.worker, lease, script); err != nil {
 			e.release()

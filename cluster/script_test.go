@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,6 +11,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/go-dsynth/go-dsynth/environment"
 )
@@ -365,5 +369,106 @@ func TestScriptStepGivenUpGetsNoLateOutput(t *testing.T) {
 	defer w.mu.Unlock()
 	if len(w.late) > 0 {
 		t.Errorf("written to after its Execute returned: %q", w.late)
+	}
+}
+
+// TestWorkerWithoutScriptsGetsCalls: a worker that does not say it runs
+// scripts (one of a release before them, here a bare client speaking the
+// protocol) gets no script with its set-up, and each command comes to it
+// as a call: an Execute does not wait for a script that will never run.
+func TestWorkerWithoutScriptsGetsCalls(t *testing.T) {
+	r := newRig(t, "w5")
+	nc, creds := r.bareClient("w5")
+	reply := func(call, kind string, d any) {
+		m := nats.NewMsg(replySubject("w5", call))
+		m.Header.Set(kindHeader, kind)
+		if d != nil {
+			m.Data = mustJSON(d)
+		}
+		nc.PublishMsg(m)
+	}
+	execs := make(chan Call, 10)
+	if _, err := nc.Subscribe(WorkerSubject("w5"), func(m *nats.Msg) {
+		var c Call
+		json.Unmarshal(m.Data, &c)
+		m.Respond(mustJSON(Accepted{}))
+		if c.Op == OpExec {
+			execs <- c
+			reply(c.ID, kindDone, Done{ExitCode: 7})
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	id := selfID
+	id.Name, id.Host, id.Slots, id.Session = "w5", "bare", 1, "s1"
+	if _, err := nc.RequestMsg(signedHello(t, creds, id), 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// It beats as a live worker does (it is not lost meanwhile).
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			nc.Publish(heartbeatSubject("w5"), mustJSON(Beat{Session: "s1"}))
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	env := r.ctrl.Env("w5", 0).(environment.Remote)
+	env.Prepare(environment.RemotePort{Script: []environment.Step{step("make", "build")}})
+	setupDone := make(chan error, 1)
+	go func() { setupDone <- env.Setup(context.Background(), environment.Plan{}) }()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := js.Consumer(context.Background(), JobsStream, JobConsumer("w5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := <-batch.Messages()
+	if job == nil {
+		t.Fatalf("no job: %v", batch.Error())
+	}
+	var setup Call
+	if err := json.Unmarshal(job.Data(), &setup); err != nil || setup.Op != OpSetup {
+		t.Fatalf("job %+v, %v", setup, err)
+	}
+	if len(setup.Script) != 0 || setup.ScriptID != "" {
+		t.Errorf("a worker that runs no scripts was sent one: %+v", setup.Script)
+	}
+	reply(setup.ID, kindTaken, nil)
+	reply(setup.ID, kindDone, Done{})
+	if err := <-setupDone; err != nil {
+		t.Fatal(err)
+	}
+	type ended struct {
+		res environment.Result
+		err error
+	}
+	done := make(chan ended, 1)
+	go func() {
+		res, err := env.Execute(context.Background(), environment.Command{Args: []string{"make", "build"}})
+		done <- ended{res, err}
+	}()
+	select {
+	case e := <-done:
+		if e.err != nil || e.res.ExitCode != 7 {
+			t.Fatalf("Execute = %+v %v, want the call's end", e.res, e.err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Execute waits for a script the worker never runs")
+	}
+	if c := <-execs; strings.Join(c.Args, " ") != "make build" {
+		t.Errorf("the worker got %q", c.Args)
 	}
 }

@@ -2,6 +2,7 @@ package builder
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -324,5 +325,51 @@ func TestRemoteScriptIsWhatTheBuildRuns(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRemoteScriptStopsWhereAReplayMayEnd: when replaying with the
+// options checked, the build may end on the options probe's answer, so
+// a remote slot's script ends with the probes: the worker never runs a
+// phase the build may refuse. The build of a/lib, whose options differ
+// from the recorded ones, runs the whole script, no more.
+func TestRemoteScriptStopsWhereAReplayMayEnd(t *testing.T) {
+	p := fakePlan(t, []fakePort{
+		{origin: "ports-mgmt/pkg"},
+		{origin: "a/lib", options: "DOCS"},
+		{origin: "a/app", deps: []string{"a/lib"}},
+	}, []string{"a/app"})
+	r := newRig(t, p)
+	// (recorded: no options; pkg has none, a/lib's differ)
+	r.opts.Replay = &Replay{CheckOptions: true}
+	f := &fakeRemote{r: r, names: []string{"w1/0"}, changed: make(chan struct{}),
+		provided: map[string][]string{}, loseFirst: map[string]bool{}, lost: map[string]bool{}}
+	r.opts.Remote = f
+	r.opts.Slots = NewSlotControl()
+	r.opts.Slots.Pause(0)
+	if _, err := r.run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lib := false
+	for _, m := range f.mocks {
+		for _, ph := range Phases(m.dir, r.opts.Phases) {
+			args := PhaseCommand(ph, cmp.Or(r.opts.Make, "make"), "/xports/"+m.dir)
+			if slices.ContainsFunc(m.script, func(st environment.Step) bool { return slices.Equal(st.Args, args) }) {
+				t.Errorf("%s: the script runs phase %s of a replay the options may refuse: %q", m.dir, ph.Name, args)
+			}
+		}
+		if m.dir != "a/lib" {
+			continue
+		}
+		if f := r.events.finished(t)[m.dir]; f.Phase != "options" {
+			t.Errorf("%s: ended in phase %q, want options", m.dir, f.Phase)
+		}
+		if len(m.ran) != len(m.script) {
+			t.Errorf("%s: the build ran %d commands, the script has %d", m.dir, len(m.ran), len(m.script))
+		}
+		lib = true
+	}
+	if !lib {
+		t.Errorf("a/lib was not built remotely (%d slots prepared)", len(f.mocks))
 	}
 }

@@ -90,6 +90,11 @@ type Identity struct {
 	Session string `json:"session"`
 	// Version is the go-dsynth version.
 	Version string `json:"version"`
+	// Scripts says the worker runs a set-up's script (Call.Script): the
+	// controller sends none to a worker that does not say so (one of an
+	// earlier release would ignore it, and the commands would wait for
+	// its steps forever).
+	Scripts bool `json:"scripts,omitempty"`
 }
 
 // Mismatch names the first difference that makes a worker unfit for a

@@ -77,6 +77,7 @@ func (e *remoteEnv) Setup(ctx context.Context, _ environment.Plan) error {
 		return fmt.Errorf("worker %s: slot %d is busy", e.worker, e.slot)
 	}
 	mb.leases[e.slot] = lease
+	scripts := mb.id.Scripts
 	c.mu.Unlock()
 	e.mu.Lock()
 	e.lease, e.script, e.fetched = lease, nil, nil
@@ -100,7 +101,7 @@ func (e *remoteEnv) Setup(ctx context.Context, _ environment.Plan) error {
 		call.Deps = append(call.Deps, ref)
 	}
 	var script *scriptRun
-	if len(port.Script) > 0 {
+	if len(port.Script) > 0 && scripts {
 		script = newScriptRun(uuid.NewString(), port.Script)
 		if err := c.follow(e.worker, lease, script); err != nil {
 			e.release()
@@ -116,6 +117,13 @@ func (e *remoteEnv) Setup(ctx context.Context, _ environment.Plan) error {
 		err = c.checkFull(e.worker, OpSetup, d)
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			// Given up while the worker may have taken the job: its
+			// slot would stay set up and the script would run for
+			// nobody. The teardown frees the slot, stops the script
+			// (or keeps it from starting).
+			c.call(context.Background(), e.worker, Call{Op: OpTeardown, Lease: lease, Slot: e.slot}, nil, nil)
+		}
 		e.release()
 		return err
 	}
@@ -219,6 +227,9 @@ func (e *remoteEnv) fromScript(ctx context.Context, cmd environment.Command, std
 		case <-sr.lost:
 		case <-t.C:
 		}
+		// The caller owns its writers again: a step still running
+		// (its end lost, or its kill not yet felt) writes no more.
+		sr.detach(i)
 		d, _ := sr.result(i)
 		return d, true, ctx.Err()
 	}

@@ -139,6 +139,13 @@ func (s *scriptRun) result(i int) (Done, bool) {
 	return Done{}, false
 }
 
+// detach drops step i's writers: its later output goes nowhere.
+func (s *scriptRun) detach(i int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.out[i].stdout, s.out[i].stderr = nil, nil
+}
+
 // stop ends the claims: every later command runs on its own.
 func (s *scriptRun) stop() {
 	s.mu.Lock()

@@ -3,12 +3,16 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/go-dsynth/go-dsynth/environment"
 	"github.com/go-dsynth/go-dsynth/internal/testenv"
@@ -126,15 +130,21 @@ func TestScriptStoppedByAnotherCommand(t *testing.T) {
 func TestScriptKilledWithItsExecute(t *testing.T) {
 	_, tw, env := scriptRig(t, environment.RemotePort{Script: []environment.Step{step("block"), step("true", "z")}}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	type ended struct {
+		res environment.Result
+		err error
+	}
+	done := make(chan ended, 1)
 	go func() {
-		_, err := env.Execute(ctx, environment.Command{Args: []string{"block"}})
-		done <- err
+		res, err := env.Execute(ctx, environment.Command{Args: []string{"block"}})
+		done <- ended{res, err}
 	}()
 	within(t, tw.blocked, "the block step started")
 	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled step: %v", err)
+	// The step's end came from the worker (its kill), not from giving up
+	// on waiting for it.
+	if e := <-done; !errors.Is(e.err, context.Canceled) || e.res.Signal != 9 {
+		t.Fatalf("cancelled step: %v %+v, want cancelled with the killed step's end", e.err, e.res)
 	}
 	if err := env.Teardown(); err != nil {
 		t.Fatal(err)
@@ -213,5 +223,234 @@ func TestScriptRunClaims(t *testing.T) {
 	sr.end()
 	if _, ok := sr.result(1); ok || !sr.hasEnded() {
 		t.Fatal("step b has an end it never had")
+	}
+}
+
+// gatedEnv is a slot whose Setup waits for gate (saying when it started),
+// and whose Teardown says it came.
+type gatedEnv struct {
+	environment.Environment
+	entered, gate, tornDown chan struct{}
+	once                    sync.Once
+}
+
+func (g *gatedEnv) Setup(ctx context.Context, plan environment.Plan) error {
+	close(g.entered)
+	<-g.gate
+	return g.Environment.Setup(ctx, plan)
+}
+
+func (g *gatedEnv) Teardown() error {
+	g.once.Do(func() { close(g.tornDown) })
+	return g.Environment.Teardown()
+}
+
+// TestSetupGivenUpRunsNoScript: a Setup given up (its context cancelled,
+// the run aborted) while the worker builds the slot leaves nothing
+// running there: the worker tears the slot down when its set-up ends and
+// runs none of the script the builder will never claim.
+func TestSetupGivenUpRunsNoScript(t *testing.T) {
+	r := newRig(t, "w1")
+	g := &gatedEnv{entered: make(chan struct{}), gate: make(chan struct{}), tornDown: make(chan struct{})}
+	tw := r.startWorker("w1", func(o *WorkerOptions) {
+		newEnv := o.NewEnv
+		o.NewEnv = func(slot int) environment.Environment {
+			g.Environment = newEnv(slot)
+			return g
+		}
+	})
+	r.waitJoined("w1")
+	env := r.ctrl.Env("w1", 0).(environment.Remote)
+	env.Prepare(environment.RemotePort{Script: []environment.Step{step("true", "z")}})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- env.Setup(ctx, environment.Plan{}) }()
+	within(t, g.entered, "the worker's set-up started")
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Setup = %v, want it cancelled", err)
+	}
+	ran := tw.cmds.waitFor("@")
+	close(g.gate)
+	select {
+	case <-g.tornDown:
+	case <-ran:
+		t.Fatalf("the worker ran the script of a set-up given up:\n%s", tw.cmds.String())
+	case <-time.After(time.Minute):
+		t.Fatalf("the slot of a set-up given up was never torn down:\n%s", r.logs)
+	}
+	if got := tw.cmds.String(); got != "" {
+		t.Errorf("the worker ran:\n%s", got)
+	}
+}
+
+// stubbornEnv runs "stubborn" deaf to its kill: it waits for release,
+// then writes "late" and says when it returned.
+type stubbornEnv struct {
+	environment.Environment
+	started, release, returned chan struct{}
+}
+
+func (s *stubbornEnv) Execute(ctx context.Context, cmd environment.Command) (environment.Result, error) {
+	if cmd.Args[0] != "stubborn" {
+		return s.Environment.Execute(ctx, cmd)
+	}
+	defer close(s.returned)
+	close(s.started)
+	<-s.release
+	cmd.Stdout.Write([]byte("late\n"))
+	return environment.Result{}, nil
+}
+
+// afterWriter records whether it was written to once closed.
+type afterWriter struct {
+	mu     sync.Mutex
+	closed bool
+	late   []byte
+}
+
+func (a *afterWriter) Write(p []byte) (int, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		a.late = append(a.late, p...)
+	}
+	return len(p), nil
+}
+
+// TestScriptStepGivenUpGetsNoLateOutput: an Execute that gave up on a
+// killed step whose end does not come (the lease timeout passed) owns
+// its writers again: output the step writes later is not written to
+// them (the caller reads them once Execute returned).
+func TestScriptStepGivenUpGetsNoLateOutput(t *testing.T) {
+	s := &stubbornEnv{started: make(chan struct{}), release: make(chan struct{}), returned: make(chan struct{})}
+	_, _, env := scriptRig(t, environment.RemotePort{Script: []environment.Step{step("stubborn")}}, func(o *WorkerOptions) {
+		newEnv := o.NewEnv
+		o.NewEnv = func(slot int) environment.Environment {
+			s.Environment = newEnv(slot)
+			return s
+		}
+	})
+	within(t, s.started, "the stubborn step started")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var w afterWriter
+	if _, err := env.Execute(ctx, environment.Command{Args: []string{"stubborn"}, Stdout: &w}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Execute = %v, want cancelled", err)
+	}
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	close(s.release)
+	within(t, s.returned, "the stubborn step returned")
+	// Its output was sent before the teardown's end: it has come.
+	if err := env.Teardown(); err != nil {
+		t.Fatal(err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.late) > 0 {
+		t.Errorf("written to after its Execute returned: %q", w.late)
+	}
+}
+
+// TestWorkerWithoutScriptsGetsCalls: a worker that does not say it runs
+// scripts (one of a release before them, here a bare client speaking the
+// protocol) gets no script with its set-up, and each command comes to it
+// as a call: an Execute does not wait for a script that will never run.
+func TestWorkerWithoutScriptsGetsCalls(t *testing.T) {
+	r := newRig(t, "w5")
+	nc, creds := r.bareClient("w5")
+	reply := func(call, kind string, d any) {
+		m := nats.NewMsg(replySubject("w5", call))
+		m.Header.Set(kindHeader, kind)
+		if d != nil {
+			m.Data = mustJSON(d)
+		}
+		nc.PublishMsg(m)
+	}
+	execs := make(chan Call, 10)
+	if _, err := nc.Subscribe(WorkerSubject("w5"), func(m *nats.Msg) {
+		var c Call
+		json.Unmarshal(m.Data, &c)
+		m.Respond(mustJSON(Accepted{}))
+		if c.Op == OpExec {
+			execs <- c
+			reply(c.ID, kindDone, Done{ExitCode: 7})
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	id := selfID
+	id.Name, id.Host, id.Slots, id.Session = "w5", "bare", 1, "s1"
+	if _, err := nc.RequestMsg(signedHello(t, creds, id), 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// It beats as a live worker does (it is not lost meanwhile).
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			nc.Publish(heartbeatSubject("w5"), mustJSON(Beat{Session: "s1"}))
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	env := r.ctrl.Env("w5", 0).(environment.Remote)
+	env.Prepare(environment.RemotePort{Script: []environment.Step{step("make", "build")}})
+	setupDone := make(chan error, 1)
+	go func() { setupDone <- env.Setup(context.Background(), environment.Plan{}) }()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := js.Consumer(context.Background(), JobsStream, JobConsumer("w5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := <-batch.Messages()
+	if job == nil {
+		t.Fatalf("no job: %v", batch.Error())
+	}
+	var setup Call
+	if err := json.Unmarshal(job.Data(), &setup); err != nil || setup.Op != OpSetup {
+		t.Fatalf("job %+v, %v", setup, err)
+	}
+	if len(setup.Script) != 0 || setup.ScriptID != "" {
+		t.Errorf("a worker that runs no scripts was sent one: %+v", setup.Script)
+	}
+	reply(setup.ID, kindTaken, nil)
+	reply(setup.ID, kindDone, Done{})
+	if err := <-setupDone; err != nil {
+		t.Fatal(err)
+	}
+	type ended struct {
+		res environment.Result
+		err error
+	}
+	done := make(chan ended, 1)
+	go func() {
+		res, err := env.Execute(context.Background(), environment.Command{Args: []string{"make", "build"}})
+		done <- ended{res, err}
+	}()
+	select {
+	case e := <-done:
+		if e.err != nil || e.res.ExitCode != 7 {
+			t.Fatalf("Execute = %+v %v, want the call's end", e.res, e.err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Execute waits for a script the worker never runs")
+	}
+	if c := <-execs; strings.Join(c.Args, " ") != "make build" {
+		t.Errorf("the worker got %q", c.Args)
 	}
 }

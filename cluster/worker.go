@@ -124,6 +124,7 @@ func RunWorker(ctx context.Context, o WorkerOptions) error {
 	}
 	o.Identity.Name = o.Creds.Name
 	o.Identity.Session = uuid.NewString()
+	o.Identity.Scripts = true
 	w := &worker{o: o, ctx: ctx, leaseTimeout: o.LeaseTimeout, name: o.Creds.Name, refused: make(chan error, 1), welcomed: make(chan struct{}, 1)}
 	w.slots = make([]*workerSlot, o.Identity.Slots)
 	for i := range w.slots {

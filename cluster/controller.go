@@ -249,9 +249,17 @@ func (c *Controller) Close() {
 }
 
 // background runs f off a port's path, under a context Close cancels
-// (Close waits for it).
+// (Close waits for it). Once Close began, f runs on the caller's
+// goroutine instead (Close may be waiting already).
 func (c *Controller) background(f func(ctx context.Context)) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		f(c.bg)
+		return
+	}
 	c.wg.Add(1)
+	c.mu.Unlock()
 	go func() {
 		defer c.wg.Done()
 		f(c.bg)

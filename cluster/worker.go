@@ -506,10 +506,19 @@ func (w *worker) run(s *workerSlot, c Call) {
 	switch c.Op {
 	case OpSetup:
 		d = w.setup(s, c)
-		w.send(c.ID, kindDone, mustJSON(d))
-		if c.ScriptID != "" {
-			w.runScript(s, c, d)
+		if c.ScriptID == "" {
+			w.send(c.ID, kindDone, mustJSON(d))
+			return
 		}
+		// The script is registered before the set-up's end goes out,
+		// so that a kill the controller sends on it is never missed.
+		var env environment.Environment
+		ctx, done := context.Background(), func() {}
+		if d.Error == "" && (d.Fetched == nil || d.Fetched.Error == "") {
+			env, ctx, done = s.track(c.Lease, c.ScriptID)
+		}
+		w.send(c.ID, kindDone, mustJSON(d))
+		w.runScript(ctx, env, done, c, d)
 		return
 	case OpExec:
 		d = w.exec(s, c)
@@ -551,20 +560,21 @@ func (w *worker) sendStep(call, kind string, step int, data []byte) {
 // before ended, until a step fails that may not, the script is killed
 // (ScriptID) or the lease ends; then it says the script ended. Nothing
 // runs after a failed set-up or fetch: the controller runs the steps it
-// still wants as calls of their own.
-func (w *worker) runScript(s *workerSlot, c Call, setup Done) {
+// still wants as calls of their own. env, ctx and done are the slot's
+// environment and the script's registration (workerSlot.track), made
+// before the set-up's end went out; env is nil when it may not start.
+func (w *worker) runScript(ctx context.Context, env environment.Environment, done func(), c Call, setup Done) {
 	end := Done{}
 	defer func() { w.send(c.ScriptID, kindDone, mustJSON(end)) }()
+	defer done()
 	if setup.Error != "" || (setup.Fetched != nil && setup.Fetched.Error != "") {
 		end.Error = "the script did not start: the set-up failed"
 		return
 	}
-	env, ctx, done := s.track(c.Lease, c.ScriptID)
 	if env == nil {
 		end.Error = "the script did not start: the lease ended"
 		return
 	}
-	defer done()
 	for i, st := range c.Script {
 		if ctx.Err() != nil {
 			end.Error = "the script was stopped"

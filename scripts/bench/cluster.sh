@@ -89,6 +89,10 @@ farmTable "$farm"
 echo
 echo "Cost per port is (makespan − bound) × slots ÷ ports: the slot time each port costs beyond its build. It does"
 echo "not depend on the compression; the ratio does."
+echo
+echo "| Workers | Remote: set-up call → first make phase on the worker, p50 / p99 | \`Provide\` (the packages came with the set-up), p50 / p99 | Package copied out → recorded, p50 |"
+echo "|---:|---:|---:|---:|"
+echo "$farm" | awk -F'|' '{ printf "| %d | %.1f / %.1f ms | %.1f / %.1f ms | %.1f ms |\n", $3, $20, $21, $22, $23, $24 }'
 if [[ -n "$farm2" ]]; then
 	echo
 	echo "The same farms with the durations compressed twice as much (lower bound $stress s, $rounds rounds, medians): each"
@@ -98,14 +102,10 @@ if [[ -n "$farm2" ]]; then
 	farmTable "$farm2"
 fi
 echo
-echo "| Workers | Remote: set-up call → first make phase on the worker, p50 / p99 | \`Provide\` (the packages came with the set-up), p50 / p99 | Package copied out → recorded, p50 |"
-echo "|---:|---:|---:|---:|"
-echo "$farm" | awk -F'|' '{ printf "| %d | %.1f / %.1f ms | %.1f / %.1f ms | %.1f ms |\n", $3, $20, $21, $22, $23, $24 }'
-echo
 echo "### Dispatch overhead per port"
 echo
-echo "Every port of the runs above (all sizes, all rounds), remote against local slots. Times on the worker and on the"
-echo "controller are on the same host's clock."
+echo "Every port of the runs at the $target s bound above (all sizes, all rounds), remote against local slots. Times on"
+echo "the worker and on the controller are on the same host's clock."
 echo
 echo "| Measurement | Remote p50 | Remote p99 | Local p50 | Local p99 | Remote samples | Target |"
 echo "|---|---:|---:|---:|---:|---:|---|"

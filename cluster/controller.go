@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-dsynth/go-dsynth/environment"
 	"github.com/go-dsynth/go-dsynth/internal/digest"
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
@@ -713,7 +714,7 @@ func (c *Controller) job(ctx context.Context, worker string, call Call) (Done, e
 	ack, err := c.js.PublishMsg(ctx, m)
 	if err != nil {
 		c.forget(call.ID)
-		return Done{}, fmt.Errorf("worker %s: publishing the job: %w", worker, err)
+		return Done{}, fmt.Errorf("worker %s: publishing the job: %v: %w", worker, err, environment.ErrLost)
 	}
 	c.mu.Lock()
 	if mb := c.members[worker]; mb != nil && mb.id.Session == call.Session && !mb.lost {

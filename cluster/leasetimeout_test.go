@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"strings"
@@ -94,5 +95,25 @@ func TestWorkerLearnsTheLeaseTimeoutFromTheWelcome(t *testing.T) {
 	case <-abandoned:
 	case <-time.After(time.Minute):
 		t.Fatalf("the cut-off worker kept its lease (its own hour, not the controller's 2 s):\n%s", r.logs)
+	}
+}
+
+// TestJobNotPublishedLosesTheAttempt: a lease whose job JetStream does
+// not take (here its stream is gone) is an attempt lost, which the
+// builder queues again, not a failure of the port.
+func TestJobNotPublishedLosesTheAttempt(t *testing.T) {
+	r := newRig(t, "w1")
+	r.startWorker("w1", nil)
+	r.waitJoined("w1")
+	ctx := context.Background()
+	if err := r.ctrl.js.DeleteStream(ctx, JobsStream); err != nil {
+		t.Fatal(err)
+	}
+	err := r.ctrl.Env("w1", 0).Setup(ctx, environment.Plan{})
+	if !errors.Is(err, environment.ErrLost) || !strings.Contains(err.Error(), "publishing the job") {
+		t.Fatalf("Setup = %v, want a lost attempt", err)
+	}
+	if s := r.ctrl.Slots(); len(s) != 2 || s[0].Busy {
+		t.Errorf("the slot stays leased: %+v", s)
 	}
 }

@@ -253,18 +253,8 @@ func TestRemoteScriptIsWhatTheBuildRuns(t *testing.T) {
 		{name: "fetch-only", phases: PhaseOptions{FetchOnly: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := fakePlan(t, []fakePort{
-				{origin: "ports-mgmt/pkg"},
-				{origin: "a/lib", options: "DOCS"},
-				{origin: "a/app", deps: []string{"a/lib"}},
-			}, []string{"a/app"})
-			r := newRig(t, p)
+			r, f := scriptRig(t)
 			r.opts.Phases = tc.phases
-			f := &fakeRemote{r: r, names: []string{"w1/0"}, changed: make(chan struct{}),
-				provided: map[string][]string{}, loseFirst: map[string]bool{}, lost: map[string]bool{}}
-			r.opts.Remote = f
-			r.opts.Slots = NewSlotControl()
-			r.opts.Slots.Pause(0)
 			if tc.fail != "" {
 				r.handle = func(ctx context.Context, c call) (environment.Result, error) {
 					if c.step == tc.fail && c.dir == "a/app" {
@@ -334,19 +324,9 @@ func TestRemoteScriptIsWhatTheBuildRuns(t *testing.T) {
 // phase the build may refuse. The build of a/lib, whose options differ
 // from the recorded ones, runs the whole script, no more.
 func TestRemoteScriptStopsWhereAReplayMayEnd(t *testing.T) {
-	p := fakePlan(t, []fakePort{
-		{origin: "ports-mgmt/pkg"},
-		{origin: "a/lib", options: "DOCS"},
-		{origin: "a/app", deps: []string{"a/lib"}},
-	}, []string{"a/app"})
-	r := newRig(t, p)
+	r, f := scriptRig(t)
 	// (recorded: no options; pkg has none, a/lib's differ)
 	r.opts.Replay = &Replay{CheckOptions: true}
-	f := &fakeRemote{r: r, names: []string{"w1/0"}, changed: make(chan struct{}),
-		provided: map[string][]string{}, loseFirst: map[string]bool{}, lost: map[string]bool{}}
-	r.opts.Remote = f
-	r.opts.Slots = NewSlotControl()
-	r.opts.Slots.Pause(0)
 	if _, err := r.run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -372,4 +352,21 @@ func TestRemoteScriptStopsWhereAReplayMayEnd(t *testing.T) {
 	if !lib {
 		t.Errorf("a/lib was not built remotely (%d slots prepared)", len(f.mocks))
 	}
+}
+
+// scriptRig is a rig building a/app (which needs a/lib, a port with
+// options) on one remote slot, the local one paused.
+func scriptRig(t *testing.T) (*rig, *fakeRemote) {
+	p := fakePlan(t, []fakePort{
+		{origin: "ports-mgmt/pkg"},
+		{origin: "a/lib", options: "DOCS"},
+		{origin: "a/app", deps: []string{"a/lib"}},
+	}, []string{"a/app"})
+	r := newRig(t, p)
+	f := &fakeRemote{r: r, names: []string{"w1/0"}, changed: make(chan struct{}),
+		provided: map[string][]string{}, loseFirst: map[string]bool{}, lost: map[string]bool{}}
+	r.opts.Remote = f
+	r.opts.Slots = NewSlotControl()
+	r.opts.Slots.Pause(0)
+	return r, f
 }

@@ -467,25 +467,9 @@ func TestSilentWorkerIsLostAndItsLateResultDiscarded(t *testing.T) {
 	go func() { setupDone <- env.Setup(context.Background(), environment.Plan{}) }()
 	// The lease comes as a job of the jobs stream, taken with the
 	// worker's own consumer.
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cons, err := js.Consumer(context.Background(), JobsStream, JobConsumer("w5"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
-	job := <-batch.Messages()
-	if job == nil {
-		t.Fatalf("no job: %v", batch.Error())
-	}
-	var setup Call
-	if err := json.Unmarshal(job.Data(), &setup); err != nil || setup.Op != OpSetup || setup.Session != "s1" {
-		t.Fatalf("job %+v, %v", setup, err)
+	job, setup := takeJob(t, nc, "w5")
+	if setup.Session != "s1" {
+		t.Fatalf("job %+v", setup)
 	}
 	reply := func(call, kind string, d any) {
 		m := nats.NewMsg(replySubject("w5", call))
@@ -748,4 +732,31 @@ func TestJobsStreamOfAnotherConfigurationIsMadeAnew(t *testing.T) {
 	if info.Config.Storage != jetstream.MemoryStorage || info.Config.Retention != jetstream.WorkQueuePolicy || info.State.Msgs != 0 {
 		t.Errorf("jobs stream %+v with %d messages, want a work queue in memory, empty", info.Config, info.State.Msgs)
 	}
+}
+
+// takeJob takes the next job of worker's consumer of the jobs stream, as
+// a bare worker connected on nc, and returns it and its set-up call.
+func takeJob(t *testing.T, nc *nats.Conn, worker string) (jetstream.Msg, Call) {
+	t.Helper()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := js.Consumer(context.Background(), JobsStream, JobConsumer(worker))
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := <-batch.Messages()
+	if job == nil {
+		t.Fatalf("no job: %v", batch.Error())
+	}
+	var setup Call
+	if err := json.Unmarshal(job.Data(), &setup); err != nil || setup.Op != OpSetup {
+		t.Fatalf("job %+v, %v", setup, err)
+	}
+	return job, setup
 }

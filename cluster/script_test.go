@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/go-dsynth/go-dsynth/environment"
 	"github.com/go-dsynth/go-dsynth/internal/testenv"
@@ -406,26 +405,7 @@ func TestWorkerWithoutScriptsGetsCalls(t *testing.T) {
 	env.Prepare(environment.RemotePort{Script: []environment.Step{step("make", "build")}})
 	setupDone := make(chan error, 1)
 	go func() { setupDone <- env.Setup(context.Background(), environment.Plan{}) }()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cons, err := js.Consumer(context.Background(), JobsStream, JobConsumer("w5"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
-	job := <-batch.Messages()
-	if job == nil {
-		t.Fatalf("no job: %v", batch.Error())
-	}
-	var setup Call
-	if err := json.Unmarshal(job.Data(), &setup); err != nil || setup.Op != OpSetup {
-		t.Fatalf("job %+v, %v", setup, err)
-	}
+	_, setup := takeJob(t, nc, "w5")
 	if len(setup.Script) != 0 || setup.ScriptID != "" {
 		t.Errorf("a worker that runs no scripts was sent one: %+v", setup.Script)
 	}

@@ -471,14 +471,7 @@ func TestSilentWorkerIsLostAndItsLateResultDiscarded(t *testing.T) {
 	if setup.Session != "s1" {
 		t.Fatalf("job %+v", setup)
 	}
-	reply := func(call, kind string, d any) {
-		m := nats.NewMsg(replySubject("w5", call))
-		m.Header.Set(kindHeader, kind)
-		if d != nil {
-			m.Data = mustJSON(d)
-		}
-		nc.PublishMsg(m)
-	}
+	reply := replier(nc, "w5")
 	reply(setup.ID, kindTaken, nil)
 	reply(setup.ID, kindDone, Done{})
 	if err := <-setupDone; err != nil {
@@ -759,4 +752,17 @@ func takeJob(t *testing.T, nc *nats.Conn, worker string) (jetstream.Msg, Call) {
 		t.Fatalf("job %+v, %v", setup, err)
 	}
 	return job, setup
+}
+
+// replier sends replies of worker's calls on nc, as a bare worker: kind
+// (a Dsynth-Kind), with d as JSON when it is not nil.
+func replier(nc *nats.Conn, worker string) func(call, kind string, d any) {
+	return func(call, kind string, d any) {
+		m := nats.NewMsg(replySubject(worker, call))
+		m.Header.Set(kindHeader, kind)
+		if d != nil {
+			m.Data = mustJSON(d)
+		}
+		nc.PublishMsg(m)
+	}
 }

@@ -361,14 +361,7 @@ func TestScriptStepGivenUpGetsNoLateOutput(t *testing.T) {
 func TestWorkerWithoutScriptsGetsCalls(t *testing.T) {
 	r := newRig(t, "w5")
 	nc, creds := r.bareClient("w5")
-	reply := func(call, kind string, d any) {
-		m := nats.NewMsg(replySubject("w5", call))
-		m.Header.Set(kindHeader, kind)
-		if d != nil {
-			m.Data = mustJSON(d)
-		}
-		nc.PublishMsg(m)
-	}
+	reply := replier(nc, "w5")
 	execs := make(chan Call, 10)
 	if _, err := nc.Subscribe(WorkerSubject("w5"), func(m *nats.Msg) {
 		var c Call

@@ -802,7 +802,7 @@ func (c *Controller) await(ctx context.Context, worker string, call Call, p *pen
 	}
 	// Ask the worker to kill it, and wait for its end, the loss, or at
 	// most a lease timeout (its end may have been lost on the way).
-	c.publishCall(worker, Call{ID: uuid.NewString(), Op: OpKill, Session: call.Session, Target: call.ID})
+	c.kill(worker, call.ID)
 	t := time.NewTimer(c.o.LeaseTimeout)
 	defer t.Stop()
 	select {

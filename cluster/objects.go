@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/go-dsynth/go-dsynth/internal/digest"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -22,20 +23,20 @@ const jsTimeout = time.Minute
 // putFile puts a file into store under its SHA-256 and returns its
 // reference (an object of that name is replaced: the same bytes).
 func putFile(ctx context.Context, store jetstream.ObjectStore, path string) (PackageRef, error) {
+	sum, err := digest.File(path)
+	if err != nil {
+		return PackageRef{}, fmt.Errorf("hashing %s: %w", path, err)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return PackageRef{}, err
 	}
 	defer f.Close()
-	h := sha256.New()
-	size, err := io.Copy(h, f)
+	fi, err := f.Stat()
 	if err != nil {
-		return PackageRef{}, fmt.Errorf("hashing %s: %w", path, err)
+		return PackageRef{}, err
 	}
-	ref := PackageRef{File: filepath.Base(path), SHA256: hex.EncodeToString(h.Sum(nil)), Size: size}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return ref, err
-	}
+	ref := PackageRef{File: filepath.Base(path), SHA256: sum, Size: fi.Size()}
 	if _, err := store.Put(ctx, jetstream.ObjectMeta{Name: ref.SHA256}, f); err != nil {
 		return ref, fmt.Errorf("storing %s: %w", ref.File, err)
 	}
@@ -90,13 +91,21 @@ func getVerified(ctx context.Context, store jetstream.ObjectStore, ref PackageRe
 		os.Remove(tmp)
 		return fmt.Errorf("receiving %s: %w", ref.File, err)
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != ref.SHA256 || (ref.Size > 0 && n != ref.Size) {
-		os.Remove(tmp)
-		return fmt.Errorf("package %s arrived corrupt: sha256 %s (%d bytes), want %s (%d bytes)", ref.File, got, n, ref.SHA256, ref.Size)
+	return placeVerified(tmp, hex.EncodeToString(h.Sum(nil)), n, ref, dst)
+}
+
+// placeVerified renames a received file, whose content has SHA-256 got
+// and n bytes, to dst when that is ref's; otherwise (or when the rename
+// fails) it removes it.
+func placeVerified(tmp, got string, n int64, ref PackageRef, dst string) error {
+	var err error
+	if got != ref.SHA256 || (ref.Size > 0 && n != ref.Size) {
+		err = fmt.Errorf("package %s arrived corrupt: sha256 %s (%d bytes), want %s (%d bytes)", ref.File, got, n, ref.SHA256, ref.Size)
+	} else {
+		err = os.Rename(tmp, dst)
 	}
-	if err := os.Rename(tmp, dst); err != nil {
+	if err != nil {
 		os.Remove(tmp)
-		return err
 	}
-	return nil
+	return err
 }

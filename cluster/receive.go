@@ -128,6 +128,10 @@ func (r *receiver) checkLocked(in *incoming) {
 // from the store).
 func (r *receiver) take(ctx context.Context, name string, ref PackageRef, dst string) error {
 	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return errNotReceived
+	}
 	in := r.byName[name]
 	if in == nil || !in.done {
 		ch := r.waiting[name]
@@ -153,27 +157,26 @@ func (r *receiver) take(ctx context.Context, name string, ref PackageRef, dst st
 	delete(r.byNUID, in.info.NUID)
 	r.mu.Unlock()
 	if in.err != nil {
-		if in.f != nil {
-			in.f.Close()
-			os.Remove(in.f.Name())
-		}
+		in.discard()
 		return fmt.Errorf("receiving %s: %w", ref.File, in.err)
 	}
-	tmp := in.f.Name()
 	err := in.f.Chmod(0o644)
 	if cerr := in.f.Close(); err == nil {
 		err = cerr
 	}
-	if got := hex.EncodeToString(in.h.Sum(nil)); err == nil && (got != ref.SHA256 || (ref.Size > 0 && int64(in.n) != ref.Size)) {
-		err = fmt.Errorf("package %s arrived corrupt: sha256 %s (%d bytes), want %s (%d bytes)", ref.File, got, in.n, ref.SHA256, ref.Size)
-	}
-	if err == nil {
-		err = os.Rename(tmp, dst)
-	}
 	if err != nil {
-		os.Remove(tmp)
+		os.Remove(in.f.Name())
+		return err
 	}
-	return err
+	return placeVerified(in.f.Name(), hex.EncodeToString(in.h.Sum(nil)), int64(in.n), ref, dst)
+}
+
+// discard closes and removes the object's file.
+func (in *incoming) discard() {
+	if in.f != nil {
+		in.f.Close()
+		os.Remove(in.f.Name())
+	}
 }
 
 // drop forgets object name and removes its file (nobody will take it).
@@ -186,10 +189,7 @@ func (r *receiver) drop(name string) {
 	}
 	delete(r.byName, name)
 	delete(r.byNUID, in.info.NUID)
-	if in.f != nil {
-		in.f.Close()
-		os.Remove(in.f.Name())
-	}
+	in.discard()
 }
 
 // stop ends the consumer and removes the files of objects nobody took.
@@ -199,10 +199,7 @@ func (r *receiver) stop() {
 	defer r.mu.Unlock()
 	r.closed = true
 	for _, in := range r.byNUID {
-		if in.f != nil {
-			in.f.Close()
-			os.Remove(in.f.Name())
-		}
+		in.discard()
 	}
 	r.byNUID, r.byName = map[string]*incoming{}, map[string]*incoming{}
 	for _, ch := range r.waiting {

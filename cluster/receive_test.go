@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-dsynth/go-dsynth/environment"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -74,5 +75,52 @@ func TestReceiverTakesObjectsAsStored(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "liar.pkg")); !os.IsNotExist(err) {
 		t.Errorf("the corrupt object was placed: %v", err)
+	}
+}
+
+// TestRetrieveFetchesWhatWasNotReceived: a built package comes back
+// whole when the controller receives no uploads (no repository
+// directory) and when its receiver stopped (it fetches the package once
+// the upload ended, and says so).
+func TestRetrieveFetchesWhatWasNotReceived(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		tweak    func(*ControllerOptions)
+		stop     bool
+		fetchLog bool
+	}{
+		{name: "no repository directory", tweak: func(o *ControllerOptions) { o.RepositoryDir = "" }},
+		{name: "receiver stopped", stop: true, fetchLog: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRigWith(t, tc.tweak, "w1")
+			tw := r.startWorker("w1", nil)
+			r.waitJoined("w1")
+			if tc.stop {
+				r.ctrl.mu.Lock()
+				recv := r.ctrl.members["w1"].recv
+				r.ctrl.mu.Unlock()
+				recv.stop()
+			}
+			env := r.ctrl.Env("w1", 0).(environment.Remote)
+			ctx := context.Background()
+			if err := env.Setup(ctx, environment.Plan{}); err != nil {
+				t.Fatal(err)
+			}
+			defer env.Teardown()
+			built := bytes.Repeat([]byte("built "), 40000)
+			os.MkdirAll(filepath.Join(tw.root, "construction"), 0o755)
+			os.WriteFile(filepath.Join(tw.root, "construction", "y-1.pkg"), built, 0o644)
+			dst := filepath.Join(r.dir, "repo", "y-1.pkg.new")
+			if err := env.Retrieve(ctx, "/construction/y-1.pkg", dst, nil); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := os.ReadFile(dst); !bytes.Equal(got, built) {
+				t.Fatalf("retrieved %d bytes, want %d", len(got), len(built))
+			}
+			if got := strings.Contains(r.logs.String(), "fetching it"); got != tc.fetchLog {
+				t.Errorf("fetch logged %v, want %v:\n%s", got, tc.fetchLog, r.logs)
+			}
+		})
 	}
 }

@@ -335,7 +335,7 @@ func (e *remoteEnv) Retrieve(ctx context.Context, path, dst string, env []string
 		err = recv.take(wait, ref.SHA256, ref, dst)
 		cancel()
 		if errors.Is(err, errNotReceived) && ctx.Err() == nil {
-			e.c.o.Logf("cluster: worker %s: %s not received within %s; fetching it", e.worker, ref.File, receiveWait)
+			e.c.o.Logf("cluster: worker %s: %s was not received as it was stored; fetching it", e.worker, ref.File)
 		}
 	}
 	if errors.Is(err, errNotReceived) {
@@ -343,9 +343,6 @@ func (e *remoteEnv) Retrieve(ctx context.Context, path, dst string, env []string
 	}
 	if err != nil {
 		return fmt.Errorf("worker %s: %w", e.worker, err)
-	}
-	if fi, err := os.Stat(dst); err != nil || fi.Size() != d.Package.Size {
-		return fmt.Errorf("worker %s: %s arrived with the wrong size", e.worker, dst)
 	}
 	// Off the port's path: the object leaves the worker's bucket, and the
 	// package enters the packages bucket for the slots of its dependents

@@ -518,7 +518,7 @@ func (w *worker) run(s *workerSlot, c Call) {
 			env, ctx, done = s.track(c.Lease, c.ScriptID)
 		}
 		w.send(c.ID, kindDone, mustJSON(d))
-		w.runScript(ctx, env, done, c, d)
+		w.runScript(ctx, env, done, c)
 		return
 	case OpExec:
 		d = w.exec(s, c)
@@ -562,17 +562,14 @@ func (w *worker) sendStep(call, kind string, step int, data []byte) {
 // runs after a failed set-up or fetch: the controller runs the steps it
 // still wants as calls of their own. env, ctx and done are the slot's
 // environment and the script's registration (workerSlot.track), made
-// before the set-up's end went out; env is nil when it may not start.
-func (w *worker) runScript(ctx context.Context, env environment.Environment, done func(), c Call, setup Done) {
+// before the set-up's end went out; env is nil when it may not start
+// (the set-up or the fetch failed, the lease ended).
+func (w *worker) runScript(ctx context.Context, env environment.Environment, done func(), c Call) {
 	end := Done{}
 	defer func() { w.send(c.ScriptID, kindDone, mustJSON(end)) }()
 	defer done()
-	if setup.Error != "" || (setup.Fetched != nil && setup.Fetched.Error != "") {
-		end.Error = "the script did not start: the set-up failed"
-		return
-	}
 	if env == nil {
-		end.Error = "the script did not start: the lease ended"
+		end.Error = "the script did not start: the set-up failed or the lease ended"
 		return
 	}
 	for i, st := range c.Script {

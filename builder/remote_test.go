@@ -108,12 +108,9 @@ func TestRemoteSlotsBuildAndLostAttemptsAreRequeued(t *testing.T) {
 		{origin: "b/x"},
 	}, []string{"a/app", "b/x"})
 	r := newRig(t, p)
-	f := &fakeRemote{r: r, names: []string{"w1/0", "w1/1"}, changed: make(chan struct{}),
-		provided: map[string][]string{}, loseFirst: map[string]bool{"a/lib": true}, lost: map[string]bool{}}
-	r.opts.Remote = f
 	// The only local slot is paused: every port builds remotely.
-	r.opts.Slots = NewSlotControl()
-	r.opts.Slots.Pause(0)
+	f := remoteOnly(r, "w1/0", "w1/1")
+	f.loseFirst["a/lib"] = true
 
 	counts, err := r.run(context.Background())
 	if err != nil {
@@ -183,11 +180,8 @@ func TestPortLostAgainAndAgainFails(t *testing.T) {
 		{origin: "a/app", deps: []string{"a/lib"}},
 	}, []string{"a/app"})
 	r := newRig(t, p)
-	f := &fakeRemote{r: r, names: []string{"w1/0"}, changed: make(chan struct{}),
-		provided: map[string][]string{}, loseAll: map[string]bool{"a/lib": true}, lost: map[string]bool{}}
-	r.opts.Remote = f
-	r.opts.Slots = NewSlotControl()
-	r.opts.Slots.Pause(0)
+	f := remoteOnly(r, "w1/0")
+	f.loseAll["a/lib"] = true
 	counts, err := r.run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -212,10 +206,7 @@ func TestRemoteSlotPausedByName(t *testing.T) {
 		{origin: "a/app", deps: []string{"a/lib"}},
 	}, []string{"a/app"})
 	r := newRig(t, p)
-	r.opts.Remote = &fakeRemote{r: r, names: []string{"w1/0", "w1/1"}, changed: make(chan struct{}),
-		provided: map[string][]string{}, loseFirst: map[string]bool{}, lost: map[string]bool{}}
-	r.opts.Slots = NewSlotControl()
-	r.opts.Slots.Pause(0)
+	remoteOnly(r, "w1/0", "w1/1")
 	r.opts.Slots.PauseRemote("w1/0")
 	counts, err := r.run(context.Background())
 	if err != nil {
@@ -363,10 +354,16 @@ func scriptRig(t *testing.T) (*rig, *fakeRemote) {
 		{origin: "a/app", deps: []string{"a/lib"}},
 	}, []string{"a/app"})
 	r := newRig(t, p)
-	f := &fakeRemote{r: r, names: []string{"w1/0"}, changed: make(chan struct{}),
-		provided: map[string][]string{}, loseFirst: map[string]bool{}, lost: map[string]bool{}}
+	return r, remoteOnly(r, "w1/0")
+}
+
+// remoteOnly gives the rig's run the named remote slots and pauses its
+// one local slot: every port builds remotely.
+func remoteOnly(r *rig, names ...string) *fakeRemote {
+	f := &fakeRemote{r: r, names: names, changed: make(chan struct{}), provided: map[string][]string{},
+		loseFirst: map[string]bool{}, loseAll: map[string]bool{}, lost: map[string]bool{}}
 	r.opts.Remote = f
 	r.opts.Slots = NewSlotControl()
 	r.opts.Slots.Pause(0)
-	return r, f
+	return f
 }

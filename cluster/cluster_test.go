@@ -97,17 +97,9 @@ func newRigWith(t *testing.T, tweak func(*ControllerOptions), workers ...string)
 			t.Fatal(err)
 		}
 	}
+	var nc *nats.Conn
+	r.srv, nc = serve(t, ServerOptions{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "js"), WorkersFile: r.keys})
 	var err error
-	r.srv, err = StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "js"), WorkersFile: r.keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.srv.Close)
-	nc, err := r.srv.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
 	co := ControllerOptions{Self: selfID, LeaseTimeout: 2 * time.Second, Logf: r.logs.Logf,
 		Admitted: r.srv.Admitted, PublicKeys: r.srv.PublicKeys, RepositoryDir: filepath.Join(dir, "repo")}
 	if tweak != nil {
@@ -279,16 +271,7 @@ func TestRemoteSlotRunsCommandsAndMovesPackages(t *testing.T) {
 		t.Errorf("partial files left: %v", left)
 	}
 	// The built package comes back.
-	built := bytes.Repeat([]byte("built package "), 50000)
-	os.MkdirAll(filepath.Join(tw.root, "construction"), 0o755)
-	os.WriteFile(filepath.Join(tw.root, "construction", "x-1.pkg"), built, 0o644)
-	dst := filepath.Join(r.dir, "repo", "x-1.pkg.new")
-	if err := env.Retrieve(ctx, "/construction/x-1.pkg", dst, nil); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := os.ReadFile(dst); !bytes.Equal(got, built) {
-		t.Fatalf("retrieved %d bytes, want %d", len(got), len(built))
-	}
+	built := retrieveBuilt(t, r, tw, env, "x-1.pkg", bytes.Repeat([]byte("built package "), 50000))
 	// It was received as the worker stored it: no fetch after the
 	// upload (which the controller logs), nothing left behind.
 	if logs := r.logs.String(); strings.Contains(logs, "fetching it") || strings.Contains(logs, "fetched after each upload") {
@@ -456,11 +439,7 @@ func TestSilentWorkerIsLostAndItsLateResultDiscarded(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	id := selfID
-	id.Name, id.Host, id.Slots, id.Session = "w5", "bare", 1, "s1"
-	if _, err := nc.RequestMsg(signedHello(t, creds, id), 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	helloBare(t, nc, creds, "w5")
 	nc.Publish(heartbeatSubject("w5"), mustJSON(Beat{Session: "s1"}))
 	env := r.ctrl.Env("w5", 0)
 	setupDone := make(chan error, 1)
@@ -556,16 +535,7 @@ func TestWorkerWaitsForAnUnreachableController(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("the worker gave up: %v", err)
 	}
-	srv, err := StartServer(ServerOptions{Listen: addr, StoreDir: filepath.Join(dir, "js"), WorkersFile: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	nc, err := srv.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	srv, nc := serve(t, ServerOptions{Listen: addr, StoreDir: filepath.Join(dir, "js"), WorkersFile: keys})
 	ctrl, err := NewController(nc, ControllerOptions{Self: selfID, Logf: logs.Logf, Admitted: srv.Admitted})
 	if err != nil {
 		t.Fatal(err)
@@ -584,11 +554,7 @@ func TestWorkerWaitsForAnUnreachableController(t *testing.T) {
 func TestUnansweredCallLosesTheWorkerAtOnce(t *testing.T) {
 	r := newRig(t, "w6")
 	nc, creds := r.bareClient("w6")
-	id := selfID
-	id.Name, id.Host, id.Slots, id.Session = "w6", "bare", 1, "s1"
-	if _, err := nc.RequestMsg(signedHello(t, creds, id), 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	helloBare(t, nc, creds, "w6")
 	// It said hello but takes no job (nor listens for calls): lost once
 	// its job waited a lease timeout.
 	if len(r.ctrl.Slots()) != 1 {
@@ -688,16 +654,7 @@ func TestForgedHelloIsRefused(t *testing.T) {
 // go-dsynth's) gets it made anew, in memory, by the controller.
 func TestJobsStreamOfAnotherConfigurationIsMadeAnew(t *testing.T) {
 	dir := t.TempDir()
-	srv, err := StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "js"), WorkersFile: filepath.Join(dir, "workers.keys")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	nc, err := srv.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	_, nc := serve(t, ServerOptions{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "js"), WorkersFile: filepath.Join(dir, "workers.keys")})
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
@@ -765,4 +722,51 @@ func replier(nc *nats.Conn, worker string) func(call, kind string, d any) {
 		}
 		nc.PublishMsg(m)
 	}
+}
+
+// serve starts a server with o and connects the controller's side to it
+// (both closed at the end of the test).
+func serve(t *testing.T, o ServerOptions) (*Server, *nats.Conn) {
+	t.Helper()
+	srv, err := StartServer(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	nc, err := srv.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return srv, nc
+}
+
+// helloBare says hello on nc as worker name, a bare client of one slot
+// in session "s1", and waits for the welcome.
+func helloBare(t *testing.T, nc *nats.Conn, creds Creds, name string) {
+	t.Helper()
+	id := selfID
+	id.Name, id.Host, id.Slots, id.Session = name, "bare", 1, "s1"
+	if _, err := nc.RequestMsg(signedHello(t, creds, id), 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// retrieveBuilt puts content where the worker's slot built package name
+// and retrieves it into the rig's repository (as name.new), checking it
+// arrived whole; it returns content.
+func retrieveBuilt(t *testing.T, r *rig, tw *testWorker, env environment.Remote, name string, content []byte) []byte {
+	t.Helper()
+	os.MkdirAll(filepath.Join(tw.root, "construction"), 0o755)
+	if err := os.WriteFile(filepath.Join(tw.root, "construction", name), content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(r.dir, "repo", name+".new")
+	if err := env.Retrieve(context.Background(), "/construction/"+name, dst, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(dst); !bytes.Equal(got, content) {
+		t.Fatalf("retrieved %d bytes of %s, want %d", len(got), name, len(content))
+	}
+	return content
 }

@@ -108,16 +108,7 @@ func TestRetrieveFetchesWhatWasNotReceived(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer env.Teardown()
-			built := bytes.Repeat([]byte("built "), 40000)
-			os.MkdirAll(filepath.Join(tw.root, "construction"), 0o755)
-			os.WriteFile(filepath.Join(tw.root, "construction", "y-1.pkg"), built, 0o644)
-			dst := filepath.Join(r.dir, "repo", "y-1.pkg.new")
-			if err := env.Retrieve(ctx, "/construction/y-1.pkg", dst, nil); err != nil {
-				t.Fatal(err)
-			}
-			if got, _ := os.ReadFile(dst); !bytes.Equal(got, built) {
-				t.Fatalf("retrieved %d bytes, want %d", len(got), len(built))
-			}
+			retrieveBuilt(t, r, tw, env, "y-1.pkg", bytes.Repeat([]byte("built "), 40000))
 			if got := strings.Contains(r.logs.String(), "fetching it"); got != tc.fetchLog {
 				t.Errorf("fetch logged %v, want %v:\n%s", got, tc.fetchLog, r.logs)
 			}

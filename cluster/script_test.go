@@ -374,11 +374,7 @@ func TestWorkerWithoutScriptsGetsCalls(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	id := selfID
-	id.Name, id.Host, id.Slots, id.Session = "w5", "bare", 1, "s1"
-	if _, err := nc.RequestMsg(signedHello(t, creds, id), 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	helloBare(t, nc, creds, "w5")
 	// It beats as a live worker does (it is not lost meanwhile).
 	stop := make(chan struct{})
 	defer close(stop)
